@@ -1,0 +1,46 @@
+# Every Seat: `make run` serves the app with the sample library; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test deps assets setup lint bench bench-large loadtest clean
+
+# Stamps make a second `make run` quick: nothing is reinstalled unless its inputs changed.
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/.built: node_modules/.installed $(shell find assets -type f 2>/dev/null)
+	npm run --silent build
+	touch $@
+
+deps: $(BIN)/.installed node_modules/.installed
+assets: static/build/.built
+
+setup: deps assets
+	$(FLASK) setup-demo
+
+run: setup
+	@echo "Serving Every Seat on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+
+test: deps assets
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf static/build node_modules $(VENV) .pytest_cache

@@ -1,0 +1,11 @@
+// Every Seat – loaded with
+//   <script type="module" src="/static/build/js/app.js"></script>
+// at the end of <body>. Initialises all nhsuk-frontend components
+// (header menu, skip link, error summary, buttons, checkboxes, tables ...).
+import { initAll } from './nhsuk-frontend.min.js';
+
+// Fallback if supported.js was not included: a browser running this module
+// supports ES modules, which is what "nhsuk-frontend-supported" means.
+document.body.classList.add('js-enabled', 'nhsuk-frontend-supported');
+
+initAll();
