@@ -1,0 +1,36 @@
+"""Fixed vocabularies of the domain: leadership dimensions, statuses, consent values.
+
+They live here, not in the models, so that the case-file parser, the forms and the
+models all read the same lists.
+"""
+
+from __future__ import annotations
+
+# The nine dimensions of the NHS Healthcare Leadership Model, in the model's order and
+# with the spelling the case format stores.
+LEADERSHIP_DIMENSIONS: tuple[str, ...] = (
+    "Inspiring shared purpose",
+    "Leading with care",
+    "Evaluating information",
+    "Connecting our service",
+    "Sharing the vision",
+    "Engaging the team",
+    "Holding to account",
+    "Developing capability",
+    "Influencing for results",
+)
+
+STATUSES: tuple[str, ...] = ("draft", "review", "published")
+CONSENTS: tuple[str, ...] = ("obtained", "not-needed", "pending")
+
+DEFAULT_STATUS = "draft"
+DEFAULT_CONSENT = "not-needed"
+
+
+def canonical_dimension(name: str) -> str | None:
+    """The stored spelling of a dimension matched case-insensitively, or None."""
+    wanted = " ".join(name.split()).casefold()
+    for dimension in LEADERSHIP_DIMENSIONS:
+        if dimension.casefold() == wanted:
+            return dimension
+    return None
