@@ -1,0 +1,26 @@
+"""Full-text search: the only package that knows Whoosh.
+
+The rest of the app hands it CaseDocs and SearchRequests and gets back ids in rank order,
+facet counts and spelling help; it never sees a Whoosh object. Operations, all on
+SearchIndex: writing() / upsert / delete, search, more_like, rebuild, check.
+"""
+
+from .documents import FACETS, SORTS, CaseDoc, CheckReport, FacetCount, Hit, SearchPage, SearchRequest
+from .engine import SearchIndex, SearchUnavailable, is_lock_error
+from .synonyms import SYNONYMS_FILE, read_groups
+
+__all__ = [
+    "FACETS",
+    "SORTS",
+    "SYNONYMS_FILE",
+    "CaseDoc",
+    "CheckReport",
+    "FacetCount",
+    "Hit",
+    "SearchIndex",
+    "SearchPage",
+    "SearchRequest",
+    "SearchUnavailable",
+    "is_lock_error",
+    "read_groups",
+]

@@ -1,0 +1,502 @@
+"""The Whoosh index behind a small interface on plain data.
+
+Layout on disk: SEARCH_INDEX_DIR/CURRENT names the live generation directory
+(`gen-...`). A rebuild writes a new generation beside it and swaps CURRENT atomically,
+so searches keep working during a rebuild and every process notices the swap.
+
+Speed comes from what surrounds the query (see the benchmark issue): one searcher per
+process, refreshed rather than reopened; facet counts from per-value document sets cached
+for the life of that searcher; snippets only for the page shown; spelling work only when
+a word is unknown.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import highlight
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+
+from .analysis import spelling_analyzer, text_analyzer
+from .documents import FACETS, CaseDoc, CheckReport, FacetCount, Hit, SearchPage, SearchRequest
+from .query import QueryBuilder, parse_user_query, replace_words
+from .synonyms import SYNONYMS_FILE, SynonymTable, load_table
+
+log = logging.getLogger(__name__)
+
+CURRENT_FILE = "CURRENT"
+WRITE_LOCK_TIMEOUT_S = 30.0
+MAX_FACET_VALUES = 25
+MIN_SPELLCHECK_CHARS = 4
+
+# facet name -> (key field, stored field holding its display spelling)
+FACET_FIELDS = {
+    "seat": ("seat_key", "seat"),
+    "setting": ("setting_key", "setting"),
+    "dimension": ("dimension_key", "dimensions"),
+    "tag": ("tag_key", "tags"),
+}
+
+
+def make_schema() -> Schema:
+    text = text_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        slug=ID(stored=True),
+        fingerprint=STORED(),
+        status=ID(stored=True),
+        title=TEXT(analyzer=text, stored=True),
+        seat=TEXT(analyzer=text, stored=True),
+        setting=TEXT(analyzer=text, stored=True),
+        summary=TEXT(analyzer=text, stored=True),
+        tags=TEXT(analyzer=text, stored=True),
+        dimensions=TEXT(analyzer=text, stored=True),
+        questions=TEXT(analyzer=text),
+        body=TEXT(analyzer=text, stored=True),
+        # The words as written, for "Did you mean".
+        spell=TEXT(analyzer=spelling_analyzer()),
+        # Exact, case-folded values for facets and filters.
+        seat_key=ID(),
+        setting_key=ID(),
+        tag_key=KEYWORD(commas=True),
+        dimension_key=KEYWORD(commas=True),
+        updated=DATETIME(sortable=True),
+        title_sort=ID(sortable=True),
+    )
+
+
+class SearchUnavailable(RuntimeError):
+    """The index cannot be opened; the caller decides whether to rebuild."""
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def _to_fields(doc: CaseDoc) -> dict[str, object]:
+    return {
+        "id": str(doc.id),
+        "slug": doc.slug,
+        "fingerprint": doc.fingerprint,
+        "status": doc.status,
+        "title": doc.title,
+        "seat": doc.seat,
+        "setting": doc.setting,
+        "summary": doc.summary,
+        "tags": "\n".join(doc.tags),
+        "dimensions": "\n".join(doc.dimensions),
+        "questions": "\n".join(doc.questions),
+        "body": doc.body,
+        "spell": "\n".join([doc.title, doc.seat, doc.setting, doc.summary, *doc.tags, *doc.questions, doc.body]),
+        "seat_key": _fold(doc.seat),
+        "setting_key": _fold(doc.setting),
+        "tag_key": ",".join(_fold(t).replace(",", " ") for t in doc.tags),
+        "dimension_key": ",".join(_fold(d).replace(",", " ") for d in doc.dimensions),
+        "updated": datetime.combine(doc.updated, datetime.min.time()) if doc.updated else datetime(1970, 1, 1),
+        "title_sort": _fold(doc.title),
+    }
+
+
+class IndexBatch:
+    """The changes of one writer batch; see SearchIndex.writing()."""
+
+    def __init__(self, writer: object) -> None:
+        self._writer = writer
+
+    def upsert(self, doc: CaseDoc) -> None:
+        self._writer.update_document(**_to_fields(doc))  # type: ignore[attr-defined]
+
+    def delete(self, case_id: int) -> None:
+        self._writer.delete_by_term("id", str(case_id))  # type: ignore[attr-defined]
+
+
+class _SearcherCache:
+    """Document sets that stay true as long as the searcher they were read from."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        reader = searcher.reader()
+        self.live: frozenset[int] = frozenset(reader.all_doc_ids())
+        self._statuses: dict[str, frozenset[int]] = {}
+        self._facets: dict[str, dict[str, frozenset[int]]] = {}
+        self._labels: dict[str, dict[str, str]] = {}
+
+    def _docs(self, field: str, term: str) -> frozenset[int]:
+        reader = self.searcher.reader()
+        if (field, term) not in reader:
+            return frozenset()
+        return frozenset(reader.postings(field, term).all_ids()) & self.live
+
+    def status_docs(self, statuses: Iterable[str]) -> frozenset[int]:
+        docs: frozenset[int] = frozenset()
+        for status in statuses:
+            if status not in self._statuses:
+                self._statuses[status] = self._docs("status", status)
+            docs |= self._statuses[status]
+        return docs
+
+    def facet_sets(self, name: str) -> dict[str, frozenset[int]]:
+        if name not in self._facets:
+            field, stored = FACET_FIELDS[name]
+            reader = self.searcher.reader()
+            sets: dict[str, frozenset[int]] = {}
+            labels: dict[str, str] = {}
+            for key in reader.field_terms(field):
+                docs = self._docs(field, key)
+                if not docs:
+                    continue
+                sets[key] = docs
+                # The display spelling, from one document that has this value.
+                values = self.searcher.stored_fields(next(iter(docs))).get(stored, "").split("\n")
+                labels[key] = next((v for v in values if _fold(v).replace(",", " ") == key), key)
+            self._facets[name], self._labels[name] = sets, labels
+        return self._facets[name]
+
+    def label(self, name: str, key: str) -> str:
+        return self._labels[name].get(key, key)
+
+
+class SearchIndex:
+    """One per process. Thread-safe; every operation holds the index's lock."""
+
+    def __init__(self, directory: str | os.PathLike[str], synonyms_file: Path = SYNONYMS_FILE) -> None:
+        self.directory = Path(directory)
+        self.synonyms_file = synonyms_file
+        self._lock = threading.RLock()
+        self._generation: str | None = None
+        self._index: whoosh_index.Index | None = None
+        self._cache: _SearcherCache | None = None
+        self._analyzer = text_analyzer()
+
+    # -- text analysis -------------------------------------------------------------------
+    def analyse(self, text: str) -> list[str]:
+        return [token.text for token in self._analyzer(text)]
+
+    def synonyms(self) -> SynonymTable | None:
+        try:
+            mtime = self.synonyms_file.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        return load_table(self.synonyms_file, mtime, self.analyse)
+
+    # -- generations -----------------------------------------------------------------------
+    def _read_current(self) -> str | None:
+        try:
+            name = (self.directory / CURRENT_FILE).read_text("utf-8").strip()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return name or None
+
+    def _write_current(self, name: str) -> None:
+        tmp = self.directory / f".{CURRENT_FILE}.{uuid.uuid4().hex}"
+        tmp.write_text(name + "\n", "utf-8")
+        os.replace(tmp, self.directory / CURRENT_FILE)
+
+    def _open_index(self) -> whoosh_index.Index:
+        """The live index, reopened when another process swapped generations."""
+        name = self._read_current()
+        if name is None:
+            raise SearchUnavailable(f"no search index in {self.directory}")
+        if self._index is None or name != self._generation:
+            try:
+                index = whoosh_index.open_dir(str(self.directory / name))
+            except Exception as exc:  # whoosh raises many kinds for a damaged directory
+                raise SearchUnavailable(f"search index {self.directory / name} unreadable: {exc}") from exc
+            self._close_searcher()
+            self._index, self._generation = index, name
+        return self._index
+
+    def _close_searcher(self) -> None:
+        if self._cache is not None:
+            self._cache.searcher.close()
+            self._cache = None
+
+    @contextmanager
+    def _searching(self) -> Iterator[_SearcherCache]:
+        with self._lock:
+            index = self._open_index()
+            if self._cache is None:
+                try:
+                    self._cache = _SearcherCache(index.searcher())
+                except Exception as exc:  # a damaged segment shows up here, not in open_dir
+                    self._index = None
+                    raise SearchUnavailable(f"search index {self.directory} unreadable: {exc}") from exc
+            elif not self._cache.searcher.up_to_date():
+                # A new searcher only when the index changed, not per request. Not
+                # Searcher.refresh(): in whoosh-reloaded its reader reuse also carries over
+                # segments that a merge replaced, and closing the old searcher would close
+                # readers the new one shares.
+                self._cache.searcher.close()
+                self._cache = None
+                try:
+                    self._cache = _SearcherCache(index.searcher())
+                except Exception as exc:
+                    self._index = None
+                    raise SearchUnavailable(f"search index {self.directory} unreadable: {exc}") from exc
+            yield self._cache
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_searcher()
+            self._index = None
+            self._generation = None
+
+    def _new_generation_dir(self) -> str:
+        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        (self.directory / name).mkdir(parents=True)
+        return name
+
+    # -- writing -----------------------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[IndexBatch]:
+        """One writer, one commit, for a batch of changes.
+
+        Blocks for Whoosh's write lock (another process may hold it) for up to
+        WRITE_LOCK_TIMEOUT_S, then raises LockError. Whatever the caller reads *inside*
+        the block is read while holding the lock, so the last writer always writes the
+        newest state. Nothing is committed if the block raises.
+        """
+        with self._lock:
+            index = self._open_index()
+            writer = index.writer(timeout=WRITE_LOCK_TIMEOUT_S, delay=0.02)
+            batch = IndexBatch(writer)
+            try:
+                yield batch
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+
+    def apply(self, upserts: Iterable[CaseDoc], deletes: Iterable[int]) -> None:
+        with self.writing() as batch:
+            for case_id in deletes:
+                batch.delete(case_id)
+            for doc in upserts:
+                batch.upsert(doc)
+
+    def upsert(self, docs: Iterable[CaseDoc]) -> None:
+        self.apply(docs, ())
+
+    def delete(self, ids: Iterable[int]) -> None:
+        self.apply((), ids)
+
+    @contextmanager
+    def _rebuild_lock(self) -> Iterator[None]:
+        """One rebuild at a time across processes (gunicorn workers start together)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".rebuild.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def is_usable(self) -> bool:
+        try:
+            self.doc_count()
+        except SearchUnavailable:
+            return False
+        return True
+
+    def rebuild(self, docs: Iterable[CaseDoc], *, only_if_unusable: bool = False) -> int | None:
+        """Build a fresh generation beside the live one, then swap it in. Returns the count,
+        or None when only_if_unusable and another process has meanwhile made it usable."""
+        with self._lock, self._rebuild_lock():
+            if only_if_unusable and self.is_usable():
+                return None
+            name = self._new_generation_dir()
+            index = whoosh_index.create_in(str(self.directory / name), make_schema())
+            writer = index.writer(limitmb=256)
+            count = 0
+            try:
+                for doc in docs:
+                    writer.add_document(**_to_fields(doc))
+                    count += 1
+            except BaseException:
+                writer.cancel()
+                shutil.rmtree(self.directory / name, ignore_errors=True)
+                raise
+            writer.commit()
+            old = self._read_current()
+            self._write_current(name)
+            self.close()
+            self._remove_old_generations(keep={name, old} if old else {name})
+            return count
+
+    def _remove_old_generations(self, keep: set[str]) -> None:
+        # The generation just replaced is kept one round: another process may still read it.
+        for child in self.directory.glob("gen-*"):
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    # -- reading -----------------------------------------------------------------------------
+    def fingerprints(self) -> dict[int, str]:
+        with self._searching() as cache:
+            return {int(fields["id"]): fields["fingerprint"] for fields in cache.searcher.all_stored_fields()}
+
+    def check(self, expected: dict[int, str]) -> CheckReport:
+        """Compare the index with the documents it should hold ({id: fingerprint})."""
+        actual = self.fingerprints()
+        return CheckReport(
+            missing=sorted(set(expected) - set(actual)),
+            stale=sorted(i for i in set(expected) & set(actual) if expected[i] != actual[i]),
+            extra=sorted(set(actual) - set(expected)),
+        )
+
+    def doc_count(self) -> int:
+        with self._searching() as cache:
+            return cache.searcher.doc_count()
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Ranked hits, facet counts and spelling help for one results page."""
+        with self._searching() as cache:
+            page = self._search(cache, request, request.text)
+            if request.exact or not request.text.strip():
+                return page
+            corrected = self._spelling_correction(cache, request)
+            if corrected is None:
+                return page
+            if page.total == 0:
+                # Nothing as typed: show the correction's results at once, if it has any.
+                fixed = self._search(cache, request, corrected)
+                return replace(fixed, corrected_query=corrected) if fixed.total else page
+            return replace(page, suggestion=corrected)
+
+    def _search(self, cache: _SearcherCache, request: SearchRequest, text: str) -> SearchPage:
+        page_number = max(1, request.page)
+        parsed = parse_user_query(text)
+        visible = cache.status_docs(request.statuses)
+        if parsed.is_empty and text.strip():
+            # Typed something, but no word in it ("*", "--"): nothing matches.
+            return SearchPage([], 0, page_number, request.per_page, {name: [] for name in FACETS})
+        if parsed.is_empty:
+            matched_all = visible  # browsing with filters only
+            query: wq.Query = wq.Every()
+        else:
+            query = QueryBuilder(self.analyse, self.synonyms()).build(parsed)
+            matched_all = frozenset(cache.searcher.docs_for_query(query)) & visible
+        # Each selected filter narrows the hits; each facet counts among the hits that
+        # match every *other* filter, so one can switch a seat without clearing it first.
+        selected: dict[str, tuple[str, frozenset[int]]] = {}
+        for name, value in request.filters.items():
+            if name in FACET_FIELDS and value:
+                key = _fold(value)
+                selected[name] = (key, cache.facet_sets(name).get(key, frozenset()))
+        matched = matched_all
+        for _, docs in selected.values():
+            matched = matched & docs
+        facets = {}
+        for name in FACETS:
+            scope = matched_all
+            for other, (_, docs) in selected.items():
+                if other != name:
+                    scope = scope & docs
+            facets[name] = self._facet_counts(cache, name, scope, selected.get(name, (None, None))[0])
+        hits = self._ranked_page(cache, query, matched, request.sort, page_number, request.per_page)
+        return SearchPage(hits, len(matched), page_number, request.per_page, facets)
+
+    def _facet_counts(
+        self, cache: _SearcherCache, name: str, scope: frozenset[int], chosen: str | None
+    ) -> list[FacetCount]:
+        counts = []
+        for key, docs in cache.facet_sets(name).items():
+            count = len(scope & docs) if len(docs) < len(scope) else len(docs & scope)
+            if count or key == chosen:
+                counts.append(FacetCount(cache.label(name, key), count, key == chosen))
+        counts.sort(key=lambda f: (not f.is_selected, -f.count, f.value.casefold()))
+        return counts[:MAX_FACET_VALUES]
+
+    def _ranked_page(
+        self, cache: _SearcherCache, query: wq.Query, matched: frozenset[int], sort: str, page: int, per_page: int
+    ) -> list[Hit]:
+        if not matched:
+            return []
+        searcher = cache.searcher
+        sortedby = {"newest": "updated", "title": "title_sort"}.get(sort)
+        results = searcher.search(
+            query,
+            filter=set(matched),
+            limit=page * per_page,
+            sortedby=sortedby,
+            reverse=sort == "newest",
+            terms=True,
+        )
+        results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        hits = []
+        for hit in results[(page - 1) * per_page : page * per_page]:
+            snippet = ""
+            if not isinstance(query, wq.Every):
+                # Only the hits on this page are highlighted: the costly part of a search.
+                snippet = hit.highlights("body", top=2) or hit.highlights("summary")
+            hits.append(Hit(id=int(hit["id"]), score=hit.score or 0.0, snippet=snippet))
+        return hits
+
+    # -- spelling ----------------------------------------------------------------------------
+    def _is_known(self, cache: _SearcherCache, word: str, visible: frozenset[int]) -> bool:
+        return bool(cache._docs("spell", word) & visible)
+
+    def _spelling_correction(self, cache: _SearcherCache, request: SearchRequest) -> str | None:
+        """The query with unknown words replaced by the closest known ones, or None.
+        Known means: in a document the searcher may see (a draft's words never help)."""
+        visible = cache.status_docs(request.statuses)
+        parsed = parse_user_query(request.text)
+        corrections: dict[str, str] = {}
+        corrector = None
+        for word in parsed.checkable_words():
+            lowered = word.lower()
+            if len(lowered) < MIN_SPELLCHECK_CHARS or not lowered.isalpha() or lowered in corrections:
+                continue
+            if self._is_known(cache, lowered, visible):
+                continue
+            corrector = corrector or cache.searcher.corrector("spell")
+            for candidate in corrector.suggest(lowered, limit=8, maxdist=2, prefix=1):
+                if self._is_known(cache, candidate, visible):
+                    corrections[lowered] = candidate
+                    break
+        if not corrections:
+            return None
+        return replace_words(request.text, corrections)
+
+    # -- related -----------------------------------------------------------------------------
+    def more_like(self, case_id: int, statuses: Iterable[str], limit: int = 5) -> list[Hit]:
+        """Cases most alike: shared tags and dimensions, then shared distinctive words."""
+        with self._searching() as cache:
+            searcher = cache.searcher
+            docnum = searcher.document_number(id=str(case_id))
+            if docnum is None:
+                return []
+            fields = searcher.stored_fields(docnum)
+            parts: list[wq.Query] = []
+            for tag in filter(None, fields.get("tags", "").split("\n")):
+                parts.append(wq.Term("tag_key", _fold(tag).replace(",", " "), boost=3.0))
+            for dimension in filter(None, fields.get("dimensions", "").split("\n")):
+                parts.append(wq.Term("dimension_key", _fold(dimension).replace(",", " "), boost=1.5))
+            for term, _score in searcher.key_terms([docnum], "body", numterms=15):
+                parts.append(wq.Term("body", term, boost=1.0))
+            if not parts:
+                return []
+            allowed = cache.status_docs(statuses) - {docnum}
+            if not allowed:
+                return []
+            results = searcher.search(wq.Or(parts), filter=set(allowed), limit=limit)
+            return [Hit(id=int(hit["id"]), score=hit.score or 0.0) for hit in results]
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, LockError)

@@ -1,0 +1,204 @@
+"""Turn what a learner types into a Whoosh query, safely.
+
+Whoosh's own QueryParser accepts wildcards, ranges, fields and nesting; on a large index
+`*`, `*ing` or `[a TO z]` become scans of every term, and deep nesting overflows the stack.
+So we never hand user text to it. We accept a small, familiar language and treat
+everything else as plain words:
+
+- words (all must match), "quoted phrases", `-word` / `-"phrase"` to exclude, `OR` between
+  two terms,
+- `lead*` as a prefix, only with at least 3 letters before the star.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from whoosh import query as wq
+
+from .analysis import TOKEN_RE
+from .synonyms import SynonymTable
+
+MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and the work stays bounded
+MAX_TERMS = 24
+MAX_WORD_CHARS = 60
+MIN_PREFIX_CHARS = 3
+SYNONYM_BOOST = 0.7  # an equivalent expression counts a little less than the words typed
+
+# Field weights: title and seat count most, then summary and tags, then questions and body.
+FIELD_BOOSTS: dict[str, float] = {
+    "title": 8.0,
+    "seat": 8.0,
+    "summary": 4.0,
+    "tags": 4.0,
+    "setting": 2.5,
+    "dimensions": 2.5,
+    "questions": 1.2,
+    "body": 1.0,
+}
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+_PREFIX = re.compile(rf"[^\W_]{{{MIN_PREFIX_CHARS},}}\*")
+
+Analyse = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class Clause:
+    words: tuple[str, ...]  # one word, or several for a phrase
+    is_phrase: bool = False
+    is_prefix: bool = False
+    is_excluded: bool = False
+    is_quoted: bool = False  # typed in quotes, as opposed to one token such as "non-executive"
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    groups: tuple[tuple[Clause, ...], ...]  # all groups must match; a group is an OR of clauses
+    excluded: tuple[Clause, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    def checkable_words(self) -> list[str]:
+        """Words typed plainly (not prefixes), the ones a spelling check may correct."""
+        return [w for g in self.groups for c in g if not c.is_prefix for w in c.words]
+
+
+def _words(text: str) -> list[str]:
+    return [w[:MAX_WORD_CHARS] for w in TOKEN_RE.findall(text)]
+
+
+def parse_user_query(text: str) -> ParsedQuery:
+    text = text[:MAX_QUERY_CHARS]
+    if text.count('"') % 2:  # an unbalanced quote is just punctuation
+        text = text.replace('"', " ")
+    groups: list[list[Clause]] = []
+    excluded: list[Clause] = []
+    pending_or = False
+    for match in _TOKEN.finditer(text):
+        if len(groups) + len(excluded) >= MAX_TERMS:
+            break
+        minus, phrase, bare = match.groups()
+        clause: Clause | None = None
+        if phrase is not None:
+            words = _words(phrase)
+            if words:
+                clause = Clause(tuple(words), is_phrase=len(words) > 1, is_excluded=bool(minus), is_quoted=True)
+        else:
+            if bare == "OR":
+                pending_or = bool(groups)
+                continue
+            is_excluded = bare.startswith("-") and len(bare) > 1
+            raw = bare[1:] if is_excluded else bare
+            words = _words(raw)
+            if _PREFIX.fullmatch(raw):
+                clause = Clause((words[0],), is_prefix=True, is_excluded=is_excluded)
+            elif words:
+                # "e-learning", "GP/practice": one typed token of several words reads as a phrase.
+                clause = Clause(tuple(words), is_phrase=len(words) > 1, is_excluded=is_excluded)
+        if clause is not None:
+            if clause.is_excluded:
+                excluded.append(clause)
+            elif pending_or and groups:
+                groups[-1].append(clause)
+            else:
+                groups.append([clause])
+        pending_or = False
+    return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded))
+
+
+def replace_words(parsed_text: str, corrections: dict[str, str]) -> str:
+    """The query text with misspelt words swapped for their corrections."""
+
+    def swap(match: re.Match[str]) -> str:
+        return corrections.get(match.group(0).lower(), match.group(0))
+
+    return TOKEN_RE.sub(swap, parsed_text)
+
+
+class QueryBuilder:
+    def __init__(self, analyse: Analyse, synonyms: SynonymTable | None, fields: dict[str, float] | None = None):
+        self.analyse = analyse
+        self.synonyms = synonyms
+        self.fields = fields or FIELD_BOOSTS
+
+    def _terms_query(self, terms: tuple[str, ...], boost: float = 1.0) -> wq.Query:
+        per_field: list[wq.Query] = []
+        for name, field_boost in self.fields.items():
+            if len(terms) == 1:
+                per_field.append(wq.Term(name, terms[0], boost=field_boost * boost))
+            else:
+                per_field.append(wq.Phrase(name, list(terms), boost=field_boost * boost))
+        return wq.Or(per_field)
+
+    def _clause_terms(self, clause: Clause) -> tuple[str, ...]:
+        terms: list[str] = []
+        for word in clause.words:
+            terms.extend(self.analyse(word))
+        return tuple(terms)
+
+    def _clause_query(self, clause: Clause) -> wq.Query | None:
+        if clause.is_prefix:
+            prefix = clause.words[0].lower()
+            return wq.Or([wq.Prefix(name, prefix, boost=boost) for name, boost in self.fields.items()])
+        terms = self._clause_terms(clause)
+        if not terms:  # only stop words
+            return None
+        if clause.is_phrase:
+            return self._with_synonyms(terms, self._terms_query(terms))
+        # Words not quoted: every word must match, anywhere.
+        return self._with_synonyms(terms, wq.And([self._terms_query((t,)) for t in terms]))
+
+    def _with_synonyms(self, terms: tuple[str, ...], typed: wq.Query) -> wq.Query:
+        if self.synonyms is None:
+            return typed
+        alternatives = self.synonyms.alternatives(terms)
+        if not alternatives:
+            return typed
+        return wq.Or([typed, *(self._terms_query(alt, SYNONYM_BOOST) for alt in alternatives)])
+
+    def build(self, parsed: ParsedQuery) -> wq.Query:
+        must: list[wq.Query] = []
+        groups = list(parsed.groups)
+        i = 0
+        while i < len(groups):
+            run = self._synonym_run(groups, i)
+            if run:
+                length, terms = run
+                typed = wq.And([q for g in groups[i : i + length] if (q := self._clause_query(g[0])) is not None])
+                must.append(self._with_synonyms(terms, typed))
+                i += length
+                continue
+            alternatives = [q for q in (self._clause_query(c) for c in groups[i]) if q is not None]
+            if alternatives:
+                must.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
+            i += 1
+        positive: wq.Query = wq.And(must) if must else wq.NullQuery
+        excluded = [q for q in (self._clause_query(c) for c in parsed.excluded) if q is not None]
+        if excluded and must:
+            return wq.AndNot(positive, wq.Or(excluded))
+        return positive
+
+    def _synonym_run(self, groups: list[tuple[Clause, ...]], start: int) -> tuple[int, tuple[str, ...]] | None:
+        """The longest run of plain typed words from start that is a synonym expression
+        ("emergency department" typed without quotes), as (number of groups, terms)."""
+        if self.synonyms is None:
+            return None
+        longest = 0
+        found: tuple[int, tuple[str, ...]] | None = None
+        terms: tuple[str, ...] = ()
+        for offset in range(start, len(groups)):
+            group = groups[offset]
+            if len(group) != 1 or group[0].is_prefix or group[0].is_quoted:
+                break
+            terms = terms + self._clause_terms(group[0])
+            if len(terms) > self.synonyms.longest:
+                break
+            length = offset - start + 1
+            if (length >= 2 or group[0].is_phrase) and self.synonyms.alternatives(terms) and length > longest:
+                longest, found = length, (length, terms)
+        return found
