@@ -1,0 +1,61 @@
+"""The application factory: `flask --app app ...` and `gunicorn 'app:create_app()'` find it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+
+from casestudies import cli, database, indexing, policy
+from casestudies.accounts import load_user
+from casestudies.config import check_production_config, default_config, environment_overrides, finalise
+from casestudies.extensions import csrf, login_manager
+from casestudies.views import register_blueprints
+from casestudies.web import init_web
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("EVERY_SEAT_INSTANCE", str(ROOT / "instance")),
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    # nhsuk-frontend-jinja macros need ChainableUndefined; autoescape stays on for .html and .jinja.
+    app.jinja_options = {
+        "undefined": ChainableUndefined,
+        "loader": ChoiceLoader([FileSystemLoader(str(ROOT / "templates")), PackageLoader("nhsuk_frontend_jinja")]),
+        "autoescape": True,
+    }
+    app.config.from_mapping(default_config(app.instance_path))
+    app.config.update(environment_overrides(os.environ))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.update(test_config)
+    finalise(app.config)
+    check_production_config(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    database.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to use the case library."
+    login_manager.session_protection = "basic"
+    policy.init_app(app)
+    indexing.init_app(app)
+    register_blueprints(app)
+    init_web(app)
+    cli.init_app(app)
+
+    with app.app_context():
+        indexing.ensure_index(app)
+    return app

@@ -1,0 +1,343 @@
+"""Case services: the only code that changes cases, plus the queries the pages need.
+
+Visibility is decided here (published only, unless the viewer may see unpublished
+cases), so every list, page and search result applies the same rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from search import SORTS, FacetCount, SearchRequest
+
+from .casefile import CaseData, QuestionData, dump_case_file
+from .extensions import db
+from .indexing import get_search_index
+from .models import Case, CaseRevision, Dimension, Question, Tag, User, case_dimension, case_tag
+from .vocab import LEADERSHIP_DIMENSIONS
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+# -- reading -------------------------------------------------------------------------------
+def visible_statuses(viewer: User) -> tuple[str, ...]:
+    return ("draft", "review", "published") if viewer.can_see_unpublished() else ("published",)
+
+
+def get_case_for_viewer(slug: str, viewer: User) -> Case:
+    """The case at slug if the viewer may see it; CaseNotFound otherwise (a 404, so that
+    the existence of a draft is not revealed)."""
+    case = db.session.scalar(
+        select(Case)
+        .where(Case.slug == slug)
+        .options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
+    )
+    if case is None or not viewer.can_view_case(case):
+        raise CaseNotFound(slug)
+    return case
+
+
+@dataclass(frozen=True)
+class LibraryFilters:
+    seat: str | None = None
+    setting: str | None = None
+    dimension: str | None = None
+    tag: str | None = None
+
+    def as_args(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+    def without(self, name: str) -> dict[str, str]:
+        args = self.as_args()
+        args.pop(name, None)
+        return args
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.as_args()
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    cases: list[Case]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _filtered(statuses: tuple[str, ...], filters: LibraryFilters, skip: str | None = None) -> Select:
+    query = select(Case.id).where(Case.status.in_(statuses))
+    if filters.seat and skip != "seat":
+        query = query.where(func.lower(Case.seat) == filters.seat.casefold())
+    if filters.setting and skip != "setting":
+        query = query.where(func.lower(Case.setting) == filters.setting.casefold())
+    if filters.dimension and skip != "dimension":
+        query = query.where(
+            Case.id.in_(
+                select(case_dimension.c.case_id)
+                .join(Dimension, Dimension.id == case_dimension.c.dimension_id)
+                .where(Dimension.name == filters.dimension)
+            )
+        )
+    if filters.tag and skip != "tag":
+        query = query.where(
+            Case.id.in_(
+                select(case_tag.c.case_id)
+                .join(Tag, Tag.id == case_tag.c.tag_id)
+                .where(Tag.key == filters.tag.casefold())
+            )
+        )
+    return query
+
+
+def _facet_counts(statuses: tuple[str, ...], filters: LibraryFilters) -> dict[str, list[FacetCount]]:
+    """Counts per facet value among the cases matching every *other* selected filter,
+    so choosing a seat still shows the other seats one could switch to."""
+    facets: dict[str, list[FacetCount]] = {}
+
+    def rows(name: str, column, join_query=None) -> list[FacetCount]:  # type: ignore[no-untyped-def]
+        ids = _filtered(statuses, filters, skip=name).subquery()
+        query = join_query if join_query is not None else select(column, func.count()).select_from(Case)
+        query = query.where(Case.id.in_(select(ids.c.id))).group_by(column).order_by(func.count().desc(), column)
+        selected = getattr(filters, name)
+        return [
+            FacetCount(value, count, selected is not None and value.casefold() == selected.casefold())
+            for value, count in db.session.execute(query)
+            if value
+        ]
+
+    facets["seat"] = rows("seat", Case.seat)
+    facets["setting"] = rows("setting", Case.setting)
+    dimension_rows = rows(
+        "dimension",
+        Dimension.name,
+        select(Dimension.name, func.count()).select_from(Case).join(case_dimension).join(Dimension),
+    )
+    order = {name: i for i, name in enumerate(LEADERSHIP_DIMENSIONS)}
+    facets["dimension"] = sorted(dimension_rows, key=lambda f: order.get(f.value, 99))
+    facets["tag"] = rows("tag", Tag.name, select(Tag.name, func.count()).select_from(Case).join(case_tag).join(Tag))
+    return facets
+
+
+def list_library(viewer: User, filters: LibraryFilters, page: int = 1, per_page: int = 10) -> LibraryPage:
+    statuses = visible_statuses(viewer)
+    ids = _filtered(statuses, filters).subquery()
+    total = db.session.scalar(select(func.count()).select_from(ids)) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    cases = db.session.scalars(
+        select(Case)
+        .where(Case.id.in_(select(ids.c.id)))
+        .options(selectinload(Case.tags), selectinload(Case.dimensions))
+        .order_by(Case.title)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return LibraryPage(list(cases), total, page, per_page, _facet_counts(statuses, filters))
+
+
+def browse_values() -> dict[str, list[tuple[str, int]]]:
+    """Seats, settings and dimensions of published cases with counts, for the home page."""
+    published = Case.status == "published"
+    seats = db.session.execute(
+        select(Case.seat, func.count()).where(published).group_by(Case.seat).order_by(Case.seat)
+    ).all()
+    settings = db.session.execute(
+        select(Case.setting, func.count())
+        .where(published, Case.setting.is_not(None))
+        .group_by(Case.setting)
+        .order_by(Case.setting)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            select(Dimension.name, func.count())
+            .select_from(Case)
+            .join(case_dimension)
+            .join(Dimension)
+            .where(published)
+            .group_by(Dimension.name)
+        ).all()
+    )
+    return {
+        "seat": [(s, n) for s, n in seats],
+        "setting": [(s, n) for s, n in settings],
+        "dimension": [(d, counts.get(d, 0)) for d in LEADERSHIP_DIMENSIONS],
+    }
+
+
+@dataclass(frozen=True)
+class SearchResultItem:
+    case: Case
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    items: list[SearchResultItem]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[FacetCount]]
+    corrected_query: str | None
+    suggestion: str | None
+    sort: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_cases(
+    viewer: User,
+    text: str,
+    *,
+    filters: LibraryFilters | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 10,
+    exact: bool = False,
+) -> SearchResults:
+    """The index ranks and counts; the database supplies the rows and has the last word on
+    visibility (a row the viewer may not see is dropped even if the index still lists it)."""
+    statuses = visible_statuses(viewer)
+    sort = sort if sort in SORTS else "relevance"
+    request = SearchRequest(
+        text=text,
+        statuses=statuses,
+        filters=(filters or LibraryFilters()).as_args(),
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        exact=exact,
+    )
+    result = get_search_index().search(request)
+    rows = _visible_rows([hit.id for hit in result.hits], statuses)
+    items = [SearchResultItem(rows[hit.id], hit.snippet) for hit in result.hits if hit.id in rows]
+    return SearchResults(
+        text, items, result.total, result.page, per_page, result.facets, result.corrected_query, result.suggestion, sort
+    )
+
+
+def _visible_rows(ids: list[int], statuses: tuple[str, ...]) -> dict[int, Case]:
+    query = select(Case).where(Case.id.in_(ids), Case.status.in_(statuses)).options(selectinload(Case.tags))
+    return {case.id: case for case in db.session.scalars(query)}
+
+
+def related_cases(case: Case, viewer: User, limit: int = 5) -> list[Case]:
+    """Up to `limit` visible cases most like this one, most alike first."""
+    statuses = visible_statuses(viewer)
+    hits = get_search_index().more_like(case.id, statuses, limit)
+    rows = _visible_rows([hit.id for hit in hits], statuses)
+    return [rows[hit.id] for hit in hits if hit.id in rows]
+
+
+# -- case files ----------------------------------------------------------------------------
+def case_to_data(case: Case) -> CaseData:
+    return CaseData(
+        title=case.title,
+        slug=case.slug,
+        summary=case.summary,
+        seat=case.seat,
+        setting=case.setting,
+        dimensions=tuple(d.name for d in case.dimensions),
+        tags=tuple(t.name for t in case.tags),
+        questions=tuple(QuestionData(q.text, q.notes, q.minutes) for q in case.questions),
+        status=case.status,
+        consent=case.consent,
+        review_by=case.review_by,
+        updated=case.updated_on,
+        body=case.body,
+    )
+
+
+def normalised(data: CaseData) -> CaseData:
+    """The data as the library stores it: tags in alphabetical order and dimensions in the
+    order of the Healthcare Leadership Model (the database keeps sets, not sequences), so
+    that an unchanged file compares equal to its stored case."""
+    order = {name: i for i, name in enumerate(LEADERSHIP_DIMENSIONS)}
+    return replace(
+        data,
+        tags=tuple(sorted(data.tags, key=str.casefold)),
+        dimensions=tuple(sorted(data.dimensions, key=lambda d: order.get(d, len(order)))),
+    )
+
+
+def is_unchanged(case: Case, data: CaseData) -> bool:
+    return dump_case_file(case_to_data(case)) == dump_case_file(normalised(data))
+
+
+# -- changing ------------------------------------------------------------------------------
+def _tags_for(names: tuple[str, ...]) -> list[Tag]:
+    keys = [name.casefold() for name in names]
+    existing = {tag.key: tag for tag in db.session.scalars(select(Tag).where(Tag.key.in_(keys)))}
+    tags = []
+    for name, key in zip(names, keys, strict=True):
+        tag = existing.get(key)
+        if tag is None:
+            tag = Tag(name=name, key=key)
+            db.session.add(tag)
+            existing[key] = tag
+        tags.append(tag)
+    return tags
+
+
+def _dimensions_for(names: tuple[str, ...]) -> list[Dimension]:
+    by_name = {d.name: d for d in db.session.scalars(select(Dimension))}
+    return [by_name[name] for name in names]
+
+
+def save_case_data(
+    data: CaseData,
+    *,
+    actor: User | None,
+    case: Case | None = None,
+    summary: str = "Saved",
+) -> tuple[Case, bool]:
+    """Create or update a case from validated case data, keeping a revision of every save
+    that changes something. Returns the case and whether anything changed.
+
+    The caller commits (once, at the end of its unit of work).
+    """
+    data = normalised(data)
+    if case is not None and is_unchanged(case, data):
+        return case, False
+    if case is None:
+        case = Case(author=actor, version=0)
+        db.session.add(case)
+    case.slug = data.slug
+    case.title = data.title
+    case.summary = data.summary
+    case.seat = data.seat
+    case.setting = data.setting
+    case.body = data.body
+    case.status = data.status
+    case.consent = data.consent
+    case.review_by = data.review_by
+    case.updated_on = data.updated
+    case.tags = _tags_for(data.tags)
+    case.dimensions = _dimensions_for(data.dimensions)
+    case.questions = [
+        Question(position=i, text=q.text, notes=q.notes, minutes=q.minutes) for i, q in enumerate(data.questions)
+    ]
+    case.version = (case.version or 0) + 1
+    db.session.flush()
+    db.session.add(
+        CaseRevision(
+            case=case,
+            number=case.version,
+            content=dump_case_file(data),
+            summary=summary,
+            author=actor,
+        )
+    )
+    return case, True

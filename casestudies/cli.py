@@ -1,0 +1,162 @@
+"""Command-line commands: thin wrappers over the same services the pages use."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from .accounts import AccountError, create_user
+from .casefile import BundleError, read_bundle
+from .database import make_revision, upgrade_database
+from .extensions import db
+from .indexing import check_index, ensure_index, rebuild_index
+from .models import Case, Role, User
+from .transfer import export_cases, import_cases
+
+SAMPLE_DIR = Path(__file__).parent / "sample"
+DEMO_DOMAIN = "every-seat.example"
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database or apply pending migrations."""
+    upgrade_database()
+    ensure_index(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo("Database is up to date.")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default=None, help="Display name (defaults to the part before @).")
+def create_user_command(email: str, role: str, name: str | None) -> None:
+    """Create an account; the password is prompted, or read from standard input."""
+    try:
+        user = create_user(email, role=Role(role), password=_read_password(), name=name)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role.value} {user.email}.")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="Validate and report; change nothing.")
+def import_command(path: str, dry_run: bool) -> None:
+    """Import a folder or a .zip of case files (all or nothing)."""
+    try:
+        files = read_bundle(path)
+    except BundleError as exc:
+        click.echo(f"{path}:0: {exc}", err=True)
+        sys.exit(1)
+    report = import_cases(files, actor=None, dry_run=dry_run)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if not report.ok:
+        click.echo(f"{len(report.problems)} problem(s) found; nothing was imported.", err=True)
+        sys.exit(1)
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(
+        f"{verb} {report.file_count} file(s): {len(report.created)} new, "
+        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged."
+    )
+
+
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--slug", "slugs", multiple=True, help="Export only this case (repeatable).")
+def export_command(directory: str, slugs: tuple[str, ...]) -> None:
+    """Write the library (or the named cases) as case files into DIRECTORY."""
+    try:
+        written = export_cases(directory, list(slugs) or None)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Exported {len(written)} case(s) to {directory}.")
+
+
+@click.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index from the database (searches keep working meanwhile)."""
+    count = rebuild_index()
+    click.echo(f"Indexed {count} case(s).")
+
+
+@click.command("search-check")
+def search_check_command() -> None:
+    """List every difference between the database and the search index."""
+    report = check_index()
+    for label, ids in (("missing", report.missing), ("stale", report.stale), ("extra", report.extra)):
+        for case_id in ids:
+            click.echo(f"{label}: case {case_id}")
+    if not report.is_clean:
+        click.echo("The search index differs from the database: run `flask --app app reindex`.", err=True)
+        sys.exit(1)
+    click.echo("Search index matches the database.")
+
+
+@click.command("db-revision")
+@click.argument("message")
+def db_revision_command(message: str) -> None:
+    """Developers: autogenerate a migration from the models."""
+    make_revision(message)
+
+
+def _demo_accounts_file() -> Path:
+    return Path(current_app.instance_path) / "demo-accounts.txt"
+
+
+@click.command("setup-demo")
+def setup_demo_command() -> None:
+    """Used by `make run`: migrate, load the sample library into an empty library,
+    create one demo account per role (once) and print their sign-ins."""
+    upgrade_database()
+    ensure_index(current_app._get_current_object())  # type: ignore[attr-defined]
+    if (db.session.scalar(select(func.count()).select_from(Case)) or 0) == 0:
+        report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        if not report.ok:
+            for problem in report.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException("The sample library did not import.")
+        click.echo(f"Loaded the sample library: {len(report.created)} cases.")
+    accounts = _demo_accounts_file()
+    lines = accounts.read_text("utf-8").splitlines() if accounts.exists() else []
+    known = {line.split()[1] for line in lines if line.strip()}
+    for role in Role:
+        email = f"{role.value}@{DEMO_DOMAIN}"
+        if email in known:
+            continue
+        if db.session.scalar(select(User).where(User.email == email)) is not None:
+            continue  # created earlier by hand: its password is not ours to print
+        password = secrets.token_urlsafe(12)
+        create_user(email, role=role, password=password, name=f"Demo {role.label.lower()}")
+        lines.append(f"{role.value:<12} {email:<34} {password}")
+    accounts.parent.mkdir(parents=True, exist_ok=True)
+    accounts.write_text("\n".join(lines) + "\n", "utf-8")
+    accounts.chmod(0o600)
+    click.echo("Demo sign-ins (role, email, password):")
+    for line in lines:
+        click.echo(f"  {line}")
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        init_db_command,
+        create_user_command,
+        import_command,
+        export_command,
+        reindex_command,
+        search_check_command,
+        db_revision_command,
+        setup_demo_command,
+    ):
+        app.cli.add_command(command)

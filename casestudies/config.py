@@ -1,0 +1,58 @@
+"""The one place for configuration: defaults in code, then environment variables,
+then `instance/config.py`, then the dict a test passes to create_app()."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused in production, see check_production_config
+
+# Environment variables read by the app, the command line, `make run` and gunicorn alike.
+ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "SEARCH_INDEX_DIR", "SESSION_IDLE_HOURS", "EVERY_SEAT_ENV")
+
+
+def default_config(instance_path: str) -> dict[str, Any]:
+    instance = Path(instance_path)
+    return {
+        "SECRET_KEY": DEFAULT_SECRET_KEY,
+        "DATABASE_URL": f"sqlite:///{instance / 'every-seat.db'}",
+        "SEARCH_INDEX_DIR": str(instance / "search-index"),
+        "EVERY_SEAT_ENV": "development",
+        "SESSION_IDLE_HOURS": 8,
+        "CASES_PER_PAGE": 10,
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; idle timeout ends both
+    }
+
+
+def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for name in ENV_SETTINGS:
+        value = environ.get(name)
+        if value:
+            overrides[name] = value
+    if "SESSION_IDLE_HOURS" in overrides:
+        overrides["SESSION_IDLE_HOURS"] = float(overrides["SESSION_IDLE_HOURS"])
+    return overrides
+
+
+def finalise(config: dict[str, Any]) -> None:
+    """Derive settings that follow from others, after every override has been applied."""
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_IDLE_HOURS"]))
+    production = config["EVERY_SEAT_ENV"] == "production"
+    # Secure cookies whenever the app is served as production (behind HTTPS).
+    config.setdefault("SESSION_COOKIE_SECURE", production)
+    config.setdefault("REMEMBER_COOKIE_SECURE", production)
+
+
+def check_production_config(config: dict[str, Any]) -> None:
+    if config["EVERY_SEAT_ENV"] == "production" and config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise RuntimeError("Refusing to start in production with the default SECRET_KEY: set SECRET_KEY.")

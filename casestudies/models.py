@@ -1,0 +1,192 @@
+"""Typed SQLAlchemy models of the domain."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(enum.Enum):
+    """Each role has the rights of the one before it."""
+
+    LEARNER = "learner"
+    FACILITATOR = "facilitator"
+    CURATOR = "curator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Role):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Role):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(
+        db.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        # scrypt: memory-hard, Werkzeug's default.
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, role: Role) -> bool:
+        return self.role >= role
+
+    # Permissions, used by the policy decorator and by templates to hide what the server refuses.
+    def can_see_unpublished(self) -> bool:
+        return self.has_role(Role.CURATOR)
+
+    def can_see_facilitator_notes(self) -> bool:
+        return self.has_role(Role.FACILITATOR)
+
+    def can_view_case(self, case: Case) -> bool:
+        return case.is_published or self.can_see_unpublished()
+
+
+case_tag = Table(
+    "case_tag",
+    db.metadata,
+    Column("case_id", ForeignKey("case.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+case_dimension = Table(
+    "case_dimension",
+    db.metadata,
+    Column("case_id", ForeignKey("case.id", ondelete="CASCADE"), primary_key=True),
+    Column("dimension_id", ForeignKey("dimension.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Dimension(db.Model):
+    """One of the nine dimensions of the NHS Healthcare Leadership Model (seeded by a migration)."""
+
+    __tablename__ = "dimension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Tag(db.Model):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    # Tags match case-insensitively: the key is the case-folded name.
+    key: Mapped[str] = mapped_column(String(50), unique=True)
+
+    cases: Mapped[list[Case]] = relationship(secondary=case_tag, back_populates="tags")
+
+
+class Case(db.Model):
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(600))
+    seat: Mapped[str] = mapped_column(String(80), index=True)
+    setting: Mapped[str | None] = mapped_column(String(80), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True, default="draft")
+    consent: Mapped[str] = mapped_column(String(20), default="not-needed")
+    review_by: Mapped[date | None] = mapped_column(Date)
+    updated_on: Mapped[date | None] = mapped_column(Date)  # the case file's `updated` date
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Optimistic locking: a save names the version it started from.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    author: Mapped[User | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=case_tag, back_populates="cases", order_by="Tag.key")
+    dimensions: Mapped[list[Dimension]] = relationship(secondary=case_dimension, order_by="Dimension.position")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="case", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    revisions: Mapped[list[CaseRevision]] = relationship(
+        back_populates="case", order_by="CaseRevision.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)  # facilitator-only guidance
+    minutes: Mapped[int | None] = mapped_column(Integer)
+
+    case: Mapped[Case] = relationship(back_populates="questions")
+
+
+class CaseRevision(db.Model):
+    """A saved state of a case, kept as its case-file text so any revision can be read,
+    compared, exported or restored with the one format parser."""
+
+    __tablename__ = "case_revision"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_case_revision_case_id_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    case: Mapped[Case] = relationship(back_populates="revisions")
+    author: Mapped[User | None] = relationship()
+
+
+class SearchOutbox(db.Model):
+    """A case whose search document must be rewritten. Written in the same transaction as
+    the change, so a commit always leaves a durable to-do for the index, and a rollback none."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: the case may be deleted
+    queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

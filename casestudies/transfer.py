@@ -1,0 +1,106 @@
+"""Import and export of case files (see shared/case-format.md)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .casefile import BundleFile, CaseData, CaseFileError, Problem, dump_case_file, parse_case_file
+from .cases import case_to_data, is_unchanged, save_case_data
+from .extensions import db
+from .models import Case, User
+
+
+@dataclass
+class ImportReport:
+    problems: list[Problem] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def file_count(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+
+def validate_bundle(files: list[BundleFile]) -> tuple[list[tuple[BundleFile, CaseData]], list[Problem]]:
+    """Parse every file and report every problem, including a slug used twice in the bundle."""
+    parsed: list[tuple[BundleFile, CaseData]] = []
+    problems: list[Problem] = []
+    first_file_for_slug: dict[str, str] = {}
+    for file in files:
+        try:
+            data = parse_case_file(file.data, file.name)
+        except CaseFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        other = first_file_for_slug.setdefault(data.slug, file.name)
+        if other != file.name:
+            problems.append(Problem(file.name, 1, f"slug '{data.slug}' is also used by {other}"))
+            continue
+        parsed.append((file, data))
+    if not files:
+        problems.append(Problem("(import)", 0, "no .md case files found"))
+    return parsed, problems
+
+
+def import_cases(files: list[BundleFile], *, actor: User | None, dry_run: bool = False) -> ImportReport:
+    """Validate every file; unless this is a dry run and if all are valid, create or update
+    the cases in one transaction. All or nothing: one invalid file means nothing is written,
+    to the database or (since the index follows commits) to the search index."""
+    report = ImportReport(dry_run=dry_run)
+    parsed, report.problems = validate_bundle(files)
+    if report.problems:
+        return report
+    slugs = [data.slug for _, data in parsed]
+    existing = {
+        case.slug: case
+        for case in db.session.scalars(
+            select(Case)
+            .where(Case.slug.in_(slugs))
+            .options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
+        )
+    }
+    for file, data in parsed:
+        case = existing.get(data.slug)
+        if case is not None and is_unchanged(case, data):
+            report.unchanged.append(file.name)
+            continue
+        (report.updated if case is not None else report.created).append(file.name)
+        if not dry_run:
+            save_case_data(data, actor=actor, case=case, summary=f"Imported from {file.name}")
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return report
+
+
+def export_cases(directory: str | os.PathLike[str], slugs: list[str] | None = None) -> list[Path]:
+    """Write one `<slug>.md` per case (all cases, or the named ones) into directory."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    query = select(Case).options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
+    if slugs:
+        query = query.where(Case.slug.in_(slugs))
+        found = set(db.session.scalars(select(Case.slug).where(Case.slug.in_(slugs))))
+        missing = [s for s in slugs if s not in found]
+        if missing:
+            raise LookupError(f"no case with slug: {', '.join(missing)}")
+    written = []
+    for case in db.session.scalars(query.order_by(Case.slug)):
+        path = target / f"{case.slug}.md"
+        # newline="" keeps "\n" on every platform: the round trip is byte for byte.
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(dump_case_file(case_to_data(case)))
+        written.append(path)
+    return written

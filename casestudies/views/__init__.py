@@ -1,0 +1,10 @@
+"""Blueprints: thin views that parse the request, call a service and render."""
+
+from flask import Flask
+
+from . import auth, library
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(library.bp)

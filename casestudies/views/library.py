@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
+
+from ..cases import (
+    CaseNotFound,
+    LibraryFilters,
+    browse_values,
+    get_case_for_viewer,
+    list_library,
+    related_cases,
+    search_cases,
+)
+from ..markdown import render_markdown
+from ..models import Role
+from ..policy import requires
+
+bp = Blueprint("library", __name__)
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+def _text_arg(name: str, limit: int = 200) -> str | None:
+    value = request.args.get(name, "").strip()
+    return value[:limit] or None
+
+
+@bp.get("/")
+@requires(Role.LEARNER)
+def home() -> str:
+    return render_template("library/home.html", browse=browse_values())
+
+
+def _filters() -> LibraryFilters:
+    return LibraryFilters(
+        seat=_text_arg("seat"), setting=_text_arg("setting"), dimension=_text_arg("dimension"), tag=_text_arg("tag")
+    )
+
+
+@bp.get("/cases")
+@requires(Role.LEARNER)
+def cases() -> str:
+    filters = _filters()
+    result = list_library(current_user, filters, _page_arg(), current_app.config["CASES_PER_PAGE"])
+    return render_template("library/cases.html", result=result, filters=filters)
+
+
+@bp.get("/cases/<slug>")
+@requires(Role.LEARNER)
+def case(slug: str) -> str:
+    try:
+        found = get_case_for_viewer(slug, current_user)
+    except CaseNotFound:
+        abort(404)
+    return render_template(
+        "library/case.html",
+        case=found,
+        body_html=render_markdown(found.body),
+        related=related_cases(found, current_user),
+    )
+
+
+@bp.get("/search")
+@requires(Role.LEARNER)
+def search() -> str:
+    query = (request.args.get("q") or "").strip()
+    filters = _filters()
+    sort = request.args.get("sort", "relevance")
+    if not query and filters.is_empty:
+        return render_template("library/search.html", query="", results=None, filters=filters, sort="relevance")
+    results = search_cases(
+        current_user,
+        query,
+        filters=filters,
+        sort=sort,
+        page=_page_arg(),
+        per_page=current_app.config["CASES_PER_PAGE"],
+        exact=request.args.get("exact") == "1",
+    )
+    return render_template("library/search.html", query=query, results=results, filters=filters, sort=results.sort)

@@ -1,0 +1,93 @@
+"""Cross-cutting web concerns: error pages, security headers, template helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from .extensions import login_manager
+from .forms import SignOutForm
+from .models import Role
+from .vocab import LEADERSHIP_DIMENSIONS
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+ERROR_TITLES = {
+    400: "There is a problem with your request",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    413: "The upload is too large",
+}
+
+
+def _error_page(code: int, message: str | None = None) -> tuple[str, int]:
+    title = ERROR_TITLES.get(code, "Sorry, there is a problem with the service")
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def init_web(app: Flask) -> None:
+    @app.errorhandler(401)
+    def _unauthorised(_error: HTTPException) -> Response:
+        return login_manager.unauthorized()
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError) -> tuple[str, int]:
+        return _error_page(
+            400, "The form had expired or was sent from somewhere else. Go back, reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[str, int] | HTTPException:
+        if error.code is None or error.code < 400:
+            return error
+        return _error_page(error.code)
+
+    @app.errorhandler(500)
+    def _server_error(_error: Exception) -> tuple[str, int]:
+        return _error_page(500, "Try again later. Nothing you saved before this page has been lost.")
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def _template_helpers() -> dict[str, Any]:
+        def url_with(args: dict[str, str], **changes: Any) -> str:
+            merged = {**args, **{k: v for k, v in changes.items() if v is not None}}
+            for key, value in changes.items():
+                if value is None:
+                    merged.pop(key, None)
+            return request.path + ("?" + urlencode(merged) if merged else "")
+
+        return {
+            "Role": Role,
+            "sign_out_form": SignOutForm() if current_user.is_authenticated else None,
+            "LEADERSHIP_DIMENSIONS": LEADERSHIP_DIMENSIONS,
+            "url_with": url_with,
+        }
