@@ -1,0 +1,259 @@
+"""Fixtures: an app per test (its own SQLite file and search index), a client per role,
+factories, and a real browser against a live server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from app import create_app
+from casestudies.accounts import create_user
+from casestudies.casefile import CaseData, QuestionData
+from casestudies.cases import save_case_data
+from casestudies.database import upgrade_database
+from casestudies.extensions import db
+from casestudies.models import Case, Role, User
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+ROLES = [role.value for role in Role]
+
+
+@pytest.fixture(scope="session")
+def migrated_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once per run, then copy the file for each test: fast, and still the real
+    Alembic schema rather than create_all()."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.db"
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SEARCH_INDEX_DIR": str(folder / "index"), "TESTING": True})
+    with app.app_context():
+        upgrade_database()
+        db.engine.dispose()
+    return path
+
+
+def make_test_app(tmp_path: Path, template: Path, **overrides: Any) -> Flask:
+    db_path = tmp_path / "test.db"
+    shutil.copy(template, db_path)
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "SECRET_KEY": "test-secret",
+        **overrides,
+    }
+    return create_app(config)
+
+
+@pytest.fixture
+def app(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
+    app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        app.extensions["search_index"].close()
+        db.engine.dispose()
+
+
+@contextmanager
+def app_context_for(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+        db.session.remove()
+        app.extensions["search_index"].close()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def sample_app(tmp_path_factory: pytest.TempPathFactory, migrated_db_template: Path) -> Iterator[Flask]:
+    """One app per test module with the sample library loaded, for tests that only read."""
+    from casestudies.casefile import read_bundle
+    from casestudies.cli import SAMPLE_DIR
+    from casestudies.transfer import import_cases
+
+    app = make_test_app(tmp_path_factory.mktemp("sample"), migrated_db_template, WTF_CSRF_ENABLED=False)
+    with app_context_for(app):
+        report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        assert report.ok, report.problems
+        for role in ROLES:
+            ensure_user(role)
+        yield app
+
+
+@pytest.fixture
+def csrf_app(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
+    """An app with CSRF protection on, as in production."""
+    app = make_test_app(tmp_path, migrated_db_template)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        app.extensions["search_index"].close()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+def ensure_user(role: str, *, email: str | None = None, active: bool = True) -> User:
+    email = email or f"{role}@example.org"
+    user = db.session.query(User).filter_by(email=email).one_or_none()
+    if user is None:
+        user = create_user(email, role=Role(role), password=PASSWORD, name=f"Test {role}")
+    if user.is_active != active:
+        user.is_active = active
+        db.session.commit()
+    return user
+
+
+class Auth:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, role: str) -> User:
+        user = ensure_user(role)
+        response = self.client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    def logout(self) -> None:
+        self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def login(app: Flask):  # type: ignore[no-untyped-def]
+    """login(role) -> a new test client signed in with that role."""
+
+    def _login(role: str) -> FlaskClient:
+        client = app.test_client()
+        Auth(client).login(role)
+        return client
+
+    return _login
+
+
+def case_data(**overrides: Any) -> CaseData:
+    values: dict[str, Any] = {
+        "title": "A porter who changed the discharge lounge",
+        "slug": "porter-discharge-lounge",
+        "summary": "A porter notices patients waiting for hours and redesigns the lounge with them.",
+        "seat": "Porter",
+        "setting": "Acute hospital",
+        "dimensions": ("Leading with care", "Engaging the team"),
+        "tags": ("patient experience", "flow"),
+        "questions": (
+            QuestionData("What did the porter notice that others missed?"),
+            QuestionData("How did he win over the ward sisters?", notes="Secret facilitator steer", minutes=10),
+        ),
+        "status": "published",
+        "consent": "obtained",
+        "body": "## The situation\n\nPatients waited for hours in the lounge.\n",
+    }
+    values.update(overrides)
+    return CaseData(**values)
+
+
+@pytest.fixture
+def make_case(app: Flask):  # type: ignore[no-untyped-def]
+    """make_case(**fields) -> a committed Case (indexed after the commit, as in real use)."""
+
+    def _make(**overrides: Any) -> Case:
+        case, _ = save_case_data(case_data(**overrides), actor=None)
+        db.session.commit()
+        return case
+
+    return _make
+
+
+# -- browser -------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def playwright_browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, migrated_db_template: Path) -> Iterator[str]:
+    """The app with CSRF on, served by a real HTTP server on 127.0.0.1 in a thread."""
+    app = make_test_app(tmp_path, migrated_db_template)
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{port}"
+    try:
+        yield app  # type: ignore[misc]
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            app.extensions["search_index"].close()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def page(playwright_browser: Any, live_server: Flask) -> Iterator[Any]:
+    context = playwright_browser.new_context(base_url=live_server.config["LIVE_URL"])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (from npm) in the page for WCAG 2.1 A and AA rules."""
+    # Evaluated through the DevTools protocol rather than added as a <script>: the app's
+    # Content-Security-Policy rightly refuses inline scripts, and stays on during the test.
+    page.evaluate(AXE.read_text("utf-8") + "\n;true")
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]

@@ -1,0 +1,97 @@
+"""Role by route: every rule of the URL map, for anonymous and each role, gets the
+expected answer. The table is checked against the app's own URL map, so a route added
+without an entry here (or without a declared policy) fails."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from casestudies.policy import route_policy
+
+from .conftest import ROLES
+
+# endpoint -> (method, who may use it). "public" means anyone, signed in or not.
+EXPECTED: dict[str, tuple[str, str]] = {
+    "static": ("GET", "public"),
+    "auth.login": ("GET", "public"),
+    "library.home": ("GET", "learner"),
+    "library.cases": ("GET", "learner"),
+    "library.case": ("GET", "learner"),
+    "library.search": ("GET", "learner"),
+    "auth.logout": ("POST", "learner"),  # last: it ends the session
+}
+
+SAMPLE_ARGS = {"slug": "porter-discharge-lounge", "filename": "build/css/main.css"}
+
+
+def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED), "add new routes to EXPECTED with who may use them"
+    for endpoint, (_, audience) in EXPECTED.items():
+        assert route_policy(app, endpoint) == audience, endpoint
+
+
+def _url(app: Flask, endpoint: str) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{arg: SAMPLE_ARGS[arg] for arg in rule.arguments})
+
+
+@pytest.mark.parametrize("who", ["anonymous", *ROLES])
+def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, make_case, who: str) -> None:  # type: ignore[no-untyped-def]
+    make_case()
+    client = app.test_client() if who == "anonymous" else login(who)
+    rank = {role: i for i, role in enumerate(ROLES)}
+    for endpoint, (method, audience) in EXPECTED.items():
+        if endpoint == "static":
+            continue  # built assets are checked by the browser tests
+        url = _url(app, endpoint)
+        response = client.open(url, method=method)
+        if audience == "public":
+            expected = {200, 302} if who != "anonymous" else {200}
+        elif who == "anonymous":
+            assert response.status_code == 302, (endpoint, who)
+            assert response.headers["Location"].startswith("/login"), (endpoint, who)
+            continue
+        elif rank[who] >= rank[audience]:
+            expected = {302} if method == "POST" else {200}
+        else:
+            expected = {403}
+        assert response.status_code in expected, (endpoint, who, response.status_code)
+
+
+@pytest.mark.parametrize("status", ["draft", "review"])
+@pytest.mark.parametrize(("role", "code"), [("learner", 404), ("facilitator", 404), ("curator", 200), ("admin", 200)])
+def test_unpublished_cases_are_for_curators_and_admins_only(
+    login, make_case, status: str, role: str, code: int
+) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="hidden-case", title="Hidden kestrelbay case", status=status)
+    client = login(role)
+    assert client.get("/cases/hidden-case").status_code == code
+    listing = client.get("/cases").get_data(as_text=True)
+    results = client.get("/search?q=kestrelbay").get_data(as_text=True)
+    visible = code == 200
+    assert ("Hidden kestrelbay case" in listing) is visible
+    assert ("Hidden kestrelbay case" in results) is visible
+
+
+def test_a_deactivated_user_is_signed_out_on_the_next_request(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.extensions import db
+    from casestudies.models import User
+
+    client = login("curator")
+    assert client.get("/cases").status_code == 200
+    user = db.session.query(User).filter_by(email="curator@example.org").one()
+    user.is_active = False
+    db.session.commit()
+    response = client.get("/cases")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_an_unknown_page_is_a_404_not_a_500(login) -> None:  # type: ignore[no-untyped-def]
+    client = login("learner")
+    assert client.get("/no/such/page").status_code == 404
+    assert client.get("/cases/NOT a slug").status_code == 404

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+
+from .conftest import PASSWORD, ensure_user
+
+
+def test_every_page_but_login_needs_a_signed_in_user(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/cases")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Fcases"
+    assert client.get("/login").status_code == 200
+
+
+def test_sign_in_with_a_wrong_password_is_refused_with_a_clear_message(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner")
+    response = client.post("/login", data={"email": "learner@example.org", "password": "wrong password!!"})
+    assert response.status_code == 400
+    assert "Email address or password is not right" in response.get_data(as_text=True)
+    unknown = client.post("/login", data={"email": "nobody@example.org", "password": "wrong password!!"})
+    assert "Email address or password is not right" in unknown.get_data(as_text=True)
+    assert client.get("/cases").status_code == 302
+
+
+def test_sign_in_leads_to_next_only_within_the_app(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner")
+    response = client.post(
+        "/login", data={"email": "LEARNER@example.org", "password": PASSWORD, "next": "/cases?tag=x"}
+    )
+    assert response.headers["Location"] == "/cases?tag=x"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "http:/x",
+        " //evil.example",
+        "/\tevil",
+        "https:evil.example",
+    ],
+)
+def test_next_never_leads_off_site(app: Flask, target: str) -> None:
+    ensure_user("learner")
+    client = app.test_client()
+    response = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD, "next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_a_deactivated_account_cannot_sign_in(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner", active=False)
+    response = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_forms_need_a_csrf_token(csrf_app: Flask) -> None:
+    ensure_user("learner")
+    client = csrf_app.test_client()
+    refused = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
+    assert refused.status_code == 400
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    accepted = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token})
+    assert accepted.status_code == 302
+    # Sign-out is a POST with a token too: a bare POST is refused and the user stays signed in.
+    assert client.post("/logout").status_code == 400
+    assert client.get("/cases").status_code == 200
+
+
+def test_sign_out_ends_the_session(app: Flask, auth, client) -> None:  # type: ignore[no-untyped-def]
+    auth.login("learner")
+    assert client.get("/cases").status_code == 200
+    assert client.get("/logout").status_code == 405  # no state change on GET
+    client.post("/logout")
+    assert client.get("/cases").status_code == 302
+
+
+def test_session_cookie_is_httponly_and_samesite(app: Flask, auth, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner")
+    response = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_passwords_are_hashed_with_scrypt(app: Flask) -> None:
+    user = ensure_user("learner")
+    assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+
+
+def test_security_headers(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)  # no inline script at all

@@ -1,0 +1,317 @@
+"""Search behaviour: relevance rules, the query language, facets, spelling, related cases,
+visibility, and odd input that must never break the page."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask import Flask
+
+from casestudies.casefile import read_bundle
+from casestudies.cases import LibraryFilters, related_cases, save_case_data, search_cases
+from casestudies.cli import SAMPLE_DIR
+from casestudies.extensions import db
+from casestudies.transfer import import_cases
+from search import SYNONYMS_FILE, read_groups
+
+from .conftest import ensure_user
+
+
+def slugs(viewer, text: str, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+    return [item.case.slug for item in search_cases(viewer, text, **kwargs).items]
+
+
+@pytest.fixture
+def learner(app: Flask):  # type: ignore[no-untyped-def]
+    return ensure_user("learner")
+
+
+@pytest.fixture
+def sample(app: Flask):  # type: ignore[no-untyped-def]
+    report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
+    assert report.ok, report.problems
+    return report
+
+
+# -- relevance rules, on purpose-built cases --------------------------------------------------
+def test_stemming_matches_other_forms_of_a_word(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="meetings", title="Running meetings", body="She facilitated weekly meetings.\n")
+    assert slugs(learner, "facilitating meeting") == ["meetings"]
+
+
+def test_leading_finds_leadership_and_led(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="a", title="Quiet change", body="Her leadership was quiet.\n", tags=())
+    make_case(slug="b", title="A night shift", body="He led the night team.\n", tags=())
+    make_case(slug="c", title="Unrelated", body="Nothing here about it.\n", tags=(), dimensions=())
+    assert sorted(slugs(learner, "leading")) == ["a", "b"]
+
+
+def test_a_porters_own_story_ranks_above_a_passing_mention(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(
+        slug="mention", title="Ward rounds", seat="Ward sister", tags=(), body="A porter brought the notes. " * 3 + "\n"
+    )
+    make_case(slug="own", title="Changing the lounge", seat="Porter", tags=(), body="He changed the lounge.\n")
+    assert slugs(learner, "porter") == ["own", "mention"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "Hedgehog rota"),
+        ("seat", "Hedgehog keeper"),
+        ("summary", "About a hedgehog."),
+        ("tags", ("hedgehog",)),
+    ],
+)
+def test_title_seat_summary_and_tags_outrank_the_body(learner, make_case, field: str, value) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="in-body", tags=(), body="One hedgehog. Another hedgehog. A third hedgehog.\n")
+    make_case(slug="in-field", **{"tags": (), field: value})
+    assert slugs(learner, "hedgehog") == ["in-field", "in-body"]
+
+
+def test_questions_count_for_search(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.casefile import QuestionData
+
+    make_case(slug="q", questions=(QuestionData("What would a meerkat do?"),))
+    assert slugs(learner, "meerkat") == ["q"]
+
+
+def test_facilitator_notes_are_not_searchable(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case()  # its notes say "Secret facilitator steer"
+    assert slugs(learner, "secret steer") == []
+
+
+def test_phrase_exclusion_or_and_prefix(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="one", tags=(), body="The ward manager listened.\n")
+    make_case(slug="two", tags=(), body="The manager of the ward was away.\n")
+    make_case(slug="three", tags=(), body="A matron listened.\n")
+    assert slugs(learner, '"ward manager"') == ["one"]
+    assert sorted(slugs(learner, "ward manager")) == ["one", "two"]
+    assert slugs(learner, "manager -away") == ["one"]
+    assert slugs(learner, 'manager -"was away"') == ["one"]
+    assert sorted(slugs(learner, "matron OR away")) == ["three", "two"]
+    assert sorted(slugs(learner, "list*")) == ["one", "three"]
+
+
+# -- acronyms and synonyms ----------------------------------------------------------------------
+GROUPS = read_groups(SYNONYMS_FILE)
+
+
+def test_the_synonym_list_is_large_enough() -> None:
+    assert len(GROUPS) >= 60
+
+
+@pytest.fixture(scope="module")
+def synonym_library(tmp_path_factory, migrated_db_template):  # type: ignore[no-untyped-def]
+    """One case per expression of every synonym line, each saying only that expression."""
+    from .conftest import app_context_for, case_data, make_test_app
+
+    app = make_test_app(tmp_path_factory.mktemp("synonyms"), migrated_db_template)
+    with app_context_for(app):
+        for g, group in enumerate(GROUPS):
+            for i, expression in enumerate(group.expressions):
+                data = case_data(
+                    slug=f"g{g}-e{i}",
+                    title=f"Case {g} {i}",
+                    tags=(),
+                    dimensions=(),
+                    questions=(),
+                    summary="A story.",
+                    body=f"We talked about {expression} today.\n",
+                )
+                save_case_data(data, actor=None)
+        db.session.commit()
+        yield ensure_user("learner")
+
+
+@pytest.mark.parametrize("g", range(len(GROUPS)), ids=[g.expressions[0] for g in GROUPS])
+def test_every_synonym_works_in_both_directions(synonym_library, g: int) -> None:  # type: ignore[no-untyped-def]
+    """For each expression of each line, the case that says only that expression is found
+    by searching for every other expression of the line."""
+    group = GROUPS[g]
+    for j, other in enumerate(group.expressions):
+        found = set(slugs(synonym_library, other, per_page=100))
+        for i, expression in enumerate(group.expressions):
+            assert f"g{g}-e{i}" in found, (
+                f"searching {other!r} (line {group.line}) missed the case saying {expression!r}"
+            )
+
+
+def test_a_and_e_finds_emergency_department(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="ed", tags=(), body="She worked in the emergency department.\n")
+    make_case(slug="ae", tags=(), body="He worked in A&E for years.\n")
+    assert sorted(slugs(learner, "A&E")) == ["ae", "ed"]
+    assert sorted(slugs(learner, "emergency department")) == ["ae", "ed"]
+    assert slugs(learner, '"emergency department"')[0] == "ed"
+
+
+# -- spelling --------------------------------------------------------------------------------------
+def test_a_misspelt_query_that_finds_nothing_shows_the_corrected_results(learner, sample) -> None:  # type: ignore[no-untyped-def]
+    result = search_cases(learner, "whistelblowing")
+    assert result.corrected_query == "whistleblowing"
+    assert "receptionist-raising-concerns" in [item.case.slug for item in result.items]
+    exact = search_cases(learner, "whistelblowing", exact=True)
+    assert exact.total == 0 and exact.corrected_query is None
+
+
+def test_did_you_mean_when_the_query_finds_something_anyway(learner, sample) -> None:  # type: ignore[no-untyped-def]
+    result = search_cases(learner, "receptionist OR whistelblowing")
+    assert result.total >= 1 and result.corrected_query is None
+    assert result.suggestion == "receptionist OR whistleblowing"
+
+
+def test_no_correction_that_finds_nothing_either(learner, sample) -> None:  # type: ignore[no-untyped-def]
+    result = search_cases(learner, "whistelblowing zzyzzyva")
+    assert result.total == 0 and result.corrected_query is None and result.suggestion is None
+
+
+def test_no_suggestion_for_words_that_are_known(learner, sample) -> None:  # type: ignore[no-untyped-def]
+    result = search_cases(learner, "receptionist")
+    assert result.suggestion is None and result.corrected_query is None
+
+
+# -- visibility ---------------------------------------------------------------------------------------
+def test_a_drafts_words_give_a_learner_nothing(app: Flask, learner, sample) -> None:  # type: ignore[no-untyped-def]
+    """The sample draft's unique word: no result, facet count, suggestion or related link."""
+    result = search_cases(learner, "Wrenholme")
+    assert result.total == 0 and result.items == []
+    assert all(f.count == 0 for values in result.facets.values() for f in values)
+    near = search_cases(learner, "Wrenhlme")
+    assert near.corrected_query is None and near.suggestion is None
+    curator = ensure_user("curator")  # curators search every status, so the word helps them
+    assert slugs(curator, "Wrenholme") == ["medical-secretary-unanswered-phone-line"]
+    assert search_cases(curator, "Wrenhlme").corrected_query == "wrenholme"
+    everything = search_cases(learner, "patient")
+    assert "Medical secretary" not in [f.value for f in everything.facets["seat"]]
+    for item in everything.items:
+        assert item.case.status == "published"
+        assert all(c.status == "published" for c in related_cases(item.case, learner))
+
+
+# -- facets ---------------------------------------------------------------------------------------------
+def test_facets_count_the_current_query_and_combine(learner, sample) -> None:  # type: ignore[no-untyped-def]
+    result = search_cases(learner, "patient")
+    seats = {f.value: f.count for f in result.facets["seat"]}
+    assert sum(seats.values()) == result.total
+    tag = next(f for f in result.facets["tag"] if f.count >= 2)
+    narrowed = search_cases(learner, "patient", filters=LibraryFilters(tag=tag.value))
+    assert narrowed.total == tag.count
+    assert all(tag.value in [t.name for t in item.case.tags] for item in narrowed.items)
+    seat = narrowed.facets["seat"][0]
+    both = search_cases(learner, "patient", filters=LibraryFilters(tag=tag.value, seat=seat.value))
+    assert both.total == seat.count
+    assert next(f for f in both.facets["tag"] if f.is_selected).value == tag.value
+
+
+def test_sorting_by_title_and_newest(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    make_case(slug="b", title="Beta story", tags=(), updated=date(2026, 1, 1))
+    make_case(slug="a", title="Alpha story", tags=(), updated=date(2025, 1, 1))
+    make_case(slug="c", title="Gamma story", tags=(), updated=date(2026, 6, 1))
+    assert slugs(learner, "story", sort="title") == ["a", "b", "c"]
+    assert slugs(learner, "story", sort="newest") == ["c", "b", "a"]
+
+
+def test_related_cases_share_tags_dimensions_and_words(learner, sample) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.cases import get_case_for_viewer
+
+    case = get_case_for_viewer("district-nurse-joint-care-planning", learner)
+    related = related_cases(case, learner)
+    assert 1 <= len(related) <= 5 and case not in related
+    shared = {t.name for t in case.tags} & {t.name for t in related[0].tags}
+    assert shared, "the most related case shares a tag"
+
+
+# -- odd input ------------------------------------------------------------------------------------------
+ODD_QUERIES = [
+    '"unbalanced',
+    'a "b',
+    '""',
+    '"',
+    "-",
+    "--",
+    "-porter",
+    "OR",
+    "AND OR",
+    "OR OR OR",
+    "porter OR",
+    "OR porter",
+    "*",
+    "**",
+    "*a*",
+    "*ing",
+    "lea*",
+    "le*",
+    "a*",
+    "[a TO c]",
+    "{a TO c}",
+    "title:porter",
+    "seat:Porter",
+    "(" * 1000 + "porter" + ")" * 1000,
+    "porter" * 2000,
+    "x" * 10_000,
+    "word " * 2000,
+    "😀",
+    "🏥 porter 🚑",
+    "مرحبا بالعالم",
+    "שלום",
+    "\u202eporter",
+    "e\u0301cole",
+    "<script>alert(1)</script>",
+    "' OR 1=1; --",
+    "'; DROP TABLE case; --",
+    "%",
+    "%%",
+    "_",
+    "\\",
+    "\\\\",
+    "NOT porter",
+    "porter^10",
+    "porter~2",
+    "porter~",
+    "?",
+    "p?rter",
+    "/regex/",
+    "NEAR(a b)",
+    "\x00",
+    "\t\n",
+    "   ",
+    "A&E",
+    "&&&",
+    "a&",
+    "&e",
+    "1/0",
+]
+
+
+@pytest.fixture(scope="module")
+def learner_client(sample_app: Flask):  # type: ignore[no-untyped-def]
+    from .conftest import Auth
+
+    client = sample_app.test_client()
+    Auth(client).login("learner")
+    return client
+
+
+@pytest.mark.parametrize("query", ODD_QUERIES, ids=range(len(ODD_QUERIES)))
+def test_odd_queries_give_a_sensible_page_quickly(learner_client, query: str) -> None:  # type: ignore[no-untyped-def]
+    client = learner_client
+    started = time.perf_counter()
+    response = client.get("/search", query_string={"q": query})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "Traceback" not in html
+    # Not a timing assert on speed: a guard against the pathological scans (seconds).
+    assert elapsed < 5, f"{query[:40]!r} took {elapsed:.1f}s"
+
+
+def test_search_page_shows_title_seat_setting_snippet_and_tags(login, sample) -> None:  # type: ignore[no-untyped-def]
+    html = login("learner").get("/search?q=receptionist").get_data(as_text=True)
+    assert 'href="/cases/receptionist-raising-concerns"' in html
+    assert "<mark" in html
+    assert "Primary care" in html and "Receptionist" in html
+    assert "result" in html and "Seat" in html
