@@ -48,6 +48,7 @@ class LibraryFilters:
     setting: str | None = None
     dimension: str | None = None
     tag: str | None = None
+    status: str | None = None  # only curators and admins see more than one status
 
     def as_args(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -89,6 +90,8 @@ def _filtered(statuses: tuple[str, ...], filters: LibraryFilters, skip: str | No
                 .where(Dimension.name == filters.dimension)
             )
         )
+    if filters.status and skip != "status":
+        query = query.where(Case.status == filters.status.casefold())
     if filters.tag and skip != "tag":
         query = query.where(
             Case.id.in_(
@@ -126,6 +129,7 @@ def _facet_counts(statuses: tuple[str, ...], filters: LibraryFilters) -> dict[st
     order = {name: i for i, name in enumerate(LEADERSHIP_DIMENSIONS)}
     facets["dimension"] = sorted(dimension_rows, key=lambda f: order.get(f.value, 99))
     facets["tag"] = rows("tag", Tag.name, select(Tag.name, func.count()).select_from(Case).join(case_tag).join(Tag))
+    facets["status"] = rows("status", Case.status)
     return facets
 
 

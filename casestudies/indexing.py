@@ -16,7 +16,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from search import CaseDoc, CheckReport, SearchIndex, SearchUnavailable
+from search import CaseDoc, CheckReport, SearchIndex, SynonymGroup, read_groups
 
 from .extensions import db
 from .markdown import markdown_to_text
@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 
 def get_search_index() -> SearchIndex:
     return current_app.extensions["search_index"]
+
+
+def synonym_groups() -> list[SynonymGroup]:
+    """The acronym and synonym list search applies, for the curators' page."""
+    return read_groups(get_search_index().synonyms_file)
 
 
 def case_to_doc(case: Case) -> CaseDoc:

@@ -7,7 +7,7 @@ SearchIndex: writing() / upsert / delete, search, more_like, rebuild, check.
 
 from .documents import FACETS, SORTS, CaseDoc, CheckReport, FacetCount, Hit, SearchPage, SearchRequest
 from .engine import SearchIndex, SearchUnavailable, is_lock_error
-from .synonyms import SYNONYMS_FILE, read_groups
+from .synonyms import SYNONYMS_FILE, SynonymGroup, read_groups
 
 __all__ = [
     "FACETS",
@@ -21,6 +21,7 @@ __all__ = [
     "SearchPage",
     "SearchRequest",
     "SearchUnavailable",
+    "SynonymGroup",
     "is_lock_error",
     "read_groups",
 ]

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-FACETS = ("seat", "setting", "dimension", "tag")
+FACETS = ("seat", "setting", "dimension", "tag", "status")
 SORTS = ("relevance", "newest", "title")
 
 

@@ -50,6 +50,7 @@ FACET_FIELDS = {
     "setting": ("setting_key", "setting"),
     "dimension": ("dimension_key", "dimensions"),
     "tag": ("tag_key", "tags"),
+    "status": ("status", "status"),
 }
 
 

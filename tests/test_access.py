@@ -19,6 +19,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "library.cases": ("GET", "learner"),
     "library.case": ("GET", "learner"),
     "library.search": ("GET", "learner"),
+    "library.synonyms": ("GET", "curator"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 

@@ -315,3 +315,19 @@ def test_search_page_shows_title_seat_setting_snippet_and_tags(login, sample) ->
     assert "<mark" in html
     assert "Primary care" in html and "Receptionist" in html
     assert "result" in html and "Seat" in html
+
+
+def test_curators_read_the_synonym_list_on_a_page(login) -> None:  # type: ignore[no-untyped-def]
+    html = login("curator").get("/search/synonyms").get_data(as_text=True)
+    assert "emergency department" in html and f"There are {len(GROUPS)} lines" in html
+
+
+def test_curators_search_every_status_with_a_status_facet(app: Flask, sample) -> None:  # type: ignore[no-untyped-def]
+    curator = ensure_user("curator")
+    everything = search_cases(curator, "hospital")
+    statuses = {f.value: f.count for f in everything.facets["status"]}
+    assert statuses.get("draft", 0) >= 1 and statuses.get("published", 0) >= 1
+    drafts = search_cases(curator, "hospital", filters=LibraryFilters(status="draft"))
+    assert drafts.total == statuses["draft"] and all(i.case.status == "draft" for i in drafts.items)
+    learner = ensure_user("learner")
+    assert search_cases(learner, "hospital", filters=LibraryFilters(status="draft")).total == 0

@@ -13,6 +13,7 @@ from ..cases import (
     search_cases,
 )
 from ..markdown import render_markdown
+from ..indexing import synonym_groups
 from ..models import Role
 from ..policy import requires
 
@@ -39,7 +40,11 @@ def home() -> str:
 
 def _filters() -> LibraryFilters:
     return LibraryFilters(
-        seat=_text_arg("seat"), setting=_text_arg("setting"), dimension=_text_arg("dimension"), tag=_text_arg("tag")
+        seat=_text_arg("seat"),
+        setting=_text_arg("setting"),
+        dimension=_text_arg("dimension"),
+        tag=_text_arg("tag"),
+        status=_text_arg("status", 20),
     )
 
 
@@ -84,3 +89,9 @@ def search() -> str:
         exact=request.args.get("exact") == "1",
     )
     return render_template("library/search.html", query=query, results=results, filters=filters, sort=results.sort)
+
+
+@bp.get("/search/synonyms")
+@requires(Role.CURATOR)
+def synonyms() -> str:
+    return render_template("library/synonyms.html", groups=synonym_groups())
