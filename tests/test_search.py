@@ -130,7 +130,7 @@ def test_every_synonym_works_in_both_directions(synonym_library, g: int) -> None
     """For each expression of each line, the case that says only that expression is found
     by searching for every other expression of the line."""
     group = GROUPS[g]
-    for j, other in enumerate(group.expressions):
+    for other in group.expressions:
         found = set(slugs(synonym_library, other, per_page=100))
         for i, expression in enumerate(group.expressions):
             assert f"g{g}-e{i}" in found, (

@@ -12,8 +12,8 @@ from ..cases import (
     related_cases,
     search_cases,
 )
-from ..markdown import render_markdown
 from ..indexing import synonym_groups
+from ..markdown import render_markdown
 from ..models import Role
 from ..policy import requires
 
