@@ -16,8 +16,10 @@ from search import SORTS, FacetCount, SearchRequest
 from .casefile import CaseData, QuestionData, dump_case_file
 from .extensions import db
 from .indexing import get_search_index
-from .models import Case, CaseRevision, Dimension, Question, Tag, User, case_dimension, case_tag
+from .models import Case, CaseRevision, Dimension, Question, SearchLog, Tag, User, case_dimension, case_tag
 from .vocab import LEADERSHIP_DIMENSIONS
+
+MAX_LOGGED_QUERY = 200
 
 
 class CaseNotFound(LookupError):
@@ -77,7 +79,7 @@ class LibraryPage:
 
 
 def _filtered(statuses: tuple[str, ...], filters: LibraryFilters, skip: str | None = None) -> Select:
-    query = select(Case.id).where(Case.status.in_(statuses))
+    query = select(Case.id).where(Case.status.in_(statuses), Case.deleted_at.is_(None))
     if filters.seat and skip != "seat":
         query = query.where(func.lower(Case.seat) == filters.seat.casefold())
     if filters.setting and skip != "setting":
@@ -151,7 +153,7 @@ def list_library(viewer: User, filters: LibraryFilters, page: int = 1, per_page:
 
 def browse_values() -> dict[str, list[tuple[str, int]]]:
     """Seats, settings and dimensions of published cases with counts, for the home page."""
-    published = Case.status == "published"
+    published = (Case.status == "published") & Case.deleted_at.is_(None)
     seats = db.session.execute(
         select(Case.seat, func.count()).where(published).group_by(Case.seat).order_by(Case.seat)
     ).all()
@@ -225,6 +227,8 @@ def search_cases(
         exact=exact,
     )
     result = get_search_index().search(request)
+    if not viewer.can_see_unpublished() and result.total == 0 and text.strip():
+        log_empty_search(text)
     rows = _visible_rows([hit.id for hit in result.hits], statuses)
     items = [SearchResultItem(rows[hit.id], hit.snippet) for hit in result.hits if hit.id in rows]
     return SearchResults(
@@ -232,8 +236,20 @@ def search_cases(
     )
 
 
+def log_empty_search(text: str) -> None:
+    """Remember a learner's search that found nothing (the words only, never who): the
+    curators' dashboard lists them as gaps in the library."""
+    text = " ".join(text.split())[:MAX_LOGGED_QUERY]
+    db.session.add(SearchLog(query=text, result_count=0))
+    db.session.commit()
+
+
 def _visible_rows(ids: list[int], statuses: tuple[str, ...]) -> dict[int, Case]:
-    query = select(Case).where(Case.id.in_(ids), Case.status.in_(statuses)).options(selectinload(Case.tags))
+    query = (
+        select(Case)
+        .where(Case.id.in_(ids), Case.status.in_(statuses), Case.deleted_at.is_(None))
+        .options(selectinload(Case.tags))
+    )
     return {case.id: case for case in db.session.scalars(query)}
 
 

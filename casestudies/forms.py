@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from .curation import CaseInput, QuestionInput
+
 
 class LoginForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=254)])
@@ -15,3 +17,68 @@ class LoginForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     """Empty: the CSRF token is the point."""
+
+
+class CsrfOnlyForm(FlaskForm):
+    """For forms whose fields are read by a parser of their own (the case editor) or that
+    are a single button: Flask-WTF still checks the CSRF token."""
+
+
+MAX_QUESTION_ROWS = 40
+
+
+def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-untyped-def]
+    """The editor's fields as typed, and the button pressed: save, preview, add-question,
+    remove-N, up-N or down-N. Question rows are q-N-text, q-N-notes, q-N-minutes."""
+    rows = []
+    for index in range(MAX_QUESTION_ROWS):
+        if f"q-{index}-text" not in formdata:
+            break
+        rows.append(
+            QuestionInput(
+                formdata.get(f"q-{index}-text", "")[:5000],
+                formdata.get(f"q-{index}-notes", "")[:5000],
+                formdata.get(f"q-{index}-minutes", "")[:10],
+            )
+        )
+    try:
+        version = int(formdata.get("version", ""))
+    except ValueError:
+        version = None
+    form = CaseInput(
+        title=formdata.get("title", "")[:1000],
+        slug=formdata.get("slug", "")[:200],
+        summary=formdata.get("summary", "")[:5000],
+        seat=formdata.get("seat", "")[:500],
+        setting=formdata.get("setting", "")[:500],
+        dimensions=formdata.getlist("dimensions")[:20],
+        tags=formdata.get("tags", "")[:5000],
+        consent=formdata.get("consent", "not-needed")[:20],
+        review_by=formdata.get("review_by", "")[:20],
+        body=formdata.get("body", "")[:2_000_000],
+        questions=rows,
+        version=version,
+    )
+    return form, formdata.get("action", "save")[:30]
+
+
+def apply_question_action(form: CaseInput, action: str) -> bool:
+    """Add, remove or move a question row in the form (no save). True if it was one."""
+    if action == "add-question":
+        if len(form.questions) < MAX_QUESTION_ROWS:
+            form.questions.append(QuestionInput())
+        return True
+    kind, _, number = action.partition("-")
+    if kind not in ("remove", "up", "down") or not number.isdigit():
+        return False
+    index = int(number)
+    questions = form.questions
+    if not 0 <= index < len(questions):
+        return True
+    if kind == "remove":
+        questions.pop(index)
+    elif kind == "up" and index > 0:
+        questions[index - 1], questions[index] = questions[index], questions[index - 1]
+    elif kind == "down" and index < len(questions) - 1:
+        questions[index + 1], questions[index] = questions[index], questions[index + 1]
+    return True

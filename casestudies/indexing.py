@@ -52,7 +52,12 @@ def case_to_doc(case: Case) -> CaseDoc:
 
 
 def _case_query():
-    return select(Case).options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
+    """Cases that belong in the index: every status, but nothing in the bin."""
+    return (
+        select(Case)
+        .where(Case.deleted_at.is_(None))
+        .options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
+    )
 
 
 # -- collecting changes ------------------------------------------------------------------

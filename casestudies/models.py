@@ -75,7 +75,15 @@ class User(UserMixin, db.Model):
         return self.has_role(Role.FACILITATOR)
 
     def can_view_case(self, case: Case) -> bool:
+        if case.is_deleted:
+            return False  # a case in the bin is reached through the bin page only
         return case.is_published or self.can_see_unpublished()
+
+    def can_curate(self) -> bool:
+        return self.has_role(Role.CURATOR)
+
+    def can_manage_users(self) -> bool:
+        return self.has_role(Role.ADMIN)
 
 
 case_tag = Table(
@@ -133,6 +141,8 @@ class Case(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # Optimistic locking: a save names the version it started from.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # In the bin since then (restorable for BIN_DAYS); None for a live case.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
     author: Mapped[User | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=case_tag, back_populates="cases", order_by="Tag.key")
@@ -146,7 +156,11 @@ class Case(db.Model):
 
     @property
     def is_published(self) -> bool:
-        return self.status == "published"
+        return self.status == "published" and self.deleted_at is None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Question(db.Model):
@@ -179,6 +193,49 @@ class CaseRevision(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()
+
+
+class CaseStateChange(db.Model):
+    """One move of a case between draft, review and published: who, when, and why."""
+
+    __tablename__ = "case_state_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    actor: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Every change, kept even when the case or user it names is gone (ids and labels are
+    copied, not foreign keys)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_label: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    case_label: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchLog(db.Model):
+    """A learner's search that found nothing: the gaps in the library. No user is stored."""
+
+    __tablename__ = "search_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(200), index=True)
+    result_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class SearchOutbox(db.Model):

@@ -2,9 +2,10 @@
 
 from flask import Flask
 
-from . import auth, library
+from . import auth, curate, library
 
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(library.bp)
+    app.register_blueprint(curate.bp)

@@ -1,0 +1,485 @@
+"""Curators' services: the editor, the review workflow, history, the bin, the dashboard.
+
+Every function that changes data leaves the commit to its caller (one per request) and
+records what it did in the audit log, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from . import audit
+from .casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
+from .cases import case_to_data, normalised, save_case_data
+from .extensions import db
+from .models import Case, CaseRevision, CaseStateChange, Dimension, Role, SearchLog, Tag, User, case_dimension, utcnow
+from .slugs import slugify
+from .vocab import LEADERSHIP_DIMENSIONS
+
+BIN_DAYS = 30
+MINUTES_RANGE = (1, 240)
+
+# Which moves the workflow allows, and what a button calls them.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "review"): "Submit for review",
+    ("review", "published"): "Publish",
+    ("review", "draft"): "Request changes",
+    ("published", "draft"): "Unpublish",
+}
+
+
+class CurationError(ValueError):
+    """A rule refused the change; the message is for the user."""
+
+
+class EditConflict(CurationError):
+    def __init__(self, case: Case) -> None:
+        super().__init__(
+            f"Someone else saved this case while you were editing it (it is now at version {case.version}). "
+            "Your changes have not been saved; they are still in the form below."
+        )
+        self.current_version = case.version
+
+
+# -- the editor ------------------------------------------------------------------------------------
+@dataclass
+class QuestionInput:
+    text: str = ""
+    notes: str = ""
+    minutes: str = ""
+
+
+@dataclass
+class CaseInput:
+    """What the editor form holds, as typed: nothing is lost when a save is refused."""
+
+    title: str = ""
+    slug: str = ""
+    summary: str = ""
+    seat: str = ""
+    setting: str = ""
+    dimensions: list[str] = field(default_factory=list)
+    tags: str = ""
+    consent: str = "not-needed"
+    review_by: str = ""
+    body: str = ""
+    questions: list[QuestionInput] = field(default_factory=list)
+    version: int | None = None
+
+    @classmethod
+    def from_case(cls, case: Case) -> CaseInput:
+        return cls(
+            title=case.title,
+            slug=case.slug,
+            summary=case.summary,
+            seat=case.seat,
+            setting=case.setting or "",
+            dimensions=[d.name for d in case.dimensions],
+            tags=", ".join(t.name for t in case.tags),
+            consent=case.consent,
+            review_by=case.review_by.isoformat() if case.review_by else "",
+            body=case.body,
+            questions=[QuestionInput(q.text, q.notes or "", str(q.minutes or "")) for q in case.questions],
+            version=case.version,
+        )
+
+    def tag_list(self) -> tuple[str, ...]:
+        return tuple(t.strip() for t in re.split(r"[,\n]", self.tags) if t.strip())
+
+
+FieldErrors = dict[str, list[str]]
+_TOP_KEY = re.compile(r"^([a-z_]+):")
+
+
+def _field_of_line(text: str, line: int) -> str:
+    """The case-file key a problem's line belongs to, so the editor can show the message
+    beside the right field."""
+    lines = text.split("\n")
+    closing = next((i + 1 for i, value in enumerate(lines) if i > 0 and value == "---"), len(lines))
+    if line >= closing:  # the closing fence or after: the body
+        return "body"
+    key = "title"
+    for value in lines[: max(0, line)]:
+        match = _TOP_KEY.match(value)
+        if match:
+            key = match.group(1)
+    return key
+
+
+def validate_case_input(
+    form: CaseInput, *, status: str, slug: str | None = None
+) -> tuple[CaseData | None, FieldErrors]:
+    """Check the editor's input with the case format's own rules (the same parser that
+    checks imported files), and return the case data or the problems per field."""
+    errors: FieldErrors = {}
+    questions = []
+    for index, question in enumerate(form.questions):
+        minutes: int | None = None
+        if question.minutes.strip():
+            text = question.minutes.strip()
+            if not text.isdigit() or not MINUTES_RANGE[0] <= int(text) <= MINUTES_RANGE[1]:
+                errors.setdefault(f"questions-{index}-minutes", []).append(
+                    f"Minutes must be a whole number from {MINUTES_RANGE[0]} to {MINUTES_RANGE[1]}"
+                )
+            else:
+                minutes = int(text)
+        if not question.text.strip() and not question.notes.strip() and minutes is None:
+            continue  # an empty row is not a question
+        if not question.text.strip():
+            errors.setdefault(f"questions-{index}-text", []).append("Enter the question, or remove this row")
+        questions.append(QuestionData(question.text, question.notes.strip() or None, minutes))
+    review_by: date | None = None
+    if form.review_by.strip():
+        try:
+            review_by = date.fromisoformat(form.review_by.strip())
+        except ValueError:
+            errors.setdefault("review_by", []).append("Review date must be a real date, like 2027-03-01")
+    chosen = {d.casefold() for d in form.dimensions}
+    candidate = CaseData(
+        title=form.title,
+        slug=slug or form.slug.strip() or slugify(form.title),
+        summary=form.summary,
+        seat=form.seat,
+        setting=form.setting.strip() or None,
+        dimensions=tuple(d for d in LEADERSHIP_DIMENSIONS if d.casefold() in chosen),
+        tags=form.tag_list(),
+        questions=tuple(questions),
+        status=status,
+        consent=form.consent,
+        review_by=review_by,
+        updated=date.today(),
+        body=form.body if form.body.strip() else "",
+    )
+    if any(d.casefold() not in {x.casefold() for x in LEADERSHIP_DIMENSIONS} for d in form.dimensions):
+        errors.setdefault("dimensions", []).append("Choose dimensions from the list")
+    text = dump_case_file(candidate)
+    try:
+        data = parse_case_file(text.encode("utf-8"), "editor")
+    except CaseFileError as exc:
+        for problem in exc.problems:
+            name = _field_of_line(text, problem.line)
+            if name == "questions":
+                name = "questions-0-text"
+            errors.setdefault(name, []).append(_sentence(problem.message))
+        return None, errors
+    if errors:
+        return None, errors
+    return data, errors
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def _slug_taken(slug: str, other_than: int | None = None) -> Case | None:
+    query = select(Case).where(Case.slug == slug)
+    if other_than is not None:
+        query = query.where(Case.id != other_than)
+    return db.session.scalar(query)
+
+
+def create_case(form: CaseInput, actor: User) -> tuple[Case | None, FieldErrors]:
+    data, errors = validate_case_input(form, status="draft")
+    if data is None:
+        return None, errors
+    existing = _slug_taken(data.slug)
+    if existing is not None:
+        where = "a case in the bin" if existing.is_deleted else f"“{existing.title}”"
+        return None, {"slug": [f"The web address {data.slug} is already used by {where}. Choose another."]}
+    case, _ = save_case_data(data, actor=actor, summary="Created")
+    audit.record(actor, "create", case=case)
+    return case, {}
+
+
+def update_case(case: Case, form: CaseInput, actor: User) -> tuple[bool, FieldErrors]:
+    """Save the editor's input as a new revision. Raises EditConflict when the case was
+    saved by someone else since the form was opened (optimistic locking)."""
+    if form.version is None or form.version != case.version:
+        raise EditConflict(case)
+    data, errors = validate_case_input(form, status=case.status, slug=case.slug)
+    if data is None:
+        return False, errors
+    if case.status == "published" and data.consent == "pending":
+        return False, {"consent": ["A published case can't have consent pending: unpublish it first"]}
+    before = case_to_data(case)
+    data = replace(data, updated=before.updated if _same_but_date(before, data) else data.updated)
+    _, changed = save_case_data(data, actor=actor, case=case, summary=_edit_summary(before, normalised(data)))
+    if changed:
+        audit.record(actor, "edit", case=case, detail=_edit_summary(before, normalised(data)))
+    return changed, {}
+
+
+def _same_but_date(before: CaseData, after: CaseData) -> bool:
+    return replace(before, updated=None) == replace(normalised(after), updated=None)
+
+
+def _edit_summary(before: CaseData, after: CaseData) -> str:
+    labels = {
+        "title": "title", "summary": "summary", "seat": "seat", "setting": "setting", "dimensions": "dimensions",
+        "tags": "tags", "questions": "questions", "consent": "consent", "review_by": "review date", "body": "text",
+    }  # fmt: skip
+    changed = [label for name, label in labels.items() if getattr(before, name) != getattr(after, name)]
+    return ("Edited " + ", ".join(changed))[:200] if changed else "Saved without changes"
+
+
+# -- workflow --------------------------------------------------------------------------------------
+def available_transitions(case: Case) -> list[tuple[str, str]]:
+    return [(to, label) for (frm, to), label in TRANSITIONS.items() if frm == case.status]
+
+
+def change_status(case: Case, to_status: str, actor: User, comment: str = "") -> None:
+    if not actor.has_role(Role.CURATOR):
+        raise CurationError("Only curators can move cases between states")
+    if case.is_deleted:
+        raise CurationError("This case is in the bin: restore it first")
+    if (case.status, to_status) not in TRANSITIONS:
+        raise CurationError(f"A case can't move from {case.status} to {to_status}")
+    comment = comment.strip()
+    if to_status == "draft" and not comment:
+        raise CurationError("Say what needs to change: a comment is required when a case goes back to draft")
+    if to_status == "published" and case.consent == "pending":
+        raise CurationError("This case can't be published while consent is pending")
+    if len(comment) > 2000:
+        raise CurationError("The comment must be 2,000 characters or fewer")
+    label = TRANSITIONS[(case.status, to_status)]
+    db.session.add(
+        CaseStateChange(
+            case_id=case.id, from_status=case.status, to_status=to_status, comment=comment or None, actor=actor
+        )
+    )
+    data = replace(case_to_data(case), status=to_status)
+    summary = f"{label}" + (f": {comment}" if comment else "")
+    save_case_data(data, actor=actor, case=case, summary=summary[:200])
+    audit.record(actor, "state", case=case, detail=summary)
+
+
+def state_history(case: Case) -> list[CaseStateChange]:
+    return list(
+        db.session.scalars(
+            select(CaseStateChange).where(CaseStateChange.case_id == case.id).order_by(CaseStateChange.id.desc())
+        )
+    )
+
+
+# -- history ---------------------------------------------------------------------------------------
+def get_revision(case: Case, number: int) -> CaseRevision:
+    revision = db.session.scalar(
+        select(CaseRevision).where(CaseRevision.case_id == case.id, CaseRevision.number == number)
+    )
+    if revision is None:
+        raise LookupError(number)
+    return revision
+
+
+def revision_data(revision: CaseRevision) -> CaseData:
+    return parse_case_file(revision.content.encode("utf-8"), f"revision-{revision.number}.md")
+
+
+def restore_revision(case: Case, number: int, actor: User) -> None:
+    """Save an old revision's content as a new revision. The case keeps its current status:
+    restoring never publishes or unpublishes (that is the workflow's job)."""
+    revision = get_revision(case, number)
+    old = revision_data(revision)
+    if case.status == "published" and old.consent == "pending":
+        raise CurationError("That revision has consent pending, so it can't be restored while the case is published")
+    data = replace(old, status=case.status, slug=case.slug)
+    save_case_data(data, actor=actor, case=case, summary=f"Restored revision {number}")
+    audit.record(actor, "revision-restore", case=case, detail=f"Restored revision {number}")
+
+
+@dataclass(frozen=True)
+class DiffPiece:
+    kind: str  # "same", "added", "removed"
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    label: str
+    pieces: list[DiffPiece]
+
+
+def _word_diff(before: str, after: str) -> list[DiffPiece]:
+    """Word-level differences, keeping the white space as it was."""
+    a, b = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    pieces: list[DiffPiece] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(DiffPiece("same", "".join(a[a1:a2])))
+        else:
+            if a2 > a1:
+                pieces.append(DiffPiece("removed", "".join(a[a1:a2])))
+            if b2 > b1:
+                pieces.append(DiffPiece("added", "".join(b[b1:b2])))
+    return pieces
+
+
+def _questions_text(data: CaseData) -> str:
+    lines = []
+    for number, q in enumerate(data.questions, start=1):
+        line = f"{number}. {q.text}"
+        if q.notes:
+            line += f" [notes: {q.notes}]"
+        if q.minutes:
+            line += f" [{q.minutes} min]"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
+    """Every field that differs between two revisions, as word-level pieces."""
+    a, b = revision_data(get_revision(case, first)), revision_data(get_revision(case, second))
+    fields = [
+        ("Title", a.title, b.title),
+        ("Summary", a.summary, b.summary),
+        ("Seat", a.seat, b.seat),
+        ("Care setting", a.setting or "", b.setting or ""),
+        ("Leadership dimensions", ", ".join(a.dimensions), ", ".join(b.dimensions)),
+        ("Tags", ", ".join(a.tags), ", ".join(b.tags)),
+        ("Status", a.status, b.status),
+        ("Consent", a.consent, b.consent),
+        ("Review by", str(a.review_by or ""), str(b.review_by or "")),
+        ("Questions", _questions_text(a), _questions_text(b)),
+        ("Text", a.body, b.body),
+    ]
+    return [FieldDiff(label, _word_diff(x, y)) for label, x, y in fields if x != y]
+
+
+# -- the bin ---------------------------------------------------------------------------------------
+def delete_case(case: Case, actor: User) -> None:
+    if case.is_deleted:
+        raise CurationError("This case is already in the bin")
+    case.deleted_at = utcnow()
+    audit.record(actor, "delete", case=case, detail=f"Moved to the bin for {BIN_DAYS} days")
+
+
+def restore_case(case: Case, actor: User) -> None:
+    if not case.is_deleted:
+        raise CurationError("This case is not in the bin")
+    case.deleted_at = None
+    audit.record(actor, "restore", case=case, detail="Restored from the bin")
+
+
+def binned_cases() -> list[Case]:
+    return list(db.session.scalars(select(Case).where(Case.deleted_at.is_not(None)).order_by(Case.deleted_at.desc())))
+
+
+def get_binned_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None or not case.is_deleted:
+        raise LookupError(case_id)
+    return case
+
+
+def purge_expired(now: datetime | None = None, actor: User | None = None) -> int:
+    """Delete for good the cases that have been in the bin longer than BIN_DAYS."""
+    cutoff = (now or utcnow()) - timedelta(days=BIN_DAYS)
+    expired = db.session.scalars(select(Case).where(Case.deleted_at.is_not(None), Case.deleted_at < cutoff)).all()
+    for case in expired:
+        audit.record(actor, "purge", case=case, detail=f"Deleted for good after {BIN_DAYS} days in the bin")
+        db.session.delete(case)
+    return len(expired)
+
+
+def bin_expiry(case: Case) -> datetime | None:
+    return case.deleted_at + timedelta(days=BIN_DAYS) if case.deleted_at else None
+
+
+# -- dashboard and coverage ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dashboard:
+    in_review: list[Case]
+    drafts_by_author: list[tuple[str, list[Case]]]
+    past_review_date: list[Case]
+    without_questions: list[Case]
+    without_dimensions: list[Case]
+    empty_searches: list[tuple[str, int]]
+
+
+def dashboard(today: date | None = None) -> Dashboard:
+    today = today or date.today()
+    live = select(Case).where(Case.deleted_at.is_(None)).options(selectinload(Case.author))
+    in_review = db.session.scalars(live.where(Case.status == "review").order_by(Case.updated_at)).all()
+    drafts = db.session.scalars(live.where(Case.status == "draft").order_by(Case.title)).all()
+    by_author: dict[str, list[Case]] = {}
+    for case in drafts:
+        by_author.setdefault(case.author.name if case.author else "Imported (no author)", []).append(case)
+    past = db.session.scalars(live.where(Case.review_by < today).order_by(Case.review_by)).all()
+    published = live.where(Case.status == "published")
+    no_questions = db.session.scalars(published.where(~Case.questions.any()).order_by(Case.title)).all()
+    no_dimensions = db.session.scalars(
+        published.where(~Case.id.in_(select(case_dimension.c.case_id))).order_by(Case.title)
+    ).all()
+    since = utcnow() - timedelta(days=30)
+    rows = db.session.execute(
+        select(func.lower(SearchLog.query), func.count())
+        .where(SearchLog.created_at >= since)
+        .group_by(func.lower(SearchLog.query))
+        .order_by(func.count().desc(), func.lower(SearchLog.query))
+        .limit(50)
+    ).all()
+    return Dashboard(
+        list(in_review),
+        sorted(by_author.items()),
+        list(past),
+        list(no_questions),
+        list(no_dimensions),
+        [(q, n) for q, n in rows],
+    )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    seats: list[str]
+    dimensions: tuple[str, ...]
+    counts: Counter[tuple[str, str]]
+
+    def total_for_seat(self, seat: str) -> int:
+        return sum(self.counts[(seat, d)] for d in self.dimensions)
+
+
+def coverage() -> Coverage:
+    """Published cases per seat and leadership dimension."""
+    rows = db.session.execute(
+        select(Case.seat, Dimension.name, func.count())
+        .select_from(Case)
+        .join(case_dimension)
+        .join(Dimension)
+        .where(Case.status == "published", Case.deleted_at.is_(None))
+        .group_by(Case.seat, Dimension.name)
+    ).all()
+    seats = sorted(
+        set(db.session.scalars(select(Case.seat).where(Case.status == "published", Case.deleted_at.is_(None)))),
+        key=str.casefold,
+    )
+    return Coverage(seats, LEADERSHIP_DIMENSIONS, Counter({(s, d): n for s, d, n in rows}))
+
+
+def known_values() -> dict[str, list[str]]:
+    """Existing seats, settings and tags, suggested by the editor."""
+    live = Case.deleted_at.is_(None)
+    return {
+        "seat": sorted(set(db.session.scalars(select(Case.seat).where(live))), key=str.casefold),
+        "setting": sorted(
+            set(db.session.scalars(select(Case.setting).where(live, Case.setting.is_not(None)))), key=str.casefold
+        ),
+        "tag": list(db.session.scalars(select(Tag.name).order_by(Tag.key))),
+    }
+
+
+def get_case_for_curator(slug: str) -> Case:
+    case = db.session.scalar(
+        select(Case)
+        .where(Case.slug == slug, Case.deleted_at.is_(None))
+        .options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
+    )
+    if case is None:
+        raise LookupError(slug)
+    return case

@@ -1,0 +1,222 @@
+"""The curators' workspace: dashboard, coverage, the case editor, workflow, history, bin."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import curation
+from ..curation import CaseInput, CurationError, EditConflict
+from ..extensions import db
+from ..forms import CsrfOnlyForm, apply_question_action, parse_case_editor
+from ..markdown import render_markdown
+from ..models import Case, Role
+from ..policy import requires
+from ..vocab import CONSENTS, LEADERSHIP_DIMENSIONS
+
+bp = Blueprint("curate", __name__, url_prefix="/curate")
+
+
+def _case_or_404(slug: str) -> Case:
+    try:
+        return curation.get_case_for_curator(slug)
+    except LookupError:
+        abort(404)
+
+
+def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, conflict=None, status=200):  # type: ignore[no-untyped-def]
+    return (
+        render_template(
+            "curate/edit.html",
+            form=form,
+            case=case,
+            errors=errors or {},
+            preview=preview,
+            conflict=conflict,
+            known=curation.known_values(),
+            dimensions=LEADERSHIP_DIMENSIONS,
+            consents=CONSENTS,
+            csrf_form=CsrfOnlyForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@requires(Role.CURATOR)
+def dashboard() -> str:
+    return render_template("curate/dashboard.html", board=curation.dashboard())
+
+
+@bp.get("/coverage")
+@requires(Role.CURATOR)
+def coverage() -> str:
+    return render_template("curate/coverage.html", grid=curation.coverage())
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@requires(Role.CURATOR)
+def new_case():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return _editor(CaseInput(questions=[curation.QuestionInput()]), case=None)
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    form, action = parse_case_editor(request.form)
+    if apply_question_action(form, action):
+        return _editor(form, case=None)
+    if action == "preview":
+        return _editor(form, case=None, preview=render_markdown(form.body))
+    case, errors = curation.create_case(form, current_user)
+    if case is None:
+        return _editor(form, case=None, errors=errors, status=400)
+    db.session.commit()
+    flash(f"Draft “{case.title}” created.")
+    return redirect(url_for("curate.manage", slug=case.slug))
+
+
+@bp.route("/cases/<slug>/edit", methods=["GET", "POST"])
+@requires(Role.CURATOR)
+def edit_case(slug: str):  # type: ignore[no-untyped-def]
+    case = _case_or_404(slug)
+    if request.method == "GET":
+        return _editor(CaseInput.from_case(case), case=case)
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    form, action = parse_case_editor(request.form)
+    if apply_question_action(form, action):
+        return _editor(form, case=case)
+    if action == "preview":
+        return _editor(form, case=case, preview=render_markdown(form.body))
+    try:
+        changed, errors = curation.update_case(case, form, current_user)
+    except EditConflict as conflict:
+        db.session.rollback()
+        return _editor(form, case=case, conflict=conflict, status=409)
+    if errors:
+        return _editor(form, case=case, errors=errors, status=400)
+    db.session.commit()
+    flash("Saved." if changed else "Nothing had changed, so no new revision was made.")
+    return redirect(url_for("curate.manage", slug=case.slug))
+
+
+@bp.get("/cases/<slug>")
+@requires(Role.CURATOR)
+def manage(slug: str) -> str:
+    case = _case_or_404(slug)
+    return render_template(
+        "curate/manage.html",
+        case=case,
+        transitions=curation.available_transitions(case),
+        history=curation.state_history(case),
+        csrf_form=CsrfOnlyForm(),
+    )
+
+
+@bp.post("/cases/<slug>/status")
+@requires(Role.CURATOR)
+def change_status(slug: str):  # type: ignore[no-untyped-def]
+    case = _case_or_404(slug)
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    to_status = request.form.get("to", "")
+    try:
+        curation.change_status(case, to_status, current_user, request.form.get("comment", ""))
+    except CurationError as exc:
+        db.session.rollback()
+        case = _case_or_404(slug)
+        return (
+            render_template(
+                "curate/manage.html",
+                case=case,
+                transitions=curation.available_transitions(case),
+                history=curation.state_history(case),
+                csrf_form=CsrfOnlyForm(),
+                error=str(exc),
+                comment=request.form.get("comment", ""),
+                attempted=to_status,
+            ),
+            400,
+        )
+    db.session.commit()
+    flash(f"“{case.title}” is now {case.status}.")
+    return redirect(url_for("curate.manage", slug=case.slug))
+
+
+@bp.route("/cases/<slug>/delete", methods=["GET", "POST"])
+@requires(Role.CURATOR)
+def delete_case(slug: str):  # type: ignore[no-untyped-def]
+    case = _case_or_404(slug)
+    form = CsrfOnlyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        curation.delete_case(case, current_user)
+        db.session.commit()
+        flash(f"“{case.title}” moved to the bin. You can restore it for {curation.BIN_DAYS} days.")
+        return redirect(url_for("curate.bin"))
+    return render_template("curate/delete.html", case=case, csrf_form=form, days=curation.BIN_DAYS)
+
+
+@bp.get("/cases/<slug>/history")
+@requires(Role.CURATOR)
+def history(slug: str) -> str:
+    case = _case_or_404(slug)
+    return render_template("curate/history.html", case=case, csrf_form=CsrfOnlyForm())
+
+
+@bp.get("/cases/<slug>/diff")
+@requires(Role.CURATOR)
+def diff(slug: str):  # type: ignore[no-untyped-def]
+    case = _case_or_404(slug)
+    try:
+        first, second = int(request.args.get("a", "")), int(request.args.get("b", ""))
+        changes = curation.diff_revisions(case, first, second)
+    except (ValueError, LookupError):
+        return render_template("error.html", code=400, title="Choose two revisions to compare", message=None), 400
+    return render_template("curate/diff.html", case=case, first=first, second=second, changes=changes)
+
+
+@bp.post("/cases/<slug>/revisions/<int:number>/restore")
+@requires(Role.CURATOR)
+def restore_revision(slug: str, number: int) -> Response:
+    case = _case_or_404(slug)
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        curation.restore_revision(case, number, current_user)
+    except LookupError:
+        abort(404)
+    except CurationError as exc:
+        db.session.rollback()
+        flash(str(exc))
+        return redirect(url_for("curate.history", slug=slug))
+    db.session.commit()
+    flash(f"Revision {number} restored as revision {case.version}.")
+    return redirect(url_for("curate.history", slug=slug))
+
+
+@bp.get("/bin")
+@requires(Role.CURATOR)
+def bin() -> str:
+    purged = curation.purge_expired(actor=None)
+    if purged:
+        db.session.commit()
+    return render_template(
+        "curate/bin.html", cases=curation.binned_cases(), expiry=curation.bin_expiry, csrf_form=CsrfOnlyForm()
+    )
+
+
+@bp.post("/bin/<int:case_id>/restore")
+@requires(Role.CURATOR)
+def restore_case(case_id: int) -> Response:
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        case = curation.get_binned_case(case_id)
+        curation.restore_case(case, current_user)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(f"“{case.title}” restored.")
+    return redirect(url_for("curate.manage", slug=case.slug))
