@@ -257,3 +257,26 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"]
     ]
+
+
+@pytest.fixture
+def library(live_server: Flask) -> Flask:
+    """The live server with the sample library and a user per role."""
+    from casestudies.casefile import read_bundle
+    from casestudies.cli import SAMPLE_DIR
+    from casestudies.transfer import import_cases
+
+    with live_server.app_context():
+        import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        for role in ("learner", "facilitator", "curator"):
+            ensure_user(role)
+        db.session.remove()
+    return live_server
+
+
+def sign_in(page, role: str = "learner") -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.get_by_label("Email address").fill(f"{role}@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")

@@ -6,32 +6,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from casestudies.casefile import read_bundle
-from casestudies.cli import SAMPLE_DIR
-from casestudies.extensions import db
-from casestudies.transfer import import_cases
-
-from .conftest import PASSWORD, axe_violations, ensure_user
+from .conftest import PASSWORD, axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def library(live_server: Flask) -> Flask:
-    with live_server.app_context():
-        import_cases(read_bundle(SAMPLE_DIR), actor=None)
-        for role in ("learner", "facilitator", "curator"):
-            ensure_user(role)
-        db.session.remove()
-    return live_server
-
-
-def sign_in(page, role: str = "learner") -> None:  # type: ignore[no-untyped-def]
-    page.goto("/login")
-    page.get_by_label("Email address").fill(f"{role}@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def test_sign_in_search_and_open_a_case(library: Flask, page) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,79 @@
+"""The curators' flows in a real browser, with CSRF on, and axe-core on every new page."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from .conftest import axe_violations, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_create_preview_review_publish_then_a_learner_finds_it(library: Flask, page, playwright_browser) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "curator")
+    page.goto("/curate/cases/new")
+    page.get_by_label("Title").fill("The night porter who redesigned handovers")
+    page.get_by_label("Summary").fill("A night porter makes handovers safer.")
+    page.locator("#seat").fill("Porter")
+    page.get_by_label("Engaging the team").check()
+    page.get_by_label("Text of the case").fill("## The situation\n\nHandovers were *chaotic* and quokkaesque.")
+    page.get_by_role("button", name="Preview the text").click()
+    assert page.locator(".app-preview em").inner_text() == "chaotic"
+    assert page.get_by_label("Title").input_value() == "The night porter who redesigned handovers"
+    page.locator("#q-0-text").fill("What made handovers chaotic?")
+    page.get_by_role("button", name="Save as draft").click()
+    page.wait_for_url("**/curate/cases/the-night-porter-who-redesigned-handovers")
+    page.get_by_role("button", name="Submit for review").click()
+    assert "is now review" in page.locator(".app-flash").inner_text()
+    page.get_by_role("button", name="Publish").click()
+    assert "is now published" in page.locator(".app-flash").inner_text()
+
+    learner = playwright_browser.new_context(base_url=library.config["LIVE_URL"]).new_page()
+    sign_in(learner, "learner")
+    learner.goto("/search?q=quokkaesque")
+    assert learner.locator(".app-case-list a").first.inner_text() == "The night porter who redesigned handovers"
+    learner.context.close()
+
+
+def test_a_refused_save_keeps_what_was_typed(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "curator")
+    page.goto("/curate/cases/new")
+    page.get_by_label("Summary").fill("A summary I took time to write.")
+    page.get_by_label("Text of the case").fill("Three paragraphs of careful text.")
+    page.locator("#q-0-minutes").fill("500")
+    page.get_by_role("button", name="Save as draft").click()
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    assert page.get_by_label("Summary").input_value() == "A summary I took time to write."
+    assert page.get_by_label("Text of the case").input_value() == "Three paragraphs of careful text."
+    assert page.locator("#q-0-minutes").input_value() == "500"
+    page.locator(".nhsuk-error-summary a").first.click()  # the summary links to the field
+    assert page.evaluate("document.activeElement.id") in ("title", "seat", "q-0-minutes")
+
+
+CURATOR_PAGES = [
+    "/curate/",
+    "/curate/coverage",
+    "/curate/bin",
+    "/curate/cases/new",
+    "/curate/cases/district-nurse-joint-care-planning",
+    "/curate/cases/district-nurse-joint-care-planning/edit",
+    "/curate/cases/district-nurse-joint-care-planning/history",
+    "/curate/cases/district-nurse-joint-care-planning/delete",
+    "/curate/cases/district-nurse-joint-care-planning/diff?a=1&b=1",
+]
+
+
+@pytest.mark.parametrize("path", CURATOR_PAGES)
+def test_axe_finds_no_violation_on_curator_pages(library: Flask, page, path: str) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "curator")
+    page.goto(path)
+    assert axe_violations(page) == []
+
+
+def test_axe_on_an_editor_showing_errors(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "curator")
+    page.goto("/curate/cases/new")
+    page.get_by_role("button", name="Save as draft").click()
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    assert axe_violations(page) == []
