@@ -49,8 +49,9 @@ def finalise(config: dict[str, Any]) -> None:
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_IDLE_HOURS"]))
     production = config["EVERY_SEAT_ENV"] == "production"
     # Secure cookies whenever the app is served as production (behind HTTPS).
-    config.setdefault("SESSION_COOKIE_SECURE", production)
-    config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    if production:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def check_production_config(config: dict[str, Any]) -> None:

@@ -238,6 +238,17 @@ class SearchLog(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class LoginAttempt(db.Model):
+    """A failed sign-in, for throttling (see throttle.py)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class SearchOutbox(db.Model):
     """A case whose search document must be rewritten. Written in the same transaction as
     the change, so a commit always leaves a durable to-do for the index, and a rollback none."""

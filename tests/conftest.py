@@ -42,6 +42,16 @@ def migrated_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production. Without this, the
+    test's long-lived app context would share `g` (and Flask-Login's cached user) and the
+    database session between requests, hiding bugs such as a session that never expires."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_test_app(tmp_path: Path, template: Path, **overrides: Any) -> Flask:
     db_path = tmp_path / "test.db"
     shutil.copy(template, db_path)
@@ -52,7 +62,9 @@ def make_test_app(tmp_path: Path, template: Path, **overrides: Any) -> Flask:
         "SECRET_KEY": "test-secret",
         **overrides,
     }
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture

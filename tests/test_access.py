@@ -9,7 +9,7 @@ from flask import Flask
 
 from casestudies.policy import route_policy
 
-from .conftest import ROLES
+from .conftest import ROLES, ensure_user
 
 # endpoint -> (method, who may use it). "public" means anyone, signed in or not.
 EXPECTED: dict[str, tuple[str, str]] = {
@@ -54,10 +54,16 @@ def _url(app: Flask, endpoint: str) -> str:
         return url_for(endpoint, **{arg: SAMPLE_ARGS[arg] for arg in rule.arguments}, **SAMPLE_QUERY.get(endpoint, {}))
 
 
-@pytest.mark.parametrize("who", ["anonymous", *ROLES])
+@pytest.mark.parametrize("who", ["anonymous", "deactivated", *ROLES])
 def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, make_case, who: str) -> None:  # type: ignore[no-untyped-def]
     make_case()
-    client = app.test_client() if who == "anonymous" else login(who)
+    if who == "anonymous":
+        client = app.test_client()
+    elif who == "deactivated":  # signed in as an admin, then deactivated: treated as signed out
+        client = login("admin")
+        ensure_user("admin", active=False)
+    else:
+        client = login(who)
     rank = {role: i for i, role in enumerate(ROLES)}
     for endpoint, (method, audience) in EXPECTED.items():
         if endpoint == "static":
@@ -66,7 +72,7 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
         response = client.open(url, method=method)
         if audience == "public":
             expected = {200, 302} if who != "anonymous" else {200}
-        elif who == "anonymous":
+        elif who in ("anonymous", "deactivated"):
             assert response.status_code == 302, (endpoint, who)
             assert response.headers["Location"].startswith("/login"), (endpoint, who)
             continue

@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..accounts import authenticate
 from ..forms import LoginForm, SignOutForm
 from ..models import Role
 from ..policy import public, requires
+from ..throttle import BLOCKED_MESSAGE, attempt_sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -37,14 +37,14 @@ def login() -> str | Response:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        user, problem = attempt_sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "")
         if user is not None:
             session.clear()  # a new session at sign-in: no fixation
             login_user(user)
-            session.permanent = True
+            session.permanent = True  # expires after SESSION_IDLE_HOURS without a request
             return redirect(safe_next(form.next.data))
-        form.email.errors.append("Email address or password is not right")
-        return render_template("auth/login.html", form=form), 400
+        form.email.errors.append(problem or "")
+        return render_template("auth/login.html", form=form), 429 if problem == BLOCKED_MESSAGE else 400
     if request.method == "POST":
         return render_template("auth/login.html", form=form), 400
     return render_template("auth/login.html", form=form)
