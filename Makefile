@@ -35,7 +35,7 @@ run: setup
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: deps assets
-	$(BIN)/ruff check .
+	.ci/static-checks
 	$(BIN)/python -m pytest
 
 lint: deps

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from .accounts import AccountError, create_user
+from .backup import BackupError, backup, restore
 from .casefile import BundleError, read_bundle
 from .database import make_revision, upgrade_database
 from .extensions import db
@@ -104,6 +105,41 @@ def search_check_command() -> None:
     click.echo("Search index matches the database.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(file_okay=False))
+def backup_command(path: str) -> None:
+    """Write a consistent copy of the database and the case files into PATH (a new folder)."""
+    try:
+        manifest = backup(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up the database and {manifest['cases']} case file(s) to {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: str, yes: bool) -> None:
+    """Replace the database with a backup made by `backup`, then rebuild the search index."""
+    if not yes and sys.stdin.isatty():
+        click.confirm("This replaces every case, user and guide with the backup's. Continue?", abort=True)
+    try:
+        count = restore(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {path}; the search index was rebuilt with {count} case(s).")
+
+
+@click.command("purge-bin")
+def purge_bin_command() -> None:
+    """Delete for good the cases that have been in the bin for more than 30 days."""
+    from .curation import purge_expired
+
+    count = purge_expired()
+    db.session.commit()
+    click.echo(f"Deleted {count} case(s) for good.")
+
+
 @click.command("db-revision")
 @click.argument("message")
 def db_revision_command(message: str) -> None:
@@ -158,5 +194,8 @@ def init_app(app: Flask) -> None:
         search_check_command,
         db_revision_command,
         setup_demo_command,
+        backup_command,
+        restore_command,
+        purge_bin_command,
     ):
         app.cli.add_command(command)
