@@ -44,3 +44,7 @@ lint: deps
 
 clean:
 	rm -rf static/build node_modules $(VENV) .pytest_cache
+
+# Not part of `make test`: 60 s of mixed traffic against gunicorn with 4 workers on 127.0.0.1.
+loadtest: deps assets
+	$(BIN)/python -m bench.loadtest --seconds 60 --clients 16 --workers 4
