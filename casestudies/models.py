@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -258,3 +258,77 @@ class SearchOutbox(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: the case may be deleted
     queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# -- Discussion guides --
+class Guide(db.Model):
+    """A facilitator's plan for a teaching session: cases and chosen questions, timed.
+    Belongs to its author; readable by others only through its share link."""
+
+    __tablename__ = "guide"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[str] = mapped_column(String(200), default="")
+    session_on: Mapped[date | None] = mapped_column(Date)
+    start_time: Mapped[time | None] = mapped_column(Time)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Markdown (objectives: one per line), rendered with casestudies.markdown.
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    opening_remarks: Mapped[str] = mapped_column(Text, default="")
+    closing_remarks: Mapped[str] = mapped_column(Text, default="")
+    ground_rules: Mapped[str] = mapped_column(Text, default="")
+    how_it_went: Mapped[str] = mapped_column(Text, default="")  # the author's own, never shared
+    how_it_went_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set while shared: the unguessable part of the read-only link; None when not shared.
+    share_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    shared_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    author: Mapped[User] = relationship()
+    items: Mapped[list[GuideCase]] = relationship(
+        back_populates="guide", order_by="GuideCase.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_shared(self) -> bool:
+        return self.share_token is not None
+
+
+class GuideCase(db.Model):
+    """A case in a guide. The case's text is never copied: the guide shows what is published
+    now. The title is kept so a case later purged from the library can still be named."""
+
+    __tablename__ = "guide_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guide.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="SET NULL"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    case_title: Mapped[str] = mapped_column(String(200))
+
+    guide: Mapped[Guide] = relationship(back_populates="items")
+    case: Mapped[Case | None] = relationship()
+    questions: Mapped[list[GuideQuestion]] = relationship(
+        back_populates="item", order_by="GuideQuestion.position", cascade="all, delete-orphan"
+    )
+
+
+class GuideQuestion(db.Model):
+    """A question chosen for a case in a guide: one of the case's own (is_own False; its text
+    is the link to the case's current question) or one the facilitator wrote."""
+
+    __tablename__ = "guide_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_case_id: Mapped[int] = mapped_column(ForeignKey("guide_case.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)  # the facilitator's own notes (own questions)
+    minutes: Mapped[int] = mapped_column(Integer)
+    is_own: Mapped[bool] = mapped_column(default=False)
+
+    item: Mapped[GuideCase] = relationship(back_populates="questions")
