@@ -45,6 +45,14 @@ lint: deps
 clean:
 	rm -rf static/build node_modules $(VENV) .pytest_cache
 
+# The benchmark (bench/run.py): import, edits and search at 1,000 and 10,000 cases, with
+# an SQLite FTS5 baseline in the same run; prints a table and writes bench/results.json.
+bench: deps
+	$(BIN)/python -m bench.run --sizes 1000 10000
+
+bench-large: deps
+	$(BIN)/python -m bench.run --sizes 1000 10000 50000
+
 # Not part of `make test`: 60 s of mixed traffic against gunicorn with 4 workers on 127.0.0.1.
 loadtest: deps assets
 	$(BIN)/python -m bench.loadtest --seconds 60 --clients 16 --workers 4

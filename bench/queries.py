@@ -1,0 +1,134 @@
+"""The benchmark's searches: a reproducible mix of what learners type.
+
+Each query is what the search form sends: text, at most one facet filter, a page number.
+The mix: one, two and three words, a quoted phrase, an acronym, a misspelling, a facet
+filter and a second page, drawn from the same vocabulary as the generated cases (common
+words more often, as people search for what a library is about).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+from urllib.parse import urlencode
+
+from casestudies.casefile import CaseData
+
+from .generate import FUNCTION_WORDS, Corpus, zipf_weights
+
+# kind -> how many of every 500 queries
+MIX = {
+    "one word": 100,
+    "two words": 75,
+    "three words": 50,
+    "phrase": 60,
+    "acronym": 50,
+    "misspelling": 55,
+    "facet filter": 60,
+    "page 2": 50,
+}
+# Common words nobody searches for on their own.
+NOT_SEARCHED = frozenset(
+    ("rather", "often", "nothing", "because", "whether", "without", "several", "less", "went", "took", "made",
+     "said", "told", "found", "felt", "asked", "almost", "later", "instead", "never", "always", "within")
+)  # fmt: skip
+ACRONYMS = ("A&E", "GP", "CAMHS", "HR", "COPD", "A&E waits", "GP practice", "CAMHS referral")
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str
+    text: str
+    filters: dict[str, str] = field(default_factory=dict)
+    page: int = 1
+
+    def path(self) -> str:
+        args: dict[str, str | int] = {"q": self.text, **self.filters}
+        if self.page > 1:
+            args["page"] = self.page
+        return "/search?" + urlencode(args)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Query:  # type: ignore[type-arg]
+        return cls(kind=data["kind"], text=data["text"], filters=dict(data["filters"]), page=int(data["page"]))
+
+
+class QueryMaker:
+    def __init__(self, corpus: Corpus, cases: list[CaseData], seed: int) -> None:
+        self.corpus = corpus
+        self.published = [case for case in cases if case.status == "published"]
+        self.rng = random.Random(f"{seed}:queries")
+        self.vocabulary = [word for word in corpus.content if word.lower() not in NOT_SEARCHED]
+        self.weights = zipf_weights(len(self.vocabulary), 0.9, 5.0)
+        stream = corpus.stream
+        self.bigrams = [
+            (a, b)
+            for a, b in pairwise(stream)
+            if a.isalpha() and b.isalpha() and len(a) > 2 and len(b) > 2 and not {a.lower(), b.lower()} & FUNCTION_WORDS
+        ]
+
+    def words(self, count: int) -> str:
+        return " ".join(self.rng.choices(self.vocabulary, cum_weights=self.weights, k=count))
+
+    def misspelt(self) -> str:
+        rng = self.rng
+        while True:
+            word = self.words(1).lower()
+            if len(word) < 6 or not word.isalpha():
+                continue
+            i = rng.randrange(1, len(word) - 2)
+            edit = rng.choice(("swap", "drop", "double", "vowel"))
+            if edit == "swap":
+                wrong = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            elif edit == "drop":
+                wrong = word[:i] + word[i + 1 :]
+            elif edit == "double":
+                wrong = word[:i] + word[i] + word[i:]
+            else:
+                wrong = word[:i] + rng.choice("aeiou") + word[i + 1 :]
+            if wrong != word and wrong not in self.corpus.counts:
+                return wrong
+
+    def facet(self) -> dict[str, str]:
+        case = self.rng.choice(self.published)  # so a value comes up as often as it is used
+        name = self.rng.choice(("seat", "tag", "tag", "dimension", "setting"))
+        if name == "tag":
+            return {name: self.rng.choice(case.tags)}
+        if name == "dimension":
+            return {name: self.rng.choice(case.dimensions)}
+        return {name: (case.setting or case.seat) if name == "setting" else case.seat}
+
+    def make(self, kind: str) -> Query:
+        rng = self.rng
+        if kind == "one word":
+            return Query(kind, self.words(1))
+        if kind == "two words":
+            return Query(kind, self.words(2))
+        if kind == "three words":
+            return Query(kind, self.words(3))
+        if kind == "phrase":
+            return Query(kind, '"{} {}"'.format(*rng.choice(self.bigrams)))
+        if kind == "acronym":
+            return Query(kind, rng.choice(ACRONYMS))
+        if kind == "misspelling":
+            return Query(kind, self.misspelt() if rng.random() < 0.6 else f"{self.words(1)} {self.misspelt()}")
+        if kind == "facet filter":
+            return Query(kind, self.words(rng.randint(1, 2)), self.facet())
+        if kind == "page 2":
+            return Query(kind, self.words(1), page=2)
+        raise ValueError(kind)
+
+
+def make_queries(corpus: Corpus, cases: list[CaseData], seed: int, count: int = 500) -> list[Query]:
+    maker = QueryMaker(corpus, cases, seed)
+    total = sum(MIX.values())
+    kinds = [kind for kind, share in MIX.items() for _ in range(round(share * count / total))]
+    while len(kinds) < count:
+        kinds.append(list(MIX)[len(kinds) % len(MIX)])
+    kinds = kinds[:count]
+    maker.rng.shuffle(kinds)
+    return [maker.make(kind) for kind in kinds]

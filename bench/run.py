@@ -1,0 +1,592 @@
+"""The benchmark: `make bench` (N = 1,000 and 10,000) and `make bench-large` (adds 50,000).
+
+    .venv/bin/python -m bench.run --sizes 1000 10000 [--seed S] [--keep] [--profile]
+
+For each N, in a temporary directory of its own (SQLite database, search index, instance
+folder; `instance/` is never touched), each step in a fresh process so that one step's
+memory does not count against another's:
+
+1. import: generate N cases (bench/generate.py) and import them through the app's import
+   service, `import_cases` (database, then the search index after the commit): cases per
+   second, wall time, peak resident memory of the process (VmHWM);
+2. fts5: the same cases in a plain SQLite FTS5 index (bench/fts5.py), and the same 500
+   queries against it, in process;
+3. the app under gunicorn (2 workers, 127.0.0.1, a free port): the 500 queries over HTTP as
+   a signed-in learner, one at a time, each fetching the whole results page;
+4. edits: 50 single edits through `save_case_data` + commit, each timed from the start of
+   the save until a search over HTTP finds the new word; also the 500 queries through the
+   search service in process (no HTTP, no template), for comparison;
+5. throughput: 16 client threads for 30 s against the same server, then the resident
+   memory of each worker.
+
+Prints one table and writes bench/results.json. Load goes only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from math import ceil
+from pathlib import Path
+
+from .client import AppClient
+from .generate import SEED, generate_cases, load_corpus, to_bundle
+from .queries import Query, make_queries
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_FILE = ROOT / "bench" / "results.json"
+PROFILE_DIR = ROOT / "bench" / "data" / "profiles"
+LEARNER_EMAIL = "learner@bench.example"
+QUERY_COUNT = 500
+WARMUP_QUERIES = 40
+EDIT_COUNT = 50
+EDIT_DEADLINE_S = 30.0
+CLIENTS = 16
+THROUGHPUT_S = 30.0
+WORKERS = 2
+START_DEADLINE_S = 180.0
+SECRET_KEY = secrets.token_hex(16)  # one per benchmark run, shared by gunicorn and the phases
+
+# The issue's targets, at N = 10,000 unless the key says otherwise: (key, limit, kind).
+TARGETS = {
+    "search_p50_ms": 25,
+    "search_p95_ms": 60,
+    "ratio_p95": 2.0,
+    "throughput_rps": 40,
+    "errors": 0,
+    "import_cases_per_s": 100,
+    "import_peak_mb": 1024,
+    "edit_searchable_p95_ms": 1000,
+    "worker_rss_mb": 250,
+}
+AT_LEAST = {"throughput_rps", "import_cases_per_s"}
+TARGETS_1000 = {"search_p95_ms": 25}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, ceil(p / 100 * len(ordered)) - 1)]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(percentile(values, 50), 1),
+        "p95": round(percentile(values, 95), 1),
+        "p99": round(percentile(values, 99), 1),
+    }
+
+
+def proc_status_mb(field: str, pid: int | str = "self") -> float:
+    """A memory figure from /proc/PID/status (VmRSS, VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise LookupError(field)
+
+
+def dir_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def app_env(workdir: Path) -> dict[str, str]:
+    """The environment that points the app (a phase process or gunicorn) at workdir."""
+    env = dict(os.environ)
+    env.update(
+        EVERY_SEAT_INSTANCE=str(workdir / "instance"),
+        DATABASE_URL=f"sqlite:///{workdir / 'library.db'}",
+        SEARCH_INDEX_DIR=str(workdir / "search-index"),
+        EVERY_SEAT_ENV="development",
+        SECRET_KEY=SECRET_KEY,
+    )
+    return env
+
+
+def learner_password(workdir: Path) -> str:
+    return (workdir / "learner-password").read_text().strip()
+
+
+@contextmanager
+def profiled(name: str, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+        profile.dump_stats(PROFILE_DIR / f"{name}.prof")
+        log(f"profile written to {PROFILE_DIR / name}.prof")
+
+
+# -- phases: each runs in a fresh process (python -m bench.run --phase NAME) -----------------
+def phase_import(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, object]:
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from casestudies.accounts import create_user
+    from casestudies.database import upgrade_database
+    from casestudies.extensions import db
+    from casestudies.indexing import ensure_index, get_search_index
+    from casestudies.models import Role, SearchOutbox
+    from casestudies.transfer import import_cases
+
+    corpus = load_corpus()
+    cases = generate_cases(n, seed, corpus)
+    queries = make_queries(corpus, cases, seed, QUERY_COUNT)
+    (workdir / "queries.json").write_text(json.dumps([q.to_json() for q in queries]))
+    body_words = statistics.mean(len(case.body.split()) for case in cases)
+    files = to_bundle(cases)
+    del cases
+    app = create_app()
+    with app.app_context():
+        upgrade_database()
+        ensure_index(app)  # what `flask init-db` does: an empty index
+        gc.collect()
+        rss_before = proc_status_mb("VmRSS")
+        start = time.perf_counter()
+        with profiled(f"import-{n}", profile):
+            report = import_cases(files, actor=None)
+        wall = time.perf_counter() - start
+        peak = proc_status_mb("VmHWM")
+        if not report.ok or len(report.created) != n:
+            raise SystemExit(f"import failed: {[str(p) for p in report.problems[:5]]}")
+        indexed = get_search_index().doc_count()
+        queued = db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+        password = secrets.token_urlsafe(18)
+        create_user(LEARNER_EMAIL, role=Role.LEARNER, password=password)
+        (workdir / "learner-password").write_text(password)
+        db.engine.dispose()
+    return {
+        "cases": n,
+        "body_words_mean": round(body_words),
+        "import_wall_s": round(wall, 1),
+        "import_cases_per_s": round(n / wall, 1),
+        "import_peak_mb": peak,
+        "import_rss_before_mb": rss_before,
+        "indexed_after_import": indexed,
+        "outbox_left_after_import": queued,
+        "db_mb": dir_mb(workdir / "library.db") if (workdir / "library.db").is_file() else None,
+        "index_mb": dir_mb(workdir / "search-index"),
+    }
+
+
+def load_queries(workdir: Path) -> list[Query]:
+    return [Query.from_json(q) for q in json.loads((workdir / "queries.json").read_text())]
+
+
+def by_kind(queries: list[Query], timings: list[float]) -> dict[str, dict[str, float]]:
+    kinds: dict[str, list[float]] = {}
+    for query, ms in zip(queries, timings, strict=True):
+        kinds.setdefault(query.kind, []).append(ms)
+    return {kind: summary(values) for kind, values in kinds.items()}
+
+
+def phase_fts5(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, object]:
+    from .fts5 import Fts5Library
+
+    cases = generate_cases(n, seed)
+    library = Fts5Library(workdir / "fts5.db")
+    start = time.perf_counter()
+    library.build(cases)
+    build_s = time.perf_counter() - start
+    queries = load_queries(workdir)
+    for query in queries[:WARMUP_QUERIES]:
+        library.search(query)
+    timings = []
+    for query in queries:
+        start = time.perf_counter()
+        library.search(query)
+        timings.append((time.perf_counter() - start) * 1000)
+    library.close()
+    stats = summary(timings)
+    return {
+        "fts5_build_cases_per_s": round(n / build_s, 1),
+        "fts5_p50_ms": stats["p50"],
+        "fts5_p95_ms": stats["p95"],
+        "fts5_p99_ms": stats["p99"],
+        "fts5_by_kind": by_kind(queries, timings),
+    }
+
+
+def edit_word(number: int) -> str:
+    """A word found nowhere else: letters only, so it is analysed like any other word."""
+    letters = ""
+    number += 26 * 26
+    while number:
+        number, rest = divmod(number, 26)
+        letters = chr(ord("a") + rest) + letters
+    return f"zebedit{letters}"
+
+
+def phase_edits(workdir: Path, n: int, seed: int, profile: bool, port: int) -> dict[str, object]:
+    from sqlalchemy import select
+
+    from app import create_app
+    from casestudies.cases import LibraryFilters, case_to_data, save_case_data, search_cases
+    from casestudies.extensions import db
+    from casestudies.models import Case, User
+
+    client = AppClient(port)
+    client.login(LEARNER_EMAIL, learner_password(workdir))
+    queries = load_queries(workdir)
+    app = create_app()
+    with app.app_context():
+        # The search service in process: no HTTP, no template, same queries.
+        learner = db.session.scalar(select(User).where(User.email == LEARNER_EMAIL))
+        for query in queries[:WARMUP_QUERIES]:
+            search_cases(learner, query.text, filters=LibraryFilters(**query.filters), page=query.page)
+        timings = []
+        with profiled(f"search-{n}", profile):
+            for query in queries:
+                start = time.perf_counter()
+                search_cases(learner, query.text, filters=LibraryFilters(**query.filters), page=query.page)
+                timings.append((time.perf_counter() - start) * 1000)
+        db.session.rollback()
+
+        ids = list(db.session.scalars(select(Case.id).where(Case.status == "published").order_by(Case.id)))
+        chosen = random.Random(f"{seed}:edits").sample(ids, EDIT_COUNT)
+        searchable: list[float] = []
+        committed: list[float] = []
+        failures = 0
+        for number, case_id in enumerate(chosen):
+            case = db.session.get(Case, case_id)
+            assert case is not None
+            word = edit_word(number)
+            data = case_to_data(case)
+            edited = replace(data, body=data.body.rstrip() + f"\n\nLater, the team called it the {word} plan.\n")
+            link = f"/cases/{case.slug}".encode()
+            start = time.perf_counter()
+            save_case_data(edited, actor=None, case=case, summary="Benchmark edit")
+            db.session.commit()  # the index follows in the commit's after-commit drain
+            committed.append((time.perf_counter() - start) * 1000)
+            found = False
+            while time.perf_counter() - start < EDIT_DEADLINE_S:
+                status, page = client.get(f"/search?q={word}")
+                if status == 200 and link in page:
+                    found = True
+                    break
+            searchable.append((time.perf_counter() - start) * 1000)
+            failures += not found
+            time.sleep(0.2)  # edits come one at a time, not in a burst
+        db.engine.dispose()
+    search = summary(timings)
+    edit = summary(searchable)
+    return {
+        "edit_searchable_p50_ms": edit["p50"],
+        "edit_searchable_p95_ms": edit["p95"],
+        "edit_searchable_max_ms": round(max(searchable), 1),
+        "edit_commit_p50_ms": summary(committed)["p50"],
+        "edit_commit_p95_ms": summary(committed)["p95"],
+        "edit_not_found": failures,
+        "inprocess_p50_ms": search["p50"],
+        "inprocess_p95_ms": search["p95"],
+        "inprocess_p99_ms": search["p99"],
+        "inprocess_by_kind": by_kind(queries, timings),
+    }
+
+
+PHASES = {"import": phase_import, "fts5": phase_fts5, "edits": phase_edits}
+
+
+def run_phase(name: str, workdir: Path, n: int, seed: int, profile: bool, port: int | None = None) -> dict:
+    out = workdir / f"phase-{name}.json"
+    command = [sys.executable, "-m", "bench.run", "--phase", name, "--workdir", str(workdir), "--n", str(n)]
+    command += ["--seed", str(seed)] + (["--profile"] if profile else []) + (["--port", str(port)] if port else [])
+    subprocess.run(command, cwd=ROOT, env=app_env(workdir), check=True)
+    return json.loads(out.read_text())
+
+
+# -- the server --------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn with WORKERS sync workers on 127.0.0.1, as `make run` serves the app."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop()
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        command = [str(gunicorn), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{self.port}", "app:create_app()"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=app_env(workdir), stdout=self.log, stderr=self.log)
+
+    def worker_pids(self) -> list[int]:
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def log_tail(self) -> str:
+        return (self.workdir / "gunicorn.log").read_text(errors="replace")[-3000:]
+
+
+def http_latencies(client: AppClient, queries: list[Query]) -> tuple[list[float], int]:
+    timings, errors = [], 0
+    for query in queries:
+        start = time.perf_counter()
+        try:
+            status, _ = client.get(query.path())
+        except OSError:
+            status = 0
+        timings.append((time.perf_counter() - start) * 1000)
+        errors += status != 200
+    return timings, errors
+
+
+def warm_up(client: AppClient, queries: list[Query]) -> None:
+    """A few queries from several threads, so every worker has opened its searcher."""
+    threads = [threading.Thread(target=http_latencies, args=(client, queries[i::4][:WARMUP_QUERIES])) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def throughput(client: AppClient, queries: list[Query], clients: int, seconds: float) -> dict[str, object]:
+    lock = threading.Lock()
+    ok: list[float] = []
+    errors = [0]
+    start = time.monotonic()
+    end = start + seconds
+    finished: list[float] = []
+
+    def loop(offset: int) -> None:
+        i = offset * 31
+        while time.monotonic() < end:
+            query = queries[i % len(queries)]
+            i += 1
+            began = time.perf_counter()
+            try:
+                status, _ = client.get(query.path())
+            except OSError:
+                status = 0
+            ms = (time.perf_counter() - began) * 1000
+            with lock:
+                if status == 200:
+                    ok.append(ms)
+                else:
+                    errors[0] += 1
+        with lock:
+            finished.append(time.monotonic())
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = max(finished) - start
+    under_load = summary(ok)
+    return {
+        "throughput_rps": round(len(ok) / elapsed, 1),
+        "throughput_requests": len(ok),
+        "errors": errors[0],
+        "loaded_p50_ms": under_load["p50"],
+        "loaded_p95_ms": under_load["p95"],
+    }
+
+
+# -- one size ------------------------------------------------------------------------------
+def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"every-seat-bench-{n}-"))
+    (workdir / "instance").mkdir()
+    run: dict[str, object] = {}
+    try:
+        log(f"N={n}: generating {n} cases and importing them through import_cases ({workdir})")
+        run.update(run_phase("import", workdir, n, seed, profile))
+        log(f"N={n}: imported at {run['import_cases_per_s']} cases/s; building the FTS5 baseline")
+        if run["indexed_after_import"] != n:
+            log(f"N={n}: WARNING: the index holds {run['indexed_after_import']} of {n} cases after the import")
+        run.update(run_phase("fts5", workdir, n, seed, profile))
+        queries = load_queries(workdir)
+        log(f"N={n}: starting gunicorn with {WORKERS} workers")
+        server = Server(workdir)
+        try:
+            client = AppClient(server.port)
+            client.wait_until_up(START_DEADLINE_S)
+            client.login(LEARNER_EMAIL, learner_password(workdir))
+            warm_up(client, queries)
+            log(f"N={n}: {len(queries)} searches over HTTP, one at a time")
+            timings, errors = http_latencies(client, queries)
+            stats = summary(timings)
+            run.update(
+                search_p50_ms=stats["p50"],
+                search_p95_ms=stats["p95"],
+                search_p99_ms=stats["p99"],
+                search_errors=errors,
+                search_by_kind=by_kind(queries, timings),
+            )
+            log(f"N={n}: {EDIT_COUNT} edits, each until a search finds it; searches in process")
+            run.update(run_phase("edits", workdir, n, seed, profile, port=server.port))
+            log(f"N={n}: throughput, {CLIENTS} clients for {THROUGHPUT_S:.0f} s")
+            run.update(throughput(client, queries, CLIENTS, THROUGHPUT_S))
+            rss = [proc_status_mb("VmRSS", pid) for pid in server.worker_pids()]
+            run.update(worker_rss_mb=max(rss), worker_rss_all_mb=rss)
+        except BaseException:
+            log("gunicorn log (end):\n" + server.log_tail())
+            raise
+        finally:
+            server.stop()
+        run["ratio_p50"] = round(float(run["search_p50_ms"]) / float(run["fts5_p50_ms"]), 1)  # type: ignore[arg-type]
+        run["ratio_p95"] = round(float(run["search_p95_ms"]) / float(run["fts5_p95_ms"]), 1)  # type: ignore[arg-type]
+    finally:
+        if keep:
+            log(f"N={n}: kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return run
+
+
+# -- report ------------------------------------------------------------------------------------
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = " ".join(line.split(":", 1)[1].split())
+            break
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{model}, {os.cpu_count()} cores, {memory_gb:.0f} GB RAM; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def _three(run: dict, name: str) -> str:
+    return " / ".join(f"{run[f'{name}_{p}_ms']:g}" for p in ("p50", "p95", "p99"))
+
+
+ROWS = (
+    ("import, cases/s (wall s)", lambda r: f"{r['import_cases_per_s']:g} ({r['import_wall_s']:g} s)"),
+    ("import, peak memory MB", lambda r: f"{r['import_peak_mb']:g}"),
+    ("edit → searchable p50 / p95 ms", lambda r: f"{r['edit_searchable_p50_ms']:g} / {r['edit_searchable_p95_ms']:g}"),
+    ("search over HTTP p50 / p95 / p99 ms", lambda r: _three(r, "search")),
+    ("FTS5 in process p50 / p95 / p99 ms", lambda r: _three(r, "fts5")),
+    ("ratio app / FTS5, p50 / p95", lambda r: f"{r['ratio_p50']:g} / {r['ratio_p95']:g}"),
+    ("app search in process p50 / p95 ms", lambda r: f"{r['inprocess_p50_ms']:g} / {r['inprocess_p95_ms']:g}"),
+    (f"throughput, {CLIENTS} clients: req/s (errors)", lambda r: f"{r['throughput_rps']:g} ({r['errors']})"),
+    ("  latency under load p50 / p95 ms", lambda r: f"{r['loaded_p50_ms']:g} / {r['loaded_p95_ms']:g}"),
+    ("one worker's resident memory MB", lambda r: f"{r['worker_rss_mb']:g}"),
+)  # fmt: skip
+TARGET_TEXT = (
+    "≥ 100",
+    "≤ 1,024",
+    "p95 ≤ 1,000",
+    "≤ 25 / ≤ 60 (N=1,000: p95 ≤ 25)",
+    "",
+    "p95 ≤ 2",
+    "",
+    "≥ 40 (0)",
+    "",
+    "≤ 250",
+)
+
+
+def table(runs: dict[str, dict]) -> str:
+    sizes = list(runs)
+    header = ["N = " + f"{int(n):,}" for n in sizes]
+    lines = ["| | " + " | ".join(header) + " | target (N = 10,000) |", "| --- |" + " --- |" * (len(sizes) + 1)]
+    for (label, cell), target in zip(ROWS, TARGET_TEXT, strict=True):
+        cells = []
+        for n in sizes:
+            try:
+                cells.append(cell(runs[n]))
+            except (KeyError, TypeError, ValueError):
+                cells.append("–")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
+    return "\n".join(lines)
+
+
+def verdicts(runs: dict[str, dict]) -> list[str]:
+    lines = []
+    checks = [("10000", TARGETS), ("1000", TARGETS_1000)]
+    for n, targets in checks:
+        if n not in runs:
+            continue
+        for key, limit in targets.items():
+            value = runs[n].get(key)
+            if value is None:
+                continue
+            met = value >= limit if key in AT_LEAST else value <= limit
+            sign = "≥" if key in AT_LEAST else "≤"
+            lines.append(f"N={int(n):,} {key} = {value:g} (target {sign} {limit:g}): {'met' if met else 'NOT met'}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--keep", action="store_true", help="keep each size's temporary directory")
+    parser.add_argument("--profile", action="store_true", help="cProfile the import and in-process searches")
+    parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        extra = {"port": args.port} if args.phase == "edits" else {}
+        result = PHASES[args.phase](args.workdir, args.n, args.seed, args.profile, **extra)
+        (args.workdir / f"phase-{args.phase}.json").write_text(json.dumps(result, indent=1))
+        return
+    started = time.monotonic()
+    runs = {str(n): bench_size(n, args.seed, args.keep, args.profile) for n in args.sizes}
+    results = {
+        "machine": machine(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": args.seed,
+        "duration_s": round(time.monotonic() - started),
+        "runs": runs,
+    }
+    RESULTS_FILE.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nEvery Seat benchmark, {results['date']}\n{results['machine']}\n")
+    print(table(runs))
+    print()
+    for line in verdicts(runs):
+        print(line)
+    print(f"\nWritten to {RESULTS_FILE.relative_to(ROOT)} in {results['duration_s']} s.")
+
+
+if __name__ == "__main__":
+    main()
