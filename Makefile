@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test deps assets setup lint bench bench-large loadtest clean
+.PHONY: run test test-postgres deps assets setup lint bench bench-large loadtest clean
 
 # Stamps make a second `make run` quick: nothing is reinstalled unless its inputs changed.
 $(BIN)/.installed: requirements.txt
@@ -37,6 +37,12 @@ run: setup
 test: deps assets
 	.ci/static-checks
 	$(BIN)/python -m pytest
+
+# The suite (browser tests aside) against a real PostgreSQL server. TEST_DATABASE_URL names
+# a user who may create databases; each test gets its own copy of a migrated template.
+TEST_DATABASE_URL ?= postgresql+psycopg://every_seat:every_seat@127.0.0.1/postgres
+test-postgres: deps assets
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -m "not browser and not sqlite_only"
 
 lint: deps
 	$(BIN)/ruff check .

@@ -488,9 +488,17 @@ def _case_from_tree(checker: _Checker, root: _Node | None, body: str, closing_li
     )
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _check_body(checker: _Checker, body: str, closing_line: int) -> None:
     if not body.strip():
         checker.add(closing_line, "the body is empty: write the case in Markdown after the closing '---'")
+    # Control characters are invisible in an editor, and PostgreSQL can't store NUL at all.
+    match = _CONTROL.search(body)
+    if match:
+        line = closing_line + body.count("\n", 0, match.start()) + 1
+        checker.add(line, f"the body contains the control character U+{ord(match.group()):04X}: remove it")
 
 
 def _slug(checker: _Checker, found: dict[str, tuple[int, _Node]], title: str | None) -> str | None:

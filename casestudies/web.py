@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, render_template, request
+from flask import Flask, Request, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
 
 from .extensions import login_manager
@@ -45,7 +47,31 @@ def _error_page(code: int, message: str | None = None) -> tuple[str, int]:
     return render_template("error.html", code=code, title=title, message=message), code
 
 
+class AppRequest(Request):
+    """Drops NUL characters from query and form values before any view sees them: they
+    are never meaningful in this app, browsers can send them, and PostgreSQL refuses to
+    store them (which would otherwise turn a typo into a 500)."""
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        return _without_nul(super().args)
+
+    @cached_property
+    def form(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        return _without_nul(super().form)
+
+
+def _without_nul(values: ImmutableMultiDict[str, str]) -> ImmutableMultiDict[str, str]:
+    if not any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+        return values
+    return ImmutableMultiDict(
+        (key.replace("\x00", ""), value.replace("\x00", "")) for key, value in values.items(multi=True)
+    )
+
+
 def init_web(app: Flask) -> None:
+    app.request_class = AppRequest
+
     @app.errorhandler(401)
     def _unauthorised(_error: HTTPException) -> Response:
         return login_manager.unauthorized()

@@ -3,6 +3,7 @@ factories, and a real browser against a live server."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -29,17 +30,78 @@ PASSWORD = "correct horse battery staple"
 ROLES = [role.value for role in Role]
 
 
+# Set TEST_DATABASE_URL (a PostgreSQL URL whose user may create databases) to run the
+# suite against PostgreSQL: each test then gets a database copied from a migrated template.
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PG_TEMPLATE = "every_seat_test_template"
+PG_PREFIX = "every_seat_test_"
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _pg_drop_test_databases() -> None:
+    from sqlalchemy import text
+
+    engine = _pg_admin()
+    with engine.connect() as connection:
+        names = connection.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"), {"prefix": PG_PREFIX + "%"}
+        ).all()
+        for name in names:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def migrated_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate once per run, then copy the file for each test: fast, and still the real
-    Alembic schema rather than create_all()."""
+def migrated_db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | str]:
+    """Migrate once per run, then copy for each test: fast, and still the real Alembic
+    schema rather than create_all(). A file for SQLite, a template database for PostgreSQL."""
     folder = tmp_path_factory.mktemp("template")
-    path = folder / "template.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SEARCH_INDEX_DIR": str(folder / "index"), "TESTING": True})
+    if PG_URL:
+        from sqlalchemy import text
+
+        _pg_drop_test_databases()
+        engine = _pg_admin()
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{PG_TEMPLATE}"'))
+        engine.dispose()
+        url: str = _pg_url(PG_TEMPLATE)
+    else:
+        url = f"sqlite:///{folder / 'template.db'}"
+    app = create_app({"DATABASE_URL": url, "SEARCH_INDEX_DIR": str(folder / "index"), "TESTING": True})
     with app.app_context():
         upgrade_database()
         db.engine.dispose()
-    return path
+    yield PG_TEMPLATE if PG_URL else folder / "template.db"
+    if PG_URL:
+        _pg_drop_test_databases()
+
+
+def _database_for_test(tmp_path: Path, template: Path | str) -> str:
+    if PG_URL:
+        import uuid
+
+        from sqlalchemy import text
+
+        name = f"{PG_PREFIX}{uuid.uuid4().hex[:12]}"
+        engine = _pg_admin()
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        engine.dispose()
+        return _pg_url(name)
+    db_path = tmp_path / "test.db"
+    shutil.copy(template, db_path)
+    return f"sqlite:///{db_path}"
 
 
 class IsolatedClient(FlaskClient):
@@ -52,12 +114,10 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-def make_test_app(tmp_path: Path, template: Path, **overrides: Any) -> Flask:
-    db_path = tmp_path / "test.db"
-    shutil.copy(template, db_path)
+def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": _database_for_test(tmp_path, template),
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "SECRET_KEY": "test-secret",
         **overrides,

@@ -869,3 +869,13 @@ def test_zip_total_size_and_entry_count_limits() -> None:
 def test_zip_with_the_same_file_twice_is_refused() -> None:
     with pytest.raises(BundleError, match=re.escape("holds 'a.md' more than once")):
         read_bundle_from_zip_bytes(zip_bytes({"a.md": b"1", "./a.md": b"2"}))
+
+
+def test_control_characters_in_the_body_are_reported_with_their_line() -> None:
+    data = b"---\ntitle: a\nsummary: b\nseat: c\n---\nfirst line\nsecond\x00line\n"
+    with pytest.raises(CaseFileError) as caught:
+        parse_case_file(data, "x.md")
+    assert [str(p) for p in caught.value.problems] == [
+        "x.md:7: the body contains the control character U+0000: remove it"
+    ]
+    assert parse_case_file(b"---\ntitle: a\nsummary: b\nseat: c\n---\ntabs\tare fine\r\n", "x.md").body

@@ -26,6 +26,7 @@ def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(Case)) or 0
 
 
+@pytest.mark.sqlite_only  # backup uses SQLite's online backup; PostgreSQL has pg_dump
 def test_backup_and_restore_round_trip(app: Flask, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert runner.invoke(args=["import", str(SAMPLE_DIR)]).exit_code == 0
     before = sorted(db.session.scalars(select(Case.slug)))
