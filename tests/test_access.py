@@ -32,11 +32,21 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "curate.restore_revision": ("POST", "curator"),
     "curate.bin": ("GET", "curator"),
     "curate.restore_case": ("POST", "curator"),
+    "tags.index": ("GET", "curator"),
+    "tags.rename": ("GET", "curator"),
+    "tags.merge": ("GET", "curator"),
+    "tags.delete": ("GET", "curator"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
 SAMPLE_QUERY: dict[str, dict[str, object]] = {"curate.diff": {"a": 1, "b": 1}}
-SAMPLE_ARGS = {"slug": "porter-discharge-lounge", "filename": "build/css/main.css", "number": 1, "case_id": 1}
+SAMPLE_ARGS = {
+    "slug": "porter-discharge-lounge",
+    "filename": "build/css/main.css",
+    "number": 1,
+    "case_id": 1,
+    "tag_id": 1,
+}
 
 
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:

@@ -2,10 +2,11 @@
 
 from flask import Flask
 
-from . import auth, curate, library
+from . import auth, curate, library, tags
 
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(library.bp)
     app.register_blueprint(curate.bp)
+    app.register_blueprint(tags.bp)
