@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from . import audit
 from .casefile import BundleFile, CaseData, CaseFileError, Problem, dump_case_file, parse_case_file
 from .cases import case_to_data, is_unchanged, save_case_data
 from .extensions import db
@@ -59,8 +60,6 @@ def import_cases(files: list[BundleFile], *, actor: User | None, dry_run: bool =
     to the database or (since the index follows commits) to the search index."""
     report = ImportReport(dry_run=dry_run)
     parsed, report.problems = validate_bundle(files)
-    if report.problems:
-        return report
     slugs = [data.slug for _, data in parsed]
     existing = {
         case.slug: case
@@ -72,17 +71,40 @@ def import_cases(files: list[BundleFile], *, actor: User | None, dry_run: bool =
     }
     for file, data in parsed:
         case = existing.get(data.slug)
+        if case is not None and case.is_deleted:  # never update a binned case behind the curators' back
+            report.problems.append(
+                Problem(
+                    file.name,
+                    _key_line(file.data, "slug") or _key_line(file.data, "title") or 1,
+                    f"slug '{data.slug}' belongs to a case in the bin: restore that case from the bin first, "
+                    "or give this file another slug",
+                )
+            )
+    if report.problems:
+        return report
+    for file, data in parsed:
+        case = existing.get(data.slug)
         if case is not None and is_unchanged(case, data):
             report.unchanged.append(file.name)
             continue
         (report.updated if case is not None else report.created).append(file.name)
         if not dry_run:
-            save_case_data(data, actor=actor, case=case, summary=f"Imported from {file.name}")
+            saved, _ = save_case_data(data, actor=actor, case=case, summary=f"Imported from {file.name}")
+            verb = "Updated" if case is not None else "Created"
+            audit.record(actor, "import", case=saved, detail=f"{verb} from {file.name}")
     if dry_run:
         db.session.rollback()
     else:
         db.session.commit()
     return report
+
+
+def _key_line(data: bytes, key: str) -> int | None:
+    """The line of a top-level front-matter key, for a problem found after parsing."""
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
 
 
 def export_cases(directory: str | os.PathLike[str], slugs: list[str] | None = None) -> list[Path]:

@@ -36,6 +36,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "tags.rename": ("GET", "curator"),
     "tags.merge": ("GET", "curator"),
     "tags.delete": ("GET", "curator"),
+    "transfer.index": ("GET", "curator"),
+    "transfer.upload": ("POST", "curator"),
+    "transfer.confirm": ("POST", "curator"),
+    "transfer.discard": ("POST", "curator"),
+    "transfer.export": ("GET", "curator"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import auth, curate, library, tags
+from . import auth, curate, library, tags, transfer
 
 
 def register_blueprints(app: Flask) -> None:
@@ -10,3 +10,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(library.bp)
     app.register_blueprint(curate.bp)
     app.register_blueprint(tags.bp)
+    app.register_blueprint(transfer.bp)

@@ -1,0 +1,136 @@
+"""Import (upload, dry-run report, confirm) and export (.zip download) for curators."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, MultipleFileField
+
+from .. import transfer_web
+from ..cases import LibraryFilters
+from ..models import Role
+from ..policy import requires
+from ..transfer_web import UploadError, UploadGone
+
+bp = Blueprint("transfer", __name__, url_prefix="/transfer")
+
+
+class UploadForm(FlaskForm):
+    files = MultipleFileField("Case files")
+
+
+class UploadTokenForm(FlaskForm):
+    upload = HiddenField()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"
+
+
+def _index(error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    # formdata=None: the form must not read a request body that was refused as too large.
+    return (
+        render_template(
+            "transfer/index.html",
+            form=UploadForm(formdata=None),
+            error=error,
+            limit=_megabytes(current_app.config["MAX_CONTENT_LENGTH"]),
+        ),
+        status,
+    )
+
+
+def _report(check: transfer_web.ImportCheck, *, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template("transfer/report.html", check=check), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+    # The refused body must not be read again: any form built while rendering the page
+    # (the header's sign-out form too) would raise 413 a second time, ending in a 500.
+    refused = request._get_current_object()  # type: ignore[attr-defined]
+    refused.form, refused.files = ImmutableMultiDict(), ImmutableMultiDict()
+    limit = _megabytes(current_app.config["MAX_CONTENT_LENGTH"])
+    return _index(
+        f"The upload is too large: the limit is {limit} in one go (and at most 1,000 files). "
+        "Nothing was imported. Upload fewer files at a time, or split the zip into smaller ones.",
+        413,
+    )
+
+
+@bp.get("/")
+@requires(Role.CURATOR)
+def index():  # type: ignore[no-untyped-def]
+    return _index()
+
+
+@bp.post("/upload")
+@requires(Role.CURATOR)
+def upload():  # type: ignore[no-untyped-def]
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _index("The form had expired. Choose the files again and upload them.", 400)
+    uploads = [(f.filename or "", f.read()) for f in request.files.getlist("files")]
+    try:
+        check = transfer_web.check_upload(uploads, current_user)
+    except UploadError as exc:
+        return _index(str(exc), 400)
+    return _report(check, status=200 if check.ok else 400)
+
+
+@bp.post("/import")
+@requires(Role.CURATOR)
+def confirm():  # type: ignore[no-untyped-def]
+    # The service commits (import_cases is all or nothing in one transaction).
+    form = UploadTokenForm()
+    try:
+        if not form.validate_on_submit():
+            raise UploadGone(None)
+        check = transfer_web.confirm_import(form.upload.data or "", current_user)
+    except UploadGone:
+        return _index("That upload is no longer here: uploads are kept for an hour, once. Upload the files again.", 410)
+    if not check.ok:
+        return _report(check, status=409)
+    report = check.report
+    flash(
+        f"Imported {report.file_count} file{'s' if report.file_count != 1 else ''}: {len(report.created)} new, "
+        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged."
+    )
+    return redirect(url_for("transfer.index"))
+
+
+@bp.post("/discard")
+@requires(Role.CURATOR)
+def discard() -> Response:
+    form = UploadTokenForm()
+    if form.validate_on_submit():
+        with suppress(UploadGone):  # already gone: the outcome is the same
+            transfer_web.discard_upload(form.upload.data or "", current_user)
+    flash("The upload was discarded. Nothing was imported.")
+    return redirect(url_for("transfer.index"))
+
+
+def _arg(name: str, limit: int = 200) -> str | None:
+    return request.args.get(name, "").strip()[:limit] or None
+
+
+@bp.get("/export")
+@requires(Role.CURATOR)
+def export() -> Response:
+    filters = LibraryFilters(
+        seat=_arg("seat"), setting=_arg("setting"), dimension=_arg("dimension"), tag=_arg("tag"), status=_arg("status")
+    )
+    result = transfer_web.export_cases_for(
+        current_user, _arg("q") or "", filters, exact=request.args.get("exact") == "1"
+    )
+    return Response(
+        transfer_web.zip_chunks(result.entries),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+    )

@@ -1,0 +1,310 @@
+"""Import and export in the browser: upload, dry-run report, confirm (all or nothing), the
+upload kept server-side for its owner only, limits, and the .zip export."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from casestudies import curation, transfer_web
+from casestudies.casefile import BundleFile, dump_case_file
+from casestudies.cases import case_to_data, search_cases
+from casestudies.extensions import db
+from casestudies.indexing import check_index
+from casestudies.models import AuditEvent, Case
+from casestudies.transfer import import_cases
+from casestudies.transfer_web import UploadError
+
+from .conftest import case_data, ensure_user
+
+
+def case_file(**overrides) -> bytes:  # type: ignore[no-untyped-def]
+    return dump_case_file(case_data(**overrides)).encode("utf-8")
+
+
+def make_zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def upload(client, *files: tuple[str, bytes]):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/transfer/upload",
+        data={"files": [(io.BytesIO(data), name) for name, data in files]},
+        content_type="multipart/form-data",
+    )
+
+
+def token_of(page: str) -> str:
+    return page.split('name="upload" value="')[1].split('"')[0]
+
+
+def case_count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Case)) or 0
+
+
+@pytest.fixture(autouse=True)
+def uploads_folder(app: Flask, tmp_path: Path) -> Path:
+    folder = tmp_path / "uploads"
+    app.config["UPLOAD_FOLDER"] = str(folder)
+    return folder
+
+
+GOOD = ("porter.md", case_file(slug="porter-lounge", title="The porter and the wombat lounge"))
+OTHER = ("clerk.md", case_file(slug="clerk-phones", title="The ward clerk", seat="Ward clerk"))
+BAD = ("broken.md", b"---\ntitle: Missing things\ntgas: [x]\n---\nBody\n")
+
+
+# -- reading the upload -------------------------------------------------------------------------------
+def test_one_zip_or_several_md_files_are_read(app: Flask) -> None:
+    kind, files = transfer_web.bundle_from_uploads([("cases.zip", make_zip({"a/porter.md": GOOD[1]}))])
+    assert kind == "zip" and [f.name for f in files] == ["a/porter.md"]
+    kind, files = transfer_web.bundle_from_uploads([OTHER, GOOD])
+    assert kind == "md" and [f.name for f in files] == ["clerk.md", "porter.md"]
+    # A browser that sends a path only gets its last part used, and only as a label.
+    _, files = transfer_web.bundle_from_uploads([("C:\\Users\\me\\..\\porter.md", GOOD[1])])
+    assert files[0].name == "porter.md"
+
+
+@pytest.mark.parametrize(
+    ("uploads", "message"),
+    [
+        ([], "Choose a .zip file or one or more .md files"),
+        ([("", b"")], "Choose a .zip file"),
+        ([("notes.txt", b"hello")], "not a .md or .zip file"),
+        ([("a.zip", make_zip({"a.md": b"x"})), GOOD], "not both"),
+        ([GOOD, ("sub/porter.md", GOOD[1])], "both called “porter.md”"),
+        ([("a.zip", b"not a zip at all")], "not a zip file"),
+        ([("a.zip", make_zip({"../evil.md": GOOD[1]}))], "outside the zip"),
+        ([("a.zip", make_zip({"/etc/evil.md": GOOD[1]}))], "absolute path"),
+        ([("a.zip", make_zip({"readme.txt": b"x"}))], "no .md case files"),
+    ],
+)
+def test_an_unusable_upload_is_refused_with_a_clear_message(app: Flask, uploads, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UploadError, match=message):
+        transfer_web.bundle_from_uploads(uploads)
+
+
+def test_a_zip_bomb_is_refused(app: Flask) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.md", b"0" * (6 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 100_000
+    with pytest.raises(UploadError, match="limit"):
+        transfer_web.bundle_from_uploads([("bomb.zip", buffer.getvalue())])
+
+
+# -- the two steps ------------------------------------------------------------------------------------
+def test_upload_shows_a_dry_run_then_confirm_imports(login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    response = upload(client, GOOD, OTHER)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "porter.md" in page and "clerk.md" in page and "New case" in page
+    assert case_count() == 0  # a dry run changes nothing
+    token = token_of(page)
+    folder = uploads_folder / token
+    assert folder.is_dir() and oct(folder.stat().st_mode & 0o777) == "0o700"
+    response = client.post("/transfer/import", data={"upload": token})
+    assert response.status_code == 302
+    assert "Imported 2 files: 2 new, 0 updated, 0 unchanged" in client.get("/transfer/").get_data(as_text=True)
+    assert case_count() == 2
+    assert not folder.exists()  # used once, then gone
+    curator = ensure_user("curator")
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
+    assert len(events) == 2 and all(e.actor_id == curator.id and e.case_id for e in events)
+    assert check_index().is_clean
+    hits = search_cases(ensure_user("learner"), "wombat").items
+    assert [item.case.slug for item in hits] == ["porter-lounge"]
+    # The same token can't be used twice.
+    assert client.post("/transfer/import", data={"upload": token}).status_code == 410
+
+
+def test_a_second_import_of_the_same_files_reports_them_unchanged(login, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="porter-lounge", title="The porter and the wombat lounge")
+    client = login("curator")
+    page = upload(client, GOOD, OTHER).get_data(as_text=True)
+    assert "Unchanged" in page and "New case" in page
+    client.post("/transfer/import", data={"upload": token_of(page)})
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
+    assert len(events) == 1  # one event per created or updated case; none for an unchanged one
+
+
+def test_an_invalid_file_blocks_the_whole_import_with_file_line_problems(login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    response = upload(client, GOOD, BAD)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "broken.md:3: unknown key &#39;tgas&#39;" in page
+    assert "nhsuk-error-summary" in page and "Problems" in page and "No problems" in page
+    assert 'name="upload"' not in page  # nothing to confirm
+    assert not uploads_folder.exists() or not any(uploads_folder.iterdir())  # nothing kept
+    assert case_count() == 0
+
+
+def test_an_unusable_upload_re_shows_the_form_with_the_message(login) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    response = upload(client, ("evil.zip", make_zip({"../../etc/passwd.md": b"x"})))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "nhsuk-error-summary" in page and "points outside the zip" in page
+    response = client.post("/transfer/upload", data={}, content_type="multipart/form-data")
+    assert response.status_code == 400 and "Choose a .zip file" in response.get_data(as_text=True)
+
+
+def test_a_slug_of_a_case_in_the_bin_is_a_problem_not_a_silent_update(login, make_case) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(slug="porter-lounge", title="Binned original")
+    curation.delete_case(case, ensure_user("curator"))
+    db.session.commit()
+    # The service, as the command line uses it:
+    report = import_cases([BundleFile(*GOOD)], actor=None)
+    assert not report.ok
+    assert str(report.problems[0]).startswith("porter.md:3: slug 'porter-lounge' belongs to a case in the bin")
+    # And the page:
+    response = upload(login("curator"), GOOD)
+    assert response.status_code == 400 and "belongs to a case in the bin" in response.get_data(as_text=True)
+    db.session.expire_all()
+    binned = db.session.get(Case, case.id)
+    assert binned.title == "Binned original" and binned.is_deleted and binned.version == 1
+
+
+def test_if_the_library_changed_since_the_dry_run_the_confirm_reports_it(login, make_case) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(slug="porter-lounge", title="Live now")
+    client = login("curator")
+    token = token_of(upload(client, GOOD, OTHER).get_data(as_text=True))
+    curation.delete_case(db.session.get(Case, case.id), ensure_user("curator"))
+    db.session.commit()
+    response = client.post("/transfer/import", data={"upload": token})
+    assert response.status_code == 409 and "belongs to a case in the bin" in response.get_data(as_text=True)
+    assert case_count() == 1  # still all or nothing
+
+
+def test_an_upload_is_only_for_the_user_who_made_it(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    token = token_of(upload(login("curator"), GOOD).get_data(as_text=True))
+    response = login("admin").post("/transfer/import", data={"upload": token})
+    assert response.status_code == 410 and "no longer here" in response.get_data(as_text=True)
+    assert case_count() == 0
+
+
+@pytest.mark.parametrize("token", ["", "../../etc", "a" * 31, "../" + "a" * 40, "a/b" * 20])
+def test_a_token_is_never_a_path(login, token: str) -> None:  # type: ignore[no-untyped-def]
+    assert login("curator").post("/transfer/import", data={"upload": token}).status_code == 410
+
+
+def test_an_upload_expires_after_an_hour(app: Flask, login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    token = token_of(upload(client, GOOD).get_data(as_text=True))
+    meta_path = uploads_folder / token / "upload.json"
+    meta = json.loads(meta_path.read_text())
+    meta["created"] = time.time() - 3601
+    meta_path.write_text(json.dumps(meta))
+    assert client.post("/transfer/import", data={"upload": token}).status_code == 410
+    assert not (uploads_folder / token).exists()
+    assert case_count() == 0
+
+
+def test_old_uploads_are_purged_at_the_next_upload(app: Flask, login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    token = token_of(upload(client, GOOD).get_data(as_text=True))
+    meta_path = uploads_folder / token / "upload.json"
+    meta = json.loads(meta_path.read_text())
+    meta["created"] = time.time() - 7200
+    meta_path.write_text(json.dumps(meta))
+    fresh = token_of(upload(client, OTHER).get_data(as_text=True))
+    assert not (uploads_folder / token).exists() and (uploads_folder / fresh).exists()
+
+
+def test_discard_removes_the_upload(login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    token = token_of(upload(client, GOOD).get_data(as_text=True))
+    response = client.post("/transfer/discard", data={"upload": token})
+    assert response.status_code == 302 and not (uploads_folder / token).exists()
+    assert case_count() == 0
+
+
+def test_a_too_large_upload_gets_a_clear_413_page(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    app.config["MAX_CONTENT_LENGTH"] = 2000
+    response = upload(login("curator"), ("big.md", b"x" * 5000))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "The upload is too large" in page and "Nothing was imported" in page
+    assert 'type="file"' in page  # the form is there to try again
+
+
+def test_a_too_large_upload_gets_the_clear_page_with_csrf_on_too(csrf_app: Flask) -> None:
+    from .conftest import PASSWORD
+
+    csrf_app.config["MAX_CONTENT_LENGTH"] = 2000
+    client = csrf_app.test_client()
+    user = ensure_user("curator")
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/transfer/upload",
+        data={"csrf_token": token, "files": [(io.BytesIO(b"x" * 5000), "big.md")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413 and "Nothing was imported" in response.get_data(as_text=True)
+
+
+# -- export -------------------------------------------------------------------------------------------
+def read_zip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_export_the_whole_library_as_case_files(login, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="porter-lounge")
+    make_case(slug="draft-one", title="A draft", status="draft")
+    binned = make_case(slug="in-the-bin", title="Binned")
+    curation.delete_case(binned, ensure_user("curator"))
+    db.session.commit()
+    response = login("curator").get("/transfer/export")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="every-seat-library-')
+    files = read_zip(response.get_data())
+    assert sorted(files) == ["draft-one.md", "porter-lounge.md"]  # drafts too; not the bin
+    case = db.session.scalar(select(Case).where(Case.slug == "porter-lounge"))
+    assert files["porter-lounge.md"].decode() == dump_case_file(case_to_data(case))
+
+
+def test_export_then_import_into_an_empty_library_round_trips(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="porter-lounge")
+    make_case(slug="clerk-phones", title="The ward clerk", tags=("phones",))
+    exported = read_zip(login("curator").get("/transfer/export").get_data())
+    report = import_cases([BundleFile(name, data) for name, data in exported.items()], actor=None, dry_run=True)
+    assert report.ok and sorted(report.unchanged) == sorted(exported)
+
+
+def test_export_the_results_of_a_search(login, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="porter-lounge", title="The porter and the wombat lounge")
+    make_case(slug="clerk-phones", title="The ward clerk and the wombat phones", seat="Ward clerk")
+    make_case(slug="unrelated", title="Nothing to see")
+    client = login("curator")
+    response = client.get("/transfer/export?q=wombat")
+    assert sorted(read_zip(response.get_data())) == ["clerk-phones.md", "porter-lounge.md"]
+    assert 'filename="every-seat-search-wombat-' in response.headers["Content-Disposition"]
+    response = client.get("/transfer/export?q=wombat&seat=Porter")
+    assert sorted(read_zip(response.get_data())) == ["porter-lounge.md"]
+    response = client.get("/transfer/export?q=zzzqqqxx")
+    assert read_zip(response.get_data()) == {}
+
+
+def test_the_search_page_offers_curators_an_export_of_its_results(login, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="porter-lounge", title="The porter and the wombat lounge")
+    page = login("curator").get("/search?q=wombat&seat=Porter").get_data(as_text=True)
+    assert "Export these results" in page and "/transfer/export?q=wombat&amp;seat=Porter" in page
+    assert "Export these results" not in login("learner").get("/search?q=wombat").get_data(as_text=True)
