@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from . import audit
 from .extensions import db
 from .models import Role, User
 
@@ -11,7 +12,11 @@ MIN_PASSWORD_LENGTH = 12
 
 
 class AccountError(ValueError):
-    pass
+    """A rule refused the change; the message is for the user, `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -23,16 +28,23 @@ def validate_password(password: str) -> None:
         raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def create_user(email: str, *, role: Role, password: str, name: str | None = None) -> User:
+def create_user(email: str, *, role: Role, password: str, name: str | None = None, actor: User | None = None) -> User:
+    """Create an active account and commit. `actor` is the admin who did it (None: the
+    command line), for the audit log."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError(f"'{email}' is not an email address")
+        raise AccountError(f"'{email}' is not an email address", field="email")
     if db.session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
-        raise AccountError(f"A user with the email {email} already exists")
-    validate_password(password)
+        raise AccountError(f"A user with the email {email} already exists", field="email")
+    try:
+        validate_password(password)
+    except AccountError as exc:
+        raise AccountError(str(exc), field="password") from None
     user = User(email=email, name=(name or email.split("@")[0]).strip()[:120], role=role, is_active=True)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user-create", detail=f"Created the account {_label(user)} as {role.value}")
     db.session.commit()
     return user
 
@@ -61,3 +73,81 @@ def load_user(user_id: str) -> User | None:
     except (TypeError, ValueError):
         return None
     return user if user is not None and user.is_active else None
+
+
+# -- managing accounts (the admin's pages) and one's own password --------------------------
+# Each function leaves the commit to its caller and records what it did in the audit log.
+MAX_NAME_LENGTH = 120
+
+
+def _label(user: User) -> str:
+    return f"{user.name} <{user.email}>"
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(func.lower(User.name), User.email)))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise LookupError(user_id)
+    return user
+
+
+def _other_active_admins(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active, User.id != user.id)
+        )
+        or 0
+    )
+
+
+def change_role(user: User, role: Role, actor: User) -> bool:
+    """Give a user another role. An admin can't demote themselves, and the last active
+    admin can't be demoted: there is always someone who can manage accounts. Returns
+    whether anything changed."""
+    if role == user.role:
+        return False
+    if user.role == Role.ADMIN:
+        if user.id == actor.id:
+            raise AccountError("You can't remove your own admin role: ask another admin to do it", field="role")
+        if user.is_active and _other_active_admins(user) == 0:
+            raise AccountError(f"{user.name} is the only active admin, so must stay an admin", field="role")
+    before = user.role
+    user.role = role
+    audit.record(actor, "user-role", detail=f"{_label(user)}: {before.value} → {role.value}")
+    return True
+
+
+def set_active(user: User, active: bool, actor: User) -> bool:
+    """Deactivate (their session ends on their next request) or reactivate a user. An
+    admin can't deactivate themselves. Returns whether anything changed."""
+    if user.is_active == active:
+        return False
+    if not active:
+        if user.id == actor.id:
+            raise AccountError("You can't deactivate your own account: ask another admin to do it")
+        if user.role == Role.ADMIN and _other_active_admins(user) == 0:
+            raise AccountError(f"{user.name} is the only active admin and can't be deactivated")
+    user.is_active = active
+    audit.record(actor, "user-active", detail=f"{_label(user)}: {'reactivated' if active else 'deactivated'}")
+    return True
+
+
+def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
+    """Everyone's own password change: the current password is required, and the new one
+    must follow the password rules and be typed twice the same."""
+    if not user.check_password(current):
+        raise AccountError("Your current password is not right", field="current_password")
+    try:
+        validate_password(new)
+    except AccountError as exc:
+        raise AccountError(str(exc), field="new_password") from None
+    if new != confirm:
+        raise AccountError("The two new passwords are not the same", field="confirm_password")
+    if new == current:
+        raise AccountError("The new password must be different from the current one", field="new_password")
+    user.set_password(new)
+    audit.record(user, "user-password", detail=f"{_label(user)} changed their own password")

@@ -41,6 +41,14 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "transfer.confirm": ("POST", "curator"),
     "transfer.discard": ("POST", "curator"),
     "transfer.export": ("GET", "curator"),
+    "admin.audit": ("GET", "curator"),
+    "admin.users": ("GET", "admin"),
+    "admin.new_user": ("GET", "admin"),
+    "admin.user": ("GET", "admin"),
+    "admin.change_role": ("POST", "admin"),
+    "admin.deactivate": ("GET", "admin"),
+    "admin.reactivate": ("POST", "admin"),
+    "account.password": ("GET", "learner"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
@@ -51,6 +59,7 @@ SAMPLE_ARGS = {
     "number": 1,
     "case_id": 1,
     "tag_id": 1,
+    "user_id": 1,
 }
 
 

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import auth, curate, library, tags, transfer
+from . import admin, auth, curate, library, tags, transfer
 
 
 def register_blueprints(app: Flask) -> None:
@@ -11,3 +11,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(curate.bp)
     app.register_blueprint(tags.bp)
     app.register_blueprint(transfer.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.account_bp)
