@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 from . import audit
 from .extensions import db
 from .models import Role, User
-
-MIN_PASSWORD_LENGTH = 12
+from .passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
 
 
 class AccountError(ValueError):
@@ -24,8 +23,9 @@ def normalise_email(email: str) -> str:
 
 
 def validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
 
 
 def create_user(email: str, *, role: Role, password: str, name: str | None = None, actor: User | None = None) -> User:

@@ -1,0 +1,115 @@
+"""Authentication and session hardening: password rules, throttling, idle timeout, config."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from casestudies.accounts import AccountError, create_user
+from casestudies.models import Role
+from casestudies.passwords import common_passwords
+
+from .conftest import PASSWORD, ensure_user, make_test_app
+
+
+def test_the_common_password_list_is_large_enough() -> None:
+    assert len(common_passwords()) >= 10_000
+
+
+@pytest.mark.parametrize("password", ["1qaz2wsx3edc", "PASSWORD1234", "short"])
+def test_weak_passwords_are_refused(app: Flask, password: str) -> None:
+    with pytest.raises(AccountError):
+        create_user("someone@example.org", role=Role.LEARNER, password=password)
+
+
+def _sign_in(client, email: str, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_sign_in_is_throttled_per_account(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner")
+    for _ in range(5):
+        assert _sign_in(client, "learner@example.org", "wrong password!").status_code == 400
+    blocked = _sign_in(client, "learner@example.org", PASSWORD)  # even the right password
+    assert blocked.status_code == 429 and "wait 15 minutes" in blocked.get_data(as_text=True)
+    ensure_user("facilitator")
+    assert _sign_in(client, "facilitator@example.org", PASSWORD).status_code == 302  # others still can
+
+
+def test_sign_in_is_throttled_per_client_address(app: Flask) -> None:
+    ensure_user("learner")
+    attacker = app.test_client()
+    for n in range(20):
+        _sign_in(attacker, f"guess{n}@example.org", "wrong password!", address="10.9.9.9")
+    assert _sign_in(attacker, "learner@example.org", PASSWORD, address="10.9.9.9").status_code == 429
+    assert _sign_in(app.test_client(), "learner@example.org", PASSWORD, address="10.1.1.1").status_code == 302
+
+
+def test_unknown_and_known_accounts_get_the_same_answer(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner")
+    known = _sign_in(client, "learner@example.org", "wrong password!").get_data(as_text=True)
+    unknown = _sign_in(client, "nobody@example.org", "wrong password!").get_data(as_text=True)
+    assert "Email address or password is not right" in known and "Email address or password is not right" in unknown
+    for _ in range(5):
+        _sign_in(client, "nobody@example.org", "wrong password!")
+    assert _sign_in(client, "nobody@example.org", "x" * 12).status_code == 429  # unknown accounts throttle too
+
+
+def test_a_successful_sign_in_clears_the_account_failures(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner")
+    for _ in range(4):
+        _sign_in(client, "learner@example.org", "wrong password!")
+    assert _sign_in(client, "learner@example.org", PASSWORD).status_code == 302
+    client.post("/logout")
+    for _ in range(4):
+        _sign_in(client, "learner@example.org", "wrong password!")
+    assert _sign_in(client, "learner@example.org", PASSWORD).status_code == 302
+
+
+def test_an_idle_session_ends(tmp_path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+    app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, SESSION_IDLE_HOURS=1 / 3600)
+    with app.app_context():
+        ensure_user("learner")
+        client = app.test_client()
+        assert _sign_in(client, "learner@example.org", PASSWORD).status_code == 302
+        assert client.get("/cases").status_code == 200
+        time.sleep(2.1)
+        assert client.get("/cases").status_code == 302
+
+
+def test_a_new_session_at_sign_in(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    ensure_user("learner")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    _sign_in(client, "learner@example.org", PASSWORD)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_production_refuses_the_default_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"EVERY_SEAT_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+                    "SEARCH_INDEX_DIR": str(tmp_path / "ix")})  # fmt: skip
+
+
+def test_production_cookies_are_secure(tmp_path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+    app = make_test_app(tmp_path, migrated_db_template, EVERY_SEAT_ENV="production", WTF_CSRF_ENABLED=False)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and not app.debug
+
+
+def test_no_debugger_or_stack_trace_on_an_error(app: Flask, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import casestudies.views.library as library_views
+
+    def boom(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(library_views, "browse_values", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = login("learner").get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret internals" not in html and "Traceback" not in html and "Werkzeug Debugger" not in html
