@@ -113,7 +113,7 @@ def init_web(app: Flask) -> None:
 
         return {
             "Role": Role,
-            "sign_out_form": SignOutForm() if current_user.is_authenticated else None,
+            "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
             "LEADERSHIP_DIMENSIONS": LEADERSHIP_DIMENSIONS,
             "url_with": url_with,
         }

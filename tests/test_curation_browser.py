@@ -43,7 +43,7 @@ def test_a_refused_save_keeps_what_was_typed(library: Flask, page) -> None:  # t
     page.get_by_label("Text of the case").fill("Three paragraphs of careful text.")
     page.locator("#q-0-minutes").fill("500")
     page.get_by_role("button", name="Save as draft").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    page.locator(".nhsuk-error-summary").wait_for()
     assert page.get_by_label("Summary").input_value() == "A summary I took time to write."
     assert page.get_by_label("Text of the case").input_value() == "Three paragraphs of careful text."
     assert page.locator("#q-0-minutes").input_value() == "500"
@@ -75,5 +75,5 @@ def test_axe_on_an_editor_showing_errors(library: Flask, page) -> None:  # type:
     sign_in(page, "curator")
     page.goto("/curate/cases/new")
     page.get_by_role("button", name="Save as draft").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    page.locator(".nhsuk-error-summary").wait_for()
     assert axe_violations(page) == []

@@ -113,3 +113,10 @@ def test_no_debugger_or_stack_trace_on_an_error(app: Flask, login, monkeypatch) 
     html = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "secret internals" not in html and "Traceback" not in html and "Werkzeug Debugger" not in html
+
+
+def test_a_too_large_upload_anywhere_gets_a_clear_413(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = login("curator").post("/curate/cases/new", data={"title": "x" * 5000, "action": "save"})
+    assert response.status_code == 413
+    assert "The upload is too large" in response.get_data(as_text=True)
