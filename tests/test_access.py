@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from casestudies.models import Role
 from casestudies.policy import route_policy
 
 from .conftest import ROLES, ensure_user
@@ -49,6 +50,26 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "admin.deactivate": ("GET", "admin"),
     "admin.reactivate": ("POST", "admin"),
     "account.password": ("GET", "learner"),
+    # Discussion guides: each facilitator and above signs in owning guide 1, shared (see below).
+    "guides.index": ("GET", "facilitator"),
+    "guides.new": ("GET", "facilitator"),
+    "guides.builder": ("GET", "facilitator"),
+    "guides.edit": ("GET", "facilitator"),
+    "guides.delete": ("GET", "facilitator"),
+    "guides.how_it_went": ("GET", "facilitator"),
+    "guides.print_view": ("GET", "facilitator"),
+    "guides.pdf": ("GET", "facilitator"),
+    "guides.shared": ("GET", "facilitator"),
+    "guides.shared_print": ("GET", "facilitator"),
+    "guides.shared_pdf": ("GET", "facilitator"),
+    "guides.add_case": ("POST", "facilitator"),
+    "guides.move_case": ("POST", "facilitator"),
+    "guides.update_questions": ("POST", "facilitator"),
+    "guides.add_question": ("POST", "facilitator"),
+    "guides.remove_case": ("POST", "facilitator"),
+    "guides.sharing": ("POST", "facilitator"),
+    "guides.duplicate": ("POST", "facilitator"),
+    "guides.shared_duplicate": ("POST", "facilitator"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
@@ -60,7 +81,22 @@ SAMPLE_ARGS = {
     "case_id": 1,
     "tag_id": 1,
     "user_id": 1,
+    "guide_id": 1,
+    "item_id": 1,
+    "edition": "participant",
+    "token": "sample-share-token",
 }
+
+
+def _guide_for(user, case) -> None:  # type: ignore[no-untyped-def]
+    """Guide 1, the user's own, holding the case as item 1, shared as SAMPLE_ARGS["token"]."""
+    from casestudies import guides
+    from casestudies.extensions import db
+
+    guide, _ = guides.create_guide(user, guides.GuideDetails(title="Sample guide"), first_case_id=case.id)
+    guide.share_token = SAMPLE_ARGS["token"]
+    db.session.commit()
+    assert (guide.id, guide.items[0].id) == (SAMPLE_ARGS["guide_id"], SAMPLE_ARGS["item_id"])
 
 
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
@@ -80,7 +116,9 @@ def _url(app: Flask, endpoint: str) -> str:
 
 @pytest.mark.parametrize("who", ["anonymous", "deactivated", *ROLES])
 def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, make_case, who: str) -> None:  # type: ignore[no-untyped-def]
-    make_case()
+    case = make_case()
+    if who in ROLES and ensure_user(who).has_role(Role.FACILITATOR):
+        _guide_for(ensure_user(who), case)
     if who == "anonymous":
         client = app.test_client()
     elif who == "deactivated":  # signed in as an admin, then deactivated: treated as signed out

@@ -2,13 +2,14 @@
 
 from flask import Flask
 
-from . import admin, auth, curate, library, tags, transfer
+from . import admin, auth, curate, guides, library, tags, transfer
 
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(library.bp)
     app.register_blueprint(curate.bp)
+    app.register_blueprint(guides.bp)
     app.register_blueprint(tags.bp)
     app.register_blueprint(transfer.bp)
     app.register_blueprint(admin.bp)

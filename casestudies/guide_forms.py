@@ -1,0 +1,160 @@
+"""Flask-WTF forms for discussion guides (CSRF included). They check and parse what was
+typed; the rules about guides themselves live in casestudies/guides.py."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from .guides import DURATION_RANGE, MINUTES_RANGE, QUESTION_MAX, TEXT_MAX, TITLE_MAX, GuideDetails, parse_minutes
+
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
+def parse_time(value: str) -> time | None:
+    """ "14:30" or "9.05" -> a time; "" -> None; anything else -> ValueError."""
+    value = value.strip()
+    if not value:
+        return None
+    match = _TIME.match(value)
+    if not match:
+        raise ValueError("Enter the start time as hours and minutes on the 24-hour clock, for example 14:30")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_date(value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("Enter the date as year-month-day, for example 2027-03-01") from None
+
+
+def parse_duration(value: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    low, high = DURATION_RANGE
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"Enter the duration in minutes, a whole number from {low} to {high}")
+    return int(value)
+
+
+def _parsed_by(parse):  # type: ignore[no-untyped-def]
+    def check(_form, field) -> None:  # type: ignore[no-untyped-def]
+        try:
+            parse(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    return check
+
+
+class GuideForm(FlaskForm):
+    title = StringField(
+        "Title", validators=[DataRequired("Enter a title for the guide"), Length(max=TITLE_MAX)], default=""
+    )
+    audience = StringField("Audience (optional)", validators=[Length(max=TITLE_MAX)], default="")
+    session_on = StringField("Date (optional)", validators=[_parsed_by(parse_date)], default="")
+    start_time = StringField("Start time (optional)", validators=[_parsed_by(parse_time)], default="")
+    duration_minutes = StringField("Duration in minutes (optional)", validators=[_parsed_by(parse_duration)])
+    objectives = TextAreaField("Learning objectives (optional)", validators=[Length(max=TEXT_MAX)], default="")
+    introduction = TextAreaField("Introduction (optional)", validators=[Length(max=TEXT_MAX)], default="")
+    ground_rules = TextAreaField("Ground rules (optional)", validators=[Length(max=TEXT_MAX)], default="")
+    opening_remarks = TextAreaField("Opening remarks (optional)", validators=[Length(max=TEXT_MAX)], default="")
+    closing_remarks = TextAreaField("Closing remarks (optional)", validators=[Length(max=TEXT_MAX)], default="")
+    case_id = HiddenField()  # a case to add to a new guide
+
+    @classmethod
+    def for_guide(cls, guide) -> GuideForm:  # type: ignore[no-untyped-def]
+        return cls(
+            data={
+                "title": guide.title,
+                "audience": guide.audience,
+                "session_on": guide.session_on.isoformat() if guide.session_on else "",
+                "start_time": guide.start_time.strftime("%H:%M") if guide.start_time else "",
+                "duration_minutes": str(guide.duration_minutes or ""),
+                "objectives": guide.objectives,
+                "introduction": guide.introduction,
+                "ground_rules": guide.ground_rules,
+                "opening_remarks": guide.opening_remarks,
+                "closing_remarks": guide.closing_remarks,
+            }
+        )
+
+    def details(self) -> GuideDetails:
+        """The parsed values (after validate_on_submit())."""
+        return GuideDetails(
+            title=self.title.data or "",
+            audience=self.audience.data or "",
+            session_on=parse_date(self.session_on.data or ""),
+            start_time=parse_time(self.start_time.data or ""),
+            duration_minutes=parse_duration(self.duration_minutes.data or ""),
+            objectives=self.objectives.data or "",
+            introduction=self.introduction.data or "",
+            opening_remarks=self.opening_remarks.data or "",
+            closing_remarks=self.closing_remarks.data or "",
+            ground_rules=self.ground_rules.data or "",
+        )
+
+    def first_case_id(self) -> int | None:
+        value = (self.case_id.data or "").strip()
+        return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+class OwnQuestionForm(FlaskForm):
+    text = TextAreaField("Your question", validators=[DataRequired("Enter your question"), Length(max=QUESTION_MAX)])
+    notes = TextAreaField("Facilitator notes (optional)", validators=[Length(max=QUESTION_MAX)], default="")
+    minutes = StringField(
+        "Minutes",
+        validators=[DataRequired(f"Enter the minutes, from {MINUTES_RANGE[0]} to {MINUTES_RANGE[1]}")],
+        default="10",
+    )
+
+    def validate_minutes(self, field) -> None:  # type: ignore[no-untyped-def]
+        try:
+            parse_minutes(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class HowItWentForm(FlaskForm):
+    how_it_went = TextAreaField("How it went", validators=[Length(max=TEXT_MAX)], default="")
+
+
+class AddCaseForm(FlaskForm):
+    """ "Add to guide" on a case page or a search result: the case, and the guide ("new" for
+    a new one)."""
+
+    case_id = HiddenField(validators=[DataRequired()])
+    guide = HiddenField(default="new")  # a <select> or a hidden input in the page
+    next = HiddenField()
+
+    def parsed(self) -> tuple[int | None, int | None]:
+        """(case id, guide id or None for a new guide); a case id of None is not valid."""
+        case = (self.case_id.data or "").strip()
+        guide = (self.guide.data or "new").strip()
+        return (
+            int(case) if case.isdigit() and len(case) < 10 else None,
+            int(guide) if guide.isdigit() and len(guide) < 10 else None,
+        )
+
+
+class GuideActionForm(FlaskForm):
+    """Buttons (move, remove, share, duplicate, delete): the CSRF token is the point."""
+
+
+def question_minutes(formdata) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """The minutes typed for each chosen question: fields named minutes-<question id>."""
+    typed: dict[int, str] = {}
+    for name in formdata:
+        prefix, _, number = name.partition("-")
+        if prefix == "minutes" and number.isdigit() and len(number) < 10:
+            typed[int(number)] = formdata.get(name, "")[:10]
+    return typed

@@ -1,0 +1,616 @@
+"""Discussion guides: a facilitator's session plan built from cases and their questions, and
+its two printed editions (participant handout, facilitator edition).
+
+Every rule about guides lives here, callable without HTTP: who may read or change a guide,
+which cases may be added, how minutes add up to a timed plan, sharing and duplication, and
+what a guide shows of a case that has since been unpublished. Functions that change data
+leave the commit to their caller (one per request).
+
+Access: a guide belongs to its author. Others read it only through its share link (an
+unguessable token), and only while it is shared; everything else answers "not found", so
+the existence of someone else's guide is not revealed.
+
+Cases are never copied into a guide: it always shows the case's current published text.
+A case that is no longer published (unpublished, in the bin, or purged) is shown by the
+title it had when it was added, with a notice, and none of its text or questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import Case, Guide, GuideCase, GuideQuestion, Role, User, utcnow
+from .slugs import slugify
+
+DEFAULT_QUESTION_MINUTES = 10  # for a case question without suggested minutes
+MINUTES_RANGE = (1, 240)  # minutes for one question
+DURATION_RANGE = (5, 600)  # minutes for the whole session
+MAX_CASES = 30
+MAX_QUESTIONS = 40  # per case in a guide
+TITLE_MAX = 200
+TEXT_MAX = 20_000
+QUESTION_MAX = 2_000
+
+# URL value -> (file-name part, heading)
+EDITIONS: dict[str, tuple[str, str]] = {
+    "participant": ("participant-handout", "Participant handout"),
+    "facilitator": ("facilitator-edition", "Facilitator edition"),
+}
+
+
+class GuideNotFound(LookupError):
+    """No such guide for this user (a 404: whether it exists is not revealed)."""
+
+
+class GuideError(ValueError):
+    """A rule refused the change; the message is for the user."""
+
+
+# -- who may do what -----------------------------------------------------------------------
+def can_build_guides(user: User | None) -> bool:
+    """Facilitators and above build guides (and read guides shared with them)."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(Role.FACILITATOR))
+
+
+def _guide_query():  # type: ignore[no-untyped-def]
+    return select(Guide).options(
+        selectinload(Guide.items).selectinload(GuideCase.questions),
+        selectinload(Guide.items)
+        .selectinload(GuideCase.case)
+        .options(selectinload(Case.questions), selectinload(Case.dimensions)),
+    )
+
+
+def get_guide_for_viewer(guide_id: int, user: User) -> Guide:
+    """The guide with this id if the user is its author; GuideNotFound otherwise. By id,
+    only authors reach a guide: others need its share link (get_shared_guide)."""
+    guide = db.session.scalar(_guide_query().where(Guide.id == guide_id))
+    if guide is None or not can_build_guides(user) or guide.author_id != user.id:
+        raise GuideNotFound(guide_id)
+    return guide
+
+
+def get_shared_guide(token: str, user: User) -> Guide:
+    """The guide shared under this link, for any facilitator or above; GuideNotFound if the
+    link is unknown or sharing was stopped."""
+    if not token or len(token) > 64 or not can_build_guides(user):
+        raise GuideNotFound(token)
+    guide = db.session.scalar(_guide_query().where(Guide.share_token == token))
+    if guide is None or guide.share_token is None or not secrets.compare_digest(guide.share_token, token):
+        raise GuideNotFound(token)
+    return guide
+
+
+def guides_of(user: User) -> list[Guide]:
+    """The user's own guides, most recently changed first."""
+    return list(
+        db.session.scalars(
+            select(Guide)
+            .where(Guide.author_id == user.id)
+            .options(selectinload(Guide.items).selectinload(GuideCase.questions))
+            .order_by(Guide.updated_at.desc(), Guide.id.desc())
+        )
+    )
+
+
+# -- the timed plan ------------------------------------------------------------------------
+def is_case_available(case: Case | None) -> bool:
+    """Whether a guide may show this case: published now (not a draft, not in the bin)."""
+    return case is not None and case.is_published
+
+
+def unavailable_notice(item: GuideCase) -> str:
+    if item.case is None:
+        return (
+            f"“{item.case_title}” has been removed from the library. Its text and questions are left out of this guide."
+        )
+    return (
+        f"“{item.case_title}” is no longer published, so its text and questions are left out of this guide "
+        "(and of its timings) until it is published again."
+    )
+
+
+@dataclass(frozen=True)
+class PlannedQuestion:
+    question: GuideQuestion
+    number: int
+    text: str
+    notes: str | None
+    minutes: int
+    starts_at: int  # minutes from the start of the session
+    is_own: bool
+    is_changed: bool  # a case question no longer in the case in this wording
+
+
+@dataclass(frozen=True)
+class PlannedCase:
+    item: GuideCase
+    number: int
+    title: str
+    case: Case | None  # None unless the case is available (published now)
+    notice: str | None
+    questions: list[PlannedQuestion]
+    unused: list  # the case's current questions not chosen (Question rows)
+    minutes: int
+    starts_at: int
+
+    @property
+    def is_available(self) -> bool:
+        return self.case is not None
+
+
+@dataclass(frozen=True)
+class GuidePlan:
+    guide: Guide
+    cases: list[PlannedCase]
+    total_minutes: int
+    start_time: time | None
+    duration_minutes: int | None
+    unavailable: list[PlannedCase] = field(default_factory=list)
+
+    def clock(self, offset: int) -> str:
+        """A time in the session: the clock time from the start time, else time elapsed."""
+        if self.start_time is None:
+            return f"{offset // 60}:{offset % 60:02d}"
+        moment = datetime.combine(date(2000, 1, 1), self.start_time) + timedelta(minutes=offset)
+        return moment.strftime("%H:%M")
+
+    @property
+    def has_clock(self) -> bool:
+        return self.start_time is not None
+
+    @property
+    def ends(self) -> str:
+        return self.clock(self.total_minutes)
+
+    @property
+    def is_over(self) -> bool:
+        return self.duration_minutes is not None and self.total_minutes > self.duration_minutes
+
+    @property
+    def over_by(self) -> int:
+        return max(0, self.total_minutes - (self.duration_minutes or self.total_minutes))
+
+    @property
+    def minutes_left(self) -> int:
+        return max(0, (self.duration_minutes or 0) - self.total_minutes)
+
+    @property
+    def question_count(self) -> int:
+        return sum(len(c.questions) for c in self.cases)
+
+
+def plan_guide(guide: Guide) -> GuidePlan:
+    """The guide as it reads now: cases in order with their chosen questions, each timed
+    from the start of the session. Unavailable cases keep their place but add no time."""
+    cases: list[PlannedCase] = []
+    offset = 0
+    for number, item in enumerate(guide.items, start=1):
+        case = item.case if is_case_available(item.case) else None
+        planned_questions: list[PlannedQuestion] = []
+        unused: list = []
+        starts_at = offset
+        if case is not None:
+            current = {q.text: q for q in case.questions}
+            chosen = set()
+            for q_number, question in enumerate(item.questions, start=1):
+                source = None if question.is_own else current.get(question.text)
+                if source is not None:
+                    chosen.add(source.text)
+                planned_questions.append(
+                    PlannedQuestion(
+                        question=question,
+                        number=q_number,
+                        text=question.text,
+                        notes=question.notes if question.is_own else (source.notes if source else None),
+                        minutes=question.minutes,
+                        starts_at=offset,
+                        is_own=question.is_own,
+                        is_changed=not question.is_own and source is None,
+                    )
+                )
+                offset += question.minutes
+            unused = [q for q in case.questions if q.text not in chosen]
+        cases.append(
+            PlannedCase(
+                item=item,
+                number=number,
+                title=case.title if case is not None else item.case_title,
+                case=case,
+                notice=None if case is not None else unavailable_notice(item),
+                questions=planned_questions,
+                unused=unused,
+                minutes=offset - starts_at,
+                starts_at=starts_at,
+            )
+        )
+    return GuidePlan(
+        guide=guide,
+        cases=cases,
+        total_minutes=offset,
+        start_time=guide.start_time,
+        duration_minutes=guide.duration_minutes,
+        unavailable=[c for c in cases if not c.is_available],
+    )
+
+
+def objectives_list(guide: Guide) -> list[str]:
+    """The learning objectives, one per line (list markers typed by habit are dropped)."""
+    lines = [line.strip().lstrip("-*•").strip() for line in guide.objectives.splitlines()]
+    return [line for line in lines if line]
+
+
+# -- changing a guide ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class GuideDetails:
+    """A guide's own fields, already parsed (see guide_forms.GuideForm.details())."""
+
+    title: str
+    audience: str = ""
+    session_on: date | None = None
+    start_time: time | None = None
+    duration_minutes: int | None = None
+    objectives: str = ""
+    introduction: str = ""
+    opening_remarks: str = ""
+    closing_remarks: str = ""
+    ground_rules: str = ""
+
+
+def _check_details(details: GuideDetails) -> None:
+    if not details.title.strip():
+        raise GuideError("Enter a title for the guide")
+    if len(details.title) > TITLE_MAX or len(details.audience) > TITLE_MAX:
+        raise GuideError(f"Titles and audiences are at most {TITLE_MAX} characters")
+    if details.duration_minutes is not None and not (
+        DURATION_RANGE[0] <= details.duration_minutes <= DURATION_RANGE[1]
+    ):
+        raise GuideError(f"The duration must be from {DURATION_RANGE[0]} to {DURATION_RANGE[1]} minutes")
+    for text in (
+        details.objectives,
+        details.introduction,
+        details.opening_remarks,
+        details.closing_remarks,
+        details.ground_rules,
+    ):
+        if len(text) > TEXT_MAX:
+            raise GuideError(f"Each text is at most {TEXT_MAX} characters")
+
+
+def _apply_details(guide: Guide, details: GuideDetails) -> None:
+    guide.title = details.title.strip()
+    guide.audience = details.audience.strip()
+    guide.session_on = details.session_on
+    guide.start_time = details.start_time
+    guide.duration_minutes = details.duration_minutes
+    guide.objectives = details.objectives.strip()
+    guide.introduction = details.introduction.strip()
+    guide.opening_remarks = details.opening_remarks.strip()
+    guide.closing_remarks = details.closing_remarks.strip()
+    guide.ground_rules = details.ground_rules.strip()
+
+
+def _touch(guide: Guide) -> None:
+    guide.updated_at = utcnow()
+
+
+def create_guide(author: User, details: GuideDetails, *, first_case_id: int | None = None) -> tuple[Guide, str | None]:
+    """A new guide of the author's. With first_case_id, that case is added to it when it
+    may be; if not (it was unpublished meanwhile), the guide is still made and the second
+    value says why the case was left out."""
+    if not can_build_guides(author):
+        raise GuideError("Only facilitators can build guides")
+    _check_details(details)
+    guide = Guide(author=author, title="", items=[])
+    _apply_details(guide, details)
+    db.session.add(guide)
+    problem = None
+    if first_case_id is not None:
+        try:
+            add_case(guide, first_case_id)
+        except GuideError as exc:
+            problem = str(exc)
+    return guide, problem
+
+
+def update_guide(guide: Guide, details: GuideDetails) -> None:
+    _check_details(details)
+    _apply_details(guide, details)
+    _touch(guide)
+
+
+def delete_guide(guide: Guide) -> None:
+    db.session.delete(guide)
+
+
+def _item(guide: Guide, item_id: int) -> GuideCase:
+    for item in guide.items:
+        if item.id == item_id:
+            return item
+    raise GuideNotFound(item_id)
+
+
+def _renumber(rows: list) -> None:  # type: ignore[type-arg]
+    for position, row in enumerate(rows):
+        row.position = position
+
+
+def _move(rows: list, index: int, direction: str) -> bool:  # type: ignore[type-arg]
+    other = index - 1 if direction == "up" else index + 1 if direction == "down" else -1
+    if not 0 <= other < len(rows):
+        return False
+    # Swap positions, then sort in place: assigning items of an ORM collection would fire
+    # remove events, and delete-orphan would delete a row that is only changing place.
+    _renumber(rows)
+    rows[index].position, rows[other].position = other, index
+    rows.sort(key=lambda row: row.position)
+    return True
+
+
+def add_case(guide: Guide, case_id: int) -> GuideCase:
+    """Add a published case at the end of the guide, with all its questions chosen at
+    their suggested minutes (DEFAULT_QUESTION_MINUTES where none is suggested)."""
+    case = db.session.get(Case, case_id)
+    if case is None or not is_case_available(case):
+        raise GuideError("Only published cases can be added to a guide")
+    if any(item.case_id == case.id for item in guide.items):
+        raise GuideError(f"“{case.title}” is already in “{guide.title}”")
+    if len(guide.items) >= MAX_CASES:
+        raise GuideError(f"A guide can hold at most {MAX_CASES} cases")
+    item = GuideCase(
+        case=case,
+        case_title=case.title,
+        position=len(guide.items),
+        questions=[
+            GuideQuestion(
+                position=i, text=q.text, notes=None, minutes=q.minutes or DEFAULT_QUESTION_MINUTES, is_own=False
+            )
+            for i, q in enumerate(case.questions[:MAX_QUESTIONS])
+        ],
+    )
+    guide.items.append(item)
+    _touch(guide)
+    return item
+
+
+def move_case(guide: Guide, item_id: int, direction: str) -> bool:
+    """Move a case up or down; False when it is already first or last."""
+    item = _item(guide, item_id)
+    moved = _move(guide.items, guide.items.index(item), direction)
+    if moved:
+        _touch(guide)
+    return moved
+
+
+def remove_case(guide: Guide, item_id: int) -> str:
+    """Remove a case (and its chosen questions) from the guide; returns its title."""
+    item = _item(guide, item_id)
+    guide.items.remove(item)
+    _renumber(guide.items)
+    _touch(guide)
+    return item.case.title if is_case_available(item.case) else item.case_title
+
+
+def parse_minutes(raw: str) -> int:
+    """Minutes for one question: a whole number in MINUTES_RANGE, or ValueError with a message."""
+    value = raw.strip()
+    low, high = MINUTES_RANGE
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"Enter the minutes as a whole number from {low} to {high}")
+    return int(value)
+
+
+def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[int, str]:
+    """Save the minutes typed for a case's chosen questions, then apply the button pressed:
+    "save", "up-<id>", "down-<id>", "remove-<id>" (a chosen question) or "use-<id>" (one of
+    the case's current questions not yet chosen). Returns errors by guide question id;
+    when there are any, nothing is changed."""
+    item = _item(guide, item_id)
+    case = item.case
+    if case is None or not is_case_available(case):
+        raise GuideError(unavailable_notice(item))
+    errors: dict[int, str] = {}
+    parsed: dict[int, int] = {}
+    for question in item.questions:
+        if question.id in minutes:
+            try:
+                parsed[question.id] = parse_minutes(minutes[question.id])
+            except ValueError as exc:
+                errors[question.id] = str(exc)
+    if errors:
+        return errors
+    for question in item.questions:
+        if question.id in parsed:
+            question.minutes = parsed[question.id]
+    kind, _, number = action.partition("-")
+    if kind in ("up", "down", "remove") and number.isdigit():
+        target = next((q for q in item.questions if q.id == int(number)), None)
+        if target is None:
+            raise GuideNotFound(number)
+        index = item.questions.index(target)
+        if kind == "remove":
+            item.questions.remove(target)
+            _renumber(item.questions)
+        else:
+            _move(item.questions, index, kind)
+    elif kind == "use" and number.isdigit():
+        source = next((q for q in case.questions if q.id == int(number)), None)
+        if source is None:
+            raise GuideNotFound(number)
+        if any(not q.is_own and q.text == source.text for q in item.questions):
+            raise GuideError("That question is already in the guide")
+        _append_question(item, source.text, None, source.minutes or DEFAULT_QUESTION_MINUTES, is_own=False)
+    elif action != "save":
+        raise GuideError("Choose what to do with the questions")
+    _touch(guide)
+    return {}
+
+
+def _append_question(item: GuideCase, text: str, notes: str | None, minutes: int, *, is_own: bool) -> GuideQuestion:
+    if len(item.questions) >= MAX_QUESTIONS:
+        raise GuideError(f"A case in a guide can have at most {MAX_QUESTIONS} questions")
+    question = GuideQuestion(position=len(item.questions), text=text, notes=notes, minutes=minutes, is_own=is_own)
+    item.questions.append(question)
+    return question
+
+
+def add_own_question(guide: Guide, item_id: int, text: str, notes: str, minutes: int) -> GuideQuestion:
+    """A question of the facilitator's own, after the chosen ones of that case."""
+    item = _item(guide, item_id)
+    if not is_case_available(item.case):
+        raise GuideError(unavailable_notice(item))
+    text, notes = text.strip(), notes.strip()
+    if not text:
+        raise GuideError("Enter the question")
+    if len(text) > QUESTION_MAX or len(notes) > QUESTION_MAX:
+        raise GuideError(f"Questions and notes are at most {QUESTION_MAX} characters")
+    parse_minutes(str(minutes))
+    question = _append_question(item, text, notes or None, minutes, is_own=True)
+    _touch(guide)
+    return question
+
+
+def share_guide(guide: Guide) -> str:
+    """Share read-only by link; returns the link's token (the same one while shared)."""
+    if guide.share_token is None:
+        guide.share_token = secrets.token_urlsafe(24)
+        guide.shared_at = utcnow()
+    return guide.share_token
+
+
+def stop_sharing(guide: Guide) -> None:
+    """The old link stops working at once; sharing again makes a new link."""
+    guide.share_token = None
+    guide.shared_at = None
+
+
+def duplicate_guide(guide: Guide, user: User) -> Guide:
+    """A copy of a guide the user can see, as a new guide of the user's own. Copied: the
+    details, cases and chosen questions with their minutes and notes. Not copied: the
+    session date (a copy is for another session), the share link, and the "how it went"
+    notes (the author's own)."""
+    if not can_build_guides(user):
+        raise GuideError("Only facilitators can build guides")
+    copy = Guide(
+        author=user,
+        title=_copy_title(guide.title),
+        audience=guide.audience,
+        session_on=None,
+        start_time=guide.start_time,
+        duration_minutes=guide.duration_minutes,
+        objectives=guide.objectives,
+        introduction=guide.introduction,
+        opening_remarks=guide.opening_remarks,
+        closing_remarks=guide.closing_remarks,
+        ground_rules=guide.ground_rules,
+        items=[
+            GuideCase(
+                case_id=item.case_id,
+                case_title=item.case_title,
+                position=item.position,
+                questions=[
+                    GuideQuestion(position=q.position, text=q.text, notes=q.notes, minutes=q.minutes, is_own=q.is_own)
+                    for q in item.questions
+                ],
+            )
+            for item in guide.items
+        ],
+    )
+    db.session.add(copy)
+    return copy
+
+
+def _copy_title(title: str) -> str:
+    copied = f"Copy of {title}"
+    return copied if len(copied) <= TITLE_MAX else copied[: TITLE_MAX - 1] + "…"
+
+
+def save_how_it_went(guide: Guide, text: str) -> None:
+    """The author's notes after the session (never shown through the share link)."""
+    if len(text) > TEXT_MAX:
+        raise GuideError(f"The notes are at most {TEXT_MAX} characters")
+    guide.how_it_went = text.strip()
+    guide.how_it_went_at = utcnow() if guide.how_it_went else None
+    _touch(guide)
+
+
+# -- printing ------------------------------------------------------------------------------
+def edition_filename(guide: Guide, edition: str) -> str:
+    """E.g. "quality-improvement-afternoon-participant-handout.pdf"."""
+    part, _ = EDITIONS[edition]
+    return f"{slugify(guide.title, 60) or 'guide'}-{part}.pdf"
+
+
+def _static_fetcher(base_url: str, static_dir: Path):  # type: ignore[no-untyped-def]
+    """A WeasyPrint URL fetcher that serves the app's own static files and nothing else:
+    no network, no other file. data: URLs are decoded in memory."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    prefix = base_url.rstrip("/") + "/static/"
+    root = static_dir.resolve()
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            path = urlsplit(url).path
+            if not url.startswith(prefix) or ".." in path.split("/"):
+                raise ValueError(f"not one of the app's static files: {url[:200]}")
+            file = (root / path.removeprefix("/static/")).resolve()
+            if not file.is_relative_to(root) or not file.is_file():
+                raise ValueError(f"no such static file: {url[:200]}")
+            mime = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(file.suffix, "")
+            return URLFetcherResponse(url, file.read_bytes(), {"Content-Type": mime} if mime else {})
+
+    return StaticOnlyFetcher(allowed_protocols={"data"})
+
+
+# The site stylesheet, parsed once per process (and again when the build changes it):
+# parsing it is most of the cost of a PDF.
+_stylesheets: dict[tuple[str, int], object] = {}
+_stylesheets_lock = threading.Lock()
+STYLESHEET = "build/css/main.css"
+
+
+def _stylesheet(base_url: str, static_dir: Path):  # type: ignore[no-untyped-def]
+    from weasyprint import CSS
+
+    path = static_dir / STYLESHEET
+    key = (base_url, path.stat().st_mtime_ns)
+    with _stylesheets_lock:
+        if key not in _stylesheets:
+            _stylesheets.clear()
+            # nhsuk-frontend's screen media queries and newer properties are unknown to
+            # WeasyPrint, which would log a warning for each; they are expected, so quiet.
+            logger = logging.getLogger("weasyprint")
+            level = logger.level
+            logger.setLevel(logging.ERROR)
+            try:
+                _stylesheets[key] = CSS(
+                    string=path.read_text("utf-8"),
+                    base_url=base_url.rstrip("/") + "/static/" + STYLESHEET,
+                    url_fetcher=_static_fetcher(base_url, static_dir),
+                )
+            finally:
+                logger.setLevel(level)
+        return _stylesheets[key]
+
+
+def render_pdf(html: str, *, base_url: str, static_dir: Path) -> bytes:
+    """The print view's HTML as a PDF. The HTML is the print view rendered with
+    `for_pdf=True`, which leaves out the link to the site stylesheet: it is applied here,
+    parsed once. Nothing outside the app's static folder is ever fetched."""
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url=base_url, url_fetcher=_static_fetcher(base_url, static_dir))
+    return document.write_pdf(stylesheets=[_stylesheet(base_url, static_dir)])

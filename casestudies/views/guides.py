@@ -1,0 +1,390 @@
+"""Discussion guides: the builder, sharing, print views and PDFs (rules in casestudies/guides.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from .. import guides
+from ..extensions import db
+from ..guide_forms import AddCaseForm, GuideActionForm, GuideForm, HowItWentForm, OwnQuestionForm, question_minutes
+from ..guides import EDITIONS, GuideError, GuideNotFound
+from ..markdown import render_markdown
+from ..models import Case, Guide, Role
+from ..policy import requires
+
+bp = Blueprint("guides", __name__, url_prefix="/guides")
+
+EDITION = "<any(participant, facilitator):edition>"
+
+
+@bp.app_context_processor
+def _guide_helpers() -> dict[str, Any]:
+    def guide_choices() -> list[Guide]:
+        """The signed-in user's guides, for "Add to guide" (one query per request)."""
+        if "guide_choices" not in g:
+            g.guide_choices = guides.guides_of(current_user) if guides.can_build_guides(current_user) else []
+        return g.guide_choices
+
+    return {"can_build_guides": guides.can_build_guides, "guide_choices": guide_choices, "long_date": _long_date}
+
+
+def _long_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _own(guide_id: int) -> Guide:
+    try:
+        return guides.get_guide_for_viewer(guide_id, current_user)
+    except GuideNotFound:
+        abort(404)
+
+
+def _shared(token: str) -> Guide:
+    try:
+        return guides.get_shared_guide(token, current_user)
+    except GuideNotFound:
+        abort(404)
+
+
+def _check_csrf() -> None:
+    if not GuideActionForm().validate_on_submit():
+        abort(400)
+
+
+def _local(target: str | None) -> str | None:
+    """A path on this site to go back to, or None (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 2000:
+        return None
+    return target
+
+
+def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
+    return (
+        render_template(
+            "guides/builder.html",
+            guide=guide,
+            plan=guides.plan_guide(guide),
+            objectives=guides.objectives_list(guide),
+            md=render_markdown,
+            minute_errors=state.get("minute_errors", {}),
+            typed_minutes=state.get("typed_minutes", {}),
+            errors_item=state.get("errors_item"),
+            own_form=state.get("own_form"),
+            own_form_item=state.get("own_form_item"),
+            limits={"minutes": guides.MINUTES_RANGE},
+        ),
+        status,
+    )
+
+
+def _to_builder(guide: Guide, anchor: str | None = None) -> Response:
+    return redirect(url_for("guides.builder", guide_id=guide.id, _anchor=anchor))
+
+
+# -- list, create, change, delete ----------------------------------------------------------
+@bp.get("/")
+@requires(Role.FACILITATOR)
+def index() -> str:
+    mine = guides.guides_of(current_user)
+    return render_template("guides/index.html", plans=[guides.plan_guide(guide) for guide in mine])
+
+
+def _details_page(form: GuideForm, guide: Guide | None, case: Case | None, status: int = 200) -> tuple[str, int]:
+    return render_template("guides/details.html", form=form, guide=guide, case=case), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Role.FACILITATOR)
+def new():  # type: ignore[no-untyped-def]
+    form = GuideForm()
+    if request.method == "GET":
+        form.case_id.data = request.args.get("case", "")[:10]
+    case_id = form.first_case_id()
+    case = db.session.get(Case, case_id) if case_id is not None else None
+    case = case if guides.is_case_available(case) else None
+    if not form.validate_on_submit():
+        return _details_page(form, None, case, 400 if request.method == "POST" else 200)
+    try:
+        guide, problem = guides.create_guide(current_user, form.details(), first_case_id=case_id)
+    except GuideError as exc:
+        form.title.errors = [str(exc)]
+        return _details_page(form, None, case, 400)
+    db.session.commit()
+    flash(f"Guide “{guide.title}” created." + (f" {problem}." if problem else ""))
+    return _to_builder(guide)
+
+
+@bp.get("/<int:guide_id>")
+@requires(Role.FACILITATOR)
+def builder(guide_id: int):  # type: ignore[no-untyped-def]
+    return _builder(_own(guide_id))
+
+
+@bp.route("/<int:guide_id>/edit", methods=["GET", "POST"])
+@requires(Role.FACILITATOR)
+def edit(guide_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    form = GuideForm() if request.method == "POST" else GuideForm.for_guide(guide)
+    if not form.validate_on_submit():
+        return _details_page(form, guide, None, 400 if request.method == "POST" else 200)
+    try:
+        guides.update_guide(guide, form.details())
+    except GuideError as exc:
+        db.session.rollback()
+        form.title.errors = [str(exc)]
+        return _details_page(form, _own(guide_id), None, 400)
+    db.session.commit()
+    flash("The guide’s details were saved.")
+    return _to_builder(guide)
+
+
+@bp.route("/<int:guide_id>/delete", methods=["GET", "POST"])
+@requires(Role.FACILITATOR)
+def delete(guide_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    if request.method == "GET":
+        return render_template("guides/delete.html", guide=guide)
+    _check_csrf()
+    title = guide.title
+    guides.delete_guide(guide)
+    db.session.commit()
+    flash(f"Guide “{title}” deleted.")
+    return redirect(url_for("guides.index"))
+
+
+# -- cases and questions -------------------------------------------------------------------
+@bp.post("/add-case")
+@requires(Role.FACILITATOR)
+def add_case() -> Response:
+    form = AddCaseForm()
+    case_id, guide_id = form.parsed()
+    if not form.validate_on_submit() or case_id is None:
+        abort(400)
+    if guide_id is None:  # "a new guide": its details first, with the case carried along
+        return redirect(url_for("guides.new", case=case_id))
+    guide = _own(guide_id)
+    back = _local(form.next.data)
+    try:
+        item = guides.add_case(guide, case_id)
+    except GuideError as exc:
+        db.session.rollback()
+        flash(str(exc) + ".")
+        return redirect(back or url_for("guides.builder", guide_id=guide_id))
+    db.session.commit()
+    link = url_for("guides.builder", guide_id=guide.id, _anchor=f"item-{item.id}")
+    flash(Markup('“{}” added to <a href="{}">{}</a>.').format(item.case_title, link, guide.title))
+    return redirect(back or link)
+
+
+@bp.post("/<int:guide_id>/cases/<int:item_id>/move")
+@requires(Role.FACILITATOR)
+def move_case(guide_id: int, item_id: int) -> Response:
+    guide = _own(guide_id)
+    _check_csrf()
+    direction = request.form.get("direction", "")
+    if direction not in ("up", "down"):
+        abort(400)
+    try:
+        guides.move_case(guide, item_id, direction)
+    except GuideNotFound:
+        abort(404)
+    db.session.commit()
+    return _to_builder(guide, f"item-{item_id}")
+
+
+@bp.post("/<int:guide_id>/cases/<int:item_id>/remove")
+@requires(Role.FACILITATOR)
+def remove_case(guide_id: int, item_id: int) -> Response:
+    guide = _own(guide_id)
+    _check_csrf()
+    try:
+        title = guides.remove_case(guide, item_id)
+    except GuideNotFound:
+        abort(404)
+    db.session.commit()
+    flash(f"“{title}” removed from the guide.")
+    return _to_builder(guide, "cases")
+
+
+@bp.post("/<int:guide_id>/cases/<int:item_id>/questions")
+@requires(Role.FACILITATOR)
+def update_questions(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    _check_csrf()
+    typed = question_minutes(request.form)
+    try:
+        errors = guides.update_questions(guide, item_id, typed, request.form.get("action", "save")[:30])
+    except GuideNotFound:
+        abort(404)
+    except GuideError as exc:
+        db.session.rollback()
+        flash(str(exc))
+        return _to_builder(_own(guide_id), f"item-{item_id}")
+    if errors:
+        db.session.rollback()
+        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, errors_item=item_id)
+    db.session.commit()
+    return _to_builder(guide, f"item-{item_id}")
+
+
+@bp.post("/<int:guide_id>/cases/<int:item_id>/questions/new")
+@requires(Role.FACILITATOR)
+def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    form = OwnQuestionForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _builder(guide, 400, own_form=form, own_form_item=item_id)
+    try:
+        guides.add_own_question(
+            guide, item_id, form.text.data or "", form.notes.data or "", int(form.minutes.data.strip())
+        )
+    except GuideNotFound:
+        abort(404)
+    except GuideError as exc:
+        db.session.rollback()
+        flash(str(exc))
+        return _to_builder(_own(guide_id), f"item-{item_id}")
+    db.session.commit()
+    flash("Your question was added.")
+    return _to_builder(guide, f"item-{item_id}")
+
+
+# -- sharing, duplicating, after the session -----------------------------------------------
+@bp.post("/<int:guide_id>/sharing")
+@requires(Role.FACILITATOR)
+def sharing(guide_id: int) -> Response:
+    guide = _own(guide_id)
+    _check_csrf()
+    action = request.form.get("action")
+    if action == "share":
+        guides.share_guide(guide)
+        message = "Anyone signed in as a facilitator or curator can now read this guide with its link."
+    elif action == "stop":
+        guides.stop_sharing(guide)
+        message = "The guide is no longer shared. Its old link does not work any more."
+    else:
+        abort(400)
+    db.session.commit()
+    flash(message)
+    return _to_builder(guide, "sharing")
+
+
+def _duplicate(guide: Guide) -> Response:
+    _check_csrf()
+    copy = guides.duplicate_guide(guide, current_user)
+    db.session.commit()
+    flash(f"“{copy.title}” is your own copy: change it as you like.")
+    return _to_builder(copy)
+
+
+@bp.post("/<int:guide_id>/duplicate")
+@requires(Role.FACILITATOR)
+def duplicate(guide_id: int) -> Response:
+    return _duplicate(_own(guide_id))
+
+
+@bp.route("/<int:guide_id>/how-it-went", methods=["GET", "POST"])
+@requires(Role.FACILITATOR)
+def how_it_went(guide_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    form = HowItWentForm() if request.method == "POST" else HowItWentForm(data={"how_it_went": guide.how_it_went})
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("guides/how_it_went.html", guide=guide, form=form), status
+    guides.save_how_it_went(guide, form.how_it_went.data or "")
+    db.session.commit()
+    flash("Your notes on how it went were saved.")
+    return _to_builder(guide, "how-it-went")
+
+
+# -- print views and PDFs ------------------------------------------------------------------
+def _print_html(guide: Guide, edition: str, *, token: str | None, for_pdf: bool) -> str:
+    if token is None:
+        urls = {
+            "back": url_for("guides.builder", guide_id=guide.id),
+            "pdf": url_for("guides.pdf", guide_id=guide.id, edition=edition),
+            "other": {e: url_for("guides.print_view", guide_id=guide.id, edition=e) for e in EDITIONS},
+        }
+    else:
+        urls = {
+            "back": url_for("guides.shared", token=token),
+            "pdf": url_for("guides.shared_pdf", token=token, edition=edition),
+            "other": {e: url_for("guides.shared_print", token=token, edition=e) for e in EDITIONS},
+        }
+    return render_template(
+        "guides/print.html",
+        guide=guide,
+        plan=guides.plan_guide(guide),
+        objectives=guides.objectives_list(guide),
+        edition=edition,
+        edition_title=EDITIONS[edition][1],
+        is_facilitator=edition == "facilitator",
+        md=render_markdown,
+        urls=urls,
+        for_pdf=for_pdf,
+    )
+
+
+def _pdf(guide: Guide, edition: str, token: str | None) -> Response:
+    html = _print_html(guide, edition, token=token, for_pdf=True)
+    pdf = guides.render_pdf(html, base_url=request.host_url, static_dir=Path(current_app.static_folder or "static"))
+    filename = guides.edition_filename(guide, edition)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get(f"/<int:guide_id>/print/{EDITION}")
+@requires(Role.FACILITATOR)
+def print_view(guide_id: int, edition: str) -> str:
+    return _print_html(_own(guide_id), edition, token=None, for_pdf=False)
+
+
+@bp.get(f"/<int:guide_id>/pdf/{EDITION}")
+@requires(Role.FACILITATOR)
+def pdf(guide_id: int, edition: str) -> Response:
+    return _pdf(_own(guide_id), edition, None)
+
+
+# -- through the share link ----------------------------------------------------------------
+@bp.get("/shared/<token>")
+@requires(Role.FACILITATOR)
+def shared(token: str) -> str:
+    guide = _shared(token)
+    return render_template(
+        "guides/shared.html",
+        guide=guide,
+        token=token,
+        plan=guides.plan_guide(guide),
+        objectives=guides.objectives_list(guide),
+        md=render_markdown,
+    )
+
+
+@bp.get(f"/shared/<token>/print/{EDITION}")
+@requires(Role.FACILITATOR)
+def shared_print(token: str, edition: str) -> str:
+    return _print_html(_shared(token), edition, token=token, for_pdf=False)
+
+
+@bp.get(f"/shared/<token>/pdf/{EDITION}")
+@requires(Role.FACILITATOR)
+def shared_pdf(token: str, edition: str) -> Response:
+    return _pdf(_shared(token), edition, token)
+
+
+@bp.post("/shared/<token>/duplicate")
+@requires(Role.FACILITATOR)
+def shared_duplicate(token: str) -> Response:
+    return _duplicate(_shared(token))
