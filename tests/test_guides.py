@@ -1,0 +1,619 @@
+"""Discussion guides: the rules in the service (ordering, minutes, clock times, sharing,
+duplication, unpublished cases), the permissions at the routes, and the two PDFs."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+
+from casestudies import guides
+from casestudies.casefile import QuestionData
+from casestudies.cases import save_case_data
+from casestudies.extensions import db
+from casestudies.guides import GuideDetails, GuideError, GuideNotFound
+from casestudies.models import Case, Guide, User
+
+from .conftest import case_data, ensure_user
+
+# -- helpers -------------------------------------------------------------------------------
+Q = QuestionData
+
+
+def make_guide(author: User, *cases: Case, **details) -> Guide:  # type: ignore[no-untyped-def]
+    values = {"title": "Speaking up: an afternoon for ward managers", **details}
+    guide, problem = guides.create_guide(author, GuideDetails(**values))
+    assert problem is None
+    for case in cases:
+        guides.add_case(guide, case.id)
+    db.session.commit()
+    return guide
+
+
+def reload(guide: Guide) -> Guide:
+    guide_id, author = guide.id, guide.author
+    db.session.expire_all()
+    return guides.get_guide_for_viewer(guide_id, author)
+
+
+@pytest.fixture
+def two_cases(make_case):  # type: ignore[no-untyped-def]
+    first = make_case(
+        slug="porter-lounge",
+        title="The porter and the lounge",
+        questions=(
+            Q("What did the porter notice?", notes="Porter steer", minutes=15),
+            Q("Who else could have acted?"),  # no suggested minutes: the default applies
+        ),
+    )
+    second = make_case(
+        slug="clerk-board",
+        title="The clerk and the board",
+        summary="A ward clerk makes the discharge board honest.",
+        seat="Ward clerk",
+        body="## What happened\n\nThe board showed beds that did not exist.\n",
+        questions=(Q("Why did the board lie?", notes="Clerk steer", minutes=20),),
+    )
+    return first, second
+
+
+# -- building and the timed plan -----------------------------------------------------------
+def test_adding_a_case_chooses_all_its_questions_at_their_suggested_minutes(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    first, _ = two_cases
+    guide = make_guide(ensure_user("facilitator"), first)
+    [item] = guide.items
+    assert [(q.text, q.minutes, q.is_own) for q in item.questions] == [
+        ("What did the porter notice?", 15, False),
+        ("Who else could have acted?", guides.DEFAULT_QUESTION_MINUTES, False),
+    ]
+
+
+def test_the_plan_times_every_question_from_the_start_time(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(14, 0), duration_minutes=60)
+    plan = guides.plan_guide(guide)
+    assert [c.title for c in plan.cases] == ["The porter and the lounge", "The clerk and the board"]
+    rows = [(plan.clock(q.starts_at), q.text, q.minutes) for c in plan.cases for q in c.questions]
+    assert rows == [
+        ("14:00", "What did the porter notice?", 15),
+        ("14:15", "Who else could have acted?", 10),
+        ("14:25", "Why did the board lie?", 20),
+    ]
+    assert [c.minutes for c in plan.cases] == [25, 20]
+    assert (plan.total_minutes, plan.ends, plan.is_over, plan.minutes_left) == (45, "14:45", False, 15)
+
+
+def test_without_a_start_time_the_plan_shows_time_into_the_session(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    plan = guides.plan_guide(make_guide(ensure_user("facilitator"), *two_cases))
+    assert not plan.has_clock
+    assert [plan.clock(q.starts_at) for c in plan.cases for q in c.questions] == ["0:00", "0:15", "0:25"]
+    assert plan.ends == "0:45"
+
+
+def test_clock_times_run_past_midnight(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    plan = guides.plan_guide(make_guide(ensure_user("facilitator"), *two_cases, start_time=time(23, 50)))
+    assert plan.ends == "00:35"
+
+
+def test_a_plan_longer_than_the_session_is_flagged(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases, duration_minutes=30)
+    plan = guides.plan_guide(guide)
+    assert (plan.is_over, plan.over_by, plan.total_minutes) == (True, 15, 45)
+    page = login("facilitator").get(f"/guides/{guide.id}").get_data(as_text=True)
+    assert "The plan runs over" in page and "It runs 15 minutes over the 30-minute session" in page
+
+
+def test_cases_and_questions_move_up_and_down(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(9, 30))
+    first_item, second_item = guide.items
+    assert guides.move_case(guide, second_item.id, "up") is True
+    assert guides.move_case(guide, second_item.id, "up") is False  # already first
+    q1 = first_item.questions[0]
+    guides.update_questions(guide, first_item.id, {}, f"down-{q1.id}")
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    assert [c.title for c in plan.cases] == ["The clerk and the board", "The porter and the lounge"]
+    assert [(plan.clock(q.starts_at), q.text) for q in plan.cases[1].questions] == [
+        ("09:50", "Who else could have acted?"),
+        ("10:00", "What did the porter notice?"),
+    ]
+    assert [item.position for item in reload(guide).items] == [0, 1]  # nothing lost on the way
+
+
+def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), two_cases[0])
+    item = guide.items[0]
+    q1, q2 = item.questions
+    errors = guides.update_questions(guide, item.id, {q1.id: "5", q2.id: "ten"}, "save")
+    assert errors == {q2.id: "Enter the minutes as a whole number from 1 to 240"}
+    db.session.rollback()
+    assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
+    for bad in ("0", "241", "-3", "1.5", ""):
+        assert guides.update_questions(guide, item.id, {q1.id: bad}, "save"), bad
+    assert guides.update_questions(guide, item.id, {q1.id: " 7 ", q2.id: "240"}, "save") == {}
+    db.session.commit()
+    assert guides.plan_guide(reload(guide)).total_minutes == 247
+
+
+def test_questions_can_be_removed_used_again_and_written_by_the_facilitator(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), two_cases[0])
+    item = guide.items[0]
+    first = item.questions[0]
+    guides.update_questions(guide, item.id, {}, f"remove-{first.id}")
+    db.session.commit()
+    planned = guides.plan_guide(reload(guide)).cases[0]
+    assert [q.text for q in planned.questions] == ["Who else could have acted?"]
+    assert [q.text for q in planned.unused] == ["What did the porter notice?"]
+    guides.update_questions(guide, item.id, {}, f"use-{planned.unused[0].id}")
+    guides.add_own_question(guide, item.id, "  What would you have done?  ", "Own steer", 12)
+    db.session.commit()
+    planned = guides.plan_guide(reload(guide)).cases[0]
+    assert [(q.text, q.minutes, q.is_own, q.notes) for q in planned.questions] == [
+        ("Who else could have acted?", 10, False, None),
+        ("What did the porter notice?", 15, False, "Porter steer"),  # the case's own notes
+        ("What would you have done?", 12, True, "Own steer"),
+    ]
+    assert planned.unused == []
+    case_question = next(q for q in two_cases[0].questions if q.text == "What did the porter notice?")
+    with pytest.raises(GuideError, match="already in the guide"):
+        guides.update_questions(guide, item.id, {}, f"use-{case_question.id}")
+    with pytest.raises(GuideNotFound):
+        guides.update_questions(guide, item.id, {}, "use-999999")
+    with pytest.raises(GuideError):
+        guides.add_own_question(guide, item.id, "   ", "", 5)
+
+
+def test_only_published_cases_can_be_added_and_only_once(app: Flask, two_cases, make_case) -> None:  # type: ignore[no-untyped-def]
+    draft = make_case(slug="a-draft", title="A draft", status="draft")
+    guide = make_guide(ensure_user("facilitator"), two_cases[0])
+    with pytest.raises(GuideError, match="Only published cases"):
+        guides.add_case(guide, draft.id)
+    with pytest.raises(GuideError, match="already in"):
+        guides.add_case(guide, two_cases[0].id)
+    with pytest.raises(GuideError):
+        guides.add_case(guide, 999_999)
+
+
+def test_a_case_unpublished_later_shows_only_its_title_and_a_notice(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    first, second = two_cases
+    guide = make_guide(ensure_user("facilitator"), first, second, start_time=time(10, 0))
+    save_case_data(
+        case_data(
+            slug="porter-lounge",
+            title="DRAFT retitled porter",
+            body="Secret draft body text.\n",
+            summary="Secret draft summary.",
+            status="draft",
+            questions=(Q("Secret draft question?"),),
+        ),
+        actor=None,
+        case=first,
+    )
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    gone = plan.cases[0]
+    assert not gone.is_available and gone.title == "The porter and the lounge" and gone.questions == []
+    assert "is no longer published" in (gone.notice or "")
+    assert plan.unavailable == [gone]
+    assert plan.total_minutes == 20 and plan.clock(plan.cases[1].starts_at) == "10:00"  # left out of the timings
+    client = login("facilitator")
+    for path in ("", "/print/participant", "/print/facilitator"):
+        page = client.get(f"/guides/{guide.id}{path}").get_data(as_text=True)
+        assert "The porter and the lounge" in page and "is no longer published" in page, path
+        assert "Secret draft" not in page and "DRAFT retitled" not in page, path
+        assert "What did the porter notice?" not in page, path
+        assert "Why did the board lie?" in page, path
+
+
+def test_a_case_in_the_bin_or_purged_is_not_shown_either(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.models import utcnow
+
+    first, second = two_cases
+    guide = make_guide(ensure_user("facilitator"), first, second)
+    first.deleted_at = utcnow()  # in the bin
+    db.session.delete(second)  # purged
+    db.session.commit()
+    binned, purged = guides.plan_guide(reload(guide)).cases
+    assert not binned.is_available and "is no longer published" in (binned.notice or "")
+    assert not purged.is_available and purged.title == "The clerk and the board"
+    assert "has been removed from the library" in (purged.notice or "")
+
+
+def test_a_reworded_case_question_stays_as_chosen_and_is_flagged(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    _, second = two_cases
+    guide = make_guide(ensure_user("facilitator"), second)
+    save_case_data(
+        case_data(
+            slug="clerk-board",
+            title="The clerk and the board",
+            summary="A ward clerk makes the discharge board honest.",
+            seat="Ward clerk",
+            questions=(Q("Why did the board not tell the truth?", notes="New steer", minutes=5),),
+        ),
+        actor=None,
+        case=second,
+    )
+    db.session.commit()
+    [planned] = guides.plan_guide(reload(guide)).cases
+    [question] = planned.questions
+    assert (question.text, question.is_changed, question.notes) == ("Why did the board lie?", True, None)
+    assert [q.text for q in planned.unused] == ["Why did the board not tell the truth?"]
+
+
+def test_objectives_are_one_per_line(app: Flask) -> None:
+    guide, _ = guides.create_guide(
+        ensure_user("facilitator"), GuideDetails(title="T", objectives="- Name two ways\n\n* Practise one\n")
+    )
+    assert guides.objectives_list(guide) == ["Name two ways", "Practise one"]
+
+
+def test_details_are_checked_in_the_service_too(app: Flask) -> None:
+    author = ensure_user("facilitator")
+    with pytest.raises(GuideError):
+        guides.create_guide(author, GuideDetails(title="  "))
+    with pytest.raises(GuideError):
+        guides.create_guide(author, GuideDetails(title="T", duration_minutes=2))
+    with pytest.raises(GuideError):
+        guides.create_guide(ensure_user("learner"), GuideDetails(title="T"))
+
+
+# -- sharing and duplication ---------------------------------------------------------------
+def test_a_guide_is_its_authors_and_others_read_it_only_by_its_share_link(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    author = ensure_user("facilitator")
+    other = ensure_user("facilitator", email="other@example.org")
+    curator, admin, learner = ensure_user("curator"), ensure_user("admin"), ensure_user("learner")
+    guide = make_guide(author, *two_cases)
+    assert guides.get_guide_for_viewer(guide.id, author) is guide
+    for user in (other, curator, admin, learner):
+        with pytest.raises(GuideNotFound):
+            guides.get_guide_for_viewer(guide.id, user)
+    token = guides.share_guide(guide)
+    db.session.commit()
+    assert guides.share_guide(guide) == token  # the same link while shared
+    for user in (other, curator, admin, author):
+        assert guides.get_shared_guide(token, user) is guide
+    with pytest.raises(GuideNotFound):
+        guides.get_guide_for_viewer(guide.id, other)  # by id, still only the author
+    with pytest.raises(GuideNotFound):
+        guides.get_shared_guide(token, learner)
+    with pytest.raises(GuideNotFound):
+        guides.get_shared_guide(token[:-1] + ("A" if token[-1] != "A" else "B"), other)
+    guides.stop_sharing(guide)
+    db.session.commit()
+    with pytest.raises(GuideNotFound):
+        guides.get_shared_guide(token, other)
+    assert guides.share_guide(guide) != token  # sharing again makes a new link
+
+
+def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    author = ensure_user("facilitator")
+    other = ensure_user("curator")
+    guide = make_guide(
+        author,
+        *two_cases,
+        start_time=time(13, 0),
+        duration_minutes=50,
+        session_on=date(2027, 3, 1),
+        ground_rules="Be kind",
+    )
+    item = guide.items[0]
+    guides.add_own_question(guide, item.id, "Own question?", "Own notes", 5)
+    guides.share_guide(guide)
+    guides.save_how_it_went(guide, "Ran long; cut question two next time.")
+    db.session.commit()
+
+    copy = guides.duplicate_guide(guides.get_shared_guide(guide.share_token or "", other), other)
+    db.session.commit()
+    assert copy.author_id == other.id and copy.id != guide.id
+    assert copy.title == "Copy of Speaking up: an afternoon for ward managers"
+    assert (copy.start_time, copy.duration_minutes, copy.ground_rules) == (time(13, 0), 50, "Be kind")
+    assert (copy.session_on, copy.share_token, copy.how_it_went) == (None, None, "")
+
+    def outline(g: Guide) -> list:  # type: ignore[type-arg]
+        return [(i.case_id, [(q.text, q.notes, q.minutes, q.is_own) for q in i.questions]) for i in g.items]
+
+    assert outline(copy) == outline(guide)
+    guides.remove_case(copy, copy.items[0].id)
+    db.session.commit()
+    assert len(reload(guide).items) == 2  # the original is untouched
+    assert guides.get_guide_for_viewer(copy.id, other) is copy
+
+
+# -- routes --------------------------------------------------------------------------------
+def test_a_learner_cannot_build_guides_or_see_the_controls(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    token = guides.share_guide(guide)
+    db.session.commit()
+    client = login("learner")
+    for path in ("/guides/", "/guides/new", f"/guides/{guide.id}", f"/guides/shared/{token}"):
+        assert client.get(path).status_code == 403, path
+    assert client.post("/guides/add-case", data={"case_id": two_cases[0].id, "guide": guide.id}).status_code == 403
+    assert client.post(f"/guides/shared/{token}/duplicate").status_code == 403
+    page = client.get("/cases/porter-lounge").get_data(as_text=True)
+    assert "Add to" not in page and "/guides" not in page
+    assert len(reload(guide).items) == 2
+
+
+@pytest.mark.parametrize("who", ["other-facilitator", "curator", "admin"])
+def test_nobody_reads_or_changes_anothers_guide_by_id(app: Flask, login, two_cases, who: str) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    item = guide.items[0]
+    if who == "other-facilitator":
+        from flask.testing import FlaskClient
+
+        ensure_user("facilitator", email="other@example.org")
+        client: FlaskClient = app.test_client()
+        client.post("/login", data={"email": "other@example.org", "password": "correct horse battery staple"})
+    else:
+        client = login(who)
+    base = f"/guides/{guide.id}"
+    for path in ("", "/edit", "/delete", "/how-it-went", "/print/participant", "/pdf/facilitator"):
+        assert client.get(base + path).status_code == 404, path
+    posts = {
+        f"/cases/{item.id}/move": {"direction": "down"},
+        f"/cases/{item.id}/remove": {},
+        f"/cases/{item.id}/questions": {"action": "save"},
+        f"/cases/{item.id}/questions/new": {"text": "x", "minutes": "5"},
+        "/sharing": {"action": "share"},
+        "/duplicate": {},
+        "/delete": {},
+        "/edit": {"title": "Taken over"},
+    }
+    for path, data in posts.items():
+        assert client.post(base + path, data=data).status_code == 404, path
+    assert client.post("/guides/add-case", data={"case_id": two_cases[0].id, "guide": guide.id}).status_code == 404
+    fresh = reload(guide)
+    assert fresh.title.startswith("Speaking up") and len(fresh.items) == 2 and not fresh.is_shared
+    assert client.get("/guides/").get_data(as_text=True).count("Speaking up") == 0
+
+
+def test_a_shared_guide_is_read_through_its_link_until_sharing_stops(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    owner = login("facilitator")
+    assert owner.post(f"/guides/{guide.id}/sharing", data={"action": "share"}).status_code == 302
+    token = reload(guide).share_token
+    assert token and token in owner.get(f"/guides/{guide.id}").get_data(as_text=True)
+    guides.save_how_it_went(reload(guide), "Private reflection")
+    db.session.commit()
+    reader = login("curator")
+    page = reader.get(f"/guides/shared/{token}").get_data(as_text=True)
+    assert "Why did the board lie?" in page and "Clerk steer" in page  # notes: for facilitators
+    assert "Private reflection" not in page and "Move case" not in page  # read-only
+    assert reader.get(f"/guides/shared/{token}/print/facilitator").status_code == 200
+    response = reader.post(f"/guides/shared/{token}/duplicate")
+    assert response.status_code == 302
+    copy_page = reader.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Copy of Speaking up" in copy_page and "Move case down" in copy_page
+    assert owner.post(f"/guides/{guide.id}/sharing", data={"action": "stop"}).status_code == 302
+    assert reader.get(f"/guides/shared/{token}").status_code == 404
+    assert reader.get(f"/guides/shared/{token}/pdf/participant").status_code == 404
+    assert reader.post(f"/guides/shared/{token}/duplicate").status_code == 404
+
+
+def test_add_to_guide_from_a_case_page_starts_a_guide_then_adds_to_it(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    first, second = two_cases
+    client = login("facilitator")
+    page = client.get("/cases/porter-lounge").get_data(as_text=True)
+    assert "Add to a new guide" in page
+    response = client.post(
+        "/guides/add-case", data={"case_id": first.id, "guide": "new", "next": "/cases/porter-lounge"}
+    )
+    assert response.headers["Location"] == f"/guides/new?case={first.id}"
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "“The porter and the lounge” will be the first case in this guide." in form
+    response = client.post(
+        "/guides/new", data={"title": "Flow", "case_id": str(first.id), "start_time": "9.15", "duration_minutes": "45"}
+    )
+    assert response.status_code == 302
+    guide_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = client.get("/cases/clerk-board").get_data(as_text=True)
+    assert f'<option value="{guide_id}">Flow</option>' in page
+    response = client.post(
+        "/guides/add-case", data={"case_id": second.id, "guide": guide_id, "next": "/cases/clerk-board"}
+    )
+    assert response.headers["Location"] == "/cases/clerk-board"
+    assert "added to <a href=" in client.get("/cases/clerk-board").get_data(as_text=True)
+    again = client.post("/guides/add-case", data={"case_id": second.id, "guide": guide_id, "next": "//evil.example"})
+    assert again.headers["Location"] == f"/guides/{guide_id}"  # never another site
+    plan = guides.plan_guide(guides.get_guide_for_viewer(guide_id, ensure_user("facilitator")))
+    assert [c.title for c in plan.cases] == ["The porter and the lounge", "The clerk and the board"]
+    assert plan.clock(0) == "09:15" and plan.duration_minutes == 45
+
+
+def test_a_refused_save_keeps_what_was_typed(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), two_cases[0])
+    client = login("facilitator")
+    response = client.post(
+        "/guides/new", data={"title": "", "audience": "New managers", "start_time": "25:00", "duration_minutes": "lots"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "There is a problem" in page
+    assert "Enter a title for the guide" in page and 'href="#title"' in page
+    assert "24-hour clock" in page and "whole number from 5 to 600" in page
+    assert 'value="New managers"' in page and 'value="25:00"' in page and 'value="lots"' in page
+    item = guide.items[0]
+    q1, q2 = item.questions
+    response = client.post(
+        f"/guides/{guide.id}/cases/{item.id}/questions", data={f"minutes-{q1.id}": "8", f"minutes-{q2.id}": "99999"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and f'href="#minutes-{q2.id}"' in page
+    assert 'value="99999"' in page and 'value="8"' in page
+    response = client.post(f"/guides/{guide.id}/cases/{item.id}/questions/new", data={"notes": "Kept", "minutes": "5"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Enter your question" in page and "Kept</textarea>" in page
+    assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
+
+
+def test_how_it_went_and_delete(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    client = login("facilitator")
+    assert client.post(f"/guides/{guide.id}/how-it-went", data={"how_it_went": "Good *energy*"}).status_code == 302
+    assert "Good <em>energy</em>" in client.get(f"/guides/{guide.id}").get_data(as_text=True)
+    assert "Good" not in client.get(f"/guides/{guide.id}/print/facilitator").get_data(as_text=True)
+    assert client.get(f"/guides/{guide.id}/delete").status_code == 200
+    assert client.post(f"/guides/{guide.id}/delete").status_code == 302
+    assert client.get(f"/guides/{guide.id}").status_code == 404
+    assert db.session.get(Case, two_cases[0].id) is not None  # cases stay in the library
+
+
+def test_every_guide_form_needs_a_csrf_token(csrf_app: Flask, two_cases_csrf) -> None:  # type: ignore[no-untyped-def]
+    client = csrf_app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)
+    assert token
+    client.post(
+        "/login",
+        data={"email": "facilitator@example.org", "password": "correct horse battery staple", "csrf_token": token[1]},
+    )
+    guide_id, item_id = two_cases_csrf
+    for path in (
+        "/guides/new",
+        "/guides/add-case",
+        f"/guides/{guide_id}/sharing",
+        f"/guides/{guide_id}/duplicate",
+        f"/guides/{guide_id}/cases/{item_id}/remove",
+        f"/guides/{guide_id}/how-it-went",
+    ):
+        assert client.post(path, data={"title": "x", "action": "share"}).status_code == 400, path
+    builder = client.get(f"/guides/{guide_id}").get_data(as_text=True)
+    forms = re.findall(r"<form\b.*?</form>", builder, re.S)
+    post_forms = [f for f in forms if 'method="post"' in f]
+    assert len(post_forms) > 5 and all('name="csrf_token"' in f for f in post_forms)
+
+
+@pytest.fixture
+def two_cases_csrf(csrf_app: Flask) -> tuple[int, int]:
+    first, _ = save_case_data(case_data(), actor=None)
+    db.session.commit()
+    guide = make_guide(ensure_user("facilitator"), first)
+    return guide.id, guide.items[0].id
+
+
+# -- print views and PDFs ------------------------------------------------------------------
+def pdf_pages(data: bytes) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    first, second = two_cases
+    guide = make_guide(
+        ensure_user("facilitator"),
+        first,
+        second,
+        title="Speaking up",
+        start_time=time(14, 0),
+        duration_minutes=90,
+        objectives="Name two ways staff raise concerns\nPractise a first reply",
+        introduction="Welcome to *Speaking up*. See [the policy](https://example.org/policy).",
+        ground_rules="- What is said here stays here",
+        opening_remarks="Opening words for the facilitator only",
+        closing_remarks="Closing words for the facilitator only",
+    )
+    guides.add_own_question(guide, guide.items[1].id, "What would you say first?", "Own facilitator hint", 7)
+    db.session.commit()
+    client = login("facilitator")
+
+    response = client.get(f"/guides/{guide.id}/pdf/participant")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-participant-handout.pdf"'
+    handout = pdf_pages(response.data)
+    assert len(handout) == 3  # the opening page, then one page per case
+    assert all(f"Page {n} of 3" in text for n, text in enumerate(handout, start=1))
+    cover, case_one, case_two = handout
+    assert "Participant handout" in cover.title() or "PARTICIPANT HANDOUT" in cover
+    assert "Welcome to Speaking up" in cover and "(https://example.org/policy)" in cover  # link target as text
+    assert "What is said here stays here" in cover
+    assert "The porter and the lounge" in case_one and "The clerk and the board" in case_two
+    for text, in_order in (
+        (
+            case_one,
+            ["The porter and the lounge", "Patients waited for hours", "What did the porter notice?", "Who else"],
+        ),
+        (
+            case_two,
+            [
+                "The clerk and the board",
+                "Ward clerk",
+                "The board showed beds",
+                "Why did the board lie?",
+                "What would you say first?",
+            ],
+        ),
+    ):
+        positions = [text.index(part) for part in in_order]
+        assert positions == sorted(positions), text
+    whole = " ".join(handout)
+    for secret in (
+        "Porter steer",
+        "Clerk steer",
+        "Own facilitator hint",
+        "Facilitator notes",
+        "Name two ways",
+        "Learning objectives",
+        "Timed plan",
+        "minutes",
+        "14:00",
+        "Opening words",
+        "Closing words",
+        "Leading with care",
+    ):
+        assert secret not in whole, secret
+
+    response = client.get(f"/guides/{guide.id}/pdf/facilitator")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-facilitator-edition.pdf"'
+    edition = pdf_pages(response.data)
+    assert len(edition) == 3
+    cover, case_one, case_two = edition
+    positions = [
+        cover.index(part)
+        for part in ("Learning objectives", "Name two ways", "Timed plan", "Introduction", "Opening words")
+    ]
+    assert positions == sorted(positions)
+    assert "Total, ending at 14:52 52" in cover and "fits the 90-minute session" in cover
+    assert "Leading with care, Engaging the team" in case_one
+    for text, parts in (
+        (
+            case_one,
+            ["What did the porter notice?", "14:00, 15 minutes", "Porter steer", "Who else", "14:15, 10 minutes"],
+        ),
+        (
+            case_two,
+            [
+                "Why did the board lie?",
+                "14:25, 20 minutes",
+                "Clerk steer",
+                "What would you say first?",
+                "14:45, 7 minutes",
+                "Own facilitator hint",
+                "Closing words",
+            ],
+        ),
+    ):
+        positions = [text.index(part) for part in parts]
+        assert positions == sorted(positions), text
+
+
+def test_the_pdf_renderer_fetches_only_the_apps_static_files(app: Flask) -> None:
+    static = Path(app.static_folder or "")
+    fetcher = guides._static_fetcher("http://every-seat.test/", static)
+    css = fetcher.fetch("http://every-seat.test/static/build/css/main.css")
+    assert css.read(10) and css.content_type == "text/css"
+    css.close()
+    for url in (
+        "https://example.org/tracker.png",
+        "http://every-seat.test/static/../app.py",
+        "http://every-seat.test/static/%2e%2e/app.py",
+        "http://every-seat.test/instance/every-seat.db",
+        "file:///etc/passwd",
+        "http://other.test/static/build/css/main.css",
+    ):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    html = '<html><body><h1>x</h1><img src="https://example.org/tracker.png" alt=""></body></html>'
+    pdf = guides.render_pdf(html, base_url="http://every-seat.test/", static_dir=static)
+    assert pdf.startswith(b"%PDF") and "x" in pdf_pages(pdf)[0]

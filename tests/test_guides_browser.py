@@ -1,0 +1,132 @@
+"""Discussion guides in a real browser (CSRF on, no JavaScript needed): search, add to a
+guide, reorder, print view; axe-core on the builder pages and the print views."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from playwright.sync_api import expect
+
+from .conftest import axe_violations, sign_in
+
+pytestmark = pytest.mark.browser
+
+PORTER = "The porter who redesigned the discharge lounge"
+RECEPTIONIST = "The junior receptionist who spoke up about how patients were talked about"
+
+
+def named(*parts: str) -> re.Pattern[str]:
+    """An accessible name made of visible text and visually hidden text (Chromium may put a
+    space between them)."""
+    return re.compile(r"\W*".join(re.escape(part) for part in parts))
+
+
+def _build_a_guide(page) -> str:  # type: ignore[no-untyped-def]
+    """Search -> add to a new guide -> add a second case from search -> the builder URL."""
+    page.goto("/search?q=porter")
+    page.get_by_role("button", name=named("Add to a new guide", PORTER)).click()
+    page.wait_for_url("**/guides/new?case=*")
+    assert page.get_by_text(f"“{PORTER}” will be the first case in this guide.").is_visible()
+    page.get_by_label("Title", exact=True).fill("Speaking up and flow")
+    page.get_by_label("Start time (optional)").fill("14:00")
+    page.get_by_label("Length of the session in minutes (optional)").fill("90")
+    page.get_by_label("Learning objectives (optional)").fill("Name two ways staff raise concerns")
+    page.get_by_role("button", name="Create guide").click()
+    page.wait_for_url("**/guides/*")
+    builder = page.url
+
+    page.locator("#search-field").fill("receptionist")
+    page.locator("#search-field").press("Enter")
+    page.wait_for_url("**/search?q=receptionist")
+    page.get_by_label(named("Add", f"“{RECEPTIONIST}”", "to")).select_option(label="Speaking up and flow")
+    page.get_by_role("button", name=named("Add to guide", RECEPTIONIST)).click()
+    page.wait_for_url("**/search?q=receptionist")
+    assert "added to Speaking up and flow" in page.locator(".app-flash").inner_text()
+    return builder
+
+
+def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "facilitator")
+    builder = _build_a_guide(page)
+    page.get_by_role("link", name="Guides", exact=True).click()
+    page.get_by_role("link", name="Speaking up and flow").click()
+    assert page.url == builder
+    headings = page.locator(".app-guide-case h3")
+    assert headings.all_inner_texts() == [f"1. {PORTER}", f"2. {RECEPTIONIST}"]
+
+    page.get_by_role("button", name=named("Move case up", RECEPTIONIST)).click()
+    expect(headings).to_have_text([f"1. {RECEPTIONIST}", f"2. {PORTER}"])
+    plan_rows = page.locator(".app-plan__case th").all_inner_texts()
+    assert plan_rows[0].startswith(f"Case 1: {RECEPTIONIST}")
+    assert page.locator(".app-plan__case td").first.inner_text() == "14:00"
+
+    # Minutes: a refused value keeps what was typed; a good one moves the clock on.
+    first_minutes = page.locator(".app-guide-case").first.get_by_label("Minutes for question 1")
+    first_minutes.fill("soon")
+    first_minutes.press("Enter")  # Enter means "Save minutes", never "Move" or "Remove"
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    assert page.locator(".app-guide-case").first.get_by_label("Minutes for question 1").input_value() == "soon"
+    page.locator(".app-guide-case").first.get_by_label("Minutes for question 1").fill("12")
+    page.get_by_role("button", name=named("Save minutes", "for " + RECEPTIONIST)).click()
+    expect(page.locator(".app-guide-case").first).to_contain_text("Starts at 14:12")
+    expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
+
+    page.get_by_role("link", name=named("print view", "of the participant handout")).click()
+    page.wait_for_url("**/print/participant")
+    titles = page.locator(".app-print-case__title").all_inner_texts()
+    assert titles == [RECEPTIONIST, PORTER]
+    text = page.locator("main").inner_text()
+    assert "Facilitator notes" not in text and "Learning objectives" not in text and "14:00" not in text
+    assert page.locator(".app-print-answer").count() >= 2
+    assert page.locator("header.nhsuk-header").count() == 0  # no site navigation
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="See the facilitator edition").click()
+    page.wait_for_url("**/print/facilitator")
+    assert "Facilitator notes" in page.locator("main").inner_text()
+    assert axe_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download this edition as a PDF").click()
+    assert download.value.suggested_filename == "speaking-up-and-flow-facilitator-edition.pdf"
+
+
+def test_axe_finds_no_violation_on_the_builder_pages(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "facilitator")
+    pages = {"guides with none yet": "/guides/", "new guide": "/guides/new"}
+    for name, path in pages.items():
+        page.goto(path)
+        assert axe_violations(page) == [], name
+    page.get_by_role("button", name="Create guide").click()  # refused: no title
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    assert axe_violations(page) == [], "new guide with errors"
+
+    builder = _build_a_guide(page)
+    guide_path = builder.split("://", 1)[1].split("/", 1)[1]
+    for name, path in {
+        "builder": f"/{guide_path}",
+        "guides": "/guides/",
+        "search with add to guide": "/search?q=porter",
+        "case with add to guide": "/cases/porter-redesigned-discharge-lounge",
+        "details": f"/{guide_path}/edit",
+        "how it went": f"/{guide_path}/how-it-went",
+        "delete": f"/{guide_path}/delete",
+    }.items():
+        page.goto(path)
+        assert axe_violations(page) == [], name
+
+    page.goto(f"/{guide_path}")
+    page.get_by_text("Add a question of your own").first.click()
+    page.get_by_role("button", name=named("Add your question", "to " + PORTER)).click()  # refused: empty
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    assert axe_violations(page) == [], "builder with errors"
+
+    page.get_by_role("button", name="Share with a link").click()
+    expect(page.locator(".app-share-link a")).to_be_visible()
+    link = page.locator(".app-share-link a").get_attribute("href")
+    assert link
+    page.context.clear_cookies()
+    sign_in(page, "curator")
+    page.goto(link)
+    assert page.get_by_role("button", name="Copy into my guides").is_visible()
+    assert axe_violations(page) == [], "shared guide"
