@@ -95,9 +95,19 @@ def guides_of(user: User) -> list[Guide]:
     """The user's own guides, most recently changed first."""
     return list(
         db.session.scalars(
-            select(Guide)
+            _guide_query().where(Guide.author_id == user.id).order_by(Guide.updated_at.desc(), Guide.id.desc())
+        )
+    )
+
+
+def guide_choices(user: User) -> list:  # type: ignore[type-arg]
+    """(id, title) of the user's guides, most recently changed first: for "Add to guide"."""
+    if not can_build_guides(user):
+        return []
+    return list(
+        db.session.execute(
+            select(Guide.id, Guide.title)
             .where(Guide.author_id == user.id)
-            .options(selectinload(Guide.items).selectinload(GuideCase.questions))
             .order_by(Guide.updated_at.desc(), Guide.id.desc())
         )
     )
@@ -576,17 +586,19 @@ def _static_fetcher(base_url: str, static_dir: Path):  # type: ignore[no-untyped
 
 
 # The site stylesheet, parsed once per process (and again when the build changes it):
-# parsing it is most of the cost of a PDF.
-_stylesheets: dict[tuple[str, int], object] = {}
+# parsing it is most of the cost of a PDF. Its url()s resolve against a fixed internal
+# address, so the parsed sheet does not depend on the request's Host.
+_stylesheets: dict[int, object] = {}
 _stylesheets_lock = threading.Lock()
 STYLESHEET = "build/css/main.css"
+STYLESHEET_BASE = "https://every-seat.invalid/"
 
 
-def _stylesheet(base_url: str, static_dir: Path):  # type: ignore[no-untyped-def]
+def _stylesheet(static_dir: Path):  # type: ignore[no-untyped-def]
     from weasyprint import CSS
 
     path = static_dir / STYLESHEET
-    key = (base_url, path.stat().st_mtime_ns)
+    key = path.stat().st_mtime_ns
     with _stylesheets_lock:
         if key not in _stylesheets:
             _stylesheets.clear()
@@ -598,8 +610,8 @@ def _stylesheet(base_url: str, static_dir: Path):  # type: ignore[no-untyped-def
             try:
                 _stylesheets[key] = CSS(
                     string=path.read_text("utf-8"),
-                    base_url=base_url.rstrip("/") + "/static/" + STYLESHEET,
-                    url_fetcher=_static_fetcher(base_url, static_dir),
+                    base_url=STYLESHEET_BASE + "static/" + STYLESHEET,
+                    url_fetcher=_static_fetcher(STYLESHEET_BASE, static_dir),
                 )
             finally:
                 logger.setLevel(level)
@@ -613,4 +625,4 @@ def render_pdf(html: str, *, base_url: str, static_dir: Path) -> bytes:
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=base_url, url_fetcher=_static_fetcher(base_url, static_dir))
-    return document.write_pdf(stylesheets=[_stylesheet(base_url, static_dir)])
+    return document.write_pdf(stylesheets=[_stylesheet(static_dir)])
