@@ -26,9 +26,19 @@ def _alembic_config() -> Config:
 def upgrade_database() -> None:
     """Apply every pending migration (creates the schema on an empty database)."""
     config = _alembic_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # A migration that rebuilds a table (Alembic's batch mode) drops the old one;
+            # with foreign keys on, SQLite would cascade that drop into the child rows.
+            # The pragma only takes effect outside a transaction, hence before begin().
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def pending_migrations() -> bool:

@@ -17,9 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("case") as batch:
-        batch.add_column(sa.Column("deleted_at", sa.DateTime(), nullable=True))
-        batch.create_index(batch.f("ix_case_deleted_at"), ["deleted_at"], unique=False)
+    # A plain ADD COLUMN, not a batch rebuild: rebuilding `case` on SQLite drops the old
+    # table, and with foreign keys on that would cascade to questions, tags and revisions.
+    op.add_column("case", sa.Column("deleted_at", sa.DateTime(), nullable=True))
+    op.create_index(op.f("ix_case_deleted_at"), "case", ["deleted_at"], unique=False)
     op.create_table(
         "case_state_change",
         sa.Column("id", sa.Integer(), nullable=False),
