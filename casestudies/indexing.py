@@ -10,7 +10,7 @@ next commit, at start-up, or by `reindex`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, insert, inspect, select
@@ -23,6 +23,7 @@ from .markdown import markdown_to_text
 from .models import Case, Question, SearchOutbox, Tag, case_tag
 
 log = logging.getLogger(__name__)
+ID_CHUNK = 500  # ids per IN (...): SQLite binds at most 32,766 values in one statement
 
 
 def get_search_index() -> SearchIndex:
@@ -61,6 +62,16 @@ def _case_query():
 
 
 # -- collecting changes ------------------------------------------------------------------
+def _tag_renamed_or_deleted(session: Session, tag: Tag) -> bool:
+    """Only a renamed or deleted tag changes the cases that carry it. A tag is also dirty
+    when a case merely gained or lost it (the backref of Case.tags): that case is queued
+    itself, and queueing every other case with the tag made an import of N cases write
+    O(N²) outbox rows (found by the benchmark, issue 7)."""
+    if tag in session.new:
+        return False
+    return tag in session.deleted or session.is_modified(tag, include_collections=False)
+
+
 def _affected_case_ids(session: Session) -> set[int]:
     ids: set[int] = set()
     tag_ids: list[int] = []
@@ -72,7 +83,7 @@ def _affected_case_ids(session: Session) -> set[int]:
             # A question moved away from a case (delete-orphan) still changes its old case.
             history = inspect(obj).attrs.case_id.history
             ids.update(i for i in history.deleted or () if i is not None)
-        elif isinstance(obj, Tag) and obj.id is not None and obj not in session.new:
+        elif isinstance(obj, Tag) and obj.id is not None and _tag_renamed_or_deleted(session, obj):
             tag_ids.append(obj.id)
     if tag_ids:
         # A renamed or merged tag changes the document of every case that carries it.
@@ -102,6 +113,11 @@ def init_app(app: Flask) -> None:
 
 
 # -- applying changes --------------------------------------------------------------------
+def _chunks(values: list[int], size: int = ID_CHUNK) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def drain_outbox(app: Flask) -> int:
     """Apply every queued change to the index. Returns how many cases were written.
 
@@ -116,14 +132,19 @@ def drain_outbox(app: Flask) -> int:
             with index.writing() as batch:
                 # Read under the index write lock, so the newest state is what gets written.
                 rows = session.execute(select(SearchOutbox.id, SearchOutbox.case_id)).all()
-                case_ids = {case_id for _, case_id in rows}
-                cases = session.scalars(_case_query().where(Case.id.in_(case_ids))).all()
-                found = {case.id for case in cases}
-                for case in cases:
-                    batch.upsert(case_to_doc(case))
-                for case_id in case_ids - found:
+                case_ids = sorted({case_id for _, case_id in rows})
+                found: set[int] = set()
+                # In chunks: a large import queues more ids than one IN (...) may bind,
+                # and its cases need not all be in memory at once.
+                for chunk in _chunks(case_ids):
+                    for case in session.scalars(_case_query().where(Case.id.in_(chunk))):
+                        batch.upsert(case_to_doc(case))
+                        found.add(case.id)
+                    session.expunge_all()
+                for case_id in set(case_ids) - found:
                     batch.delete(case_id)
-            session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows])))
+            for chunk in _chunks([row_id for row_id, _ in rows]):
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
             session.commit()
             return len(case_ids)
     except Exception:

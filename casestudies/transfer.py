@@ -82,16 +82,19 @@ def import_cases(files: list[BundleFile], *, actor: User | None, dry_run: bool =
             )
     if report.problems:
         return report
-    for file, data in parsed:
-        case = existing.get(data.slug)
-        if case is not None and is_unchanged(case, data):
-            report.unchanged.append(file.name)
-            continue
-        (report.updated if case is not None else report.created).append(file.name)
-        if not dry_run:
-            saved, _ = save_case_data(data, actor=actor, case=case, summary=f"Imported from {file.name}")
-            verb = "Updated" if case is not None else "Created"
-            audit.record(actor, "import", case=saved, detail=f"{verb} from {file.name}")
+    # save_case_data flushes each case itself; without autoflush the queries it makes for
+    # tags and dimensions do not flush (and queue for the index) the same case twice more.
+    with db.session.no_autoflush:
+        for file, data in parsed:
+            case = existing.get(data.slug)
+            if case is not None and is_unchanged(case, data):
+                report.unchanged.append(file.name)
+                continue
+            (report.updated if case is not None else report.created).append(file.name)
+            if not dry_run:
+                saved, _ = save_case_data(data, actor=actor, case=case, summary=f"Imported from {file.name}")
+                verb = "Updated" if case is not None else "Created"
+                audit.record(actor, "import", case=saved, detail=f"{verb} from {file.name}")
     if dry_run:
         db.session.rollback()
     else:

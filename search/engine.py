@@ -13,12 +13,16 @@ a word is unknown.
 from __future__ import annotations
 
 import fcntl
+import heapq
 import logging
 import os
+import re
 import shutil
 import threading
 import time
 import uuid
+from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -28,11 +32,12 @@ from pathlib import Path
 from whoosh import highlight
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.analysis import Token
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from .analysis import spelling_analyzer, text_analyzer
+from .analysis import TOKEN_RE, spelling_analyzer, text_analyzer
 from .documents import FACETS, CaseDoc, CheckReport, FacetCount, Hit, SearchPage, SearchRequest
 from .query import QueryBuilder, parse_user_query, replace_words
 from .synonyms import SYNONYMS_FILE, SynonymTable, load_table
@@ -43,6 +48,13 @@ CURRENT_FILE = "CURRENT"
 WRITE_LOCK_TIMEOUT_S = 30.0
 MAX_FACET_VALUES = 25
 MIN_SPELLCHECK_CHARS = 4
+# (document, score) pairs of whole-word results kept per searcher (see _SearcherCache.scores):
+# 12 bytes each, so about 18 MB at most.
+SCORE_CACHE_ENTRIES = 1_500_000
+WORD_CACHE_SIZE = 100_000  # words -> index terms, for snippets
+# Characters analysed around each word that may match (see _snippet): more than a
+# fragment's context (ContextFragmenter's surround, 60) needs on either side.
+SNIPPET_MARGIN = 200
 
 # facet name -> (key field, stored field holding its display spelling)
 FACET_FIELDS = {
@@ -136,12 +148,71 @@ class _SearcherCache:
         self._statuses: dict[str, frozenset[int]] = {}
         self._facets: dict[str, dict[str, frozenset[int]]] = {}
         self._labels: dict[str, dict[str, str]] = {}
+        self._scores: OrderedDict[wq.Query, tuple[array, array]] = OrderedDict()
+        self._score_entries = 0
 
     def _docs(self, field: str, term: str) -> frozenset[int]:
         reader = self.searcher.reader()
         if (field, term) not in reader:
             return frozenset()
         return frozenset(reader.postings(field, term).all_ids()) & self.live
+
+    def has_any(self, field: str, term: str, docs: frozenset[int]) -> bool:
+        """Whether any of docs contains term: stops at the first one (no set is built)."""
+        reader = self.searcher.reader()
+        if (field, term) not in reader:
+            return False
+        return any(docnum in docs for docnum in reader.postings(field, term).all_ids())
+
+    def scores(self, query: wq.Query) -> dict[int, float]:
+        """{document number: score} for every document that matches query, scored as
+        Whoosh scores it (BM25F; an Or adds the scores of its parts that match, an And
+        adds its parts' scores, an AndNot keeps its first part's). Whoosh walks a tree
+        of matchers document by document in Python for every search; here each Or (a
+        word or phrase over all fields, or a word and its synonyms) is worked out once
+        per searcher and kept, as most searches share their words."""
+        if not isinstance(query, wq.Or):
+            return self._compute(query)
+        cached = self._scores.get(query)
+        if cached is not None:
+            self._scores.move_to_end(query)
+            return dict(zip(*cached, strict=True))
+        result = self._compute(query)
+        self._scores[query] = (array("i", result.keys()), array("d", result.values()))
+        self._score_entries += len(result)
+        while self._score_entries > SCORE_CACHE_ENTRIES and len(self._scores) > 1:
+            _, (ids, _) = self._scores.popitem(last=False)
+            self._score_entries -= len(ids)
+        return result
+
+    def _compute(self, query: wq.Query) -> dict[int, float]:
+        if query is wq.NullQuery:
+            return {}
+        kind = type(query)
+        plain = query.boost == 1.0 and not getattr(query, "scale", None) and not getattr(query, "minmatch", 0)
+        if kind in (wq.Or, wq.And) and plain and query.subqueries:
+            parts = [self.scores(sub) for sub in query.subqueries]
+            if len(parts) == 1:
+                return parts[0]
+            if kind is wq.And:
+                parts.sort(key=len)
+                common = set(parts[0]).intersection(*parts[1:])
+                return {docnum: sum(part[docnum] for part in parts) for docnum in common}
+            total = parts[0]
+            for part in parts[1:]:
+                for docnum, score in part.items():
+                    total[docnum] = total.get(docnum, 0.0) + score
+            return total
+        if kind is wq.AndNot and query.a.boost == 1.0:
+            excluded = self.scores(query.b)
+            return {docnum: score for docnum, score in self.scores(query.a).items() if docnum not in excluded}
+        # A term, phrase or prefix (or anything else): Whoosh's own matcher and scores.
+        matcher = query.matcher(self.searcher, self.searcher.context())
+        found = {}
+        while matcher.is_active():
+            found[matcher.id()] = matcher.score()
+            matcher.next()
+        return found
 
     def status_docs(self, statuses: Iterable[str]) -> frozenset[int]:
         docs: frozenset[int] = frozenset()
@@ -183,6 +254,7 @@ class SearchIndex:
         self._index: whoosh_index.Index | None = None
         self._cache: _SearcherCache | None = None
         self._analyzer = text_analyzer()
+        self._word_terms: dict[str, frozenset[str]] = {}
 
     # -- text analysis -------------------------------------------------------------------
     def analyse(self, text: str) -> list[str]:
@@ -388,9 +460,11 @@ class SearchIndex:
         if parsed.is_empty:
             matched_all = visible  # browsing with filters only
             query: wq.Query = wq.Every()
+            scores = {}
         else:
             query = QueryBuilder(self.analyse, self.synonyms()).build(parsed)
-            matched_all = frozenset(cache.searcher.docs_for_query(query)) & visible
+            scores = cache.scores(query)
+            matched_all = visible.intersection(scores)
         # Each selected filter narrows the hits; each facet counts among the hits that
         # match every *other* filter, so one can switch a seat without clearing it first.
         selected: dict[str, tuple[str, frozenset[int]]] = {}
@@ -408,7 +482,7 @@ class SearchIndex:
                 if other != name:
                     scope = scope & docs
             facets[name] = self._facet_counts(cache, name, scope, selected.get(name, (None, None))[0])
-        hits = self._ranked_page(cache, query, matched, request.sort, page_number, request.per_page)
+        hits = self._ranked_page(cache, query, scores, matched, request.sort, page_number, request.per_page)
         return SearchPage(hits, len(matched), page_number, request.per_page, facets)
 
     def _facet_counts(
@@ -423,34 +497,139 @@ class SearchIndex:
         return counts[:MAX_FACET_VALUES]
 
     def _ranked_page(
-        self, cache: _SearcherCache, query: wq.Query, matched: frozenset[int], sort: str, page: int, per_page: int
+        self,
+        cache: _SearcherCache,
+        query: wq.Query,
+        scores: dict[int, float],
+        matched: frozenset[int],
+        sort: str,
+        page: int,
+        per_page: int,
     ) -> list[Hit]:
         if not matched:
             return []
         searcher = cache.searcher
-        sortedby = {"newest": "updated", "title": "title_sort"}.get(sort)
-        results = searcher.search(
-            query,
-            filter=set(matched),
-            limit=page * per_page,
-            sortedby=sortedby,
-            reverse=sort == "newest",
-            terms=True,
-        )
-        results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
-        results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        start = (page - 1) * per_page
+        if sort == "relevance" and not isinstance(query, wq.Every):
+            # Highest score first, then the lower document number, as Whoosh orders them.
+            top = heapq.nlargest(page * per_page, matched, key=lambda docnum: (scores[docnum], -docnum))
+            ranked = [(docnum, scores[docnum]) for docnum in top[start:]]
+        else:
+            sortedby = {"newest": "updated", "title": "title_sort"}.get(sort)
+            results = searcher.search(
+                query, filter=set(matched), limit=page * per_page, sortedby=sortedby, reverse=sort == "newest"
+            )
+            ranked = [(hit.docnum, hit.score or 0.0) for hit in results[start : page * per_page]]
+        fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        words = {}
+        if not isinstance(query, wq.Every):
+            docnums = sorted(docnum for docnum, _ in ranked)
+            words = {field: self._highlight_words(searcher, query, field, docnums) for field in ("body", "summary")}
         hits = []
-        for hit in results[(page - 1) * per_page : page * per_page]:
+        for docnum, score in ranked:
+            stored = searcher.stored_fields(docnum)
             snippet = ""
-            if not isinstance(query, wq.Every):
+            if words:
                 # Only the hits on this page are highlighted: the costly part of a search.
-                snippet = hit.highlights("body", top=2) or hit.highlights("summary")
-            hits.append(Hit(id=int(hit["id"]), score=hit.score or 0.0, snippet=snippet))
+                snippet = self._snippet(searcher, "body", stored.get("body", ""), words["body"], fragmenter, formatter)
+                snippet = snippet or self._snippet(
+                    searcher, "summary", stored.get("summary", ""), words["summary"], fragmenter, formatter
+                )
+            hits.append(Hit(id=int(stored["id"]), score=score, snippet=snippet))
         return hits
+
+    @staticmethod
+    def _highlight_words(searcher: Searcher, query: wq.Query, field: str, docnums: list[int]) -> frozenset[str]:
+        """The query's terms in field that a snippet marks: every term (a hit's text has
+        it only where it matched), but a phrase's words only if the phrase matches one of
+        the hits, as Whoosh marks the terms that matched."""
+        reader = searcher.reader()
+        from_bytes = searcher.schema[field].from_bytes
+        words: set[str] = set()
+        for leaf in query.leaves():
+            if getattr(leaf, "fieldname", None) != field:
+                continue
+            if isinstance(leaf, wq.Phrase):
+                matcher = leaf.matcher(searcher, searcher.boolean_context())
+                for docnum in docnums:
+                    if matcher.is_active() and matcher.id() < docnum:
+                        matcher.skip_to(docnum)
+                    if matcher.is_active() and matcher.id() == docnum:
+                        words.update(leaf.words)
+                        break
+            else:
+                words.update(from_bytes(text) for _, text in leaf.existing_terms(reader, expand=True))
+        return frozenset(words)
+
+    def _terms_of_word(self, word: str) -> frozenset[str]:
+        """What the field analyser makes of one word, as the highlighter sees it (stop
+        words kept), remembered: a library's vocabulary is small."""
+        terms = self._word_terms.get(word)
+        if terms is None:
+            if len(self._word_terms) >= WORD_CACHE_SIZE:
+                self._word_terms.clear()
+            terms = frozenset(token.text for token in self._analyzer(word, removestops=False))
+            self._word_terms[word] = terms
+        return terms
+
+    def _marked_tokens(self, text: str, words: frozenset[str]) -> Iterator[Token]:
+        """The tokens the field analyser makes of text, marked as matching or not, as
+        Whoosh's highlighter marks them, but each distinct word is analysed only once."""
+        token = Token(positions=True, chars=True, removestops=False, mode="index")
+        for position, match in enumerate(TOKEN_RE.finditer(text)):
+            terms = self._terms_of_word(match.group())
+            token.text = next(iter(terms), match.group())
+            token.pos = position
+            token.startchar, token.endchar = match.span()
+            token.matched = not words.isdisjoint(terms)
+            yield token
+
+    def _snippet(
+        self,
+        searcher: Searcher,
+        field: str,
+        text: str,
+        words: frozenset[str],
+        fragmenter: highlight.Fragmenter,
+        formatter: highlight.Formatter,
+    ) -> str:
+        """Up to two highlighted fragments of text, exactly as Whoosh's highlighter makes
+        them, without re-analysing the whole text: only the stretches around words that
+        analyse to a query term are analysed; the rest is blanked out with spaces, so
+        every character offset (and so every fragment) stays the same."""
+        if not text or not words:
+            return ""
+        found = [w for w in set(TOKEN_RE.findall(text)) if not words.isdisjoint(self._terms_of_word(w))]
+        if not found:
+            return ""
+        pattern = re.compile("|".join(re.escape(w) for w in sorted(found, key=len, reverse=True)))
+        spans: list[list[int]] = []
+        for match in pattern.finditer(text):
+            begin, end = match.start() - SNIPPET_MARGIN, match.end() + SNIPPET_MARGIN
+            if spans and begin <= spans[-1][1]:
+                spans[-1][1] = end
+            else:
+                spans.append([begin, end])
+        parts: list[str] = []
+        done = 0
+        for begin, end in spans:
+            begin, end = max(done, begin), min(len(text), end)
+            while begin > done and not text[begin - 1].isspace():  # never cut a word in two
+                begin -= 1
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            parts += (" " * (begin - done), text[begin:end])
+            done = end
+        parts.append(" " * (len(text) - done))
+        tokens = highlight.Highlighter._merge_matched_tokens(self._marked_tokens("".join(parts), words))
+        fragments = fragmenter.fragment_tokens(text, tokens)
+        best = highlight.top_fragments(fragments, 2, highlight.BasicFragmentScorer(), highlight.FIRST)
+        return formatter.format(best)
 
     # -- spelling ----------------------------------------------------------------------------
     def _is_known(self, cache: _SearcherCache, word: str, visible: frozenset[int]) -> bool:
-        return bool(cache._docs("spell", word) & visible)
+        return cache.has_any("spell", word, visible)
 
     def _spelling_correction(self, cache: _SearcherCache, request: SearchRequest) -> str | None:
         """The query with unknown words replaced by the closest known ones, or None.
