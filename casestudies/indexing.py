@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from search import CaseDoc, CheckReport, SearchIndex, SynonymGroup, read_groups
@@ -127,9 +127,10 @@ def drain_outbox(app: Flask) -> int:
     index: SearchIndex = app.extensions["search_index"]
     try:
         with Session(db.engines[None]) as session:
-            if session.scalar(select(SearchOutbox.id).limit(1)) is None:
+            queued = session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+            if not queued:
                 return 0
-            with index.writing() as batch:
+            with index.writing(expected=queued) as batch:
                 # Read under the index write lock, so the newest state is what gets written.
                 rows = session.execute(select(SearchOutbox.id, SearchOutbox.case_id)).all()
                 case_ids = sorted({case_id for _, case_id in rows})
