@@ -111,8 +111,10 @@ def proc_status_mb(field: str, pid: int | str = "self") -> float:
     raise LookupError(field)
 
 
-def dir_mb(path: Path) -> float:
-    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+def size_mb(*paths: Path) -> float:
+    """Files, or everything under folders, that exist among paths, in MB."""
+    files = [f for p in paths if p.exists() for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    return round(sum(f.stat().st_size for f in files) / 2**20, 1)
 
 
 def app_env(workdir: Path) -> dict[str, str]:
@@ -195,8 +197,8 @@ def phase_import(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, o
         "import_rss_before_mb": rss_before,
         "indexed_after_import": indexed,
         "outbox_left_after_import": queued,
-        "db_mb": dir_mb(workdir / "library.db") if (workdir / "library.db").is_file() else None,
-        "index_mb": dir_mb(workdir / "search-index"),
+        "db_mb": size_mb(workdir / "library.db", workdir / "library.db-wal"),
+        "index_mb": size_mb(workdir / "search-index"),
     }
 
 
@@ -432,7 +434,8 @@ def throughput(client: AppClient, queries: list[Query], clients: int, seconds: f
 def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix=f"every-seat-bench-{n}-"))
     (workdir / "instance").mkdir()
-    run: dict[str, object] = {}
+    # Other work on the machine shows up in every figure: the load average says how much.
+    run: dict[str, object] = {"load_average_at_start": round(os.getloadavg()[0], 2)}
     try:
         log(f"N={n}: generating {n} cases and importing them through import_cases ({workdir})")
         run.update(run_phase("import", workdir, n, seed, profile))
@@ -448,6 +451,7 @@ def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object
             client.wait_until_up(START_DEADLINE_S)
             client.login(LEARNER_EMAIL, learner_password(workdir))
             warm_up(client, queries)
+            run["load_average_before_searches"] = round(os.getloadavg()[0], 2)
             log(f"N={n}: {len(queries)} searches over HTTP, one at a time")
             timings, errors = http_latencies(client, queries)
             stats = summary(timings)
@@ -462,8 +466,14 @@ def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object
             run.update(run_phase("edits", workdir, n, seed, profile, port=server.port))
             log(f"N={n}: throughput, {CLIENTS} clients for {THROUGHPUT_S:.0f} s")
             run.update(throughput(client, queries, CLIENTS, THROUGHPUT_S))
-            rss = [proc_status_mb("VmRSS", pid) for pid in server.worker_pids()]
-            run.update(worker_rss_mb=max(rss), worker_rss_all_mb=rss)
+            workers = server.worker_pids()
+            rss = [proc_status_mb("VmRSS", pid) for pid in workers]
+            run.update(
+                worker_rss_mb=max(rss),
+                worker_rss_all_mb=rss,
+                worker_rss_anon_mb=[proc_status_mb("RssAnon", pid) for pid in workers],
+                worker_rss_file_mb=[proc_status_mb("RssFile", pid) for pid in workers],
+            )
         except BaseException:
             log("gunicorn log (end):\n" + server.log_tail())
             raise
