@@ -248,6 +248,8 @@ class _SearcherCache:
         if type(weighting) is not BM25F or field not in searcher.schema or not searcher.schema[field].scorable:
             return None
         text = searcher.schema[field].to_bytes(term.text)
+        if (field, text) not in searcher.reader():
+            return {}
         idf = searcher.idf(field, text)
         avgfl = searcher.avg_field_length(field) or 1
         b, k1 = weighting._field_B.get(field, weighting.B), weighting.K1
