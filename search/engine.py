@@ -12,6 +12,7 @@ a word is unknown.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import heapq
 import logging
@@ -36,6 +37,7 @@ from whoosh.analysis import STOP_WORDS, Token
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.formats import Positions
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -58,6 +60,7 @@ SPELL_MIN_CHARS = 3  # as spelling_analyzer()'s StopFilter(minsize=3)
 # (document, score) pairs of whole-word results kept per searcher (see _SearcherCache.scores):
 # 12 bytes each, so about 18 MB at most.
 SCORE_CACHE_ENTRIES = 1_500_000
+PHRASE_DOCS_KEPT = 256  # phrases whose matching documents are kept, for marking snippets
 WORD_CACHE_SIZE = 100_000  # words -> index terms, for snippets
 # Characters analysed around each word that may match (see _snippet): more than a
 # fragment's context (ContextFragmenter's surround, 60) needs on either side.
@@ -155,6 +158,14 @@ class IndexBatch:
         self._writer.delete_by_term("id", str(case_id))  # type: ignore[attr-defined]
 
 
+def _tree_sum(values: list[float]) -> float:
+    """values added up in the order of Whoosh's make_binary_tree (the same float)."""
+    if len(values) == 1:
+        return values[0]
+    half = len(values) // 2
+    return _tree_sum(values[:half]) + _tree_sum(values[half:])
+
+
 class _SearcherCache:
     """Document sets that stay true as long as the searcher they were read from."""
 
@@ -168,6 +179,7 @@ class _SearcherCache:
         self._scores: OrderedDict[wq.Query, tuple[array, array]] = OrderedDict()
         self._score_entries = 0
         self._norms: dict[tuple[int, str], list[float]] = {}
+        self._phrase_docs: OrderedDict[wq.Phrase, frozenset[int]] = OrderedDict()
 
     def _docs(self, field: str, term: str) -> frozenset[int]:
         reader = self.searcher.reader()
@@ -228,6 +240,13 @@ class _SearcherCache:
             found = self._term_scores(query)
             if found is not None:
                 return found
+        if kind is wq.Phrase:
+            found = self._phrase_scores(query)
+            if found is not None:
+                self._phrase_docs[query] = frozenset(found)
+                while len(self._phrase_docs) > PHRASE_DOCS_KEPT:
+                    self._phrase_docs.popitem(last=False)
+                return found
         # A phrase or prefix (or anything else): Whoosh's own matcher and scores.
         matcher = query.matcher(self.searcher, self.searcher.context())
         found = {}
@@ -277,6 +296,99 @@ class _SearcherCache:
         if term.boost != 1.0:
             return {docnum: score * term.boost for docnum, score in found.items()}
         return found
+
+    def _phrase_scores(self, phrase: wq.Phrase) -> dict[int, float] | None:
+        """A phrase's matches and scores as Whoosh finds and scores them (the words at
+        consecutive positions; the score the sum of the words' scores, added up as
+        Whoosh's tree of matchers adds them), but reading positions only for documents
+        that have every word, found with set operations: about three times faster.
+        None for what this does not read (then Whoosh's matcher does)."""
+        searcher = self.searcher
+        weighting = searcher.weighting
+        field = phrase.fieldname
+        if phrase.slop != 1 or len(phrase.words) < 2 or type(weighting) is not BM25F or field not in searcher.schema:
+            return None
+        schema_field = searcher.schema[field]
+        if type(schema_field.format) is not Positions or not schema_field.scorable:
+            return None
+        try:
+            texts = [schema_field.to_bytes(word) for word in phrase.words]
+        except ValueError:
+            return {}
+        reader = searcher.reader()
+        if any((field, text) not in reader for text in texts):
+            return {}
+        idfs = [searcher.idf(field, text) for text in texts]
+        avgfl = searcher.avg_field_length(field) or 1
+        b, k1 = weighting._field_B.get(field, weighting.B), weighting.K1
+        k1p1 = k1 + 1
+        decode = schema_field.format.decode_positions
+        found: dict[int, float] = {}
+        try:
+            for subsearcher, offset in searcher.leaf_searchers():
+                segment = subsearcher.reader()
+                if any((field, text) not in segment for text in texts):
+                    continue
+                norms = self._length_norms(segment, offset, field, avgfl, b, k1)
+                # Words in order of rarity: the rarest word's documents are the only
+                # candidates, and blocks of the others without a candidate are skipped.
+                order = sorted(range(len(texts)), key=lambda k: segment.doc_frequency(field, texts[k]))
+                postings: list[dict[int, tuple[float, bytes]]] = [{} for _ in texts]
+                candidates: set[int] | None = None
+                for k in order:
+                    wanted = None if candidates is None else sorted(candidates)
+                    entries = postings[k]
+                    for ids, weights, values in self._blocks(segment, field, texts[k], wanted):
+                        block = dict(zip(ids, zip(weights, values, strict=True), strict=True))
+                        for docnum in block.keys() if candidates is None else candidates.intersection(ids):
+                            entries[docnum] = block[docnum]
+                    candidates = set(entries)
+                    if not candidates:
+                        break
+                if not candidates:
+                    continue
+                for docnum in candidates:
+                    starts = set(decode(postings[0][docnum][1]))
+                    for k in range(1, len(texts)):
+                        if not starts:
+                            break
+                        starts &= {position - k for position in decode(postings[k][docnum][1])}
+                    if starts:
+                        norm = norms[docnum]
+                        scores = [
+                            idf * ((tf * k1p1) / (tf + norm))
+                            for idf, (tf, _) in zip(idfs, (entries[docnum] for entries in postings), strict=True)
+                        ]
+                        found[offset + docnum] = _tree_sum(scores)
+        except AttributeError:  # not the Whoosh internals this was written against
+            return None
+        if phrase.boost != 1.0:
+            return {docnum: score * phrase.boost for docnum, score in found.items()}
+        return found
+
+    @staticmethod
+    def _blocks(
+        segment: object, field: str, text: bytes, wanted: list[int] | None = None
+    ) -> Iterator[tuple[tuple, object, tuple]]:
+        """(ids, weights, values) of each block of a term's postings in a segment, or
+        only of the blocks that may hold a document of `wanted` (sorted); deleted
+        documents included (the caller's visible set drops them)."""
+        postings = segment.postings(field, text)  # type: ignore[attr-defined]
+        postings = getattr(postings, "child", postings)
+        if type(postings) is not W3LeafMatcher:
+            raise AttributeError("not a whoosh3 posting list")
+        next_wanted = 0
+        while postings.is_active():
+            if wanted is not None:
+                if next_wanted == len(wanted):
+                    return
+                if wanted[next_wanted] > postings._maxid:  # known from the block header
+                    postings._next_block()
+                    continue
+                next_wanted = bisect.bisect_right(wanted, postings._maxid)
+            postings.id(), postings.weight(), postings.value()  # loads the block
+            yield postings._ids, postings._weights, postings._values
+            postings._next_block()
 
     def _length_norms(self, reader: object, offset: int, field: str, avgfl: float, b: float, k1: float) -> list[float]:
         """Per document of a segment, BM25's length part: K1 * ((1 - B) + B * length / avgfl)."""

@@ -1,0 +1,124 @@
+"""The search engine's own scoring against Whoosh's: the engine works out term and phrase
+scores itself (block by block, cached per searcher) for speed, and must find exactly the
+documents Whoosh finds, with the same scores, over several segments and deleted documents."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from whoosh import query as wq
+
+from search import CaseDoc, SearchIndex, SearchRequest
+from search.query import QueryBuilder, parse_user_query
+
+VOCAB = (
+    "nurse ward night shift team porter patient family meeting care social worker "
+    "district rota handover concern raise listen change lead quiet voice board"
+).split()
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(VOCAB) for _ in range(words)) + "."
+
+
+def _doc(rng: random.Random, case_id: int) -> CaseDoc:
+    return CaseDoc(
+        id=case_id,
+        slug=f"case-{case_id}",
+        title=_text(rng, rng.randint(2, 6)),
+        summary=_text(rng, rng.randint(5, 20)),
+        seat=rng.choice(["Porter", "District nurse", "Receptionist"]),
+        setting=rng.choice(["Ward", "Community"]),
+        body=_text(rng, rng.randint(20, 400)),
+        status="published",
+        tags=tuple(rng.sample(VOCAB, 2)),
+        questions=(_text(rng, 8),),
+    )
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    """About 600 documents in several segments, some replaced and some deleted."""
+    rng = random.Random(7)
+    search_index = SearchIndex(Path(tmp_path_factory.mktemp("index")))
+    search_index.rebuild(_doc(rng, i) for i in range(1, 301))
+    for start in (301, 401, 501):
+        with search_index.writing() as batch:
+            for case_id in range(start, start + 100):
+                batch.upsert(_doc(rng, case_id))
+            for case_id in rng.sample(range(1, start), 15):
+                batch.upsert(_doc(rng, case_id))  # a replaced document: a deletion plus an add
+            for case_id in rng.sample(range(1, start), 5):
+                batch.delete(case_id)
+    return search_index
+
+
+def _whoosh_scores(search_index: SearchIndex, query: wq.Query) -> dict[int, float]:
+    with search_index._searching() as cache:
+        results = cache.searcher.search(query, limit=None)
+        return {hit.docnum: hit.score for hit in results}
+
+
+def _engine_scores(search_index: SearchIndex, query: wq.Query) -> dict[int, float]:
+    with search_index._searching() as cache:
+        assert len(cache.searcher.leaf_searchers()) > 1, "the test needs several segments"
+        found = cache.scores(query)
+        return {docnum: score for docnum, score in found.items() if docnum in cache.live}
+
+
+QUERIES = [
+    wq.Term("body", "nurs"),
+    wq.Term("title", "porter", boost=8.0),
+    wq.Term("body", "absentword"),
+    wq.Phrase("body", ["night", "shift"]),
+    wq.Phrase("body", ["district", "nurs", "ward"]),
+    wq.Phrase("title", ["care", "team"], boost=8.0),
+    wq.Phrase("body", ["night", "absentword"]),
+    wq.Or([wq.Term("body", "rota"), wq.Term("title", "rota", boost=8.0), wq.Phrase("body", ["social", "worker"])]),
+    wq.And([wq.Term("body", "patient"), wq.Term("body", "famili")]),
+    wq.AndNot(wq.Term("body", "lead"), wq.Term("body", "quiet")),
+    wq.Prefix("body", "hand"),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[repr(q)[:60] for q in QUERIES])
+def test_engine_scores_are_whooshs_scores(index: SearchIndex, query: wq.Query) -> None:
+    expected = _whoosh_scores(index, query)
+    found = _engine_scores(index, query)
+    assert found.keys() == expected.keys()
+    for docnum, score in expected.items():
+        assert found[docnum] == pytest.approx(score, rel=1e-12), docnum
+
+
+@pytest.mark.parametrize(
+    "text", ["night shift", '"night shift" porter', "nurse OR porter -quiet", '"social worker" lead*', "handover"]
+)
+def test_typed_queries_rank_as_whoosh_ranks_them(index: SearchIndex, text: str) -> None:
+    """The query a learner's words become, with field weights and synonyms."""
+    query = QueryBuilder(index.analyse, index.synonyms()).build(parse_user_query(text))
+    expected = _whoosh_scores(index, query)
+    assert expected, "the query should match something"
+    found = _engine_scores(index, query)
+    assert found.keys() == expected.keys()
+    for docnum, score in expected.items():
+        assert found[docnum] == pytest.approx(score, rel=1e-12)
+    page = index.search(SearchRequest(text=text, exact=True))
+    ranked = sorted(expected, key=lambda docnum: (-expected[docnum], docnum))[:10]
+    with index._searching() as cache:
+        assert [hit.id for hit in page.hits] == [int(cache.searcher.stored_fields(d)["id"]) for d in ranked]
+
+
+def test_cached_scores_follow_an_edit(index: SearchIndex) -> None:
+    """A new searcher after a change: the cached scores of the old one are not reused."""
+    query = QueryBuilder(index.analyse, None).build(parse_user_query("zebra"))
+    assert index.search(SearchRequest(text="zebra", exact=True)).total == 0
+    with index._searching() as cache:
+        assert not cache.scores(query)
+    rng = random.Random(1)
+    doc = _doc(rng, 9999)
+    index.upsert([CaseDoc(**{**doc.__dict__, "body": "A zebra crossing outside the ward."})])
+    assert [hit.id for hit in index.search(SearchRequest(text="zebra", exact=True)).hits] == [9999]
+    index.delete([9999])
+    assert index.search(SearchRequest(text="zebra", exact=True)).total == 0
