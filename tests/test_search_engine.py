@@ -13,10 +13,31 @@ from whoosh import query as wq
 from search import CaseDoc, SearchIndex, SearchRequest
 from search.query import QueryBuilder, parse_user_query
 
-VOCAB = (
-    "nurse ward night shift team porter patient family meeting care social worker "
-    "district rota handover concern raise listen change lead quiet voice board"
-).split()
+VOCAB = [
+    "nurse",
+    "ward",
+    "night",
+    "shift",
+    "team",
+    "porter",
+    "patient",
+    "family",
+    "meeting",
+    "care",
+    "social",
+    "worker",
+    "district",
+    "rota",
+    "handover",
+    "concern",
+    "raise",
+    "listen",
+    "change",
+    "lead",
+    "quiet",
+    "voice",
+    "board",
+]
 
 
 def _text(rng: random.Random, words: int) -> str:
