@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import func, select
 
 from . import audit
@@ -66,13 +68,18 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: a deactivated user is treated as signed out on the next request."""
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader, given User.get_id() as kept in the session: a deactivated
+    user, or a session from before the account's last password change, is treated as
+    signed out on the next request."""
+    user_id, _, token = str(session_id).partition(":")
     try:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or not secrets.compare_digest(token, user.session_token or ""):
+        return None
+    return user
 
 
 # -- managing accounts (the admin's pages) and one's own password --------------------------

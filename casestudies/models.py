@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, date, datetime, time
 
 from flask_login import UserMixin
@@ -56,10 +57,19 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of the id kept in the session cookie (see get_id): a new value at every password
+    # change ends every other session of the account. Null for accounts from before 0005.
+    session_token: Mapped[str | None] = mapped_column(String(32))
 
     def set_password(self, password: str) -> None:
         # scrypt: memory-hard, Werkzeug's default.
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.session_token = secrets.token_hex(16)
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: the user's id and session token (its "alternative
+        token"), so a session signed in before a password change no longer loads the user."""
+        return f"{self.id}:{self.session_token or ''}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

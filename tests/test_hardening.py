@@ -120,3 +120,43 @@ def test_a_too_large_upload_anywhere_gets_a_clear_413(app: Flask, login) -> None
     response = login("curator").post("/curate/cases/new", data={"title": "x" * 5000, "action": "save"})
     assert response.status_code == 413
     assert "The upload is too large" in response.get_data(as_text=True)
+
+
+def test_a_password_change_ends_the_accounts_other_sessions(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    here, elsewhere = login("learner"), login("learner")
+    assert elsewhere.get("/").status_code == 200
+    changed = here.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "purple otter kettle drum",
+            "confirm_password": "purple otter kettle drum",
+        },
+    )
+    assert changed.status_code == 302
+    assert here.get("/").status_code == 200  # the session that changed it stays signed in
+    signed_out = elsewhere.get("/")
+    assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+    again = login("facilitator")  # other accounts are not touched
+    assert again.get("/").status_code == 200
+
+
+def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Similar timing: both failures verify one scrypt hash (a structural check; the
+    measured times are in SECURITY.md)."""
+    from casestudies import models
+
+    ensure_user("learner")
+    calls: list[str] = []
+    real = models.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        calls.append(pwhash.split(":", 1)[0])
+        return real(pwhash, password)
+
+    monkeypatch.setattr(models, "check_password_hash", counting)
+    client = app.test_client()
+    for email in ("learner@example.org", "nobody@example.org"):
+        calls.clear()
+        assert _sign_in(client, email, "wrong password!").status_code == 400
+        assert calls == ["scrypt"], email

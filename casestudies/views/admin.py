@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, StringField
@@ -228,5 +228,8 @@ def password():  # type: ignore[no-untyped-def]
         getattr(form, exc.field or "new_password").errors = [str(exc)]
         return render_template("account/password.html", form=form, min_length=min_length), 400
     db.session.commit()
-    flash("Your password has been changed. Use the new one next time you sign in.")
+    # The change gave the account a new session token, which ends its other sessions;
+    # this one is signed in again with the new token.
+    login_user(current_user._get_current_object(), fresh=True)
+    flash("Your password has been changed, and you have been signed out everywhere else.")
     return redirect(url_for("library.home"))
