@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casestudies import cli, database, indexing, policy
 from casestudies.accounts import load_user
@@ -41,6 +42,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     finalise(app.config)
     check_production_config(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind an HTTPS proxy: the client's address (for throttling) and scheme come
+        # from the headers the trusted proxies add, and only from those.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     database.init_app(app)

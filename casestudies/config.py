@@ -11,7 +11,14 @@ from typing import Any
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused in production, see check_production_config
 
 # Environment variables read by the app, the command line, `make run` and gunicorn alike.
-ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "SEARCH_INDEX_DIR", "SESSION_IDLE_HOURS", "EVERY_SEAT_ENV")
+ENV_SETTINGS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "SEARCH_INDEX_DIR",
+    "SESSION_IDLE_HOURS",
+    "EVERY_SEAT_ENV",
+    "TRUSTED_PROXIES",
+)
 
 
 def default_config(instance_path: str) -> dict[str, Any]:
@@ -29,6 +36,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; idle timeout ends both
+        # How many proxies in front of the app set X-Forwarded-For/-Proto. 0: the headers
+        # are ignored (anyone could send them), so throttling uses the connection's address.
+        "TRUSTED_PROXIES": 0,
     }
 
 
@@ -40,6 +50,8 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
             overrides[name] = value
     if "SESSION_IDLE_HOURS" in overrides:
         overrides["SESSION_IDLE_HOURS"] = float(overrides["SESSION_IDLE_HOURS"])
+    if "TRUSTED_PROXIES" in overrides:
+        overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides
 
 

@@ -160,3 +160,24 @@ def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monke
         calls.clear()
         assert _sign_in(client, email, "wrong password!").status_code == 400
         assert calls == ["scrypt"], email
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(tmp_path, migrated_db_template, trusted_proxies) -> None:  # type: ignore[no-untyped-def]
+    """Throttling per address: X-Forwarded-For names the client only when the app is told
+    a proxy sets it; otherwise anyone could send a new address with every guess."""
+    app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, TRUSTED_PROXIES=trusted_proxies)
+    with app.app_context():
+        ensure_user("learner")
+        client = app.test_client()
+        for n in range(20):
+            client.post(
+                "/login",
+                data={"email": f"guess{n}@example.org", "password": "wrong password!"},
+                headers={"X-Forwarded-For": f"10.7.0.{n}"},
+                environ_base={"REMOTE_ADDR": "10.0.0.9"},
+            )
+        answer = _sign_in(client, "learner@example.org", PASSWORD, address="10.0.0.9")
+        # Without a trusted proxy all 20 guesses came from 10.0.0.9, which is now blocked;
+        # behind one, they came from 20 addresses and 10.0.0.9 itself is free.
+        assert answer.status_code == (429 if trusted_proxies == 0 else 302)
