@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import fcntl
 import heapq
+import itertools
 import logging
 import os
 import re
@@ -61,10 +62,17 @@ SPELL_MIN_CHARS = 3  # as spelling_analyzer()'s StopFilter(minsize=3)
 # 12 bytes each, so about 18 MB at most.
 SCORE_CACHE_ENTRIES = 1_500_000
 PHRASE_DOCS_KEPT = 256  # phrases whose matching documents are kept, for marking snippets
+SNIPPETS_KEPT = 2000  # highlighted snippets of (document, query words), about 1 KB each
+BITMAPS_KEPT = 256  # bitmaps of queries' matches (1.25 KB each at 10,000 cases)
 WORD_CACHE_SIZE = 100_000  # words -> index terms, for snippets
-# Characters analysed around each word that may match (see _snippet): more than a
-# fragment's context (ContextFragmenter's surround, 60) needs on either side.
-SNIPPET_MARGIN = 200
+# Characters analysed around each word that may match (see _snippet): before it, more
+# than a fragment's leading context (ContextFragmenter's surround, 60) needs; after it,
+# more than a fragment's trailing context (up to twice that in letters) needs.
+SNIPPET_MARGIN_BEFORE, SNIPPET_MARGIN_AFTER = 80, 200
+# Matches considered for a snippet's two fragments: the first ones in the text. A common
+# word matches hundreds of times in a long case, and fragments from the first few read
+# as well as any (Whoosh also keeps the first of equally good fragments).
+SNIPPET_MATCHES = 8
 
 # facet name -> (key field, stored field holding its display spelling)
 FACET_FIELDS = {
@@ -166,6 +174,47 @@ def _tree_sum(values: list[float]) -> float:
     return _tree_sum(values[:half]) + _tree_sum(values[half:])
 
 
+QueryKey = tuple[object, ...]
+
+
+def query_key(query: wq.Query) -> QueryKey:
+    """A dictionary key for a query. Not the query itself: Whoosh hashes a compound query
+    as the XOR of its parts' hashes, so the Or of one word over an even number of fields
+    hashes the same for every word, and a cache keyed by queries degrades into a list."""
+    if isinstance(query, wq.CompoundQuery):
+        parts = tuple(query_key(sub) for sub in query.subqueries)
+        options = (getattr(query, "scale", None), getattr(query, "minmatch", None))
+        return (type(query).__name__, query.boost, options, parts)
+    if isinstance(query, wq.BinaryQuery):
+        return (type(query).__name__, query.boost, query_key(query.a), query_key(query.b))
+    return (type(query).__name__, repr(query), query.boost)
+
+
+def _bitmap(docs: Iterable[int]) -> int:
+    """A set of document numbers as the bits of an int: facet counts become an `&` and a
+    bit_count (in C) instead of a set intersection per facet value (in Python)."""
+    bits = bytearray()
+    for docnum in docs:
+        byte = docnum >> 3
+        if byte >= len(bits):
+            bits.extend(bytes(byte + 1 - len(bits)))
+        bits[byte] |= 1 << (docnum & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _top_documents(scores: dict[int, float], matched: frozenset[int], count: int) -> list[int]:
+    """The count highest-scoring of matched, ties to the lower document number (Whoosh's
+    order). The count-th best score is found among plain floats first (heapq in C, no
+    key function), so only the documents that reach it are ranked with a key."""
+    if len(matched) <= count:
+        candidates: Iterable[int] = matched
+    else:
+        values = [scores[docnum] for docnum in matched]
+        threshold = heapq.nlargest(count, values)[-1]
+        candidates = [docnum for docnum in matched if scores[docnum] >= threshold]
+    return sorted(candidates, key=lambda docnum: (-scores[docnum], docnum))[:count]
+
+
 class _SearcherCache:
     """Document sets that stay true as long as the searcher they were read from."""
 
@@ -176,10 +225,22 @@ class _SearcherCache:
         self._statuses: dict[str, frozenset[int]] = {}
         self._facets: dict[str, dict[str, frozenset[int]]] = {}
         self._labels: dict[str, dict[str, str]] = {}
-        self._scores: OrderedDict[wq.Query, tuple[array, array]] = OrderedDict()
+        self._scores: OrderedDict[QueryKey, tuple[array, array]] = OrderedDict()
         self._score_entries = 0
         self._norms: dict[tuple[int, str], list[float]] = {}
-        self._phrase_docs: OrderedDict[wq.Phrase, frozenset[int]] = OrderedDict()
+        self._phrase_docs: OrderedDict[QueryKey, frozenset[int]] = OrderedDict()
+        self._facet_bits: dict[str, dict[str, int]] = {}
+        self.snippets: OrderedDict[tuple[int, frozenset[str], frozenset[str]], str] = OrderedDict()
+        self._status_bits: dict[tuple[str, ...], int] = {}
+        self._query_bits: OrderedDict[QueryKey, int] = OrderedDict()
+
+    def phrase_docs(self, phrase: wq.Phrase) -> frozenset[int] | None:
+        """The documents a phrase matched when it was scored, if that is remembered."""
+        key = query_key(phrase)
+        found = self._phrase_docs.get(key)
+        if found is not None:
+            self._phrase_docs.move_to_end(key)
+        return found
 
     def _docs(self, field: str, term: str) -> frozenset[int]:
         reader = self.searcher.reader()
@@ -199,16 +260,17 @@ class _SearcherCache:
         Whoosh scores it (BM25F; an Or adds the scores of its parts that match, an And
         adds its parts' scores, an AndNot keeps its first part's). Whoosh walks a tree
         of matchers document by document in Python for every search; here each Or (a
-        word or phrase over all fields, or a word and its synonyms) is worked out once
-        per searcher and kept, as most searches share their words."""
-        if not isinstance(query, wq.Or):
+        word or phrase over all fields, or a word and its synonyms), And and AndNot is
+        worked out once per searcher and kept, as most searches share their words."""
+        if not isinstance(query, (wq.Or, wq.And, wq.AndNot)):
             return self._compute(query)
-        cached = self._scores.get(query)
+        key = query_key(query)
+        cached = self._scores.get(key)
         if cached is not None:
-            self._scores.move_to_end(query)
+            self._scores.move_to_end(key)
             return dict(zip(*cached, strict=True))
         result = self._compute(query)
-        self._scores[query] = (array("i", result.keys()), array("d", result.values()))
+        self._scores[key] = (array("i", result.keys()), array("d", result.values()))
         self._score_entries += len(result)
         while self._score_entries > SCORE_CACHE_ENTRIES and len(self._scores) > 1:
             _, (ids, _) = self._scores.popitem(last=False)
@@ -243,7 +305,7 @@ class _SearcherCache:
         if kind is wq.Phrase:
             found = self._phrase_scores(query)
             if found is not None:
-                self._phrase_docs[query] = frozenset(found)
+                self._phrase_docs[query_key(query)] = frozenset(found)
                 while len(self._phrase_docs) > PHRASE_DOCS_KEPT:
                     self._phrase_docs.popitem(last=False)
                 return found
@@ -423,6 +485,30 @@ class _SearcherCache:
                 labels[key] = next((v for v in values if _fold(v).replace(",", " ") == key), key)
             self._facets[name], self._labels[name] = sets, labels
         return self._facets[name]
+
+    def facet_bits(self, name: str) -> dict[str, int]:
+        """facet_sets as bitmaps, for counting."""
+        if name not in self._facet_bits:
+            self._facet_bits[name] = {key: _bitmap(docs) for key, docs in self.facet_sets(name).items()}
+        return self._facet_bits[name]
+
+    def status_bits(self, statuses: Iterable[str]) -> int:
+        key = tuple(sorted(statuses))
+        if key not in self._status_bits:
+            self._status_bits[key] = _bitmap(self.status_docs(key))
+        return self._status_bits[key]
+
+    def query_bits(self, query: wq.Query, scores: dict[int, float]) -> int:
+        """The bitmap of the documents matching query (scores, from self.scores(query))."""
+        key = query_key(query)
+        found = self._query_bits.get(key)
+        if found is None:
+            found = self._query_bits[key] = _bitmap(scores)
+            while len(self._query_bits) > BITMAPS_KEPT:
+                self._query_bits.popitem(last=False)
+        else:
+            self._query_bits.move_to_end(key)
+        return found
 
     def label(self, name: str, key: str) -> str:
         return self._labels[name].get(key, key)
@@ -668,21 +754,23 @@ class SearchIndex:
         for _, docs in selected.values():
             matched = matched & docs
         facets = {}
+        matched_all_bits = cache.status_bits(request.statuses)
+        if not parsed.is_empty:
+            matched_all_bits &= cache.query_bits(query, scores)
         for name in FACETS:
-            scope = matched_all
-            for other, (_, docs) in selected.items():
+            scope = matched_all_bits
+            for other, (key, _) in selected.items():
                 if other != name:
-                    scope = scope & docs
+                    scope &= cache.facet_bits(other).get(key, 0)
             facets[name] = self._facet_counts(cache, name, scope, selected.get(name, (None, None))[0])
         hits = self._ranked_page(cache, query, scores, matched, request.sort, page_number, request.per_page)
         return SearchPage(hits, len(matched), page_number, request.per_page, facets)
 
-    def _facet_counts(
-        self, cache: _SearcherCache, name: str, scope: frozenset[int], chosen: str | None
-    ) -> list[FacetCount]:
+    def _facet_counts(self, cache: _SearcherCache, name: str, scope: int, chosen: str | None) -> list[FacetCount]:
+        """Counts per value of a facet among scope (a bitmap of documents)."""
         counts = []
-        for key, docs in cache.facet_sets(name).items():
-            count = len(scope & docs) if len(docs) < len(scope) else len(docs & scope)
+        for key, bits in cache.facet_bits(name).items():
+            count = (scope & bits).bit_count()
             if count or key == chosen:
                 counts.append(FacetCount(cache.label(name, key), count, key == chosen))
         counts.sort(key=lambda f: (not f.is_selected, -f.count, f.value.casefold()))
@@ -704,7 +792,7 @@ class SearchIndex:
         start = (page - 1) * per_page
         if sort == "relevance" and not isinstance(query, wq.Every):
             # Highest score first, then the lower document number, as Whoosh orders them.
-            top = heapq.nlargest(page * per_page, matched, key=lambda docnum: (scores[docnum], -docnum))
+            top = _top_documents(scores, matched, page * per_page)
             ranked = [(docnum, scores[docnum]) for docnum in top[start:]]
         else:
             sortedby = {"newest": "updated", "title": "title_sort"}.get(sort)
@@ -714,28 +802,42 @@ class SearchIndex:
             ranked = [(hit.docnum, hit.score or 0.0) for hit in results[start : page * per_page]]
         fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
         formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        # Plain <mark>, without Whoosh's per-page term numbers: the same snippet whatever
+        # else is on the page, so it can be kept (see cache.snippets).
+        formatter.template = "<%(tag)s>%(t)s</%(tag)s>"
         words = {}
         if not isinstance(query, wq.Every):
             docnums = sorted(docnum for docnum, _ in ranked)
-            words = {field: self._highlight_words(searcher, query, field, docnums) for field in ("body", "summary")}
+            words = {field: self._highlight_words(cache, query, field, docnums) for field in ("body", "summary")}
         hits = []
         for docnum, score in ranked:
             stored = searcher.stored_fields(docnum)
             snippet = ""
             if words:
-                # Only the hits on this page are highlighted: the costly part of a search.
-                snippet = self._snippet(searcher, "body", stored.get("body", ""), words["body"], fragmenter, formatter)
-                snippet = snippet or self._snippet(
-                    searcher, "summary", stored.get("summary", ""), words["summary"], fragmenter, formatter
-                )
+                # Only the hits on this page are highlighted: the costly part of a search,
+                # so a snippet is kept for the searcher's life (popular searches repeat).
+                key = (docnum, words["body"], words["summary"])
+                snippet = cache.snippets.get(key)
+                if snippet is None:
+                    snippet = self._snippet(
+                        searcher, "body", stored.get("body", ""), words["body"], fragmenter, formatter
+                    ) or self._snippet(
+                        searcher, "summary", stored.get("summary", ""), words["summary"], fragmenter, formatter
+                    )
+                    cache.snippets[key] = snippet
+                    while len(cache.snippets) > SNIPPETS_KEPT:
+                        cache.snippets.popitem(last=False)
+                else:
+                    cache.snippets.move_to_end(key)
             hits.append(Hit(id=int(stored["id"]), score=score, snippet=snippet))
         return hits
 
     @staticmethod
-    def _highlight_words(searcher: Searcher, query: wq.Query, field: str, docnums: list[int]) -> frozenset[str]:
+    def _highlight_words(cache: _SearcherCache, query: wq.Query, field: str, docnums: list[int]) -> frozenset[str]:
         """The query's terms in field that a snippet marks: every term (a hit's text has
         it only where it matched), but a phrase's words only if the phrase matches one of
         the hits, as Whoosh marks the terms that matched."""
+        searcher = cache.searcher
         reader = searcher.reader()
         from_bytes = searcher.schema[field].from_bytes
         words: set[str] = set()
@@ -743,6 +845,11 @@ class SearchIndex:
             if getattr(leaf, "fieldname", None) != field:
                 continue
             if isinstance(leaf, wq.Phrase):
+                matched = cache.phrase_docs(leaf)
+                if matched is not None:  # the phrase's documents, found while scoring it
+                    if not matched.isdisjoint(docnums):
+                        words.update(leaf.words)
+                    continue
                 matcher = leaf.matcher(searcher, searcher.boolean_context())
                 for docnum in docnums:
                     if matcher.is_active() and matcher.id() < docnum:
@@ -786,10 +893,10 @@ class SearchIndex:
         fragmenter: highlight.Fragmenter,
         formatter: highlight.Formatter,
     ) -> str:
-        """Up to two highlighted fragments of text, exactly as Whoosh's highlighter makes
-        them, without re-analysing the whole text: only the stretches around words that
-        analyse to a query term are analysed; the rest is blanked out with spaces, so
-        every character offset (and so every fragment) stays the same."""
+        """Up to two highlighted fragments of text, as Whoosh's highlighter makes them
+        from the first SNIPPET_MATCHES matches, without re-analysing the whole text: only
+        the stretches around those matches are analysed; the rest is blanked out with
+        spaces, so every character offset stays the same."""
         if not text or not words:
             return ""
         found = [w for w in set(TOKEN_RE.findall(text)) if not words.isdisjoint(self._terms_of_word(w))]
@@ -797,8 +904,8 @@ class SearchIndex:
             return ""
         pattern = re.compile("|".join(re.escape(w) for w in sorted(found, key=len, reverse=True)))
         spans: list[list[int]] = []
-        for match in pattern.finditer(text):
-            begin, end = match.start() - SNIPPET_MARGIN, match.end() + SNIPPET_MARGIN
+        for match in itertools.islice(pattern.finditer(text), SNIPPET_MATCHES):
+            begin, end = match.start() - SNIPPET_MARGIN_BEFORE, match.end() + SNIPPET_MARGIN_AFTER
             if spans and begin <= spans[-1][1]:
                 spans[-1][1] = end
             else:

@@ -143,3 +143,16 @@ def test_cached_scores_follow_an_edit(index: SearchIndex) -> None:
     assert [hit.id for hit in index.search(SearchRequest(text="zebra", exact=True)).hits] == [9999]
     index.delete([9999])
     assert index.search(SearchRequest(text="zebra", exact=True)).total == 0
+
+
+def test_query_keys_tell_queries_apart(index: SearchIndex) -> None:
+    """Whoosh hashes a compound query as the XOR of its parts: one word over an even
+    number of fields hashes alike for every word. The caches' keys must not."""
+    from search.engine import query_key
+
+    build = QueryBuilder(index.analyse, None).build
+    team, nurse = build(parse_user_query("team")), build(parse_user_query("nurse"))
+    assert query_key(team) != query_key(nurse)
+    assert query_key(team) == query_key(build(parse_user_query("team")))
+    assert query_key(wq.Or([wq.Term("body", "a")], minmatch=2)) != query_key(wq.Or([wq.Term("body", "a")]))
+    assert query_key(wq.Term("body", "a", boost=2.0)) != query_key(wq.Term("body", "a"))
