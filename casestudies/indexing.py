@@ -13,10 +13,10 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from search import CaseDoc, CheckReport, SearchIndex, SynonymGroup, read_groups
+from search import MAX_BATCH_DOCS, CaseDoc, CheckReport, SearchIndex, SynonymGroup, read_groups
 
 from .extensions import db
 from .markdown import markdown_to_text
@@ -127,23 +127,26 @@ def drain_outbox(app: Flask) -> int:
     index: SearchIndex = app.extensions["search_index"]
     try:
         with Session(db.engines[None]) as session:
-            queued = session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
-            if not queued:
+            rows = session.execute(select(SearchOutbox.id, SearchOutbox.case_id)).all()
+            if not rows:
                 return 0
-            with index.writing(expected=queued) as batch:
-                # Read under the index write lock, so the newest state is what gets written.
-                rows = session.execute(select(SearchOutbox.id, SearchOutbox.case_id)).all()
-                case_ids = sorted({case_id for _, case_id in rows})
-                found: set[int] = set()
-                # In chunks: a large import queues more ids than one IN (...) may bind,
-                # and its cases need not all be in memory at once.
-                for chunk in _chunks(case_ids):
-                    for case in session.scalars(_case_query().where(Case.id.in_(chunk))):
-                        batch.upsert(case_to_doc(case))
-                        found.add(case.id)
-                    session.expunge_all()
-                for case_id in set(case_ids) - found:
-                    batch.delete(case_id)
+            case_ids = sorted({case_id for _, case_id in rows})
+            # A large import is written in batches, each one commit of the index. If the
+            # process dies between them, the rows below are still queued, and replaying
+            # them rewrites what was already written (an upsert), so nothing is lost.
+            for batch_ids in _chunks(case_ids, MAX_BATCH_DOCS):
+                with index.writing(expected=len(batch_ids)) as batch:
+                    # Read under the index write lock, so the newest state is what gets written.
+                    found: set[int] = set()
+                    # In chunks: a large import queues more ids than one IN (...) may bind,
+                    # and its cases need not all be in memory at once.
+                    for chunk in _chunks(batch_ids):
+                        for case in session.scalars(_case_query().where(Case.id.in_(chunk))):
+                            batch.upsert(case_to_doc(case))
+                            found.add(case.id)
+                        session.expunge_all()
+                    for case_id in set(batch_ids) - found:
+                        batch.delete(case_id)
             for chunk in _chunks([row_id for row_id, _ in rows]):
                 session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
             session.commit()

@@ -6,11 +6,12 @@ SearchIndex: writing() / upsert / delete, search, more_like, rebuild, check.
 """
 
 from .documents import FACETS, SORTS, CaseDoc, CheckReport, FacetCount, Hit, SearchPage, SearchRequest
-from .engine import SearchIndex, SearchUnavailable, is_lock_error
+from .engine import MAX_BATCH_DOCS, SearchIndex, SearchUnavailable, is_lock_error
 from .synonyms import SYNONYMS_FILE, SynonymGroup, read_groups
 
 __all__ = [
     "FACETS",
+    "MAX_BATCH_DOCS",
     "SORTS",
     "SYNONYMS_FILE",
     "CaseDoc",

@@ -8,12 +8,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from casestudies.cases import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import check_index, drain_outbox, ensure_index, get_search_index, rebuild_index
 from casestudies.models import Case, SearchOutbox, Tag
 from search import SearchRequest
 
-from .conftest import ensure_user
+from .conftest import case_data, ensure_user
 
 
 def _search_ids(text: str, statuses=("draft", "review", "published")) -> list[int]:  # type: ignore[no-untyped-def]
@@ -168,3 +169,35 @@ def test_two_processes_editing_at_once_lose_nothing(app: Flask, make_case, tmp_p
 def test_drain_is_a_no_op_when_nothing_is_queued(app: Flask) -> None:
     ensure_user("learner")
     assert drain_outbox(app) == 0
+
+
+def test_a_large_drain_is_written_in_batches_and_a_crash_between_them_loses_nothing(  # type: ignore[no-untyped-def]
+    app: Flask, make_case, monkeypatch
+) -> None:
+    """An import queues thousands of cases; the index takes them MAX_BATCH_DOCS at a time
+    (one commit each). Dying after some batches leaves every row queued for the replay."""
+    import casestudies.indexing as indexing
+
+    index = get_search_index()
+    monkeypatch.setattr(indexing, "MAX_BATCH_DOCS", 3)
+    real_writing = index.writing
+    batches: list[int] = []
+
+    def failing_third_batch(expected: int = 1):  # type: ignore[no-untyped-def]
+        batches.append(expected)
+        if len(batches) == 3:
+            raise OSError("simulated crash in the third batch")
+        return real_writing(expected)
+
+    monkeypatch.setattr(index, "writing", failing_third_batch)
+    cases = [save_case_data(case_data(slug=f"batch-{n}", body="Okapiform notes.\n"), actor=None)[0] for n in range(8)]
+    db.session.commit()  # one transaction, as an import is
+    assert batches == [3, 3, 2][: len(batches)] and len(batches) == 3
+    assert len(_search_ids("okapiform")) == 6  # two batches landed
+    queued = db.session.scalars(select(SearchOutbox.case_id).distinct())
+    assert sorted(queued) == sorted(case.id for case in cases)  # every case still queued
+    monkeypatch.setattr(index, "writing", real_writing)
+    ensure_index(app)
+    assert sorted(_search_ids("okapiform")) == sorted(case.id for case in cases)
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert check_index().is_clean

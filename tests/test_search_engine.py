@@ -156,3 +156,27 @@ def test_query_keys_tell_queries_apart(index: SearchIndex) -> None:
     assert query_key(team) == query_key(build(parse_user_query("team")))
     assert query_key(wq.Or([wq.Term("body", "a")], minmatch=2)) != query_key(wq.Or([wq.Term("body", "a")]))
     assert query_key(wq.Term("body", "a", boost=2.0)) != query_key(wq.Term("body", "a"))
+
+
+INDEXING_TEXTS = [
+    "The night shift handed over to the day team.",
+    "A&E waits, e.g. at 4.30am; the GP and CAMHS said: no. News2 scores 111 times",
+    "the of and a an in on at to",  # stop words only
+    "Of the ward: the sister's rota, leadership, leaders, led, leading — LEADING!",
+    "Ünïcödé wörds, İstanbul, straße, 日本語のテキスト, Zalgo e\u0301\u0300 and \u202eright-to-left",
+    "x y z 1 22 333 a&e A&E a.b.c. ...",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", INDEXING_TEXTS + [_text(random.Random(n), 300) for n in range(5)])
+def test_fast_indexing_makes_the_postings_whoosh_makes(text: str) -> None:
+    """AnalysedText.index() skips Whoosh's token pipeline; it must produce the very same
+    terms, frequencies, weights and positions as the analyser does through TEXT."""
+    from whoosh.fields import TEXT
+
+    from search.analysis import AnalysedText, text_analyzer
+
+    fast = sorted(AnalysedText().index(text))
+    slow = sorted(TEXT(analyzer=text_analyzer()).index(text))
+    assert fast == slow
