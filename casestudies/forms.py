@@ -36,8 +36,8 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
             break
         rows.append(
             QuestionInput(
-                formdata.get(f"q-{index}-text", "")[:5000],
-                formdata.get(f"q-{index}-notes", "")[:5000],
+                formdata.get(f"q-{index}-text", ""),
+                formdata.get(f"q-{index}-notes", ""),
                 formdata.get(f"q-{index}-minutes", "")[:10],
             )
         )
@@ -45,17 +45,21 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
         version = int(formdata.get("version", ""))
     except ValueError:
         version = None
+    # Text fields are kept whole, as typed. Cutting them here saved a question, its notes or
+    # a body shortened without any warning, and showed a refused title or summary again cut
+    # short. The case format's rules refuse what is too long, beside the field, and
+    # MAX_CONTENT_LENGTH bounds the whole request.
     form = CaseInput(
-        title=formdata.get("title", "")[:1000],
+        title=formdata.get("title", ""),
         slug=formdata.get("slug", "")[:200],
-        summary=formdata.get("summary", "")[:5000],
-        seat=formdata.get("seat", "")[:500],
-        setting=formdata.get("setting", "")[:500],
+        summary=formdata.get("summary", ""),
+        seat=formdata.get("seat", ""),
+        setting=formdata.get("setting", ""),
         dimensions=formdata.getlist("dimensions")[:20],
-        tags=formdata.get("tags", "")[:5000],
+        tags=formdata.get("tags", ""),
         consent=formdata.get("consent", "not-needed")[:20],
         review_by=formdata.get("review_by", "")[:20],
-        body=formdata.get("body", "")[:2_000_000],
+        body=formdata.get("body", ""),
         questions=rows,
         version=version,
     )
