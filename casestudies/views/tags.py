@@ -58,7 +58,7 @@ def rename(tag_id: int):  # type: ignore[no-untyped-def]
         abort(400)
     old = tag.name
     try:
-        changed = tags.rename_tag(tag, (form.name.data or "")[:1000], current_user)
+        changed = tags.rename_tag(tag, form.name.data or "", current_user)
     except TagError as exc:
         db.session.rollback()
         tag = _tag_or_404(tag_id)
