@@ -34,6 +34,10 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# The line breaks of a code block, written as character references: the NHS.UK macros
+# indent "html" they are given line by line (the guide's texts in a summary list), which
+# added spaces to every line of a <pre> block after the first.
+_PRE_BLOCK = re.compile(r"<pre>.*?</pre>", re.DOTALL)
 
 
 def render_markdown(text: str) -> Markup:
@@ -48,6 +52,7 @@ def render_markdown(text: str) -> Markup:
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
+    clean = _PRE_BLOCK.sub(lambda block: block.group().replace("\n", "&#10;"), clean)
     return Markup(clean)  # noqa: S704  # nosec B704 - sanitised by nh3 just above
 
 
