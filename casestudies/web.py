@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Request, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import cached_property
@@ -69,6 +73,29 @@ def _without_nul(values: ImmutableMultiDict[str, str]) -> ImmutableMultiDict[str
     )
 
 
+FRAGMENTS_KEPT = 2000  # rendered page fragments (a header is about 5 KB)
+_fragments: OrderedDict[tuple[Hashable, ...], Markup] = OrderedDict()
+_fragments_lock = threading.Lock()
+
+
+def cached_fragment(*key: Hashable, caller: Callable[[], Markup]) -> Markup:
+    """`{% call cached_fragment(name, ...) %}...{% endcall %}`: the block's HTML, rendered
+    once per key. The NHS.UK header macro took about a third of a page's rendering, for
+    the same HTML on every page a person sees from one place in the menu. The key must
+    name everything the block shows (the template says what)."""
+    with _fragments_lock:
+        found = _fragments.get(key)
+        if found is not None:
+            _fragments.move_to_end(key)
+            return found
+    found = caller()  # already Markup: the block is rendered with autoescape on
+    with _fragments_lock:
+        _fragments[key] = found
+        while len(_fragments) > FRAGMENTS_KEPT:
+            _fragments.popitem(last=False)
+    return found
+
+
 def init_web(app: Flask) -> None:
     app.request_class = AppRequest
 
@@ -116,4 +143,5 @@ def init_web(app: Flask) -> None:
             "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
             "LEADERSHIP_DIMENSIONS": LEADERSHIP_DIMENSIONS,
             "url_with": url_with,
+            "cached_fragment": cached_fragment,
         }

@@ -5,6 +5,8 @@ import re
 import pytest
 from flask import Flask
 
+from casestudies.extensions import db
+
 from .conftest import PASSWORD, ensure_user
 
 
@@ -100,3 +102,41 @@ def test_security_headers(app: Flask, client) -> None:  # type: ignore[no-untype
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script>" not in response.get_data(as_text=True)  # no inline script at all
+
+
+def _sign_in_with_token(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    data = {"email": "learner@example.org", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data).status_code == 302
+
+
+def _sign_out_token(html: str) -> str:
+    form = re.search(r'<form class="nhsuk-header__account-form".*?</form>', html, re.DOTALL).group(0)  # type: ignore[union-attr]
+    return re.search(r'value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+
+
+def _current_menu_item(html: str) -> str:
+    return re.search(r'aria-current="page"[^>]*>\s*<strong[^>]*>([^<]+)<', html).group(1)  # type: ignore[union-attr]
+
+
+def test_the_header_belongs_to_its_session(csrf_app: Flask) -> None:
+    """The header is rendered once and kept (see cached_fragment): each session still gets
+    its own sign-out token, the current menu item and the person's current name."""
+    user = ensure_user("learner")
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    _sign_in_with_token(first)
+    _sign_in_with_token(second)
+    first_page, second_page = first.get("/cases").get_data(as_text=True), second.get("/cases").get_data(as_text=True)
+    assert _current_menu_item(first_page) == "Library"
+    assert _current_menu_item(first.get("/search").get_data(as_text=True)) == "Search"
+    # Each session signs out with the token in its own header, and only its own session ends.
+    assert second.post("/logout", data={"csrf_token": _sign_out_token(second_page)}).status_code == 302
+    assert second.get("/cases").status_code == 302
+    assert first.get("/cases").status_code == 200
+    # A new name shows at once.
+    user.name = "Renamed Learner"
+    db.session.commit()
+    assert "Renamed Learner" in first.get("/cases").get_data(as_text=True)
+    assert first.post("/logout", data={"csrf_token": _sign_out_token(first_page)}).status_code == 302
+    assert first.get("/cases").status_code == 302
