@@ -809,7 +809,10 @@ class SearchIndex:
                 query, filter=set(matched), limit=page * per_page, sortedby=sortedby, reverse=sort == "newest"
             )
             ranked = [(hit.docnum, hit.score or 0.0) for hit in results[start : page * per_page]]
-        fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        # No character limit (Whoosh's default stops at 32 KB, so a long case whose words
+        # come late had no snippet): only the stretches around the first matches are
+        # analysed anyway (see _snippet).
+        fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60, charlimit=None)
         formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
         # Plain <mark>, without Whoosh's per-page term numbers: the same snippet whatever
         # else is on the page, so it can be kept (see cache.snippets).

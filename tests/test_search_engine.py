@@ -180,3 +180,14 @@ def test_fast_indexing_makes_the_postings_whoosh_makes(text: str) -> None:
     fast = sorted(AnalysedText().index(text))
     slow = sorted(TEXT(analyzer=text_analyzer()).index(text))
     assert fast == slow
+
+
+def test_a_word_late_in_a_long_case_gets_a_snippet(tmp_path: Path) -> None:
+    """Whoosh's fragmenter stops at 32 KB by default: a case whose word comes after that
+    was found but shown without a snippet."""
+    search_index = SearchIndex(tmp_path / "index")
+    body = "Ordinary words about the ward. " * 2000 + "Then the pangolin rota began."
+    search_index.rebuild([CaseDoc(1, "long", "Long", "A summary.", "Porter", "Ward", body, "published")])
+    page = search_index.search(SearchRequest(text="pangolin"))
+    assert [hit.id for hit in page.hits] == [1]
+    assert "<mark>pangolin</mark>" in page.hits[0].snippet
