@@ -42,6 +42,7 @@ from whoosh.formats import Positions
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
+from whoosh.support.levenshtein import damerau_levenshtein
 from whoosh.util.numeric import byte_to_length
 
 from .analysis import TOKEN_RE, AnalysedText, text_analyzer
@@ -60,6 +61,8 @@ BULK_WRITE_DOCS, BULK_WRITE_LIMIT_MB = 1000, 512
 MAX_BATCH_DOCS = 2000
 MAX_FACET_VALUES = 25
 MIN_SPELLCHECK_CHARS = 4
+SPELLING_CANDIDATES = 8  # suggestions tried, in order, until one is in a visible case
+SPELLING_ALPHABET = "abcdefghijklmnopqrstuvwxyz"  # letters an edit may bring in (and the word's own)
 SPELL_MIN_CHARS = 3  # shorter words are never corrected nor suggested
 # (document, score) pairs of whole-word results kept per searcher (see _SearcherCache.scores):
 # 12 bytes each, so about 18 MB at most.
@@ -207,6 +210,19 @@ def _bitmap(docs: Iterable[int]) -> int:
     return int.from_bytes(bits, "little")
 
 
+def _one_edit_away(word: str) -> set[str]:
+    """Every string one Damerau-Levenshtein edit from word that keeps its first letter
+    (as the corrector's prefix rule says): deletes, swaps of neighbours, changes, inserts."""
+    letters = set(SPELLING_ALPHABET) | set(word)
+    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    edits |= {a + c + b for a, b in splits for c in letters}
+    edits.discard(word)
+    return edits
+
+
 def _top_documents(scores: dict[int, float], matched: frozenset[int], count: int) -> list[int]:
     """The count highest-scoring of matched, ties to the lower document number (Whoosh's
     order). The count-th best score is found among plain floats first (heapq in C, no
@@ -235,6 +251,7 @@ class _SearcherCache:
         self._norms: dict[tuple[int, str], list[float]] = {}
         self._phrase_docs: OrderedDict[QueryKey, frozenset[int]] = OrderedDict()
         self._facet_bits: dict[str, dict[str, int]] = {}
+        self._spelling_words: dict[str, frozenset[str]] = {}
         self.snippets: OrderedDict[tuple[int, frozenset[str], frozenset[str]], str] = OrderedDict()
         self._status_bits: dict[tuple[str, ...], int] = {}
         self._query_bits: OrderedDict[QueryKey, int] = OrderedDict()
@@ -496,6 +513,16 @@ class _SearcherCache:
         if name not in self._facet_bits:
             self._facet_bits[name] = {key: _bitmap(docs) for key, docs in self.facet_sets(name).items()}
         return self._facet_bits[name]
+
+    def spelling_words(self, first_letter: str) -> frozenset[str]:
+        """The spelling field's words that start with first_letter, read once per searcher."""
+        found = self._spelling_words.get(first_letter)
+        if found is None:
+            reader = self.searcher.reader()
+            from_bytes = self.searcher.schema["spell"].from_bytes
+            found = frozenset(from_bytes(text) for text in reader.expand_prefix("spell", first_letter))
+            self._spelling_words[first_letter] = found
+        return found
 
     def status_bits(self, statuses: Iterable[str]) -> int:
         key = tuple(sorted(statuses))
@@ -943,21 +970,39 @@ class SearchIndex:
     def _is_known(self, cache: _SearcherCache, word: str, visible: frozenset[int]) -> bool:
         return cache.has_any("spell", word, visible)
 
+    @staticmethod
+    def _spelling_candidates(cache: _SearcherCache, word: str) -> list[str]:
+        """Indexed words that start with word's letter and are one edit away from it, most
+        used first; only when there are none, those two edits away, closest first. One
+        edit away (a letter dropped, doubled, swapped or changed) is found by making each
+        such edit and looking it up: Whoosh's corrector measured the distance to every
+        indexed word with that first letter, in Python, for every unknown word."""
+        words = cache.spelling_words(word[0])
+        reader = cache.searcher.reader()
+        near = [w for w in _one_edit_away(word) if w in words]
+        if near:
+            return sorted(near, key=lambda w: (-reader.doc_frequency("spell", w), w))[:SPELLING_CANDIDATES]
+        scored = []
+        for candidate in words:
+            if abs(len(candidate) - len(word)) <= 2:
+                distance = damerau_levenshtein(candidate, word, 2)
+                if distance <= 2:
+                    scored.append((distance, -reader.doc_frequency("spell", candidate), candidate))
+        return [candidate for *_, candidate in sorted(scored)[:SPELLING_CANDIDATES]]
+
     def _spelling_correction(self, cache: _SearcherCache, request: SearchRequest) -> str | None:
         """The query with unknown words replaced by the closest known ones, or None.
         Known means: in a document the searcher may see (a draft's words never help)."""
         visible = cache.status_docs(request.statuses)
         parsed = parse_user_query(request.text)
         corrections: dict[str, str] = {}
-        corrector = None
         for word in parsed.checkable_words():
             lowered = word.lower()
             if len(lowered) < MIN_SPELLCHECK_CHARS or not lowered.isalpha() or lowered in corrections:
                 continue
             if self._is_known(cache, lowered, visible):
                 continue
-            corrector = corrector or cache.searcher.corrector("spell")
-            for candidate in corrector.suggest(lowered, limit=8, maxdist=2, prefix=1):
+            for candidate in self._spelling_candidates(cache, lowered):
                 if self._is_known(cache, candidate, visible):
                     corrections[lowered] = candidate
                     break

@@ -191,3 +191,37 @@ def test_a_word_late_in_a_long_case_gets_a_snippet(tmp_path: Path) -> None:
     page = search_index.search(SearchRequest(text="pangolin"))
     assert [hit.id for hit in page.hits] == [1]
     assert "<mark>pangolin</mark>" in page.hits[0].snippet
+
+
+def _spelling_index(tmp_path: Path) -> SearchIndex:
+    search_index = SearchIndex(tmp_path / "index")
+    texts = ["Leadership on the ward."] * 3 + ["Readership of the newsletter.", "Leadersheep, a joke."]
+    search_index.rebuild(
+        CaseDoc(n, f"c{n}", "Case", "Summary.", "Porter", "Ward", text, "published") for n, text in enumerate(texts, 1)
+    )
+    draft = CaseDoc(9, "draft", "Draft", "Summary.", "Porter", "Ward", "Lanyardship only here.", "draft")
+    search_index.upsert([draft])
+    return search_index
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("leadrship", "leadership"),  # a letter dropped
+        ("laedership", "leadership"),  # two letters swapped
+        ("leadershipp", "leadership"),  # a letter doubled
+        ("leedership", "leadership"),  # a letter changed: "leadersheep" is two edits away
+        ("ledrship", "leadership"),  # two edits: the closest word two edits away
+        ("newslettr", "newsletter"),
+    ],
+)
+def test_spelling_suggests_the_closest_then_the_most_used_word(tmp_path: Path, typed: str, expected: str) -> None:
+    page = _spelling_index(tmp_path).search(SearchRequest(text=typed))
+    assert page.corrected_query == expected
+
+
+def test_spelling_never_suggests_a_word_only_a_draft_has(tmp_path: Path) -> None:
+    search_index = _spelling_index(tmp_path)
+    assert search_index.search(SearchRequest(text="lanyardshp")).corrected_query is None
+    curator = SearchRequest(text="lanyardshp", statuses=("draft", "published"))
+    assert search_index.search(curator).corrected_query == "lanyardship"
