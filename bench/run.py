@@ -58,6 +58,7 @@ RESULTS_FILE = ROOT / "bench" / "results.json"
 PROFILE_DIR = ROOT / "bench" / "data" / "profiles"
 LEARNER_EMAIL = "learner@bench.example"
 QUERY_COUNT = 500
+THROUGHPUT_QUERIES = 8000
 WARMUP_QUERIES = 40
 EDIT_COUNT = 50
 EDIT_DEADLINE_S = 30.0
@@ -166,6 +167,15 @@ def phase_import(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, o
     cases = generate_cases(n, seed, corpus)
     queries = make_queries(corpus, cases, seed, QUERY_COUNT)
     (workdir / "queries.json").write_text(json.dumps([q.to_json() for q in queries]))
+    # Warm-up queries of the same mix but another seed: the app keeps what it worked out
+    # for a query while the index is unchanged, so warming up with measured queries would
+    # flatter it.
+    warmup = make_queries(corpus, cases, seed + 1, WARMUP_QUERIES * 4)
+    (workdir / "warmup.json").write_text(json.dumps([q.to_json() for q in warmup]))
+    # Throughput traffic of its own too, more than 16 clients send in 30 s, so that a
+    # query comes again only as often as the mix itself repeats it.
+    traffic = make_queries(corpus, cases, seed + 2, THROUGHPUT_QUERIES)
+    (workdir / "throughput.json").write_text(json.dumps([q.to_json() for q in traffic]))
     body_words = statistics.mean(len(case.body.split()) for case in cases)
     files = to_bundle(cases)
     del cases
@@ -202,8 +212,8 @@ def phase_import(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, o
     }
 
 
-def load_queries(workdir: Path) -> list[Query]:
-    return [Query.from_json(q) for q in json.loads((workdir / "queries.json").read_text())]
+def load_queries(workdir: Path, name: str = "queries") -> list[Query]:
+    return [Query.from_json(q) for q in json.loads((workdir / f"{name}.json").read_text())]
 
 
 def by_kind(queries: list[Query], timings: list[float]) -> dict[str, dict[str, float]]:
@@ -222,7 +232,7 @@ def phase_fts5(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, obj
     library.build(cases)
     build_s = time.perf_counter() - start
     queries = load_queries(workdir)
-    for query in queries[:WARMUP_QUERIES]:
+    for query in load_queries(workdir, "warmup")[:WARMUP_QUERIES]:
         library.search(query)
     timings = []
     for query in queries:
@@ -265,7 +275,7 @@ def phase_edits(workdir: Path, n: int, seed: int, profile: bool, port: int) -> d
     with app.app_context():
         # The search service in process: no HTTP, no template, same queries.
         learner = db.session.scalar(select(User).where(User.email == LEARNER_EMAIL))
-        for query in queries[:WARMUP_QUERIES]:
+        for query in load_queries(workdir, "warmup")[:WARMUP_QUERIES]:
             search_cases(learner, query.text, filters=LibraryFilters(**query.filters), page=query.page)
         timings = []
         with profiled(f"search-{n}", profile):
@@ -379,7 +389,8 @@ def http_latencies(client: AppClient, queries: list[Query]) -> tuple[list[float]
 
 
 def warm_up(client: AppClient, queries: list[Query]) -> None:
-    """A few queries from several threads, so every worker has opened its searcher."""
+    """Warm-up queries (not the measured ones) from several threads, so every worker
+    has opened its searcher."""
     threads = [threading.Thread(target=http_latencies, args=(client, queries[i::4][:WARMUP_QUERIES])) for i in range(4)]
     for thread in threads:
         thread.start()
@@ -396,7 +407,7 @@ def throughput(client: AppClient, queries: list[Query], clients: int, seconds: f
     finished: list[float] = []
 
     def loop(offset: int) -> None:
-        i = offset * 31
+        i = offset * (len(queries) // clients)  # each client its own stretch of the traffic
         while time.monotonic() < end:
             query = queries[i % len(queries)]
             i += 1
@@ -450,7 +461,7 @@ def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object
             client = AppClient(server.port)
             client.wait_until_up(START_DEADLINE_S)
             client.login(LEARNER_EMAIL, learner_password(workdir))
-            warm_up(client, queries)
+            warm_up(client, load_queries(workdir, "warmup"))
             run["load_average_before_searches"] = round(os.getloadavg()[0], 2)
             log(f"N={n}: {len(queries)} searches over HTTP, one at a time")
             timings, errors = http_latencies(client, queries)
@@ -465,7 +476,7 @@ def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object
             log(f"N={n}: {EDIT_COUNT} edits, each until a search finds it; searches in process")
             run.update(run_phase("edits", workdir, n, seed, profile, port=server.port))
             log(f"N={n}: throughput, {CLIENTS} clients for {THROUGHPUT_S:.0f} s")
-            run.update(throughput(client, queries, CLIENTS, THROUGHPUT_S))
+            run.update(throughput(client, load_queries(workdir, "throughput"), CLIENTS, THROUGHPUT_S))
             workers = server.worker_pids()
             rss = [proc_status_mb("VmRSS", pid) for pid in workers]
             run.update(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from search import SORTS, FacetCount, SearchRequest
 
@@ -248,7 +248,8 @@ def _visible_rows(ids: list[int], statuses: tuple[str, ...]) -> dict[int, Case]:
     query = (
         select(Case)
         .where(Case.id.in_(ids), Case.status.in_(statuses), Case.deleted_at.is_(None))
-        .options(selectinload(Case.tags))
+        # A list shows no body: it is most of a case's size (up to megabytes).
+        .options(selectinload(Case.tags), defer(Case.body))
     )
     return {case.id: case for case in db.session.scalars(query)}
 

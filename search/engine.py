@@ -5,9 +5,11 @@ Layout on disk: SEARCH_INDEX_DIR/CURRENT names the live generation directory
 so searches keep working during a rebuild and every process notices the swap.
 
 Speed comes from what surrounds the query (see the benchmark issue): one searcher per
-process, refreshed rather than reopened; facet counts from per-value document sets cached
-for the life of that searcher; snippets only for the page shown; spelling work only when
-a word is unknown.
+process, reopened only when the index changed, and kept with what was worked out from it
+(_SearcherCache: scores of words and phrases, facet value bitmaps, snippets, spelling
+words); scores read a block of postings at a time, with the same BM25F numbers as
+Whoosh's own scorer (tests/test_search_engine.py compares them); snippets only for the
+page shown, from the first matches; spelling work only when a word is unknown.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from casestudies.casefile import QuestionData
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>{{ 7*7 }}'
@@ -71,3 +73,25 @@ def test_library_paginates(app, login, make_case) -> None:  # type: ignore[no-un
     assert "Case 11" in second and "Case 00" not in second
     assert client.get("/cases?page=999").status_code == 200
     assert client.get("/cases?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("page", "pages"), [(1, 2), (1, 7), (4, 7), (5, 9), (9, 9), (500, 1000), (1, 1000), (998, 1000)]
+)
+def test_pagination_shows_first_last_and_two_either_side(app, page: int, pages: int) -> None:  # type: ignore[no-untyped-def]
+    """The numbers and gaps the pagination shows (only these are worked out, however
+    many pages there are)."""
+    import re
+
+    from flask import render_template
+
+    expected = []
+    for number in range(1, pages + 1):
+        if number in (1, pages) or abs(number - page) <= 2:
+            expected.append(str(number))
+        elif abs(number - page) == 3:
+            expected.append("gap")
+    with app.test_request_context("/cases"):
+        html = render_template("library/_pagination.html", page=page, pages=pages, args={})
+    shown = re.findall(r'<li class="nhsuk-pagination__item[^"]*(?:ellipsis)[^"]*"|>\s*(\d+)\s*</a>', html)
+    assert [number or "gap" for number in shown] == expected
