@@ -225,3 +225,28 @@ def test_spelling_never_suggests_a_word_only_a_draft_has(tmp_path: Path) -> None
     assert search_index.search(SearchRequest(text="lanyardshp")).corrected_query is None
     curator = SearchRequest(text="lanyardshp", statuses=("draft", "published"))
     assert search_index.search(curator).corrected_query == "lanyardship"
+
+
+def test_snippets_mark_whole_words_around_the_first_matches() -> None:
+    from search.engine import make_snippet
+
+    text = "The steam rose. Our team met & the x.team left; then the team <b>won</b>."
+    spans = [(20, 24), (57, 61)]  # "team" twice, as whole words
+    html = make_snippet(text, spans)
+    assert html.startswith("The steam rose. Our <mark>team</mark> met &amp; the x.team")
+    assert "the <mark>team</mark> &lt;b&gt;won&lt;/b&gt;." in html
+    long_text = ("word " * 100) + "team " + ("word " * 100) + "team " + ("word " * 100)
+    first, second = long_text.index("team"), long_text.rindex("team")
+    fragments = make_snippet(long_text, [(first, first + 4), (second, second + 4)]).split(" … ")
+    assert len(fragments) == 2 and all(len(f) <= 240 and "<mark>team</mark>" in f for f in fragments)
+    assert fragments[0].startswith("word") and not fragments[0].startswith(" ")
+
+
+def test_a_snippet_marks_the_words_that_match_and_no_others(tmp_path: Path) -> None:
+    search_index = SearchIndex(tmp_path / "index")
+    body = "The steam rose. Our teams met the x.team; happily, the Team was happy."
+    search_index.rebuild([CaseDoc(1, "c", "Case", "Summary.", "Porter", "Ward", body, "published")])
+    snippet = search_index.search(SearchRequest(text="team happy", exact=True)).hits[0].snippet
+    assert snippet.count("<mark>") == 3, snippet  # teams, Team, happy ("happily" stems to "happili")
+    assert "The steam rose" in snippet and "the x.team; happily," in snippet
+    assert "<mark>teams</mark>" in snippet and "<mark>Team</mark>" in snippet and "<mark>happy</mark>" in snippet
