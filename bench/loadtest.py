@@ -197,11 +197,11 @@ def main() -> int:
         p50, p95 = latencies[requests // 2] * 1000, latencies[int(requests * 0.95)] * 1000
         print(f"  latency p50/p95   {p50:.0f} / {p95:.0f} ms")
     for key in sorted(stats):
-        print(f"  {key:<18}{stats[key]}")
-    print(f"  lost edits        {len(lost)}")
+        print(f"  {key:<19} {stats[key]}")
+    print(f"  {'lost edits':<19} {len(lost)}")
     for line in lost:
         print(f"    {line}")
-    print("  search-check      " + check.strip().splitlines()[-1])
+    print(f"  {'search-check':<19} " + check.strip().splitlines()[-1])
     failed = stats["5xx"] or lost or "matches" not in check or any(k.startswith("connection-error") for k in stats)
     shutil.rmtree(folder, ignore_errors=True) if not failed else print(f"  kept for inspection: {folder}")
     return 1 if failed else 0
