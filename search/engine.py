@@ -967,8 +967,8 @@ class SearchIndex:
         return frozenset(words)
 
     def _terms_of_word(self, word: str) -> frozenset[str]:
-        """What the field analyser makes of one word, as the highlighter sees it (stop
-        words kept), remembered: a library's vocabulary is small."""
+        """What the field analyser makes of one word (stop words kept, so a stop word in a
+        phrase is still marked), remembered: a library's vocabulary is small."""
         terms = self._word_terms.get(word)
         if terms is None:
             if len(self._word_terms) >= WORD_CACHE_SIZE:
