@@ -28,11 +28,12 @@ import time
 import uuid
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -184,6 +185,34 @@ def _tree_sum(values: list[float]) -> float:
 
 
 QueryKey = tuple[object, ...]
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Kept(Generic[K, V]):
+    """A map that forgets its least recently used entries once their total size passes
+    limit (size weighs an entry: 1 each unless given)."""
+
+    def __init__(self, limit: int, size: Callable[[V], int] = lambda _value: 1) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._limit, self._size, self._total = limit, size, 0
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: K, value: V) -> V:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._total -= self._size(old)
+        self._items[key] = value
+        self._total += self._size(value)
+        while self._total > self._limit and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self._total -= self._size(dropped)
+        return value
 
 
 def query_key(query: wq.Query) -> QueryKey:
@@ -197,6 +226,10 @@ def query_key(query: wq.Query) -> QueryKey:
     if isinstance(query, wq.BinaryQuery):
         return (type(query).__name__, query.boost, query_key(query.a), query_key(query.b))
     return (type(query).__name__, repr(query), query.boost)
+
+
+def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
+    return scores if boost == 1.0 else {docnum: score * boost for docnum, score in scores.items()}
 
 
 def _bitmap(docs: Iterable[int]) -> int:
@@ -317,23 +350,19 @@ class _SearcherCache:
         self._statuses: dict[str, frozenset[int]] = {}
         self._facets: dict[str, dict[str, frozenset[int]]] = {}
         self._labels: dict[str, dict[str, str]] = {}
-        self._scores: OrderedDict[QueryKey, tuple[array, array]] = OrderedDict()
-        self._score_entries = 0
+        # (document, score) pairs of compound queries, weighed by their number.
+        self._scores: _Kept[QueryKey, tuple[array, array]] = _Kept(SCORE_CACHE_ENTRIES, lambda pair: len(pair[0]))
         self._norms: dict[tuple[int, str], list[float]] = {}
-        self._phrase_docs: OrderedDict[QueryKey, frozenset[int]] = OrderedDict()
+        self._phrase_docs: _Kept[QueryKey, frozenset[int]] = _Kept(PHRASE_DOCS_KEPT)
         self._facet_bits: dict[str, dict[str, int]] = {}
         self._spelling_words: dict[str, frozenset[str]] = {}
-        self.snippets: OrderedDict[tuple[int, frozenset[str], frozenset[str]], str] = OrderedDict()
+        self.snippets: _Kept[tuple[int, frozenset[str], frozenset[str]], str] = _Kept(SNIPPETS_KEPT)
         self._status_bits: dict[tuple[str, ...], int] = {}
-        self._query_bits: OrderedDict[QueryKey, int] = OrderedDict()
+        self._query_bits: _Kept[QueryKey, int] = _Kept(BITMAPS_KEPT)
 
     def phrase_docs(self, phrase: wq.Phrase) -> frozenset[int] | None:
         """The documents a phrase matched when it was scored, if that is remembered."""
-        key = query_key(phrase)
-        found = self._phrase_docs.get(key)
-        if found is not None:
-            self._phrase_docs.move_to_end(key)
-        return found
+        return self._phrase_docs.get(query_key(phrase))
 
     def _docs(self, field: str, term: str) -> frozenset[int]:
         reader = self.searcher.reader()
@@ -360,14 +389,9 @@ class _SearcherCache:
         key = query_key(query)
         cached = self._scores.get(key)
         if cached is not None:
-            self._scores.move_to_end(key)
             return dict(zip(*cached, strict=True))
         result = self._compute(query)
-        self._scores[key] = (array("i", result.keys()), array("d", result.values()))
-        self._score_entries += len(result)
-        while self._score_entries > SCORE_CACHE_ENTRIES and len(self._scores) > 1:
-            _, (ids, _) = self._scores.popitem(last=False)
-            self._score_entries -= len(ids)
+        self._scores.put(key, (array("i", result.keys()), array("d", result.values())))
         return result
 
     def _compute(self, query: wq.Query) -> dict[int, float]:
@@ -398,9 +422,7 @@ class _SearcherCache:
         if kind is wq.Phrase:
             found = self._phrase_scores(query)
             if found is not None:
-                self._phrase_docs[query_key(query)] = frozenset(found)
-                while len(self._phrase_docs) > PHRASE_DOCS_KEPT:
-                    self._phrase_docs.popitem(last=False)
+                self._phrase_docs.put(query_key(query), frozenset(found))
                 return found
         # A phrase or prefix (or anything else): Whoosh's own matcher and scores.
         matcher = query.matcher(self.searcher, self.searcher.context())
@@ -417,16 +439,15 @@ class _SearcherCache:
         read each, as the index is not mapped): about 2.5 times faster. None where the
         postings or weighting are not the kind this reads (then Whoosh's matcher does)."""
         searcher = self.searcher
-        weighting = searcher.weighting
         field = term.fieldname
-        if type(weighting) is not BM25F or field not in searcher.schema or not searcher.schema[field].scorable:
+        bm25 = self._bm25(field)
+        if bm25 is None:
             return None
+        avgfl, b, k1 = bm25
         text = searcher.schema[field].to_bytes(term.text)
         if (field, text) not in searcher.reader():
             return {}
         idf = searcher.idf(field, text)
-        avgfl = searcher.avg_field_length(field) or 1
-        b, k1 = weighting._field_B.get(field, weighting.B), weighting.K1
         k1p1 = k1 + 1
         found: dict[int, float] = {}
         try:
@@ -435,22 +456,22 @@ class _SearcherCache:
                 if (field, text) not in reader:
                     continue
                 norms = self._length_norms(reader, offset, field, avgfl, b, k1)
-                postings = reader.postings(field, text)  # deleted documents are dropped later
-                postings = getattr(postings, "child", postings)
-                if type(postings) is not W3LeafMatcher:
-                    return None
-                while postings.is_active():
-                    postings.id(), postings.weight()  # loads the block's ids and weights
-                    ids, weights = postings._ids, postings._weights
-                    for i in range(postings._i, postings._blocklength):
-                        tf = weights[i]
-                        found[offset + ids[i]] = idf * ((tf * k1p1) / (tf + norms[ids[i]]))
-                    postings._next_block()
+                for ids, weights, _ in self._blocks(reader, field, text, values=False):
+                    for docnum, tf in zip(ids, weights, strict=True):
+                        found[offset + docnum] = idf * ((tf * k1p1) / (tf + norms[docnum]))
         except AttributeError:  # not the Whoosh internals this was written against
             return None
-        if term.boost != 1.0:
-            return {docnum: score * term.boost for docnum, score in found.items()}
-        return found
+        return _boosted(found, term.boost)
+
+    def _bm25(self, field: str) -> tuple[float, float, float] | None:
+        """BM25F's average field length, B and K1 for field, or None where the weighting
+        or field is not what this reads (then Whoosh's matcher scores)."""
+        searcher = self.searcher
+        weighting = searcher.weighting
+        if type(weighting) is not BM25F or field not in searcher.schema or not searcher.schema[field].scorable:
+            return None
+        avgfl = searcher.avg_field_length(field) or 1
+        return avgfl, weighting._field_B.get(field, weighting.B), weighting.K1
 
     def _phrase_scores(self, phrase: wq.Phrase) -> dict[int, float] | None:
         """A phrase's matches and scores as Whoosh finds and scores them (the words at
@@ -459,12 +480,13 @@ class _SearcherCache:
         that have every word, found with set operations: about three times faster.
         None for what this does not read (then Whoosh's matcher does)."""
         searcher = self.searcher
-        weighting = searcher.weighting
         field = phrase.fieldname
-        if phrase.slop != 1 or len(phrase.words) < 2 or type(weighting) is not BM25F or field not in searcher.schema:
+        bm25 = self._bm25(field)
+        if phrase.slop != 1 or len(phrase.words) < 2 or bm25 is None:
             return None
+        avgfl, b, k1 = bm25
         schema_field = searcher.schema[field]
-        if type(schema_field.format) is not Positions or not schema_field.scorable:
+        if type(schema_field.format) is not Positions:
             return None
         try:
             texts = [schema_field.to_bytes(word) for word in phrase.words]
@@ -474,8 +496,6 @@ class _SearcherCache:
         if any((field, text) not in reader for text in texts):
             return {}
         idfs = [searcher.idf(field, text) for text in texts]
-        avgfl = searcher.avg_field_length(field) or 1
-        b, k1 = weighting._field_B.get(field, weighting.B), weighting.K1
         k1p1 = k1 + 1
         decode = schema_field.format.decode_positions
         found: dict[int, float] = {}
@@ -517,17 +537,16 @@ class _SearcherCache:
                         found[offset + docnum] = _tree_sum(scores)
         except AttributeError:  # not the Whoosh internals this was written against
             return None
-        if phrase.boost != 1.0:
-            return {docnum: score * phrase.boost for docnum, score in found.items()}
-        return found
+        return _boosted(found, phrase.boost)
 
     @staticmethod
     def _blocks(
-        segment: object, field: str, text: bytes, wanted: list[int] | None = None
+        segment: object, field: str, text: bytes, wanted: list[int] | None = None, *, values: bool = True
     ) -> Iterator[tuple[tuple, object, tuple]]:
         """(ids, weights, values) of each block of a term's postings in a segment, or
         only of the blocks that may hold a document of `wanted` (sorted); deleted
-        documents included (the caller's visible set drops them)."""
+        documents included (the caller's visible set drops them). Without values (the
+        positions, unpickled per block) when values is False: then () for them."""
         postings = segment.postings(field, text)  # type: ignore[attr-defined]
         postings = getattr(postings, "child", postings)
         if type(postings) is not W3LeafMatcher:
@@ -541,8 +560,10 @@ class _SearcherCache:
                     postings._next_block()
                     continue
                 next_wanted = bisect.bisect_right(wanted, postings._maxid)
-            postings.id(), postings.weight(), postings.value()  # loads the block
-            yield postings._ids, postings._weights, postings._values
+            postings.id(), postings.weight()  # loads the block's ids and weights
+            if values:
+                postings.value()
+            yield postings._ids, postings._weights, postings._values if values else ()
             postings._next_block()
 
     def _length_norms(self, reader: object, offset: int, field: str, avgfl: float, b: float, k1: float) -> list[float]:
@@ -605,13 +626,7 @@ class _SearcherCache:
         """The bitmap of the documents matching query (scores, from self.scores(query))."""
         key = query_key(query)
         found = self._query_bits.get(key)
-        if found is None:
-            found = self._query_bits[key] = _bitmap(scores)
-            while len(self._query_bits) > BITMAPS_KEPT:
-                self._query_bits.popitem(last=False)
-        else:
-            self._query_bits.move_to_end(key)
-        return found
+        return found if found is not None else self._query_bits.put(key, _bitmap(scores))
 
     def label(self, name: str, key: str) -> str:
         return self._labels[name].get(key, key)
@@ -909,9 +924,6 @@ class SearchIndex:
                 query, filter=set(matched), limit=page * per_page, sortedby=sortedby, reverse=sort == "newest"
             )
             ranked = [(hit.docnum, hit.score or 0.0) for hit in results[start : page * per_page]]
-        # No character limit (Whoosh's default stops at 32 KB, so a long case whose words
-        # come late had no snippet): only the stretches around the first matches are
-        # analysed anyway (see _snippet).
         words = {}
         if not isinstance(query, wq.Every):
             docnums = sorted(docnum for docnum, _ in ranked)
@@ -929,11 +941,7 @@ class SearchIndex:
                     snippet = self._snippet(stored.get("body", ""), words["body"]) or self._snippet(
                         stored.get("summary", ""), words["summary"]
                     )
-                    cache.snippets[key] = snippet
-                    while len(cache.snippets) > SNIPPETS_KEPT:
-                        cache.snippets.popitem(last=False)
-                else:
-                    cache.snippets.move_to_end(key)
+                    cache.snippets.put(key, snippet)
             hits.append(Hit(id=int(stored["id"]), score=score, snippet=snippet))
         return hits
 
