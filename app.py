@@ -12,10 +12,16 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casestudies import cli, database, indexing, policy
-from casestudies.accounts import load_user
+from casestudies.accounts import views as accounts_views
+from casestudies.accounts.services import load_user
+from casestudies.audit import views as audit_views
 from casestudies.config import check_production_config, default_config, environment_overrides, finalise
+from casestudies.curation import tag_views
+from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
-from casestudies.views import register_blueprints
+from casestudies.guides import views as guides_views
+from casestudies.library import views as library_views
+from casestudies.transfer import views as transfer_views
 from casestudies.web import init_web
 
 ROOT = Path(__file__).resolve().parent
@@ -58,7 +64,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "basic"
     policy.init_app(app)
     indexing.init_app(app)
-    register_blueprints(app)
+    for blueprint in (
+        accounts_views.bp,
+        accounts_views.account_bp,
+        accounts_views.admin_bp,
+        audit_views.bp,
+        curation_views.bp,
+        tag_views.bp,
+        guides_views.bp,
+        library_views.bp,
+        transfer_views.bp,
+    ):
+        app.register_blueprint(blueprint)
     init_web(app)
     cli.init_app(app)
 

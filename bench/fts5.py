@@ -12,8 +12,8 @@ import re
 import sqlite3
 from pathlib import Path
 
-from casestudies.casefile import CaseData
 from casestudies.markdown import markdown_to_text
+from casestudies.transfer.casefile import CaseData
 
 from .queries import Query
 

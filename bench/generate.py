@@ -22,8 +22,8 @@ from datetime import date, timedelta
 from itertools import accumulate
 from pathlib import Path
 
-from casestudies.casefile import BundleFile, CaseData, QuestionData, dump_case_file, parse_case_file
 from casestudies.slugs import slugify
+from casestudies.transfer.casefile import BundleFile, CaseData, QuestionData, dump_case_file, parse_case_file
 from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 SEED = 20260407

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from urllib.parse import urlencode
 
-from casestudies.casefile import CaseData
+from casestudies.transfer.casefile import CaseData
 
 from .generate import FUNCTION_WORDS, Corpus, zipf_weights
 

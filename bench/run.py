@@ -156,12 +156,12 @@ def phase_import(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, o
     from sqlalchemy import func, select
 
     from app import create_app
-    from casestudies.accounts import create_user
+    from casestudies.accounts.services import create_user
     from casestudies.database import upgrade_database
     from casestudies.extensions import db
     from casestudies.indexing import ensure_index, get_search_index
     from casestudies.models import Role, SearchOutbox
-    from casestudies.transfer import import_cases
+    from casestudies.transfer.services import import_cases
 
     corpus = load_corpus()
     cases = generate_cases(n, seed, corpus)
@@ -264,8 +264,9 @@ def phase_edits(workdir: Path, n: int, seed: int, profile: bool, port: int) -> d
     from sqlalchemy import select
 
     from app import create_app
-    from casestudies.cases import LibraryFilters, case_to_data, save_case_data, search_cases
+    from casestudies.curation.revisions import case_to_data, save_case_data
     from casestudies.extensions import db
+    from casestudies.library.services import LibraryFilters, search_cases
     from casestudies.models import Case, User
 
     client = AppClient(port)

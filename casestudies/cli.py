@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from .accounts import AccountError, create_user
-from .backup import BackupError, backup, restore
-from .casefile import BundleError, read_bundle
-from .database import make_revision, upgrade_database
-from .extensions import db
-from .indexing import check_index, ensure_index, rebuild_index
-from .models import Case, Role, User
-from .transfer import export_cases, import_cases
+from casestudies.accounts.services import AccountError, create_user
+from casestudies.database import make_revision, upgrade_database
+from casestudies.extensions import db
+from casestudies.indexing import check_index, ensure_index, rebuild_index
+from casestudies.models import Case, Role, User
+from casestudies.transfer.backup import BackupError, backup, restore
+from casestudies.transfer.casefile import BundleError, read_bundle
+from casestudies.transfer.services import export_cases, import_cases
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 DEMO_DOMAIN = "every-seat.example"
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def commits(command: F) -> F:
+    """A command that changes data commits once, when it has done all its work; a command
+    that fails (an exception, or sys.exit) commits nothing."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        command(*args, **kwargs)
+        db.session.commit()
+
+    return run  # type: ignore[return-value]
 
 
 @click.command("init-db")
@@ -41,6 +58,7 @@ def _read_password() -> str:
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", default=None, help="Display name (defaults to the part before @).")
+@commits
 def create_user_command(email: str, role: str, name: str | None) -> None:
     """Create an account; the password is prompted, or read from standard input."""
     try:
@@ -53,6 +71,7 @@ def create_user_command(email: str, role: str, name: str | None) -> None:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="Validate and report; change nothing.")
+@commits
 def import_command(path: str, dry_run: bool) -> None:
     """Import a folder or a .zip of case files (all or nothing)."""
     try:
@@ -131,12 +150,12 @@ def restore_command(path: str, yes: bool) -> None:
 
 
 @click.command("purge-bin")
+@commits
 def purge_bin_command() -> None:
     """Delete for good the cases that have been in the bin for more than 30 days."""
-    from .curation import purge_expired
+    from casestudies.curation.services import purge_expired
 
     count = purge_expired()
-    db.session.commit()
     click.echo(f"Deleted {count} case(s) for good.")
 
 
@@ -152,6 +171,7 @@ def _demo_accounts_file() -> Path:
 
 
 @click.command("setup-demo")
+@commits
 def setup_demo_command() -> None:
     """Used by `make run`: migrate, load the sample library into an empty library,
     create one demo account per role (once) and print their sign-ins."""

@@ -8,11 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.wrappers import Response
 
-from .extensions import db
+from casestudies.extensions import db
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -70,7 +71,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def keep_changes_on_error() -> None:
+    """Commit this request's changes although its answer is an error: a refused sign-in
+    still records the failed attempt that throttling counts."""
+    g.keep_changes_on_error = True
+
+
+def commit_request(response: Response) -> Response:
+    """The one commit of a request. Services change the session and flush; a successful
+    answer commits their work, an error answer (a refused form, a 404, a 500) rolls it back.
+    A failed commit raises here, before the answer is sent, and becomes a 500."""
+    keep = response.status_code < 400 or (response.status_code < 500 and g.get("keep_changes_on_error", False))
+    if keep:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
 def init_app(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    app.after_request(commit_request)

@@ -1,18 +1,9 @@
-"""Flask-WTF forms (which also bring CSRF protection)."""
+"""The forms every domain uses: a sign-out button in the header and single-button forms.
+Flask-WTF checks their CSRF token."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Length
-
-from .curation import CaseInput, QuestionInput
-
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1024)])
-    next = HiddenField()
 
 
 class SignOutForm(FlaskForm):
@@ -22,67 +13,3 @@ class SignOutForm(FlaskForm):
 class CsrfOnlyForm(FlaskForm):
     """For forms whose fields are read by a parser of their own (the case editor) or that
     are a single button: Flask-WTF still checks the CSRF token."""
-
-
-MAX_QUESTION_ROWS = 40
-
-
-def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-untyped-def]
-    """The editor's fields as typed, and the button pressed: save, preview, add-question,
-    remove-N, up-N or down-N. Question rows are q-N-text, q-N-notes, q-N-minutes."""
-    rows = []
-    for index in range(MAX_QUESTION_ROWS):
-        if f"q-{index}-text" not in formdata:
-            break
-        rows.append(
-            QuestionInput(
-                formdata.get(f"q-{index}-text", ""),
-                formdata.get(f"q-{index}-notes", ""),
-                formdata.get(f"q-{index}-minutes", "")[:10],
-            )
-        )
-    try:
-        version = int(formdata.get("version", ""))
-    except ValueError:
-        version = None
-    # Text fields are kept whole, as typed. Cutting them here saved a question, its notes or
-    # a body shortened without any warning, and showed a refused title or summary again cut
-    # short. The case format's rules refuse what is too long, beside the field, and
-    # MAX_CONTENT_LENGTH bounds the whole request.
-    form = CaseInput(
-        title=formdata.get("title", ""),
-        slug=formdata.get("slug", "")[:200],
-        summary=formdata.get("summary", ""),
-        seat=formdata.get("seat", ""),
-        setting=formdata.get("setting", ""),
-        dimensions=formdata.getlist("dimensions")[:20],
-        tags=formdata.get("tags", ""),
-        consent=formdata.get("consent", "not-needed")[:20],
-        review_by=formdata.get("review_by", "")[:20],
-        body=formdata.get("body", ""),
-        questions=rows,
-        version=version,
-    )
-    return form, formdata.get("action", "save")[:30]
-
-
-def apply_question_action(form: CaseInput, action: str) -> bool:
-    """Add, remove or move a question row in the form (no save). True if it was one."""
-    if action == "add-question":
-        if len(form.questions) < MAX_QUESTION_ROWS:
-            form.questions.append(QuestionInput())
-        return True
-    kind, _, number = action.partition("-")
-    if kind not in ("remove", "up", "down") or not number.isdigit():
-        return False
-    index = int(number)
-    questions = form.questions
-    if not 0 <= index < len(questions):
-        return True
-    if kind == "remove":
-        questions.pop(index)
-    elif kind == "up" and index > 0:
-        questions[index - 1], questions[index] = questions[index], questions[index - 1]
-    elif kind == "down" and index < len(questions) - 1:
-        questions[index + 1], questions[index] = questions[index], questions[index + 1]
-    return True

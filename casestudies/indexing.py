@@ -16,11 +16,10 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
+from casestudies.extensions import db
+from casestudies.markdown import markdown_to_text
+from casestudies.models import Case, Question, SearchOutbox, Tag, case_tag
 from search import MAX_BATCH_DOCS, CaseDoc, CheckReport, SearchIndex, SynonymGroup, read_groups
-
-from .extensions import db
-from .markdown import markdown_to_text
-from .models import Case, Question, SearchOutbox, Tag, case_tag
 
 log = logging.getLogger(__name__)
 ID_CHUNK = 500  # ids per IN (...): SQLite binds at most 32,766 values in one statement

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, request
 from flask_login import current_user
 
-from .models import Role
+from casestudies.models import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -17,10 +17,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
 
-from .extensions import login_manager
-from .forms import SignOutForm
-from .models import Role
-from .vocab import LEADERSHIP_DIMENSIONS
+from casestudies.extensions import login_manager
+from casestudies.forms import SignOutForm
+from casestudies.models import Role
+from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

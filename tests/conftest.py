@@ -18,12 +18,12 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from app import create_app
-from casestudies.accounts import create_user
-from casestudies.casefile import CaseData, QuestionData
-from casestudies.cases import save_case_data
+from casestudies.accounts.services import create_user
+from casestudies.curation.revisions import save_case_data
 from casestudies.database import upgrade_database
 from casestudies.extensions import db
 from casestudies.models import Case, Role, User
+from casestudies.transfer.casefile import CaseData, QuestionData
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -149,14 +149,15 @@ def app_context_for(app: Flask) -> Iterator[Flask]:
 @pytest.fixture(scope="module")
 def sample_app(tmp_path_factory: pytest.TempPathFactory, migrated_db_template: Path) -> Iterator[Flask]:
     """One app per test module with the sample library loaded, for tests that only read."""
-    from casestudies.casefile import read_bundle
     from casestudies.cli import SAMPLE_DIR
-    from casestudies.transfer import import_cases
+    from casestudies.transfer.casefile import read_bundle
+    from casestudies.transfer.services import import_cases
 
     app = make_test_app(tmp_path_factory.mktemp("sample"), migrated_db_template, WTF_CSRF_ENABLED=False)
     with app_context_for(app):
         report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
         assert report.ok, report.problems
+        db.session.commit()
         for role in ROLES:
             ensure_user(role)
         yield app
@@ -188,6 +189,7 @@ def ensure_user(role: str, *, email: str | None = None, active: bool = True) -> 
     user = db.session.query(User).filter_by(email=email).one_or_none()
     if user is None:
         user = create_user(email, role=Role(role), password=PASSWORD, name=f"Test {role}")
+        db.session.commit()
     if user.is_active != active:
         user.is_active = active
         db.session.commit()
@@ -334,12 +336,13 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 @pytest.fixture
 def library(live_server: Flask) -> Flask:
     """The live server with the sample library and a user per role."""
-    from casestudies.casefile import read_bundle
     from casestudies.cli import SAMPLE_DIR
-    from casestudies.transfer import import_cases
+    from casestudies.transfer.casefile import read_bundle
+    from casestudies.transfer.services import import_cases
 
     with live_server.app_context():
         import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        db.session.commit()
         for role in ("learner", "facilitator", "curator"):
             ensure_user(role)
         db.session.remove()

@@ -42,7 +42,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "transfer.confirm": ("POST", "curator"),
     "transfer.discard": ("POST", "curator"),
     "transfer.export": ("GET", "curator"),
-    "admin.audit": ("GET", "curator"),
+    "audit.log": ("GET", "curator"),
     "admin.users": ("GET", "admin"),
     "admin.new_user": ("GET", "admin"),
     "admin.user": ("GET", "admin"),
@@ -90,8 +90,8 @@ SAMPLE_ARGS = {
 
 def _guide_for(user, case) -> None:  # type: ignore[no-untyped-def]
     """Guide 1, the user's own, holding the case as item 1, shared as SAMPLE_ARGS["token"]."""
-    from casestudies import guides
     from casestudies.extensions import db
+    from casestudies.guides import services as guides
 
     guide, _ = guides.create_guide(user, guides.GuideDetails(title="Sample guide"), first_case_id=case.id)
     guide.share_token = SAMPLE_ARGS["token"]

@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from casestudies import accounts
-from casestudies.accounts import AccountError, authenticate
+from casestudies.accounts import services as accounts
+from casestudies.accounts.services import AccountError, authenticate
 from casestudies.extensions import db
 from casestudies.models import AuditEvent, Role, User
 

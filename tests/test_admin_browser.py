@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from casestudies.casefile import dump_case_file
 from casestudies.extensions import db
 from casestudies.models import Tag, User
+from casestudies.transfer.casefile import dump_case_file
 
 from .conftest import PASSWORD, axe_violations, case_data, ensure_user, sign_in
 

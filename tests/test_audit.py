@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from flask import Flask
 
-from casestudies import audit, tags
-from casestudies.audit_filters import ACTION_LABELS, parse_audit_args
+from casestudies.audit import services as audit
+from casestudies.audit.filters import ACTION_LABELS, parse_audit_args
+from casestudies.curation import tags
 from casestudies.extensions import db
 from casestudies.models import AuditEvent, Tag, utcnow
 

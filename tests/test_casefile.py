@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from casestudies.casefile import (
+from casestudies.slugs import slugify
+from casestudies.transfer.casefile import (
     BundleError,
     BundleFile,
     CaseData,
@@ -28,7 +29,6 @@ from casestudies.casefile import (
     read_bundle,
     read_bundle_from_zip_bytes,
 )
-from casestudies.slugs import slugify
 from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 # The example of the spec, verbatim: parsed then dumped it must come back byte for byte.

@@ -8,12 +8,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies import curation
-from casestudies.audit import AuditFilters, list_events
-from casestudies.cases import search_cases
-from casestudies.curation import CaseInput, CurationError, EditConflict, QuestionInput
+from casestudies.audit.services import AuditFilters, list_events
+from casestudies.curation import services as curation
+from casestudies.curation.services import CaseInput, CurationError, EditConflict, QuestionInput
 from casestudies.extensions import db
 from casestudies.indexing import check_index
+from casestudies.library.services import log_empty_search, search_cases
 from casestudies.models import AuditEvent, Case, CaseStateChange, utcnow
 
 from .conftest import ensure_user
@@ -235,8 +235,8 @@ def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:  # type: ig
     make_case(slug="bare", title="Bare", questions=(), dimensions=())
     learner = ensure_user("learner")
     for _ in range(3):
-        search_cases(learner, "gerontology")
-    search_cases(learner, "Gerontology")
+        log_empty_search(learner, search_cases(learner, "gerontology"))
+    log_empty_search(learner, search_cases(learner, "Gerontology"))
     db.session.commit()
     board = curation.dashboard()
     assert [c.title for c in board.in_review] == ["In review"]
@@ -250,7 +250,7 @@ def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:  # type: ig
 
 
 def test_curators_searches_are_not_logged(curator) -> None:  # type: ignore[no-untyped-def]
-    search_cases(curator, "gerontology")
+    log_empty_search(curator, search_cases(curator, "gerontology"))
     assert curation.dashboard().empty_searches == []
 
 

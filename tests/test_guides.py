@@ -12,12 +12,12 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
-from casestudies import guides
-from casestudies.casefile import QuestionData
-from casestudies.cases import save_case_data
+from casestudies.curation.revisions import save_case_data
 from casestudies.extensions import db
-from casestudies.guides import GuideDetails, GuideError, GuideNotFound
+from casestudies.guides import services as guides
+from casestudies.guides.services import GuideDetails, GuideError, GuideNotFound
 from casestudies.models import Case, Guide, User
+from casestudies.transfer.casefile import QuestionData
 
 from .conftest import case_data, ensure_user
 

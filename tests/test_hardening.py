@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from casestudies.accounts import AccountError, create_user
+from casestudies.accounts.passwords import common_passwords
+from casestudies.accounts.services import AccountError, create_user
 from casestudies.models import Role
-from casestudies.passwords import common_passwords
 
 from .conftest import PASSWORD, ensure_user, make_test_app
 
@@ -102,7 +102,7 @@ def test_production_cookies_are_secure(tmp_path, migrated_db_template) -> None: 
 
 
 def test_no_debugger_or_stack_trace_on_an_error(app: Flask, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import casestudies.views.library as library_views
+    import casestudies.library.views as library_views
 
     def boom(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("secret internals")

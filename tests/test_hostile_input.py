@@ -454,8 +454,8 @@ def test_the_audit_log_and_the_users_pages(world: World) -> None:
 
 def test_case_fields_survive_a_case_file_round_trip(world: World) -> None:
     """The case as exported reads back with every field as typed, and imports as unchanged."""
-    from casestudies.casefile import parse_case_file, read_bundle_from_zip_bytes
-    from casestudies.transfer import import_cases
+    from casestudies.transfer.casefile import parse_case_file, read_bundle_from_zip_bytes
+    from casestudies.transfer.services import import_cases
 
     c = world.case
     files = read_bundle_from_zip_bytes(world.author.get("/transfer/export").data)
@@ -718,8 +718,8 @@ def test_50000_words_in_a_guide_field_are_refused_and_kept(app: Flask, login, fi
 
 @pytest.fixture
 def guide_with_a_case(app: Flask, make_case) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    from casestudies import guides
-    from casestudies.guides import GuideDetails
+    from casestudies.guides import services as guides
+    from casestudies.guides.services import GuideDetails
 
     from .conftest import ensure_user
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.cases import save_case_data
+from casestudies.curation.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import check_index, drain_outbox, ensure_index, get_search_index, rebuild_index
 from casestudies.models import Case, SearchOutbox, Tag

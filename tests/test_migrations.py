@@ -9,11 +9,11 @@ from alembic import command
 from sqlalchemy import func, select
 
 from app import create_app
-from casestudies.casefile import read_bundle
 from casestudies.cli import SAMPLE_DIR
 from casestudies.database import _alembic_config, upgrade_database
 from casestudies.extensions import db
 from casestudies.models import Case, CaseRevision, Question, case_tag
+from casestudies.transfer.casefile import read_bundle
 
 
 def test_upgrading_an_old_database_keeps_its_data(tmp_path: Path) -> None:

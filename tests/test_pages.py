@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casestudies.casefile import QuestionData
+from casestudies.transfer.casefile import QuestionData
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>{{ 7*7 }}'
 

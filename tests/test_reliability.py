@@ -13,11 +13,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.casefile import CaseData, dump_case_file
 from casestudies.cli import SAMPLE_DIR
 from casestudies.extensions import db
 from casestudies.indexing import check_index, ensure_index
 from casestudies.models import Case
+from casestudies.transfer.casefile import CaseData, dump_case_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

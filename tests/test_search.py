@@ -8,11 +8,12 @@ import time
 import pytest
 from flask import Flask
 
-from casestudies.casefile import read_bundle
-from casestudies.cases import LibraryFilters, related_cases, save_case_data, search_cases
 from casestudies.cli import SAMPLE_DIR
+from casestudies.curation.revisions import save_case_data
 from casestudies.extensions import db
-from casestudies.transfer import import_cases
+from casestudies.library.services import LibraryFilters, related_cases, search_cases
+from casestudies.transfer.casefile import read_bundle
+from casestudies.transfer.services import import_cases
 from search import SYNONYMS_FILE, read_groups
 
 from .conftest import ensure_user
@@ -31,6 +32,7 @@ def learner(app: Flask):  # type: ignore[no-untyped-def]
 def sample(app: Flask):  # type: ignore[no-untyped-def]
     report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
     assert report.ok, report.problems
+    db.session.commit()
     return report
 
 
@@ -71,7 +73,7 @@ def test_title_seat_summary_and_tags_outrank_the_body(learner, make_case, field:
 
 
 def test_questions_count_for_search(learner, make_case) -> None:  # type: ignore[no-untyped-def]
-    from casestudies.casefile import QuestionData
+    from casestudies.transfer.casefile import QuestionData
 
     make_case(slug="q", questions=(QuestionData("What would a meerkat do?"),))
     assert slugs(learner, "meerkat") == ["q"]
@@ -215,7 +217,7 @@ def test_sorting_by_title_and_newest(learner, make_case) -> None:  # type: ignor
 
 
 def test_related_cases_share_tags_dimensions_and_words(learner, sample) -> None:  # type: ignore[no-untyped-def]
-    from casestudies.cases import get_case_for_viewer
+    from casestudies.library.services import get_case_for_viewer
 
     case = get_case_for_viewer("district-nurse-joint-care-planning", learner)
     related = related_cases(case, learner)

@@ -7,12 +7,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from casestudies import curation, tags
-from casestudies.cases import LibraryFilters, search_cases
+from casestudies.curation import services as curation
+from casestudies.curation import tags
+from casestudies.curation.tags import TagError, TagNameTaken
 from casestudies.extensions import db
 from casestudies.indexing import check_index
+from casestudies.library.services import LibraryFilters, search_cases
 from casestudies.models import AuditEvent, Case, CaseRevision, Tag
-from casestudies.tags import TagError, TagNameTaken
 
 from .conftest import ensure_user
 

@@ -13,14 +13,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies import curation, transfer_web
-from casestudies.casefile import BundleFile, dump_case_file
-from casestudies.cases import case_to_data, search_cases
+from casestudies.curation import services as curation
+from casestudies.curation.revisions import case_to_data
 from casestudies.extensions import db
 from casestudies.indexing import check_index
+from casestudies.library.services import search_cases
 from casestudies.models import AuditEvent, Case
-from casestudies.transfer import import_cases
-from casestudies.transfer_web import UploadError
+from casestudies.transfer import uploads as transfer_web
+from casestudies.transfer.casefile import BundleFile, dump_case_file
+from casestudies.transfer.services import import_cases
+from casestudies.transfer.uploads import UploadError
 
 from .conftest import case_data, ensure_user
 

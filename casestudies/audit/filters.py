@@ -12,9 +12,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from .audit import ACTIONS, AuditFilters
-from .extensions import db
-from .models import AuditEvent, User
+from casestudies.audit.services import ACTIONS, AuditFilters
+from casestudies.extensions import db
+from casestudies.models import AuditEvent, User
 
 ACTION_LABELS: dict[str, str] = {
     "create": "Case created",

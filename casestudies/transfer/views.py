@@ -12,11 +12,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, MultipleFileField
 
-from .. import transfer_web
-from ..cases import LibraryFilters
-from ..models import Role
-from ..policy import requires
-from ..transfer_web import UploadError, UploadGone
+from casestudies.library.services import LibraryFilters
+from casestudies.models import Role
+from casestudies.policy import requires
+from casestudies.transfer import uploads as transfer_web
+from casestudies.transfer.uploads import UploadError, UploadGone
 
 bp = Blueprint("transfer", __name__, url_prefix="/transfer")
 

@@ -6,18 +6,16 @@ cases), so every list, page and search result applies the same rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import defer, selectinload
 
+from casestudies.extensions import db
+from casestudies.indexing import get_search_index
+from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag
+from casestudies.vocab import LEADERSHIP_DIMENSIONS
 from search import SORTS, FacetCount, SearchRequest
-
-from .casefile import CaseData, QuestionData, dump_case_file
-from .extensions import db
-from .indexing import get_search_index
-from .models import Case, CaseRevision, Dimension, Question, SearchLog, Tag, User, case_dimension, case_tag
-from .vocab import LEADERSHIP_DIMENSIONS
 
 MAX_LOGGED_QUERY = 200
 
@@ -227,8 +225,6 @@ def search_cases(
         exact=exact,
     )
     result = get_search_index().search(request)
-    if not viewer.can_see_unpublished() and result.total == 0 and text.strip():
-        log_empty_search(text)
     rows = _visible_rows([hit.id for hit in result.hits], statuses)
     items = [SearchResultItem(rows[hit.id], hit.snippet) for hit in result.hits if hit.id in rows]
     return SearchResults(
@@ -236,12 +232,14 @@ def search_cases(
     )
 
 
-def log_empty_search(text: str) -> None:
+def log_empty_search(viewer: User, results: SearchResults) -> None:
     """Remember a learner's search that found nothing (the words only, never who): the
     curators' dashboard lists them as gaps in the library."""
+    if viewer.can_see_unpublished() or results.total or not results.query.strip():
+        return
+    text = results.query
     text = " ".join(text.split())[:MAX_LOGGED_QUERY]
     db.session.add(SearchLog(query=text, result_count=0))
-    db.session.commit()
 
 
 def _visible_rows(ids: list[int], statuses: tuple[str, ...]) -> dict[int, Case]:
@@ -260,105 +258,3 @@ def related_cases(case: Case, viewer: User, limit: int = 5) -> list[Case]:
     hits = get_search_index().more_like(case.id, statuses, limit)
     rows = _visible_rows([hit.id for hit in hits], statuses)
     return [rows[hit.id] for hit in hits if hit.id in rows]
-
-
-# -- case files ----------------------------------------------------------------------------
-def case_to_data(case: Case) -> CaseData:
-    return CaseData(
-        title=case.title,
-        slug=case.slug,
-        summary=case.summary,
-        seat=case.seat,
-        setting=case.setting,
-        dimensions=tuple(d.name for d in case.dimensions),
-        tags=tuple(t.name for t in case.tags),
-        questions=tuple(QuestionData(q.text, q.notes, q.minutes) for q in case.questions),
-        status=case.status,
-        consent=case.consent,
-        review_by=case.review_by,
-        updated=case.updated_on,
-        body=case.body,
-    )
-
-
-def normalised(data: CaseData) -> CaseData:
-    """The data as the library stores it: tags in alphabetical order and dimensions in the
-    order of the Healthcare Leadership Model (the database keeps sets, not sequences), so
-    that an unchanged file compares equal to its stored case."""
-    order = {name: i for i, name in enumerate(LEADERSHIP_DIMENSIONS)}
-    return replace(
-        data,
-        tags=tuple(sorted(data.tags, key=str.casefold)),
-        dimensions=tuple(sorted(data.dimensions, key=lambda d: order.get(d, len(order)))),
-    )
-
-
-def is_unchanged(case: Case, data: CaseData) -> bool:
-    return dump_case_file(case_to_data(case)) == dump_case_file(normalised(data))
-
-
-# -- changing ------------------------------------------------------------------------------
-def _tags_for(names: tuple[str, ...]) -> list[Tag]:
-    keys = [name.casefold() for name in names]
-    existing = {tag.key: tag for tag in db.session.scalars(select(Tag).where(Tag.key.in_(keys)))}
-    tags = []
-    for name, key in zip(names, keys, strict=True):
-        tag = existing.get(key)
-        if tag is None:
-            tag = Tag(name=name, key=key)
-            db.session.add(tag)
-            existing[key] = tag
-        tags.append(tag)
-    return tags
-
-
-def _dimensions_for(names: tuple[str, ...]) -> list[Dimension]:
-    by_name = {d.name: d for d in db.session.scalars(select(Dimension))}
-    return [by_name[name] for name in names]
-
-
-def save_case_data(
-    data: CaseData,
-    *,
-    actor: User | None,
-    case: Case | None = None,
-    summary: str = "Saved",
-) -> tuple[Case, bool]:
-    """Create or update a case from validated case data, keeping a revision of every save
-    that changes something. Returns the case and whether anything changed.
-
-    The caller commits (once, at the end of its unit of work).
-    """
-    data = normalised(data)
-    if case is not None and is_unchanged(case, data):
-        return case, False
-    if case is None:
-        case = Case(author=actor, version=0)
-        db.session.add(case)
-    case.slug = data.slug
-    case.title = data.title
-    case.summary = data.summary
-    case.seat = data.seat
-    case.setting = data.setting
-    case.body = data.body
-    case.status = data.status
-    case.consent = data.consent
-    case.review_by = data.review_by
-    case.updated_on = data.updated
-    case.tags = _tags_for(data.tags)
-    case.dimensions = _dimensions_for(data.dimensions)
-    case.questions = [
-        Question(position=i, text=q.text, notes=q.notes, minutes=q.minutes) for i, q in enumerate(data.questions)
-    ]
-    case.version = (case.version or 0) + 1
-    db.session.flush()
-    db.session.add(
-        CaseRevision(
-            case=case,
-            number=case.version,
-            content=dump_case_file(data),
-            summary=summary,
-            author=actor,
-        )
-    )
-    return case, True

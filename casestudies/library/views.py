@@ -1,21 +1,24 @@
+"""The library: home, browsing with filters, a case page, search and the synonym list."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
-from ..cases import (
+from casestudies.indexing import synonym_groups
+from casestudies.library.services import (
     CaseNotFound,
     LibraryFilters,
     browse_values,
     get_case_for_viewer,
     list_library,
+    log_empty_search,
     related_cases,
     search_cases,
 )
-from ..indexing import synonym_groups
-from ..markdown import render_markdown
-from ..models import Role
-from ..policy import requires
+from casestudies.markdown import render_markdown
+from casestudies.models import Role
+from casestudies.policy import requires
 
 bp = Blueprint("library", __name__)
 
@@ -88,6 +91,7 @@ def search() -> str:
         per_page=current_app.config["CASES_PER_PAGE"],
         exact=request.args.get("exact") == "1",
     )
+    log_empty_search(current_user, results)
     return render_template("library/search.html", query=query, results=results, filters=filters, sort=results.sort)
 
 

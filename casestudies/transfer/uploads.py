@@ -25,7 +25,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .casefile import (
+from casestudies.curation.revisions import case_to_data
+from casestudies.extensions import db
+from casestudies.library.services import LibraryFilters, search_cases
+from casestudies.models import Case, User
+from casestudies.slugs import slugify
+from casestudies.transfer.casefile import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_FILES,
     BundleError,
@@ -33,11 +38,7 @@ from .casefile import (
     dump_case_file,
     read_bundle_from_zip_bytes,
 )
-from .cases import LibraryFilters, case_to_data, search_cases
-from .extensions import db
-from .models import Case, User
-from .slugs import slugify
-from .transfer import ImportReport, import_cases
+from casestudies.transfer.services import ImportReport, import_cases
 
 UPLOAD_TTL_SECONDS = 3600
 MAX_NAME_LENGTH = 200

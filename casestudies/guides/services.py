@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .extensions import db
-from .models import Case, Guide, GuideCase, GuideQuestion, Role, User, utcnow
-from .slugs import slugify
+from casestudies.extensions import db
+from casestudies.models import Case, Guide, GuideCase, GuideQuestion, Role, User, utcnow
+from casestudies.slugs import slugify
 
 DEFAULT_QUESTION_MINUTES = 10  # for a case question without suggested minutes
 MINUTES_RANGE = (1, 240)  # minutes for one question
@@ -311,7 +311,9 @@ def _apply_details(guide: Guide, details: GuideDetails) -> None:
 
 
 def _touch(guide: Guide) -> None:
+    """Every change to a guide ends here: it is dated and flushed (the request commits)."""
     guide.updated_at = utcnow()
+    db.session.flush()
 
 
 def create_guide(author: User, details: GuideDetails, *, first_case_id: int | None = None) -> tuple[Guide, str | None]:
@@ -330,6 +332,7 @@ def create_guide(author: User, details: GuideDetails, *, first_case_id: int | No
             add_case(guide, first_case_id)
         except GuideError as exc:
             problem = str(exc)
+    db.session.flush()
     return guide, problem
 
 
@@ -341,6 +344,7 @@ def update_guide(guide: Guide, details: GuideDetails) -> None:
 
 def delete_guide(guide: Guide) -> None:
     db.session.delete(guide)
+    db.session.flush()
 
 
 def _item(guide: Guide, item_id: int) -> GuideCase:
@@ -537,6 +541,7 @@ def duplicate_guide(guide: Guide, user: User) -> Guide:
         ],
     )
     db.session.add(copy)
+    db.session.flush()
     return copy
 
 

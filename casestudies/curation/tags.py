@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from . import audit
-from .casefile import TAG_MAX_LENGTH, dump_case_file
-from .cases import case_to_data, normalised
-from .extensions import db
-from .models import Case, CaseRevision, Tag, User, case_tag
+from casestudies.audit import services as audit
+from casestudies.curation.revisions import case_to_data, normalised
+from casestudies.extensions import db
+from casestudies.models import Case, CaseRevision, Tag, User, case_tag
+from casestudies.transfer.casefile import TAG_MAX_LENGTH, dump_case_file
 
 
 class TagError(ValueError):

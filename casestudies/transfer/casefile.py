@@ -29,8 +29,15 @@ from typing import IO, BinaryIO
 
 import yaml
 
-from .slugs import SLUG_MAX_LENGTH, is_valid_slug, slugify
-from .vocab import CONSENTS, DEFAULT_CONSENT, DEFAULT_STATUS, LEADERSHIP_DIMENSIONS, STATUSES, canonical_dimension
+from casestudies.slugs import SLUG_MAX_LENGTH, is_valid_slug, slugify
+from casestudies.vocab import (
+    CONSENTS,
+    DEFAULT_CONSENT,
+    DEFAULT_STATUS,
+    LEADERSHIP_DIMENSIONS,
+    STATUSES,
+    canonical_dimension,
+)
 
 __all__ = [
     "BundleError",

@@ -10,7 +10,15 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .guides import DURATION_RANGE, MINUTES_RANGE, QUESTION_MAX, TEXT_MAX, TITLE_MAX, GuideDetails, parse_minutes
+from casestudies.guides.services import (
+    DURATION_RANGE,
+    MINUTES_RANGE,
+    QUESTION_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    GuideDetails,
+    parse_minutes,
+)
 
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 

@@ -6,14 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import curation
-from ..curation import CaseInput, CurationError, EditConflict
-from ..extensions import db
-from ..forms import CsrfOnlyForm, apply_question_action, parse_case_editor
-from ..markdown import render_markdown
-from ..models import Case, Role
-from ..policy import requires
-from ..vocab import CONSENTS, LEADERSHIP_DIMENSIONS
+from casestudies.curation import services as curation
+from casestudies.curation.forms import apply_question_action, parse_case_editor
+from casestudies.curation.services import CaseInput, CurationError, EditConflict
+from casestudies.extensions import db
+from casestudies.forms import CsrfOnlyForm
+from casestudies.markdown import render_markdown
+from casestudies.models import Case, Role
+from casestudies.policy import requires
+from casestudies.vocab import CONSENTS, LEADERSHIP_DIMENSIONS
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
 
@@ -70,7 +71,6 @@ def new_case():  # type: ignore[no-untyped-def]
     case, errors = curation.create_case(form, current_user)
     if case is None:
         return _editor(form, case=None, errors=errors, status=400)
-    db.session.commit()
     flash(f"Draft “{case.title}” created.")
     return redirect(url_for("curate.manage", slug=case.slug))
 
@@ -95,7 +95,6 @@ def edit_case(slug: str):  # type: ignore[no-untyped-def]
         return _editor(form, case=case, conflict=conflict, status=409)
     if errors:
         return _editor(form, case=case, errors=errors, status=400)
-    db.session.commit()
     flash("Saved." if changed else "Nothing had changed, so no new revision was made.")
     return redirect(url_for("curate.manage", slug=case.slug))
 
@@ -138,7 +137,6 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
             ),
             400,
         )
-    db.session.commit()
     flash(f"“{case.title}” is now {case.status}.")
     return redirect(url_for("curate.manage", slug=case.slug))
 
@@ -152,7 +150,6 @@ def delete_case(slug: str):  # type: ignore[no-untyped-def]
         if not form.validate_on_submit():
             abort(400)
         curation.delete_case(case, current_user)
-        db.session.commit()
         flash(f"“{case.title}” moved to the bin. You can restore it for {curation.BIN_DAYS} days.")
         return redirect(url_for("curate.bin"))
     return render_template("curate/delete.html", case=case, csrf_form=form, days=curation.BIN_DAYS)
@@ -191,7 +188,6 @@ def restore_revision(slug: str, number: int) -> Response:
         db.session.rollback()
         flash(str(exc))
         return redirect(url_for("curate.history", slug=slug))
-    db.session.commit()
     flash(f"Revision {number} restored as revision {case.version}.")
     return redirect(url_for("curate.history", slug=slug))
 
@@ -199,9 +195,6 @@ def restore_revision(slug: str, number: int) -> Response:
 @bp.get("/bin")
 @requires(Role.CURATOR)
 def bin() -> str:
-    purged = curation.purge_expired(actor=None)
-    if purged:
-        db.session.commit()
     return render_template(
         "curate/bin.html", cases=curation.binned_cases(), expiry=curation.bin_expiry, csrf_form=CsrfOnlyForm()
     )
@@ -217,6 +210,5 @@ def restore_case(case_id: int) -> Response:
         curation.restore_case(case, current_user)
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(f"“{case.title}” restored.")
     return redirect(url_for("curate.manage", slug=case.slug))

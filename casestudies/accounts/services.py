@@ -6,10 +6,10 @@ import secrets
 
 from sqlalchemy import func, select
 
-from . import audit
-from .extensions import db
-from .models import Role, User
-from .passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
+from casestudies.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
+from casestudies.audit import services as audit
+from casestudies.extensions import db
+from casestudies.models import Role, User
 
 
 class AccountError(ValueError):
@@ -47,7 +47,6 @@ def create_user(email: str, *, role: Role, password: str, name: str | None = Non
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user-create", detail=f"Created the account {_label(user)} as {role.value}")
-    db.session.commit()
     return user
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import audit
-from .casefile import BundleFile, CaseData, CaseFileError, Problem, dump_case_file, parse_case_file
-from .cases import case_to_data, is_unchanged, save_case_data
-from .extensions import db
-from .models import Case, User
+from casestudies.audit import services as audit
+from casestudies.curation.revisions import case_to_data, is_unchanged, save_case_data
+from casestudies.extensions import db
+from casestudies.models import Case, User
+from casestudies.transfer.casefile import BundleFile, CaseData, CaseFileError, Problem, dump_case_file, parse_case_file
 
 
 @dataclass
@@ -98,7 +98,7 @@ def import_cases(files: list[BundleFile], *, actor: User | None, dry_run: bool =
     if dry_run:
         db.session.rollback()
     else:
-        db.session.commit()
+        db.session.flush()
     return report
 
 

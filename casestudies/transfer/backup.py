@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from .extensions import db
-from .indexing import rebuild_index
-from .transfer import export_cases
+from casestudies.extensions import db
+from casestudies.indexing import rebuild_index
+from casestudies.transfer.services import export_cases
 
 DATABASE_FILE = "every-seat.sqlite3"
 CASES_DIR = "cases"

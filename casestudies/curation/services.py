@@ -15,13 +15,24 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from . import audit
-from .casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
-from .cases import case_to_data, normalised, save_case_data
-from .extensions import db
-from .models import Case, CaseRevision, CaseStateChange, Dimension, Role, SearchLog, Tag, User, case_dimension, utcnow
-from .slugs import slugify
-from .vocab import LEADERSHIP_DIMENSIONS
+from casestudies.audit import services as audit
+from casestudies.curation.revisions import case_to_data, normalised, save_case_data
+from casestudies.extensions import db
+from casestudies.models import (
+    Case,
+    CaseRevision,
+    CaseStateChange,
+    Dimension,
+    Role,
+    SearchLog,
+    Tag,
+    User,
+    case_dimension,
+    utcnow,
+)
+from casestudies.slugs import slugify
+from casestudies.transfer.casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
+from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 BIN_DAYS = 30
 MINUTES_RANGE = (1, 240)

@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from .extensions import db
-from .models import AuditEvent, Case, User
+from casestudies.extensions import db
+from casestudies.models import AuditEvent, Case, User
 
 ACTIONS = (
     "create",

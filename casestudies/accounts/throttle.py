@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from .accounts import authenticate
-from .extensions import db
-from .models import LoginAttempt, User, utcnow
+from casestudies.accounts.services import authenticate
+from casestudies.extensions import db
+from casestudies.models import LoginAttempt, User, utcnow
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -43,12 +43,10 @@ def record_failure(email: str, address: str) -> None:
     db.session.add(LoginAttempt(email=email.strip().lower()[:254], address=address[:64]))
     # Old rows are of no use: keep the table small.
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - WINDOW * 4))
-    db.session.commit()
 
 
 def clear_failures(email: str) -> None:
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email.strip().lower()))
-    db.session.commit()
 
 
 def attempt_sign_in(email: str, password: str, address: str) -> tuple[User | None, str | None]:

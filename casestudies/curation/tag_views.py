@@ -7,11 +7,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from .. import tags
-from ..extensions import db
-from ..models import Role, Tag
-from ..policy import requires
-from ..tags import TagError, TagNameTaken
+from casestudies.curation import tags
+from casestudies.curation.tags import TagError, TagNameTaken
+from casestudies.extensions import db
+from casestudies.models import Role, Tag
+from casestudies.policy import requires
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 
@@ -67,7 +67,6 @@ def rename(tag_id: int):  # type: ignore[no-untyped-def]
             render_template("tags/rename.html", tag=tag, use=tags.tag_use(tag), form=form, error=str(exc), other=other),
             400,
         )
-    db.session.commit()
     if tag.name == old:
         flash("The name is the same as before, so nothing changed.")
     else:
@@ -112,7 +111,6 @@ def merge(tag_id: int):  # type: ignore[no-untyped-def]
     except TagError as exc:
         db.session.rollback()
         return page({"into": str(exc)}, 400)
-    db.session.commit()
     flash(f"Merged “{name}” into “{target.name}”: {_cases(len(changed))} changed, and “{name}” is gone.")
     return redirect(url_for("tags.index"))
 
@@ -133,6 +131,5 @@ def delete(tag_id: int):  # type: ignore[no-untyped-def]
         db.session.rollback()
         tag = _tag_or_404(tag_id)
         return render_template("tags/delete.html", tag=tag, use=tags.tag_use(tag), form=form, error=str(exc)), 400
-    db.session.commit()
     flash(f"Deleted the unused tag “{name}”.")
     return redirect(url_for("tags.index"))

@@ -11,13 +11,20 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from .. import guides
-from ..extensions import db
-from ..guide_forms import AddCaseForm, GuideActionForm, GuideForm, HowItWentForm, OwnQuestionForm, question_minutes
-from ..guides import EDITIONS, GuideError, GuideNotFound
-from ..markdown import render_markdown
-from ..models import Case, Guide, Role
-from ..policy import requires
+from casestudies.extensions import db
+from casestudies.guides import services as guides
+from casestudies.guides.forms import (
+    AddCaseForm,
+    GuideActionForm,
+    GuideForm,
+    HowItWentForm,
+    OwnQuestionForm,
+    question_minutes,
+)
+from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound
+from casestudies.markdown import render_markdown
+from casestudies.models import Case, Guide, Role
+from casestudies.policy import requires
 
 bp = Blueprint("guides", __name__, url_prefix="/guides")
 
@@ -116,7 +123,6 @@ def new():  # type: ignore[no-untyped-def]
     except GuideError as exc:
         form.title.errors = [str(exc)]
         return _details_page(form, None, case, 400)
-    db.session.commit()
     flash(f"Guide “{guide.title}” created." + (f" {problem}." if problem else ""))
     return _to_builder(guide)
 
@@ -140,7 +146,6 @@ def edit(guide_id: int):  # type: ignore[no-untyped-def]
         db.session.rollback()
         form.title.errors = [str(exc)]
         return _details_page(form, _own(guide_id), None, 400)
-    db.session.commit()
     flash("The guide’s details were saved.")
     return _to_builder(guide)
 
@@ -154,7 +159,6 @@ def delete(guide_id: int):  # type: ignore[no-untyped-def]
     _check_csrf()
     title = guide.title
     guides.delete_guide(guide)
-    db.session.commit()
     flash(f"Guide “{title}” deleted.")
     return redirect(url_for("guides.index"))
 
@@ -177,7 +181,6 @@ def add_case() -> Response:
         db.session.rollback()
         flash(str(exc) + ".")
         return redirect(back or url_for("guides.builder", guide_id=guide_id))
-    db.session.commit()
     link = url_for("guides.builder", guide_id=guide.id, _anchor=f"item-{item.id}")
     flash(Markup('“{}” added to <a href="{}">{}</a>.').format(item.case_title, link, guide.title))
     return redirect(back or link)
@@ -195,7 +198,6 @@ def move_case(guide_id: int, item_id: int) -> Response:
         guides.move_case(guide, item_id, direction)
     except GuideNotFound:
         abort(404)
-    db.session.commit()
     return _to_builder(guide, f"item-{item_id}")
 
 
@@ -208,7 +210,6 @@ def remove_case(guide_id: int, item_id: int) -> Response:
         title = guides.remove_case(guide, item_id)
     except GuideNotFound:
         abort(404)
-    db.session.commit()
     flash(f"“{title}” removed from the guide.")
     return _to_builder(guide, "cases")
 
@@ -230,7 +231,6 @@ def update_questions(guide_id: int, item_id: int):  # type: ignore[no-untyped-de
     if errors:
         db.session.rollback()
         return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, errors_item=item_id)
-    db.session.commit()
     return _to_builder(guide, f"item-{item_id}")
 
 
@@ -253,7 +253,6 @@ def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
         db.session.rollback()
         flash(str(exc))
         return _to_builder(_own(guide_id), f"item-{item_id}")
-    db.session.commit()
     flash("Your question was added.")
     return _to_builder(guide, f"item-{item_id}")
 
@@ -273,7 +272,6 @@ def sharing(guide_id: int) -> Response:
         message = "The guide is no longer shared. Its old link does not work any more."
     else:
         abort(400)
-    db.session.commit()
     flash(message)
     return _to_builder(guide, "sharing")
 
@@ -281,7 +279,6 @@ def sharing(guide_id: int) -> Response:
 def _duplicate(guide: Guide) -> Response:
     _check_csrf()
     copy = guides.duplicate_guide(guide, current_user)
-    db.session.commit()
     flash(f"“{copy.title}” is your own copy: change it as you like.")
     return _to_builder(copy)
 
@@ -301,7 +298,6 @@ def how_it_went(guide_id: int):  # type: ignore[no-untyped-def]
         status = 400 if request.method == "POST" else 200
         return render_template("guides/how_it_went.html", guide=guide, form=form), status
     guides.save_how_it_went(guide, form.how_it_went.data or "")
-    db.session.commit()
     flash("Your notes on how it went were saved.")
     return _to_builder(guide, "how-it-went")
 

@@ -1,0 +1,212 @@
+"""Signing in and out, one's own password (everyone), and accounts and roles (admins)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from casestudies.accounts import services as accounts
+from casestudies.accounts.forms import ActiveForm, LoginForm, NewUserForm, PasswordForm, RoleForm
+from casestudies.accounts.services import MIN_PASSWORD_LENGTH, AccountError
+from casestudies.accounts.throttle import BLOCKED_MESSAGE, attempt_sign_in
+from casestudies.database import keep_changes_on_error
+from casestudies.extensions import db
+from casestudies.forms import SignOutForm
+from casestudies.models import Role, User
+from casestudies.policy import public, requires
+
+bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("admin", __name__)
+account_bp = Blueprint("account", __name__, url_prefix="/account")
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no `//host` or `\\host` tricks."""
+    fallback = url_for("library.home")
+    if not target:
+        return fallback
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
+    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
+        return fallback
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user, problem = attempt_sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "")
+        if user is not None:
+            session.clear()  # a new session at sign-in: no fixation
+            login_user(user)
+            session.permanent = True  # expires after SESSION_IDLE_HOURS without a request
+            return redirect(safe_next(form.next.data))
+        keep_changes_on_error()  # the failed attempt counts towards throttling
+        form.email.errors.append(problem or "")
+        return render_template("auth/login.html", form=form), 429 if problem == BLOCKED_MESSAGE else 400
+    if request.method == "POST":
+        return render_template("auth/login.html", form=form), 400
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@requires(Role.LEARNER)
+def logout() -> Response:
+    form = SignOutForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+# -- one's own password ----------------------------------------------------------------------------
+@account_bp.route("/password", methods=["GET", "POST"])
+@requires(Role.LEARNER)
+def password():  # type: ignore[no-untyped-def]
+    form = PasswordForm()
+    min_length = MIN_PASSWORD_LENGTH
+    if request.method == "GET":
+        return render_template("account/password.html", form=form, min_length=min_length)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.change_own_password(
+            current_user,
+            form.current_password.data or "",
+            form.new_password.data or "",
+            form.confirm_password.data or "",
+        )
+    except AccountError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "new_password").errors = [str(exc)]
+        return render_template("account/password.html", form=form, min_length=min_length), 400
+    # The change gave the account a new session token, which ends its other sessions;
+    # this one is signed in again with the new token.
+    login_user(current_user._get_current_object(), fresh=True)
+    flash("Your password has been changed, and you have been signed out everywhere else.")
+    return redirect(url_for("library.home"))
+
+
+def _role_or_none(value: str | None) -> Role | None:
+    try:
+        return Role(value)
+    except ValueError:
+        return None
+
+
+def _user_or_404(user_id: int) -> User:
+    try:
+        return accounts.get_user(user_id)
+    except LookupError:
+        abort(404)
+
+
+# -- users -----------------------------------------------------------------------------------------
+@admin_bp.get("/admin/users")
+@requires(Role.ADMIN)
+def users() -> str:
+    return render_template("admin/users.html", users=accounts.list_users())
+
+
+@admin_bp.route("/admin/users/new", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def new_user():  # type: ignore[no-untyped-def]
+    form = NewUserForm()
+    if request.method == "GET":
+        return render_template("admin/new_user.html", form=form, roles=ROLE_CHOICES, min_length=MIN_PASSWORD_LENGTH)
+    role = _role_or_none(form.role.data)
+    if form.validate_on_submit() and role is not None:
+        try:
+            # create_user commits: it is also what the command line and tests call.
+            user = accounts.create_user(
+                form.email.data or "",
+                role=role,
+                password=form.password.data or "",
+                name=(form.name.data or "").strip(),
+                actor=current_user,
+            )
+        except AccountError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "email").errors = [*getattr(form, exc.field or "email").errors, str(exc)]
+        else:
+            flash(f"Created the account of {user.name} ({user.email}) as {user.role.value}.")
+            return redirect(url_for("admin.users"))
+    if role is None:
+        form.role.errors = ["Choose a role from the list"]
+    return render_template("admin/new_user.html", form=form, roles=ROLE_CHOICES, min_length=MIN_PASSWORD_LENGTH), 400
+
+
+def _user_page(user: User, *, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    form = RoleForm(formdata=None, role=user.role.value)
+    if error:
+        form.role.data = request.form.get("role", user.role.value)
+    return render_template("admin/user.html", user=user, form=form, roles=ROLE_CHOICES, error=error), status
+
+
+@admin_bp.get("/admin/users/<int:user_id>")
+@requires(Role.ADMIN)
+def user(user_id: int):  # type: ignore[no-untyped-def]
+    return _user_page(_user_or_404(user_id))
+
+
+@admin_bp.post("/admin/users/<int:user_id>/role")
+@requires(Role.ADMIN)
+def change_role(user_id: int):  # type: ignore[no-untyped-def]
+    target = _user_or_404(user_id)
+    form = RoleForm()
+    role = _role_or_none(form.role.data)
+    if not form.validate_on_submit():
+        abort(400)
+    if role is None:
+        return _user_page(target, error="Choose a role from the list", status=400)
+    try:
+        changed = accounts.change_role(target, role, current_user)
+    except AccountError as exc:
+        db.session.rollback()
+        return _user_page(_user_or_404(user_id), error=str(exc), status=400)
+    flash(f"{target.name} is now {target.role.value}." if changed else f"{target.name} was already {role.value}.")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@admin_bp.route("/admin/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def deactivate(user_id: int):  # type: ignore[no-untyped-def]
+    target = _user_or_404(user_id)
+    form = ActiveForm()
+    if request.method == "GET":
+        return render_template("admin/deactivate.html", user=target, form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_active(target, False, current_user)
+    except AccountError as exc:
+        db.session.rollback()
+        target = _user_or_404(user_id)
+        return render_template("admin/deactivate.html", user=target, form=form, error=str(exc)), 400
+    flash(f"Deactivated {target.name}: they are signed out and can’t sign in until reactivated.")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@admin_bp.post("/admin/users/<int:user_id>/reactivate")
+@requires(Role.ADMIN)
+def reactivate(user_id: int) -> Response:
+    target = _user_or_404(user_id)
+    if not ActiveForm().validate_on_submit():
+        abort(400)
+    accounts.set_active(target, True, current_user)
+    flash(f"Reactivated {target.name}: they can sign in again.")
+    return redirect(url_for("admin.user", user_id=target.id))

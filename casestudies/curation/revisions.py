@@ -1,0 +1,115 @@
+"""The revision writer: the only code that writes a case's content, keeping a revision of
+every save that changes something. Editor, import, tag changes and restores all come here."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from casestudies.extensions import db
+from casestudies.models import Case, CaseRevision, Dimension, Question, Tag, User
+from casestudies.transfer.casefile import CaseData, QuestionData, dump_case_file
+from casestudies.vocab import LEADERSHIP_DIMENSIONS
+
+
+# -- case files ----------------------------------------------------------------------------
+def case_to_data(case: Case) -> CaseData:
+    return CaseData(
+        title=case.title,
+        slug=case.slug,
+        summary=case.summary,
+        seat=case.seat,
+        setting=case.setting,
+        dimensions=tuple(d.name for d in case.dimensions),
+        tags=tuple(t.name for t in case.tags),
+        questions=tuple(QuestionData(q.text, q.notes, q.minutes) for q in case.questions),
+        status=case.status,
+        consent=case.consent,
+        review_by=case.review_by,
+        updated=case.updated_on,
+        body=case.body,
+    )
+
+
+def normalised(data: CaseData) -> CaseData:
+    """The data as the library stores it: tags in alphabetical order and dimensions in the
+    order of the Healthcare Leadership Model (the database keeps sets, not sequences), so
+    that an unchanged file compares equal to its stored case."""
+    order = {name: i for i, name in enumerate(LEADERSHIP_DIMENSIONS)}
+    return replace(
+        data,
+        tags=tuple(sorted(data.tags, key=str.casefold)),
+        dimensions=tuple(sorted(data.dimensions, key=lambda d: order.get(d, len(order)))),
+    )
+
+
+def is_unchanged(case: Case, data: CaseData) -> bool:
+    return dump_case_file(case_to_data(case)) == dump_case_file(normalised(data))
+
+
+# -- changing ------------------------------------------------------------------------------
+def _tags_for(names: tuple[str, ...]) -> list[Tag]:
+    keys = [name.casefold() for name in names]
+    existing = {tag.key: tag for tag in db.session.scalars(select(Tag).where(Tag.key.in_(keys)))}
+    tags = []
+    for name, key in zip(names, keys, strict=True):
+        tag = existing.get(key)
+        if tag is None:
+            tag = Tag(name=name, key=key)
+            db.session.add(tag)
+            existing[key] = tag
+        tags.append(tag)
+    return tags
+
+
+def _dimensions_for(names: tuple[str, ...]) -> list[Dimension]:
+    by_name = {d.name: d for d in db.session.scalars(select(Dimension))}
+    return [by_name[name] for name in names]
+
+
+def save_case_data(
+    data: CaseData,
+    *,
+    actor: User | None,
+    case: Case | None = None,
+    summary: str = "Saved",
+) -> tuple[Case, bool]:
+    """Create or update a case from validated case data, keeping a revision of every save
+    that changes something. Returns the case and whether anything changed.
+
+    The caller commits (once, at the end of its unit of work).
+    """
+    data = normalised(data)
+    if case is not None and is_unchanged(case, data):
+        return case, False
+    if case is None:
+        case = Case(author=actor, version=0)
+        db.session.add(case)
+    case.slug = data.slug
+    case.title = data.title
+    case.summary = data.summary
+    case.seat = data.seat
+    case.setting = data.setting
+    case.body = data.body
+    case.status = data.status
+    case.consent = data.consent
+    case.review_by = data.review_by
+    case.updated_on = data.updated
+    case.tags = _tags_for(data.tags)
+    case.dimensions = _dimensions_for(data.dimensions)
+    case.questions = [
+        Question(position=i, text=q.text, notes=q.notes, minutes=q.minutes) for i, q in enumerate(data.questions)
+    ]
+    case.version = (case.version or 0) + 1
+    db.session.flush()
+    db.session.add(
+        CaseRevision(
+            case=case,
+            number=case.version,
+            content=dump_case_file(data),
+            summary=summary,
+            author=actor,
+        )
+    )
+    return case, True
