@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-postgres deps assets setup lint bench bench-large loadtest clean
+.PHONY: run test test-postgres deps assets setup lint bench bench-large loadtest relevance clean
 
 # Stamps make a second `make run` quick: nothing is reinstalled unless its inputs changed.
 $(BIN)/.installed: requirements.txt
@@ -58,6 +58,12 @@ bench: deps
 
 bench-large: deps
 	$(BIN)/python -m bench.run --sizes 1000 10000 50000
+
+# Search relevance on the sample library (bench/relevance.py): the judged queries of
+# tests/relevance/judgements.yaml through the app and through an FTS5 baseline; nDCG@10,
+# MRR and recall@10 per group of queries.
+relevance: deps
+	$(BIN)/python -m bench.relevance
 
 # Not part of `make test`: 60 s of mixed traffic against gunicorn with 4 workers on 127.0.0.1.
 loadtest: deps assets
