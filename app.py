@@ -21,6 +21,7 @@ from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
 from casestudies.guides import views as guides_views
 from casestudies.library import views as library_views
+from casestudies.params import IdConverter
 from casestudies.transfer import views as transfer_views
 from casestudies.web import init_web
 
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "loader": ChoiceLoader([FileSystemLoader(str(ROOT / "templates")), PackageLoader("nhsuk_frontend_jinja")]),
         "autoescape": True,
     }
+    app.url_map.converters["int"] = IdConverter  # ids beyond the database's range are a 404
     app.config.from_mapping(default_config(app.instance_path))
     app.config.update(environment_overrides(os.environ))
     if test_config is None:

@@ -176,7 +176,7 @@ def app_searcher(workdir: Path, sample_dir: Path = SAMPLE_DIR) -> Iterator[Calla
 
 # -- the FTS5 baseline ---------------------------------------------------------------------
 def read_cases(sample_dir: Path = SAMPLE_DIR) -> list[Any]:
-    from casestudies.casefile import parse_case_file
+    from casestudies.transfer.casefile import parse_case_file
 
     return [parse_case_file(path.read_bytes(), path.name) for path in sorted(sample_dir.glob("*.md"))]
 

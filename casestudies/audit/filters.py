@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from casestudies.audit.services import ACTIONS, AuditFilters
 from casestudies.extensions import db
 from casestudies.models import AuditEvent, User
+from casestudies.params import parse_int
 
 ACTION_LABELS: dict[str, str] = {
     "create": "Case created",
@@ -45,17 +46,13 @@ class AuditQuery:
         return {k: v for k, v in self.values.items() if v}
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
 def parse_audit_args(args: Mapping[str, str]) -> AuditQuery:
     values = {name: (args.get(name) or "").strip()[:40] for name in ("person", "case", "action", "since", "until")}
     errors: dict[str, str] = {}
-    person = _int(values["person"]) if values["person"] else None
+    person = parse_int(values["person"]) if values["person"] else None
     if values["person"] and person is None:
         errors["person"] = "Choose a person from the list"
-    case = _int(values["case"]) if values["case"] else None
+    case = parse_int(values["case"]) if values["case"] else None
     if values["case"] and case is None:
         errors["case"] = "Choose a case from the list"
     action = values["action"] or None

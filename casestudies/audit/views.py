@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from casestudies.audit.filters import ACTION_LABELS, case_choices, parse_audit_args, person_choices
 from casestudies.audit.services import list_events
 from casestudies.models import Role
+from casestudies.params import parse_page
 from casestudies.policy import requires
 
 bp = Blueprint("audit", __name__)
@@ -14,10 +15,7 @@ AUDIT_PER_PAGE = 50
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 100_000))
-    except ValueError:
-        return 1
+    return parse_page(request.args.get("page"), last=100_000)
 
 
 @bp.get("/audit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from casestudies.curation.services import CaseInput, QuestionInput
+from casestudies.params import parse_int
 
 MAX_QUESTION_ROWS = 40
 
@@ -21,10 +22,7 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
                 formdata.get(f"q-{index}-minutes", "")[:10],
             )
         )
-    try:
-        version = int(formdata.get("version", ""))
-    except ValueError:
-        version = None
+    version = parse_int(formdata.get("version", ""))
     # Text fields are kept whole, as typed. Cutting them here saved a question, its notes or
     # a body shortened without any warning, and showed a refused title or summary again cut
     # short. The case format's rules refuse what is too long, beside the field, and
@@ -53,9 +51,9 @@ def apply_question_action(form: CaseInput, action: str) -> bool:
             form.questions.append(QuestionInput())
         return True
     kind, _, number = action.partition("-")
-    if kind not in ("remove", "up", "down") or not number.isdigit():
+    index = parse_int(number, maximum=MAX_QUESTION_ROWS)
+    if kind not in ("remove", "up", "down") or index is None:
         return False
-    index = int(number)
     questions = form.questions
     if not 0 <= index < len(questions):
         return True

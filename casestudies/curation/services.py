@@ -30,12 +30,12 @@ from casestudies.models import (
     case_dimension,
     utcnow,
 )
+from casestudies.params import parse_minutes
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
 from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 BIN_DAYS = 30
-MINUTES_RANGE = (1, 240)
 
 # Which moves the workflow allows, and what a button calls them.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -134,13 +134,10 @@ def validate_case_input(
     for index, question in enumerate(form.questions):
         minutes: int | None = None
         if question.minutes.strip():
-            text = question.minutes.strip()
-            if not text.isdigit() or not MINUTES_RANGE[0] <= int(text) <= MINUTES_RANGE[1]:
-                errors.setdefault(f"questions-{index}-minutes", []).append(
-                    f"Minutes must be a whole number from {MINUTES_RANGE[0]} to {MINUTES_RANGE[1]}"
-                )
-            else:
-                minutes = int(text)
+            try:
+                minutes = parse_minutes(question.minutes)
+            except ValueError as exc:
+                errors.setdefault(f"questions-{index}-minutes", []).append(str(exc))
         if not question.text.strip() and not question.notes.strip() and minutes is None:
             continue  # an empty row is not a question
         if not question.text.strip():

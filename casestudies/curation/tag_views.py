@@ -11,6 +11,7 @@ from casestudies.curation import tags
 from casestudies.curation.tags import TagError, TagNameTaken
 from casestudies.extensions import db
 from casestudies.models import Role, Tag
+from casestudies.params import parse_int
 from casestudies.policy import requires
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
@@ -98,7 +99,7 @@ def merge(tag_id: int):  # type: ignore[no-untyped-def]
     errors = {}
     target = None
     try:
-        target = tags.get_tag(int(form.into.data or ""))
+        target = tags.get_tag(parse_int(form.into.data) or 0)
     except (ValueError, LookupError):
         errors["into"] = "Choose the tag to merge into"
     if not form.confirm.data:

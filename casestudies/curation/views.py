@@ -13,6 +13,7 @@ from casestudies.extensions import db
 from casestudies.forms import CsrfOnlyForm
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Role
+from casestudies.params import parse_int
 from casestudies.policy import requires
 from casestudies.vocab import CONSENTS, LEADERSHIP_DIMENSIONS
 
@@ -167,7 +168,9 @@ def history(slug: str) -> str:
 def diff(slug: str):  # type: ignore[no-untyped-def]
     case = _case_or_404(slug)
     try:
-        first, second = int(request.args.get("a", "")), int(request.args.get("b", ""))
+        first, second = parse_int(request.args.get("a")), parse_int(request.args.get("b"))
+        if first is None or second is None:
+            raise LookupError("two revision numbers")
         changes = curation.diff_revisions(case, first, second)
     except (ValueError, LookupError):
         return render_template("error.html", code=400, title="Choose two revisions to compare", message=None), 400

@@ -17,8 +17,8 @@ from casestudies.guides.services import (
     TEXT_MAX,
     TITLE_MAX,
     GuideDetails,
-    parse_minutes,
 )
+from casestudies.params import parse_int, parse_minutes
 
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -45,13 +45,10 @@ def parse_date(value: str) -> date | None:
 
 
 def parse_duration(value: str) -> int | None:
-    value = value.strip()
-    if not value:
+    if not value.strip():
         return None
     low, high = DURATION_RANGE
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise ValueError(f"Enter the duration in minutes, a whole number from {low} to {high}")
-    return int(value)
+    return parse_minutes(value, low=low, high=high, what="the duration in minutes")
 
 
 def _parsed_by(parse):  # type: ignore[no-untyped-def]
@@ -113,7 +110,7 @@ class GuideForm(FlaskForm):
 
     def first_case_id(self) -> int | None:
         value = (self.case_id.data or "").strip()
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return parse_int(value)
 
 
 class OwnQuestionForm(FlaskForm):
@@ -149,8 +146,8 @@ class AddCaseForm(FlaskForm):
         case = (self.case_id.data or "").strip()
         guide = (self.guide.data or "new").strip()
         return (
-            int(case) if case.isdigit() and len(case) < 10 else None,
-            int(guide) if guide.isdigit() and len(guide) < 10 else None,
+            parse_int(case),
+            parse_int(guide),
         )
 
 
@@ -163,6 +160,7 @@ def question_minutes(formdata) -> dict[int, str]:  # type: ignore[no-untyped-def
     typed: dict[int, str] = {}
     for name in formdata:
         prefix, _, number = name.partition("-")
-        if prefix == "minutes" and number.isdigit() and len(number) < 10:
-            typed[int(number)] = formdata.get(name, "")[:10]
+        question_id = parse_int(number)
+        if prefix == "minutes" and question_id is not None:
+            typed[question_id] = formdata.get(name, "")[:10]
     return typed

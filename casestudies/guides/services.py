@@ -30,10 +30,12 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.extensions import db
 from casestudies.models import Case, Guide, GuideCase, GuideQuestion, Role, User, utcnow
+from casestudies.params import parse_int, parse_minutes
 from casestudies.slugs import slugify
+from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN
 
 DEFAULT_QUESTION_MINUTES = 10  # for a case question without suggested minutes
-MINUTES_RANGE = (1, 240)  # minutes for one question
+MINUTES_RANGE = (MINUTES_MIN, MINUTES_MAX)  # minutes for one question
 DURATION_RANGE = (5, 600)  # minutes for the whole session
 MAX_CASES = 30
 MAX_QUESTIONS = 40  # per case in a guide
@@ -415,15 +417,6 @@ def remove_case(guide: Guide, item_id: int) -> str:
     return item.case.title if is_case_available(item.case) else item.case_title
 
 
-def parse_minutes(raw: str) -> int:
-    """Minutes for one question: a whole number in MINUTES_RANGE, or ValueError with a message."""
-    value = raw.strip()
-    low, high = MINUTES_RANGE
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise ValueError(f"Enter the minutes as a whole number from {low} to {high}")
-    return int(value)
-
-
 def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[int, str]:
     """Save the minutes typed for a case's chosen questions, then apply the button pressed:
     "save", "up-<id>", "down-<id>", "remove-<id>" (a chosen question) or "use-<id>" (one of
@@ -447,8 +440,9 @@ def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action
         if question.id in parsed:
             question.minutes = parsed[question.id]
     kind, _, number = action.partition("-")
-    if kind in ("up", "down", "remove") and number.isdigit():
-        target = next((q for q in item.questions if q.id == int(number)), None)
+    chosen_id = parse_int(number)
+    if kind in ("up", "down", "remove") and chosen_id is not None:
+        target = next((q for q in item.questions if q.id == chosen_id), None)
         if target is None:
             raise GuideNotFound(number)
         index = item.questions.index(target)
@@ -457,8 +451,8 @@ def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action
             _renumber(item.questions)
         else:
             _move(item.questions, index, kind)
-    elif kind == "use" and number.isdigit():
-        source = next((q for q in case.questions if q.id == int(number)), None)
+    elif kind == "use" and chosen_id is not None:
+        source = next((q for q in case.questions if q.id == chosen_id), None)
         if source is None:
             raise GuideNotFound(number)
         if any(not q.is_own and q.text == source.text for q in item.questions):

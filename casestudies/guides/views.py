@@ -24,6 +24,7 @@ from casestudies.guides.forms import (
 from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Guide, Role
+from casestudies.params import parse_minutes, safe_local_target
 from casestudies.policy import requires
 
 bp = Blueprint("guides", __name__, url_prefix="/guides")
@@ -67,9 +68,7 @@ def _check_csrf() -> None:
 
 def _local(target: str | None) -> str | None:
     """A path on this site to go back to, or None (never another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 2000:
-        return None
-    return target
+    return safe_local_target(target) if target and len(target) <= 2000 else None
 
 
 def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
@@ -245,7 +244,7 @@ def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
         return _builder(guide, 400, own_form=form, own_form_item=item_id)
     try:
         guides.add_own_question(
-            guide, item_id, form.text.data or "", form.notes.data or "", int(form.minutes.data.strip())
+            guide, item_id, form.text.data or "", form.notes.data or "", parse_minutes(form.minutes.data or "")
         )
     except GuideNotFound:
         abort(404)

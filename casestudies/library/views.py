@@ -18,16 +18,14 @@ from casestudies.library.services import (
 )
 from casestudies.markdown import render_markdown
 from casestudies.models import Role
+from casestudies.params import parse_page
 from casestudies.policy import requires
 
 bp = Blueprint("library", __name__)
 
 
 def _page_arg() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
+    return parse_page(request.args.get("page"))
 
 
 def _text_arg(name: str, limit: int = 200) -> str | None:
