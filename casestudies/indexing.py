@@ -55,7 +55,7 @@ def _case_query():
     """Cases that belong in the index: every status, but nothing in the bin."""
     return (
         select(Case)
-        .where(Case.deleted_at.is_(None))
+        .where(~Case.is_deleted)
         .options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
     )
 

@@ -7,11 +7,26 @@ import secrets
 from datetime import UTC, date, datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casestudies.extensions import db
+from casestudies.vocab import Status
 
 
 def utcnow() -> datetime:
@@ -145,7 +160,7 @@ class Case(db.Model):
     seat: Mapped[str] = mapped_column(String(80), index=True)
     setting: Mapped[str | None] = mapped_column(String(80), index=True)
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), index=True, default="draft")
+    status: Mapped[str] = mapped_column(String(20), index=True, default=Status.DRAFT.value)
     consent: Mapped[str] = mapped_column(String(20), default="not-needed")
     review_by: Mapped[date | None] = mapped_column(Date)
     updated_on: Mapped[date | None] = mapped_column(Date)  # the case file's `updated` date
@@ -167,13 +182,25 @@ class Case(db.Model):
         back_populates="case", order_by="CaseRevision.number", cascade="all, delete-orphan"
     )
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == "published" and self.deleted_at is None
-
-    @property
+    @hybrid_property
     def is_deleted(self) -> bool:
+        """In the bin. In a query: `Case.is_deleted`, or `~Case.is_deleted` for live cases."""
         return self.deleted_at is not None
+
+    @is_deleted.inplace.expression
+    @classmethod
+    def _is_deleted_expression(cls) -> ColumnElement[bool]:
+        return cls.deleted_at.is_not(None)
+
+    @hybrid_property
+    def is_published(self) -> bool:
+        """Published and not in the bin: what learners may see. Usable in queries too."""
+        return self.status == Status.PUBLISHED and self.deleted_at is None
+
+    @is_published.inplace.expression
+    @classmethod
+    def _is_published_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.status == Status.PUBLISHED.value, cls.deleted_at.is_(None))
 
 
 class Question(db.Model):

@@ -6,6 +6,8 @@ models all read the same lists.
 
 from __future__ import annotations
 
+import enum
+
 # The nine dimensions of the NHS Healthcare Leadership Model, in the model's order and
 # with the spelling the case format stores.
 LEADERSHIP_DIMENSIONS: tuple[str, ...] = (
@@ -20,10 +22,19 @@ LEADERSHIP_DIMENSIONS: tuple[str, ...] = (
     "Influencing for results",
 )
 
-STATUSES: tuple[str, ...] = ("draft", "review", "published")
+
+class Status(enum.StrEnum):
+    """Where a case is in its workflow; stored as its value, and equal to it."""
+
+    DRAFT = "draft"
+    REVIEW = "review"
+    PUBLISHED = "published"
+
+
+STATUSES: tuple[str, ...] = tuple(status.value for status in Status)
 CONSENTS: tuple[str, ...] = ("obtained", "not-needed", "pending")
 
-DEFAULT_STATUS = "draft"
+DEFAULT_STATUS = Status.DRAFT.value
 DEFAULT_CONSENT = "not-needed"
 
 

@@ -101,15 +101,16 @@ def save_case_data(
     case.questions = [
         Question(position=i, text=q.text, notes=q.notes, minutes=q.minutes) for i, q in enumerate(data.questions)
     ]
-    case.version = (case.version or 0) + 1
+    record_revision(case, actor=actor, summary=summary, data=data)
     db.session.flush()
-    db.session.add(
-        CaseRevision(
-            case=case,
-            number=case.version,
-            content=dump_case_file(data),
-            summary=summary,
-            author=actor,
-        )
-    )
     return case, True
+
+
+def record_revision(case: Case, *, actor: User | None, summary: str, data: CaseData | None = None) -> CaseRevision:
+    """Record the case as it now is (or as `data`, already normalised) as a new revision;
+    old revisions are never edited."""
+    content = dump_case_file(data if data is not None else normalised(case_to_data(case)))
+    case.version = (case.version or 0) + 1
+    revision = CaseRevision(case=case, number=case.version, content=content, summary=summary[:200], author=actor)
+    db.session.add(revision)
+    return revision

@@ -33,16 +33,16 @@ from casestudies.models import (
 from casestudies.params import parse_minutes
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
+from casestudies.vocab import LEADERSHIP_DIMENSIONS, Status
 
 BIN_DAYS = 30
 
 # Which moves the workflow allows, and what a button calls them.
 TRANSITIONS: dict[tuple[str, str], str] = {
-    ("draft", "review"): "Submit for review",
-    ("review", "published"): "Publish",
-    ("review", "draft"): "Request changes",
-    ("published", "draft"): "Unpublish",
+    (Status.DRAFT, Status.REVIEW): "Submit for review",
+    (Status.REVIEW, Status.PUBLISHED): "Publish",
+    (Status.REVIEW, Status.DRAFT): "Request changes",
+    (Status.PUBLISHED, Status.DRAFT): "Unpublish",
 }
 
 
@@ -194,7 +194,7 @@ def _slug_taken(slug: str, other_than: int | None = None) -> Case | None:
 
 
 def create_case(form: CaseInput, actor: User) -> tuple[Case | None, FieldErrors]:
-    data, errors = validate_case_input(form, status="draft")
+    data, errors = validate_case_input(form, status=Status.DRAFT)
     if data is None:
         return None, errors
     existing = _slug_taken(data.slug)
@@ -214,7 +214,7 @@ def update_case(case: Case, form: CaseInput, actor: User) -> tuple[bool, FieldEr
     data, errors = validate_case_input(form, status=case.status, slug=case.slug)
     if data is None:
         return False, errors
-    if case.status == "published" and data.consent == "pending":
+    if case.status == Status.PUBLISHED and data.consent == "pending":
         return False, {"consent": ["A published case can't have consent pending: unpublish it first"]}
     before = case_to_data(case)
     data = replace(data, updated=before.updated if _same_but_date(before, data) else data.updated)
@@ -250,9 +250,9 @@ def change_status(case: Case, to_status: str, actor: User, comment: str = "") ->
     if (case.status, to_status) not in TRANSITIONS:
         raise CurationError(f"A case can't move from {case.status} to {to_status}")
     comment = comment.strip()
-    if to_status == "draft" and not comment:
+    if to_status == Status.DRAFT and not comment:
         raise CurationError("Say what needs to change: a comment is required when a case goes back to draft")
-    if to_status == "published" and case.consent == "pending":
+    if to_status == Status.PUBLISHED and case.consent == "pending":
         raise CurationError("This case can't be published while consent is pending")
     if len(comment) > 2000:
         raise CurationError("The comment must be 2,000 characters or fewer")
@@ -295,7 +295,7 @@ def restore_revision(case: Case, number: int, actor: User) -> None:
     restoring never publishes or unpublishes (that is the workflow's job)."""
     revision = get_revision(case, number)
     old = revision_data(revision)
-    if case.status == "published" and old.consent == "pending":
+    if case.status == Status.PUBLISHED and old.consent == "pending":
         raise CurationError("That revision has consent pending, so it can't be restored while the case is published")
     data = replace(old, status=case.status, slug=case.slug)
     save_case_data(data, actor=actor, case=case, summary=f"Restored revision {number}")
@@ -376,7 +376,7 @@ def restore_case(case: Case, actor: User) -> None:
 
 
 def binned_cases() -> list[Case]:
-    return list(db.session.scalars(select(Case).where(Case.deleted_at.is_not(None)).order_by(Case.deleted_at.desc())))
+    return list(db.session.scalars(select(Case).where(Case.is_deleted).order_by(Case.deleted_at.desc())))
 
 
 def get_binned_case(case_id: int) -> Case:
@@ -389,7 +389,7 @@ def get_binned_case(case_id: int) -> Case:
 def purge_expired(now: datetime | None = None, actor: User | None = None) -> int:
     """Delete for good the cases that have been in the bin longer than BIN_DAYS."""
     cutoff = (now or utcnow()) - timedelta(days=BIN_DAYS)
-    expired = db.session.scalars(select(Case).where(Case.deleted_at.is_not(None), Case.deleted_at < cutoff)).all()
+    expired = db.session.scalars(select(Case).where(Case.is_deleted, Case.deleted_at < cutoff)).all()
     for case in expired:
         audit.record(actor, "purge", case=case, detail=f"Deleted for good after {BIN_DAYS} days in the bin")
         db.session.delete(case)
@@ -413,14 +413,14 @@ class Dashboard:
 
 def dashboard(today: date | None = None) -> Dashboard:
     today = today or date.today()
-    live = select(Case).where(Case.deleted_at.is_(None)).options(selectinload(Case.author))
-    in_review = db.session.scalars(live.where(Case.status == "review").order_by(Case.updated_at)).all()
-    drafts = db.session.scalars(live.where(Case.status == "draft").order_by(Case.title)).all()
+    live = select(Case).where(~Case.is_deleted).options(selectinload(Case.author))
+    in_review = db.session.scalars(live.where(Case.status == Status.REVIEW).order_by(Case.updated_at)).all()
+    drafts = db.session.scalars(live.where(Case.status == Status.DRAFT).order_by(Case.title)).all()
     by_author: dict[str, list[Case]] = {}
     for case in drafts:
         by_author.setdefault(case.author.name if case.author else "Imported (no author)", []).append(case)
     past = db.session.scalars(live.where(Case.review_by < today).order_by(Case.review_by)).all()
-    published = live.where(Case.status == "published")
+    published = live.where(Case.status == Status.PUBLISHED)
     no_questions = db.session.scalars(published.where(~Case.questions.any()).order_by(Case.title)).all()
     no_dimensions = db.session.scalars(
         published.where(~Case.id.in_(select(case_dimension.c.case_id))).order_by(Case.title)
@@ -460,11 +460,11 @@ def coverage() -> Coverage:
         .select_from(Case)
         .join(case_dimension)
         .join(Dimension)
-        .where(Case.status == "published", Case.deleted_at.is_(None))
+        .where(Case.is_published)
         .group_by(Case.seat, Dimension.name)
     ).all()
     seats = sorted(
-        set(db.session.scalars(select(Case.seat).where(Case.status == "published", Case.deleted_at.is_(None)))),
+        set(db.session.scalars(select(Case.seat).where(Case.is_published))),
         key=str.casefold,
     )
     return Coverage(seats, LEADERSHIP_DIMENSIONS, Counter({(s, d): n for s, d, n in rows}))
@@ -472,7 +472,7 @@ def coverage() -> Coverage:
 
 def known_values() -> dict[str, list[str]]:
     """Existing seats, settings and tags, suggested by the editor."""
-    live = Case.deleted_at.is_(None)
+    live = ~Case.is_deleted
     return {
         "seat": sorted(set(db.session.scalars(select(Case.seat).where(live))), key=str.casefold),
         "setting": sorted(
@@ -485,7 +485,7 @@ def known_values() -> dict[str, list[str]]:
 def get_case_for_curator(slug: str) -> Case:
     case = db.session.scalar(
         select(Case)
-        .where(Case.slug == slug, Case.deleted_at.is_(None))
+        .where(Case.slug == slug, ~Case.is_deleted)
         .options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
     )
     if case is None:

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import case_to_data, normalised
+from casestudies.curation.revisions import record_revision
 from casestudies.extensions import db
-from casestudies.models import Case, CaseRevision, Tag, User, case_tag
-from casestudies.transfer.casefile import TAG_MAX_LENGTH, dump_case_file
+from casestudies.models import Case, Tag, User, case_tag
+from casestudies.transfer.casefile import TAG_MAX_LENGTH
 
 
 class TagError(ValueError):
@@ -48,7 +48,7 @@ class TagUse:
 
 
 def _counts(deleted: bool) -> dict[int, int]:
-    in_bin = Case.deleted_at.is_not(None) if deleted else Case.deleted_at.is_(None)
+    in_bin = Case.is_deleted if deleted else ~Case.is_deleted
     rows = db.session.execute(
         select(case_tag.c.tag_id, func.count())
         .join(Case, Case.id == case_tag.c.case_id)
@@ -100,20 +100,6 @@ def _cases_with(tag: Tag) -> list[Case]:
     )
 
 
-def _new_revision(case: Case, actor: User | None, summary: str) -> None:
-    """Record the case as it now is as a new revision (never editing the old ones)."""
-    case.version = (case.version or 0) + 1
-    db.session.add(
-        CaseRevision(
-            case=case,
-            number=case.version,
-            content=dump_case_file(normalised(case_to_data(case))),
-            summary=summary[:200],
-            author=actor,
-        )
-    )
-
-
 def _record(actor: User | None, action: str, cases: list[Case], detail: str) -> None:
     """One audit event per changed case (so the log filtered by case shows it), or one
     event naming no case when no case carries the tag."""
@@ -139,7 +125,7 @@ def rename_tag(tag: Tag, new_name: str, actor: User | None) -> list[Case]:
     tag.name, tag.key = name, key
     detail = f"Tag “{old}” renamed to “{name}”"
     for case in cases:
-        _new_revision(case, actor, detail)
+        record_revision(case, actor=actor, summary=detail)
     _record(actor, "tag-rename", cases, detail)
     return cases
 
@@ -153,7 +139,7 @@ def merge_tags(source: Tag, target: Tag, actor: User | None) -> list[Case]:
     detail = f"Tag “{source.name}” merged into “{target.name}”"
     for case in cases:
         case.tags = [t for t in case.tags if t.id != source.id] + ([] if target in case.tags else [target])
-        _new_revision(case, actor, detail)
+        record_revision(case, actor=actor, summary=detail)
     _record(actor, "tag-merge", cases, detail)
     db.session.flush()  # the cases' tag rows go first, then the tag itself
     db.session.delete(source)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import defer, selectinload
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
 from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
+from casestudies.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
 from search import SORTS, FacetCount, SearchRequest
 
 MAX_LOGGED_QUERY = 200
@@ -26,7 +26,7 @@ class CaseNotFound(LookupError):
 
 # -- reading -------------------------------------------------------------------------------
 def visible_statuses(viewer: User) -> tuple[str, ...]:
-    return ("draft", "review", "published") if viewer.can_see_unpublished() else ("published",)
+    return STATUSES if viewer.can_see_unpublished() else (Status.PUBLISHED.value,)
 
 
 def get_case_for_viewer(slug: str, viewer: User) -> Case:
@@ -77,7 +77,7 @@ class LibraryPage:
 
 
 def _filtered(statuses: tuple[str, ...], filters: LibraryFilters, skip: str | None = None) -> Select:
-    query = select(Case.id).where(Case.status.in_(statuses), Case.deleted_at.is_(None))
+    query = select(Case.id).where(Case.status.in_(statuses), ~Case.is_deleted)
     if filters.seat and skip != "seat":
         query = query.where(func.lower(Case.seat) == filters.seat.casefold())
     if filters.setting and skip != "setting":
@@ -151,7 +151,7 @@ def list_library(viewer: User, filters: LibraryFilters, page: int = 1, per_page:
 
 def browse_values() -> dict[str, list[tuple[str, int]]]:
     """Seats, settings and dimensions of published cases with counts, for the home page."""
-    published = (Case.status == "published") & Case.deleted_at.is_(None)
+    published = Case.is_published
     seats = db.session.execute(
         select(Case.seat, func.count()).where(published).group_by(Case.seat).order_by(Case.seat)
     ).all()
@@ -245,7 +245,7 @@ def log_empty_search(viewer: User, results: SearchResults) -> None:
 def _visible_rows(ids: list[int], statuses: tuple[str, ...]) -> dict[int, Case]:
     query = (
         select(Case)
-        .where(Case.id.in_(ids), Case.status.in_(statuses), Case.deleted_at.is_(None))
+        .where(Case.id.in_(ids), Case.status.in_(statuses), ~Case.is_deleted)
         # A list shows no body: it is most of a case's size (up to megabytes).
         .options(selectinload(Case.tags), defer(Case.body))
     )

@@ -36,6 +36,7 @@ from casestudies.vocab import (
     DEFAULT_STATUS,
     LEADERSHIP_DIMENSIONS,
     STATUSES,
+    Status,
     canonical_dimension,
 )
 
@@ -471,7 +472,7 @@ def _case_from_tree(checker: _Checker, root: _Node | None, body: str, closing_li
     questions = checker.questions(*found["questions"]) if "questions" in found else ()
     status = checker.choice("status", *found["status"], STATUSES) if "status" in found else None
     consent = checker.choice("consent", *found["consent"], CONSENTS) if "consent" in found else None
-    if status == "published" and consent == "pending":
+    if status == Status.PUBLISHED and consent == "pending":
         checker.add(found["status"][0], "a case whose consent is pending can't be published")
     review_by = checker.date("review_by", *found["review_by"]) if "review_by" in found else None
     updated = checker.date("updated", *found["updated"]) if "updated" in found else None

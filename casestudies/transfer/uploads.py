@@ -254,7 +254,7 @@ def export_cases_for(
     filters = filters or LibraryFilters()
     today = date.today().isoformat()
     if not query.strip() and filters.is_empty:
-        ids = list(db.session.scalars(select(Case.id).where(Case.deleted_at.is_(None))))
+        ids = list(db.session.scalars(select(Case.id).where(~Case.is_deleted)))
         filename = f"every-seat-library-{today}.zip"
     else:
         results = search_cases(viewer, query, filters=filters, per_page=EXPORT_LIMIT, exact=exact)
@@ -263,7 +263,7 @@ def export_cases_for(
         filename = f"every-seat-search-{words}-{today}.zip"
     cases = db.session.scalars(
         select(Case)
-        .where(Case.id.in_(ids), Case.deleted_at.is_(None))
+        .where(Case.id.in_(ids), ~Case.is_deleted)
         .options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
         .order_by(Case.slug)
     )
