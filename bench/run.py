@@ -18,12 +18,13 @@ memory does not count against another's:
    search service in process (no HTTP, no template), for comparison;
 5. throughput: 16 client threads for 30 s against the same server, then the resident
    memory of each worker;
-6. the fair baseline: once the app's server has stopped, the same app with the FTS5 index
-   of step 2 as its search engine (bench/fts5_app.py: same views, database rows,
-   visibility, template, gunicorn settings; only the engine differs) on another port, and
-   steps 3 and 5 against it: the same warm-up, the same 500 queries, the same throughput
-   traffic. The ratios app / FTS5 over HTTP are the fair comparison; the in-process FTS5
-   figures of step 2 stay, for what the engine alone costs.
+6. the fair baseline, all along: the same app with the FTS5 index of step 2 as its search
+   engine (bench/fts5_app.py: same views, database rows, visibility, template, gunicorn
+   command and settings; only the engine differs) on another port, warmed up alike. In
+   step 3 each query goes to the app and to the baseline in turn (one request in flight at
+   a time); after step 5, the same 16-client throughput traffic against it. The ratios app
+   / FTS5 over HTTP are the fair comparison; the in-process FTS5 figures of step 2 stay,
+   for what the engine alone costs.
 
 Prints one table and writes bench/results.json. Load goes only to 127.0.0.1.
 """
@@ -353,10 +354,19 @@ def run_phase(name: str, workdir: Path, n: int, seed: int, profile: bool, port: 
 
 
 # -- the server --------------------------------------------------------------------------
+_PORTS_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port on 127.0.0.1, never one given before in this run (a server started a
+    moment ago may not have bound its port yet)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 APP = "app:create_app()"
@@ -487,49 +497,42 @@ def throughput(client: AppClient, queries: list[Query], clients: int, seconds: f
     }
 
 
-def fts5_over_http(workdir: Path, n: int, queries: list[Query], app_totals: list[int | None]) -> dict[str, object]:
-    """The fair baseline: bench/fts5_app.py under the same gunicorn command, measured as
-    the app was (same sign-in, warm-up, measured queries and throughput traffic)."""
-    log(f"N={n}: the FTS5 baseline through the same app: gunicorn with {WORKERS} workers")
-    server = Server(workdir, FTS5_APP, "gunicorn-fts5", {"EVERY_SEAT_FTS5_DB": str(workdir / "fts5.db")})
-    run: dict[str, object] = {}
-    try:
-        client = AppClient(server.port)
-        client.wait_until_up(START_DEADLINE_S)
-        client.login(LEARNER_EMAIL, learner_password(workdir))
-        warm_up(client, load_queries(workdir, "warmup"))
-        run["load_average_before_fts5_http"] = round(os.getloadavg()[0], 2)
-        log(f"N={n}: {len(queries)} searches over HTTP against the FTS5 baseline, one at a time")
-        totals: list[int | None] = []
-        timings, errors = http_latencies(client, queries, totals)
-        stats = summary(timings)
-        run.update(
-            fts5_http_p50_ms=stats["p50"],
-            fts5_http_p95_ms=stats["p95"],
-            fts5_http_p99_ms=stats["p99"],
-            fts5_http_errors=errors,
-            fts5_http_by_kind=by_kind(queries, timings),
-            # Whether the two pages found anything for the same query (a sanity check, and
-            # what spelling help and stop words change): counts of queries by kind.
-            results_found=agreement(queries, app_totals, totals),
-        )
-        log(f"N={n}: throughput against the FTS5 baseline, {CLIENTS} clients for {THROUGHPUT_S:.0f} s")
-        loaded = throughput(client, load_queries(workdir, "throughput"), CLIENTS, THROUGHPUT_S)
-        rss = [proc_status_mb("VmRSS", pid) for pid in server.worker_pids()]
-        run.update(
-            fts5_http_rps=loaded["throughput_rps"],
-            fts5_http_throughput_requests=loaded["throughput_requests"],
-            fts5_http_throughput_errors=loaded["errors"],
-            fts5_http_loaded_p50_ms=loaded["loaded_p50_ms"],
-            fts5_http_loaded_p95_ms=loaded["loaded_p95_ms"],
-            fts5_http_worker_rss_mb=max(rss),
-        )
-    except BaseException:
-        log("gunicorn (FTS5 baseline) log (end):\n" + server.log_tail())
-        raise
-    finally:
-        server.stop()
-    return run
+def signed_in(server: Server, workdir: Path) -> AppClient:
+    """A client of server, once it answers, signed in as the learner, every worker warmed up."""
+    client = AppClient(server.port)
+    client.wait_until_up(START_DEADLINE_S)
+    client.login(LEARNER_EMAIL, learner_password(workdir))
+    warm_up(client, load_queries(workdir, "warmup"))
+    return client
+
+
+def paired_latencies(
+    app: AppClient, baseline: AppClient, queries: list[Query]
+) -> tuple[tuple[list[float], int, list[int | None]], tuple[list[float], int, list[int | None]]]:
+    """Each query against the app and the baseline in turn (which goes first alternates),
+    one request in flight at a time: other work on the machine then weighs on both alike
+    rather than on whichever ran while it was busy. Timings, errors, result counts of each."""
+    times: tuple[list[float], list[float]] = ([], [])
+    totals: tuple[list[int | None], list[int | None]] = ([], [])
+    errors = [0, 0]
+    for number, query in enumerate(queries):
+        order = (0, 1) if number % 2 == 0 else (1, 0)
+        for side in order:
+            timing, failed = http_latencies((app, baseline)[side], [query], totals[side])
+            times[side].extend(timing)
+            errors[side] += failed
+    return (times[0], errors[0], totals[0]), (times[1], errors[1], totals[1])
+
+
+def worker_memory(server: Server) -> dict[str, object]:
+    workers = server.worker_pids()
+    rss = [proc_status_mb("VmRSS", pid) for pid in workers]
+    return {
+        "worker_rss_mb": max(rss),
+        "worker_rss_all_mb": rss,
+        "worker_rss_anon_mb": [proc_status_mb("RssAnon", pid) for pid in workers],
+        "worker_rss_file_mb": [proc_status_mb("RssFile", pid) for pid in workers],
+    }
 
 
 # -- one size ------------------------------------------------------------------------------
@@ -546,17 +549,23 @@ def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object
             log(f"N={n}: WARNING: the index holds {run['indexed_after_import']} of {n} cases after the import")
         run.update(run_phase("fts5", workdir, n, seed, profile))
         queries = load_queries(workdir)
-        log(f"N={n}: starting gunicorn with {WORKERS} workers")
+        # The app and the fair baseline: the same app, gunicorn command and settings; the
+        # baseline (bench/fts5_app.py) has the FTS5 index of the fts5 phase as its engine.
+        log(f"N={n}: starting gunicorn with {WORKERS} workers, for the app and for the FTS5 baseline")
         server = Server(workdir)
         try:
-            client = AppClient(server.port)
-            client.wait_until_up(START_DEADLINE_S)
-            client.login(LEARNER_EMAIL, learner_password(workdir))
-            warm_up(client, load_queries(workdir, "warmup"))
+            baseline = Server(workdir, FTS5_APP, "gunicorn-fts5", {"EVERY_SEAT_FTS5_DB": str(workdir / "fts5.db")})
+        except BaseException:
+            server.stop()
+            raise
+        try:
+            client = signed_in(server, workdir)
+            base_client = signed_in(baseline, workdir)
             run["load_average_before_searches"] = round(os.getloadavg()[0], 2)
-            log(f"N={n}: {len(queries)} searches over HTTP, one at a time")
-            app_totals: list[int | None] = []
-            timings, errors = http_latencies(client, queries, app_totals)
+            log(f"N={n}: {len(queries)} searches over HTTP, one at a time, each against the app and the baseline")
+            (timings, errors, app_totals), (base_timings, base_errors, base_totals) = paired_latencies(
+                client, base_client, queries
+            )
             stats = summary(timings)
             run.update(
                 search_p50_ms=stats["p50"],
@@ -565,24 +574,41 @@ def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object
                 search_errors=errors,
                 search_by_kind=by_kind(queries, timings),
             )
+            stats = summary(base_timings)
+            run.update(
+                fts5_http_p50_ms=stats["p50"],
+                fts5_http_p95_ms=stats["p95"],
+                fts5_http_p99_ms=stats["p99"],
+                fts5_http_errors=base_errors,
+                fts5_http_by_kind=by_kind(queries, base_timings),
+                # Whether each page found anything for the same query (a sanity check, and
+                # what spelling help, synonyms and stop words change): queries by kind.
+                results_found=agreement(queries, app_totals, base_totals),
+            )
             log(f"N={n}: {EDIT_COUNT} edits, each until a search finds it; searches in process")
             run.update(run_phase("edits", workdir, n, seed, profile, port=server.port))
+            traffic = load_queries(workdir, "throughput")
             log(f"N={n}: throughput, {CLIENTS} clients for {THROUGHPUT_S:.0f} s")
-            run.update(throughput(client, load_queries(workdir, "throughput"), CLIENTS, THROUGHPUT_S))
-            workers = server.worker_pids()
-            rss = [proc_status_mb("VmRSS", pid) for pid in workers]
+            run.update(throughput(client, traffic, CLIENTS, THROUGHPUT_S))
+            run.update(worker_memory(server))
+            run["load_average_before_fts5_throughput"] = round(os.getloadavg()[0], 2)
+            log(f"N={n}: throughput against the FTS5 baseline, {CLIENTS} clients for {THROUGHPUT_S:.0f} s")
+            loaded = throughput(base_client, traffic, CLIENTS, THROUGHPUT_S)
             run.update(
-                worker_rss_mb=max(rss),
-                worker_rss_all_mb=rss,
-                worker_rss_anon_mb=[proc_status_mb("RssAnon", pid) for pid in workers],
-                worker_rss_file_mb=[proc_status_mb("RssFile", pid) for pid in workers],
+                fts5_http_rps=loaded["throughput_rps"],
+                fts5_http_throughput_requests=loaded["throughput_requests"],
+                fts5_http_throughput_errors=loaded["errors"],
+                fts5_http_loaded_p50_ms=loaded["loaded_p50_ms"],
+                fts5_http_loaded_p95_ms=loaded["loaded_p95_ms"],
+                fts5_http_worker_rss_mb=worker_memory(baseline)["worker_rss_mb"],
             )
         except BaseException:
             log("gunicorn log (end):\n" + server.log_tail())
+            log("gunicorn (FTS5 baseline) log (end):\n" + baseline.log_tail())
             raise
         finally:
             server.stop()
-        run.update(fts5_over_http(workdir, n, queries, app_totals))
+            baseline.stop()
         run["ratio_p50"] = round(float(run["search_p50_ms"]) / float(run["fts5_p50_ms"]), 1)  # type: ignore[arg-type]
         run["ratio_p95"] = round(float(run["search_p95_ms"]) / float(run["fts5_p95_ms"]), 1)  # type: ignore[arg-type]
         # The fair comparison: both over HTTP, through the same app, server and template.
