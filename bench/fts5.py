@@ -57,9 +57,12 @@ def match_expression(text: str) -> str | None:
 
 
 class Fts5Library:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, check_same_thread=False)
+        if read_only:  # bench/fts5_app.py: each gunicorn worker opens the index built once
+            self.db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(path, check_same_thread=False)
 
     def close(self) -> None:
         self.db.close()
@@ -124,8 +127,10 @@ class Fts5Library:
         source = "cases c" if match is None else "cases_fts JOIN cases c ON c.id = cases_fts.rowid"
         return f"FROM {source} WHERE {' AND '.join(clauses)}", args
 
-    def search(self, query: Query) -> dict[str, object]:
-        """One results page: hits with snippets and tags, the total, and facet counts."""
+    def search(self, query: Query, *, with_tags: bool = True) -> dict[str, object]:
+        """One results page: hits with snippets and tags, the total, and facet counts.
+        with_tags=False leaves the tags out (bench/fts5_app.py: the app's page loads each
+        hit's row, tags included, from its own database)."""
         db = self.db
         match = match_expression(query.text)
         where, args = self._where(match, query.filters)
@@ -141,7 +146,7 @@ class Fts5Library:
         rows = db.execute(f"{page_sql} LIMIT {PER_PAGE} OFFSET {offset}", args).fetchall()
         ids = [row[0] for row in rows]
         tags: dict[int, list[str]] = {}
-        if ids:
+        if ids and with_tags:
             marks = ", ".join("?" * len(ids))
             rows_sql = f"SELECT case_id, tag FROM case_tags WHERE case_id IN ({marks})"  # noqa: S608
             for case_id, tag in db.execute(rows_sql, ids):

@@ -2,8 +2,10 @@
 
 Each query is what the search form sends: text, at most one facet filter, a page number.
 The mix: one, two and three words, a quoted phrase, an acronym, a misspelling, a facet
-filter and a second page, drawn from the same vocabulary as the generated cases (common
-words more often, as people search for what a library is about).
+filter, a second page and a question in plain words ("how can porters improve the
+discharge lounge": five to eight words, some of them in no case), drawn from the same
+vocabulary as the generated cases (common words more often, as people search for what a
+library is about).
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ from itertools import pairwise
 from urllib.parse import urlencode
 
 from casestudies.transfer.casefile import CaseData
+from search.analysis import stem_word
 
 from .generate import FUNCTION_WORDS, Corpus, zipf_weights
 
 # kind -> how many of every 500 queries
 MIX = {
-    "one word": 100,
-    "two words": 75,
-    "three words": 50,
-    "phrase": 60,
-    "acronym": 50,
-    "misspelling": 55,
-    "facet filter": 60,
-    "page 2": 50,
+    "one word": 85,
+    "two words": 65,
+    "three words": 45,
+    "phrase": 50,
+    "acronym": 40,
+    "misspelling": 45,
+    "facet filter": 50,
+    "page 2": 45,
+    "natural language": 75,
 }
 # Common words nobody searches for on their own.
 NOT_SEARCHED = frozenset(
@@ -34,6 +38,16 @@ NOT_SEARCHED = frozenset(
      "said", "told", "found", "felt", "asked", "almost", "later", "instead", "never", "always", "within")
 )  # fmt: skip
 ACRONYMS = ("A&E", "GP", "CAMHS", "HR", "COPD", "A&E waits", "GP practice", "CAMHS referral")
+# How a question in plain words starts, and the small words between its content words.
+OPENINGS = ("how can", "how do", "how should", "what helps", "why do", "ways to", "what can", "how to", "who should")
+LINKS = ("the", "our", "a", "for", "with", "on", "in", "and")
+# Words a learner might type that no generated case contains (checked against the sample's
+# words, by stem, when the queries are made): things, not misspellings.
+ABSENT = (
+    "chatbot", "kiosk", "wifi", "rostering", "smartphone", "podcast", "barcode", "drone", "lanyard",
+    "vending", "hackathon", "microwave", "printer", "lottery", "laptops", "signage", "courier",
+    "locker", "badges", "dashboards", "gamification", "bicycles", "minibus", "canteen", "noticeboard",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,8 @@ class QueryMaker:
         self.rng = random.Random(f"{seed}:queries")
         self.vocabulary = [word for word in corpus.content if word.lower() not in NOT_SEARCHED]
         self.weights = zipf_weights(len(self.vocabulary), 0.9, 5.0)
+        known = {stem_word(word.lower()) for word in corpus.counts}
+        self.absent = [word for word in ABSENT if stem_word(word) not in known]
         stream = corpus.stream
         self.bigrams = [
             (a, b)
@@ -93,6 +109,24 @@ class QueryMaker:
             if wrong != word and wrong not in self.corpus.counts:
                 return wrong
 
+    def natural(self) -> str:
+        """A question in plain words, five to eight of them: an opening, content words of
+        the library with small words between, and in about half of them one word that no
+        case contains."""
+        rng = self.rng
+        count = rng.randint(5, 8)
+        words = rng.choice(OPENINGS).split()
+        opening = len(words)
+        absent_at = rng.randrange(opening, count) if self.absent and rng.random() < 0.5 else -1
+        while len(words) < count:
+            if len(words) == absent_at:
+                words.append(rng.choice(self.absent))
+            elif opening < len(words) < count - 1 and words[-1] not in LINKS and rng.random() < 0.35:
+                words.append(rng.choice(LINKS))
+            else:
+                words.append(self.words(1).lower())
+        return " ".join(words)
+
     def facet(self) -> dict[str, str]:
         case = self.rng.choice(self.published)  # so a value comes up as often as it is used
         name = self.rng.choice(("seat", "tag", "tag", "dimension", "setting"))
@@ -120,6 +154,8 @@ class QueryMaker:
             return Query(kind, self.words(rng.randint(1, 2)), self.facet())
         if kind == "page 2":
             return Query(kind, self.words(1), page=2)
+        if kind == "natural language":
+            return Query(kind, self.natural())
         raise ValueError(kind)
 
 
