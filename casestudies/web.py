@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from casestudies.extensions import login_manager
 from casestudies.forms import SignOutForm
 from casestudies.models import Role
+from casestudies.paging import page_numbers
 from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -143,5 +144,6 @@ def init_web(app: Flask) -> None:
             "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
             "LEADERSHIP_DIMENSIONS": LEADERSHIP_DIMENSIONS,
             "url_with": url_with,
+            "page_numbers": page_numbers,
             "cached_fragment": cached_fragment,
         }

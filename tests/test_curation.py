@@ -271,8 +271,9 @@ def test_every_change_is_in_the_audit_log(curator) -> None:  # type: ignore[no-u
     curation.delete_case(case, curator)
     curation.restore_case(case, curator)
     db.session.commit()
-    events, total = list_events(AuditFilters(case_id=case.id))
-    assert total == 4
+    listed = list_events(AuditFilters(case_id=case.id))
+    events = listed.items
+    assert listed.total == 4
     assert [e.action for e in reversed(events)] == ["create", "state", "delete", "restore"]
     assert all(e.actor_id == curator.id for e in events)
 

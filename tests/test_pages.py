@@ -85,6 +85,8 @@ def test_pagination_shows_first_last_and_two_either_side(app, page: int, pages: 
 
     from flask import render_template
 
+    from casestudies.paging import RankedPage
+
     expected = []
     for number in range(1, pages + 1):
         if number in (1, pages) or abs(number - page) <= 2:
@@ -92,6 +94,7 @@ def test_pagination_shows_first_last_and_two_either_side(app, page: int, pages: 
         elif abs(number - page) == 3:
             expected.append("gap")
     with app.test_request_context("/cases"):
-        html = render_template("library/_pagination.html", page=page, pages=pages, args={})
+        pagination = RankedPage([], total=pages * 10, page=page, per_page=10)
+        html = render_template("library/_pagination.html", pagination=pagination, args={})
     shown = re.findall(r'<li class="nhsuk-pagination__item[^"]*(?:ellipsis)[^"]*"|>\s*(\d+)\s*</a>', html)
     assert [number or "gap" for number in shown] == expected

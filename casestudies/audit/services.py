@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from casestudies.extensions import db
 from casestudies.models import AuditEvent, Case, User
+from casestudies.paging import paginate
 
 ACTIONS = (
     "create",
@@ -61,7 +63,7 @@ class AuditFilters:
     until: date | None = None
 
 
-def list_events(filters: AuditFilters, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], int]:
+def list_events(filters: AuditFilters, page: int = 1, per_page: int = 50) -> Pagination:
     query = select(AuditEvent)
     if filters.actor_id is not None:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
@@ -75,8 +77,4 @@ def list_events(filters: AuditFilters, page: int = 1, per_page: int = 50) -> tup
         query = query.where(
             AuditEvent.created_at < datetime.combine(filters.until + timedelta(days=1), datetime.min.time())
         )
-    total = db.session.scalar(select(db.func.count()).select_from(query.subquery())) or 0
-    events = db.session.scalars(
-        query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(events), total
+    return paginate(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()), page, per_page)

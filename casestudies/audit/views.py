@@ -22,22 +22,15 @@ def _page_arg() -> int:
 @requires(Role.CURATOR)
 def log():  # type: ignore[no-untyped-def]
     query = parse_audit_args(request.args)
-    events, total, page = [], 0, 1
-    if not query.errors:
-        page = _page_arg()
-        events, total = list_events(query.filters, page, AUDIT_PER_PAGE)
+    events = None if query.errors else list_events(query.filters, _page_arg(), AUDIT_PER_PAGE)
     return (
         render_template(
             "audit/log.html",
             query=query,
             events=events,
-            total=total,
-            page=page,
-            pages=max(1, -(-total // AUDIT_PER_PAGE)),
             people=person_choices(),
             cases=case_choices(),
             actions=ACTION_LABELS,
-            per_page=AUDIT_PER_PAGE,
         ),
         400 if query.errors else 200,
     )

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import defer, selectinload
 
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
 from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag
+from casestudies.paging import RankedPage, paginate
 from casestudies.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
 from search import SORTS, FacetCount, SearchRequest
 
@@ -65,15 +67,16 @@ class LibraryFilters:
 
 @dataclass(frozen=True)
 class LibraryPage:
-    cases: list[Case]
-    total: int
-    page: int
-    per_page: int
+    pagination: Pagination  # of Case rows
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    def cases(self) -> list[Case]:
+        return self.pagination.items
+
+    @property
+    def total(self) -> int:
+        return self.pagination.total or 0
 
 
 def _filtered(statuses: tuple[str, ...], filters: LibraryFilters, skip: str | None = None) -> Select:
@@ -136,17 +139,13 @@ def _facet_counts(statuses: tuple[str, ...], filters: LibraryFilters) -> dict[st
 def list_library(viewer: User, filters: LibraryFilters, page: int = 1, per_page: int = 10) -> LibraryPage:
     statuses = visible_statuses(viewer)
     ids = _filtered(statuses, filters).subquery()
-    total = db.session.scalar(select(func.count()).select_from(ids)) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    cases = db.session.scalars(
+    query = (
         select(Case)
         .where(Case.id.in_(select(ids.c.id)))
         .options(selectinload(Case.tags), selectinload(Case.dimensions))
-        .order_by(Case.title)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return LibraryPage(list(cases), total, page, per_page, _facet_counts(statuses, filters))
+        .order_by(func.lower(Case.title), Case.id)  # A to Z whatever the capitals
+    )
+    return LibraryPage(paginate(query, page, per_page), _facet_counts(statuses, filters))
 
 
 def browse_values() -> dict[str, list[tuple[str, int]]]:
@@ -187,18 +186,19 @@ class SearchResultItem:
 @dataclass(frozen=True)
 class SearchResults:
     query: str
-    items: list[SearchResultItem]
-    total: int
-    page: int
-    per_page: int
+    pagination: RankedPage  # of SearchResultItems
     facets: dict[str, list[FacetCount]]
     corrected_query: str | None
     suggestion: str | None
     sort: str
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    def items(self) -> list[SearchResultItem]:
+        return self.pagination.items
+
+    @property
+    def total(self) -> int:
+        return self.pagination.total or 0
 
 
 def search_cases(
@@ -227,9 +227,8 @@ def search_cases(
     result = get_search_index().search(request)
     rows = _visible_rows([hit.id for hit in result.hits], statuses)
     items = [SearchResultItem(rows[hit.id], hit.snippet) for hit in result.hits if hit.id in rows]
-    return SearchResults(
-        text, items, result.total, result.page, per_page, result.facets, result.corrected_query, result.suggestion, sort
-    )
+    pagination = RankedPage(items, total=result.total, page=result.page, per_page=per_page)
+    return SearchResults(text, pagination, result.facets, result.corrected_query, result.suggestion, sort)
 
 
 def log_empty_search(viewer: User, results: SearchResults) -> None:
