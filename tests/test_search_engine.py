@@ -148,7 +148,7 @@ def test_cached_scores_follow_an_edit(index: SearchIndex) -> None:
 def test_query_keys_tell_queries_apart(index: SearchIndex) -> None:
     """Whoosh hashes a compound query as the XOR of its parts: one word over an even
     number of fields hashes alike for every word. The caches' keys must not."""
-    from search.engine import query_key
+    from search.scoring import query_key
 
     build = QueryBuilder(index.analyse, None).build
     team, nurse = build(parse_user_query("team")), build(parse_user_query("nurse"))
@@ -228,7 +228,7 @@ def test_spelling_never_suggests_a_word_only_a_draft_has(tmp_path: Path) -> None
 
 
 def test_snippets_mark_whole_words_around_the_first_matches() -> None:
-    from search.engine import make_snippet
+    from search.snippets import make_snippet
 
     text = "The steam rose. Our team met & the x.team left; then the team <b>won</b>."
     spans = [(20, 24), (57, 61)]  # "team" twice, as whole words
