@@ -12,6 +12,7 @@ from whoosh import query as wq
 
 from search import CaseDoc, SearchIndex, SearchRequest
 from search.query import QueryBuilder, parse_user_query
+from search.scoring import Scorer
 
 VOCAB = [
     "nurse",
@@ -250,3 +251,52 @@ def test_a_snippet_marks_the_words_that_match_and_no_others(tmp_path: Path) -> N
     assert snippet.count("<mark>") == 3, snippet  # teams, Team, happy ("happily" stems to "happili")
     assert "The steam rose" in snippet and "the x.team; happily," in snippet
     assert "<mark>teams</mark>" in snippet and "<mark>Team</mark>" in snippet and "<mark>happy</mark>" in snippet
+
+
+NORMAL_QUERIES = ["night shift", '"social worker" porter', "nurse OR rota -quiet", "care team", "zebraword"]
+
+
+@pytest.mark.parametrize("text", NORMAL_QUERIES)
+def test_normal_queries_never_fall_back_to_whooshs_matcher(index: SearchIndex, text: str) -> None:
+    """A term or phrase the fast path cannot read is scored by Whoosh's matcher instead:
+    the same numbers, several times slower, so a normal query must never come to that."""
+    query = QueryBuilder(index.analyse, index.synonyms()).build(parse_user_query(text))
+    with index._searching() as state:
+        scorer = Scorer(state.searcher)  # nothing kept yet: every part is worked out
+        scorer.scores(query)
+    assert scorer.counts.fallbacks == 0 and scorer.counts.whoosh_matcher == 0, scorer.counts
+    assert scorer.counts.fast_terms > 0
+    if '"' in text:
+        assert scorer.counts.fast_phrases > 0
+    index.search(SearchRequest(text=text))
+    with index._searching() as state:
+        assert state.scorer.counts.fallbacks == 0, state.scorer.counts
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[repr(q)[:60] for q in QUERIES])
+def test_whooshs_matcher_as_fallback_scores_as_the_fast_path(index: SearchIndex, query: wq.Query) -> None:
+    with index._searching() as state:
+        fast, fallback = Scorer(state.searcher), Scorer(state.searcher, fast=False)
+        expected = {d: s for d, s in fast.scores(query).items() if d in state.live}
+        found = {d: s for d, s in fallback.scores(query).items() if d in state.live}
+    assert fallback.counts.fast_terms == fallback.counts.fast_phrases == 0
+    assert fallback.counts.whoosh_matcher > 0
+    assert found.keys() == expected.keys()
+    for docnum, score in expected.items():
+        assert found[docnum] == pytest.approx(score, rel=1e-12), docnum
+
+
+@pytest.mark.parametrize("text", NORMAL_QUERIES)
+def test_a_search_scored_by_the_fallback_shows_the_same_page(
+    index: SearchIndex, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = SearchRequest(text=text, exact=True)
+    fast_page = index.search(request)
+    with index._searching() as state:
+        monkeypatch.setattr(state, "scorer", Scorer(state.searcher, fast=False))
+    fallback_page = index.search(request)
+    with index._searching() as state:
+        assert state.scorer.counts.fast_terms == 0 and state.scorer.counts.whoosh_matcher > 0
+    assert [hit.id for hit in fallback_page.hits] == [hit.id for hit in fast_page.hits]
+    assert [hit.score for hit in fallback_page.hits] == pytest.approx([hit.score for hit in fast_page.hits], rel=1e-12)
+    assert fallback_page.total == fast_page.total and fallback_page.facets == fast_page.facets
