@@ -32,12 +32,12 @@ Scores = dict[int, float]  # document number -> score
 # Kept scores of compound queries, per searcher: each document costs an int and a float
 # in two arrays; each entry also costs its key (the query's structure, about a kilobyte
 # per word) and the cache's bookkeeping, counted even when nothing matched.
-SCORE_CACHE_BYTES = 24 * 1024 * 1024
-SCORE_ENTRY_BYTES = 2048
+SCORE_CACHE_BYTES = 20 * 1024 * 1024
+SCORE_ENTRY_BYTES = 2560
 SCORE_BYTES_PER_DOC = 12
 # Phrases whose matching documents are kept, for marking snippets.
-PHRASE_DOCS_CACHE_BYTES = 4 * 1024 * 1024
-PHRASE_DOCS_ENTRY_BYTES = 1024
+PHRASE_DOCS_CACHE_BYTES = 1024 * 1024
+PHRASE_DOCS_ENTRY_BYTES = 768
 PHRASE_DOCS_BYTES_PER_DOC = 40  # a set slot and an int object
 
 
