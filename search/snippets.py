@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import heapq
 import html
-import itertools
 import re
+import unicodedata
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -25,6 +25,14 @@ SNIPPET_CONTEXT, SNIPPET_CHARS = 60, 220
 # as well as any (Whoosh also keeps the first of equally good fragments).
 SNIPPET_MATCHES = 12
 WORD_CHAR = re.compile(r"\w")
+# Characters that join the letters on either side into one word (see _inside_word).
+WORD_JOINERS = frozenset("'’&.-")
+# A letter or digit that starts a run of them: where a word may start.
+LETTER_AFTER_NON_LETTER = re.compile(r"(?<![^\W_])[^\W_]")
+# An apostrophe and the letters after it, or letters and an apostrophe before a token.
+APOSTROPHES = frozenset("'’")
+APOSTROPHE_TAIL = re.compile(r"(?:['’]\w+)+")
+APOSTROPHE_HEAD = re.compile(r"(?:\w+['’])+$")
 # Words whose terms are remembered (a library's vocabulary is small), and the longest
 # word remembered: longer ones are analysed each time, so the cache's size is bounded.
 WORD_TERMS_KEPT = 32_768
@@ -64,14 +72,45 @@ def make_snippet(text: str, matches: list[tuple[int, int]]) -> str:
     return " … ".join(_marked(text, start, end, inside) for _, _, start, end, inside in best)
 
 
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or unicodedata.category(char).startswith("M")
+
+
+def _inside_word(text: str, i: int) -> bool:
+    """Whether text[i - 1] and text[i] belong to one word: letters and digits (with
+    their combining marks) run together, and an apostrophe, "&", "." or hyphen between
+    two of them joins them ("nurse's", "A&E", "4.30pm", "co-ordinator")."""
+    if i <= 0 or i >= len(text):
+        return False
+    before, after = text[i - 1], text[i]
+    if _is_word_char(before) and _is_word_char(after):
+        return True
+    if after in WORD_JOINERS:
+        return _is_word_char(before) and i + 1 < len(text) and _is_word_char(text[i + 1])
+    if before in WORD_JOINERS:
+        return _is_word_char(after) and i >= 2 and _is_word_char(text[i - 2])
+    return False
+
+
 def _word_start(text: str, position: int, match_start: int) -> int:
-    """position, moved forward past a word it would cut and what is not a word after it
-    (never past the match)."""
-    if position > 0 and text[position - 1].isalnum():
-        while position < match_start and text[position].isalnum():
-            position += 1
-    while position < match_start and not text[position].isalnum():
+    """The start of the first whole word at or after position, never past the match.
+    Where the match itself continues a word ("taker" in "care-taker"), the start of
+    that word, unless it begins more than SNIPPET_CONTEXT before the match."""
+    while position < match_start:
+        candidate = LETTER_AFTER_NON_LETTER.search(text, position, match_start)
+        if candidate is None:
+            position = match_start
+            break
+        position = candidate.start()
+        if not _inside_word(text, position):
+            return position
         position += 1
+    if position == match_start:
+        word_start = position
+        while _inside_word(text, word_start) and match_start - word_start < SNIPPET_CONTEXT:
+            word_start -= 1
+        if not _inside_word(text, word_start):
+            return word_start
     return position
 
 
@@ -79,9 +118,7 @@ def _word_end(text: str, position: int, match_end: int) -> int:
     """position (at most len(text)), moved back before a word it would cut (never before
     the match)."""
     position = min(position, len(text))
-    if position == len(text) or not text[position].isalnum():
-        return position
-    while position > match_end and text[position - 1].isalnum():
+    while position > match_end and _inside_word(text, position):
         position -= 1
     return position
 
@@ -157,12 +194,32 @@ def candidate_pattern(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w&.])(?:" + "|".join(map(re.escape, starts)) + r")\w*(?:[&.]\w+)*", re.I)
 
 
+def _whole_word(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the whole word around a matching token: the tokeniser splits at an
+    apostrophe ("nurse's" is "nurse" and "s"), a mark covers the word as written."""
+    if end < len(text) and text[end] in APOSTROPHES:
+        tail = APOSTROPHE_TAIL.match(text, end)
+        end = tail.end() if tail else end
+    if start > 0 and text[start - 1] in APOSTROPHES:
+        head = APOSTROPHE_HEAD.search(text, max(0, start - SNIPPET_CONTEXT), start)
+        start = head.start() if head else start
+    return start, end
+
+
 def snippet(text: str, words: frozenset[str]) -> str:
     """Up to two marked fragments of text around its first matches (see make_snippet);
-    a match is a word that analyses to one of the query's terms (words)."""
+    a match is a whole word with a token that analyses to one of the query's terms
+    (words), so a word is marked only if its stem is a query term's."""
     if not text or not words:
         return ""
-    matches = (
-        match for match in candidate_pattern(words).finditer(text) if not words.isdisjoint(terms_of_word(match.group()))
-    )
-    return make_snippet(text, [match.span() for match in itertools.islice(matches, SNIPPET_MATCHES)])
+    spans: list[tuple[int, int]] = []
+    for match in candidate_pattern(words).finditer(text):
+        if words.isdisjoint(terms_of_word(match.group())):
+            continue
+        start, end = _whole_word(text, *match.span())
+        if spans and start < spans[-1][1]:
+            continue  # another token of a word already marked
+        spans.append((start, end))
+        if len(spans) == SNIPPET_MATCHES:
+            break
+    return make_snippet(text, spans)

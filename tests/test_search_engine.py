@@ -5,6 +5,7 @@ documents Whoosh finds, with the same scores, over several segments and deleted 
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -300,3 +301,52 @@ def test_a_search_scored_by_the_fallback_shows_the_same_page(
     assert [hit.id for hit in fallback_page.hits] == [hit.id for hit in fast_page.hits]
     assert [hit.score for hit in fallback_page.hits] == pytest.approx([hit.score for hit in fast_page.hits], rel=1e-12)
     assert fallback_page.total == fast_page.total and fallback_page.facets == fast_page.facets
+
+
+SNIPPET_TEXT = "The nurse's rota, A&E waits, e.g. a co-ordinator’s 4.30pm cafe\u0301s round; don't stop. "
+
+
+@pytest.mark.parametrize("shift", range(len(SNIPPET_TEXT)))
+def test_a_snippet_starts_and_ends_at_a_word_boundary(shift: int) -> None:
+    """Wherever the context before a match begins, the fragment begins with a whole word:
+    never inside "nurse's", "A&E", "co-ordinator’s", "4.30pm" or an accented word."""
+    from html import unescape
+
+    from search.snippets import make_snippet
+
+    text = SNIPPET_TEXT[shift:] + SNIPPET_TEXT + "The pangolin rota began. " + SNIPPET_TEXT
+    match = text.index("pangolin")
+    plain = unescape(
+        make_snippet(text, [(match, match + len("pangolin"))]).replace("<mark>", "").replace("</mark>", "")
+    )
+    start = text.index(plain, max(0, match - 200))
+    end = start + len(plain)
+    joined = "'’&.-\u0301"
+    assert start == 0 or text[start - 1] == " " or (text[start - 1] not in joined and not text[start - 1].isalnum())
+    assert end == len(text) or not (text[end].isalnum() or (text[end] in joined and text[end - 1].isalnum()))
+
+
+def test_a_snippet_marks_whole_words_of_each_query_words_stem_family(tmp_path: Path) -> None:
+    """A word is marked when its analysed stem is a query term's: the stemmer decides the
+    family (the Porter stemmer puts "careful" with "care", not "careless" nor "carers"),
+    and the mark covers the whole word, "nurse's" and not only its "nurse"."""
+    from search.analysis import TOKEN_RE, stem_word
+
+    search_index = SearchIndex(tmp_path / "index")
+    care = "Careful carers cared about the care of careless cars; caring for careers. Carefully, A&E cares."
+    nurses = "The nurse's rota. Nurses' tea: a nurse’s don't-care day; nursing, A&E nurse."
+    search_index.rebuild(
+        [
+            CaseDoc(1, "care", "Care", "Summary.", "Porter", "Ward", care, "published"),
+            CaseDoc(2, "nurses", "Nurses", "Summary.", "Porter", "Ward", nurses, "published"),
+        ]
+    )
+
+    def marked(text: str) -> list[str]:
+        snippet = search_index.search(SearchRequest(text=text, exact=True)).hits[0].snippet
+        return re.findall(r"<mark>(.*?)</mark>", snippet.replace("&#x27;", "'"))
+
+    care_family = [word for word in TOKEN_RE.findall(care) if stem_word(word.lower()) == stem_word("care")]
+    assert [word for mark in marked("care") for word in mark.split()] == care_family
+    assert not {"careless", "carers", "cars", "careers", "Carefully"} & set(care_family)
+    assert marked("nurse") == ["nurse's", "Nurses", "nurse’s", "nursing", "nurse"]
