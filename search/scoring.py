@@ -30,8 +30,9 @@ QueryKey = tuple[object, ...]
 Scores = dict[int, float]  # document number -> score
 
 # Kept scores of compound queries, per searcher: each document costs an int and a float
-# in two arrays; each entry also costs its key (the query's structure, about a kilobyte
-# per word) and the cache's bookkeeping, counted even when nothing matched.
+# in two arrays, and each entry SCORE_ENTRY_BYTES for its key (the query's structure: a
+# tuple and a string per field of each word) and the cache's bookkeeping, counted even
+# when nothing matched.
 SCORE_CACHE_BYTES = 20 * 1024 * 1024
 SCORE_ENTRY_BYTES = 2560
 SCORE_BYTES_PER_DOC = 12

@@ -49,8 +49,8 @@ def make_snippet(text: str, matches: list[tuple[int, int]]) -> str:
 
     A fragment starts up to SNIPPET_CONTEXT characters before a match, takes in the
     matches that follow within SNIPPET_CONTEXT of each other, ends SNIPPET_CONTEXT after
-    its last one and is at most SNIPPET_CHARS long; the two with most matches of most
-    different words are shown, in text order."""
+    its last one and is at most SNIPPET_CHARS long, starting and ending with whole words;
+    the two with most matches of most different words are shown, in text order."""
     if not matches:
         return ""
     fragments = []
