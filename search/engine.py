@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from whoosh import query as wq
+from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from .analysis import text_analyzer
@@ -89,7 +90,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._store = GenerationStore(self.directory)
         self._state: _SearcherState | None = None
-        self._state_index: object = None  # the index self._state's searcher reads
+        self._state_index: Index | None = None  # the index self._state's searcher reads
         self._analyzer = text_analyzer()
 
     # -- text analysis -------------------------------------------------------------------
@@ -109,9 +110,9 @@ class SearchIndex:
             self._state.searcher.close()
             self._state = None
 
-    def _open_searcher(self, index: object) -> _SearcherState:
+    def _open_searcher(self, index: Index) -> _SearcherState:
         try:
-            return _SearcherState(index.searcher())  # type: ignore[attr-defined]
+            return _SearcherState(index.searcher())
         except Exception as exc:  # a damaged segment shows up here, not in open_dir
             self._store.forget()
             raise SearchUnavailable(f"search index {self.directory} unreadable: {exc}") from exc
