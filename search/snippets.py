@@ -73,7 +73,7 @@ def make_snippet(text: str, matches: list[tuple[int, int]]) -> str:
 
 
 def _is_word_char(char: str) -> bool:
-    return char.isalnum() or unicodedata.category(char).startswith("M")
+    return char.isalnum() or (not char.isspace() and unicodedata.category(char).startswith("M"))
 
 
 def _inside_word(text: str, i: int) -> bool:
@@ -119,6 +119,9 @@ def _word_end(text: str, position: int, match_end: int) -> int:
     the match)."""
     position = min(position, len(text))
     while position > match_end and _inside_word(text, position):
+        # Back over the plain letters first, then look again at what joins them.
+        while position > match_end + 1 and text[position - 2].isalnum() and text[position - 1].isalnum():
+            position -= 1
         position -= 1
     return position
 
