@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-postgres deps assets setup lint bench bench-large loadtest relevance clean
+.PHONY: run test test-fast test-postgres deps assets setup lint bench bench-large loadtest relevance clean
 
 # Stamps make a second `make run` quick: nothing is reinstalled unless its inputs changed.
 $(BIN)/.installed: requirements.txt
@@ -37,6 +37,10 @@ run: setup
 test: deps assets
 	.ci/static-checks
 	$(BIN)/python -m pytest
+
+# The suite without browser tests and without tests marked slow.
+test-fast: deps
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 # The suite (browser tests aside) against a real PostgreSQL server. TEST_DATABASE_URL names
 # a user who may create databases; each test gets its own copy of a migrated template.

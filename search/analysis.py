@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -15,24 +16,24 @@ from whoosh.lang.porter import stem as porter_stem
 TOKEN_PATTERN = r"\w+(?:[&.]\w+)*"  # noqa: S105 - a regex, not a password
 TOKEN_RE = re.compile(TOKEN_PATTERN, re.UNICODE)
 MIN_WORD_CHARS = 2  # shorter words are dropped, as stop words are
-STEM_CACHE_SIZE = 200_000  # distinct words remembered with their stems
+# Distinct words remembered with their stems, and the longest word remembered: longer
+# ones are stemmed each time, so the cache's size is bounded.
+STEM_CACHE_SIZE = 200_000
+LONGEST_WORD_STEM_KEPT = 40
 
-_stems: dict[str, str] = {}
+
+def _stem(word: str) -> str:
+    return porter_stem(word) if word.isalpha() else word
+
+
+_kept_stem = functools.lru_cache(maxsize=STEM_CACHE_SIZE)(_stem)
 
 
 def stem_word(word: str) -> str:
     """English stem of a lower-case word; "a&e", "news2" and "111" are left as they are
     (the Porter stemmer would turn "a&e" into "a&"). The stemmer is pure Python and a
-    library's vocabulary is small, so each word is stemmed once: about a tenth of the
-    indexing time."""
-    if not word.isalpha():
-        return word
-    found = _stems.get(word)
-    if found is None:
-        if len(_stems) >= STEM_CACHE_SIZE:
-            _stems.clear()
-        found = _stems[word] = porter_stem(word)
-    return found
+    library's vocabulary is small, so each word is stemmed once."""
+    return _kept_stem(word) if len(word) <= LONGEST_WORD_STEM_KEPT else _stem(word)
 
 
 class StemWordsOnly(Filter):
@@ -68,6 +69,7 @@ class AnalysedText(TEXT):
             return
         positions: dict[str, list[int]] = {}
         position = None
+        kept_stem, longest_kept = _kept_stem, LONGEST_WORD_STEM_KEPT  # stem_word, inlined: a call per word
         for number, word in enumerate(TOKEN_RE.findall(value)):
             word = word.lower()
             if len(word) < MIN_WORD_CHARS or word in STOP_WORDS:
@@ -75,7 +77,7 @@ class AnalysedText(TEXT):
             # StopFilter(renumber=True): the first word kept keeps its position, each
             # later one comes right after the one before.
             position = number if position is None else position + 1
-            term = stem_word(word)
+            term = kept_stem(word) if len(word) <= longest_kept else _stem(word)
             if term in positions:
                 positions[term].append(position)
             else:

@@ -5,6 +5,7 @@ documents Whoosh finds, with the same scores, over several segments and deleted 
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from whoosh import query as wq
 
 from search import CaseDoc, SearchIndex, SearchRequest
 from search.query import QueryBuilder, parse_user_query
+from search.scoring import Scorer
 
 VOCAB = [
     "nurse",
@@ -148,7 +150,7 @@ def test_cached_scores_follow_an_edit(index: SearchIndex) -> None:
 def test_query_keys_tell_queries_apart(index: SearchIndex) -> None:
     """Whoosh hashes a compound query as the XOR of its parts: one word over an even
     number of fields hashes alike for every word. The caches' keys must not."""
-    from search.engine import query_key
+    from search.scoring import query_key
 
     build = QueryBuilder(index.analyse, None).build
     team, nurse = build(parse_user_query("team")), build(parse_user_query("nurse"))
@@ -228,7 +230,7 @@ def test_spelling_never_suggests_a_word_only_a_draft_has(tmp_path: Path) -> None
 
 
 def test_snippets_mark_whole_words_around_the_first_matches() -> None:
-    from search.engine import make_snippet
+    from search.snippets import make_snippet
 
     text = "The steam rose. Our team met & the x.team left; then the team <b>won</b>."
     spans = [(20, 24), (57, 61)]  # "team" twice, as whole words
@@ -250,3 +252,101 @@ def test_a_snippet_marks_the_words_that_match_and_no_others(tmp_path: Path) -> N
     assert snippet.count("<mark>") == 3, snippet  # teams, Team, happy ("happily" stems to "happili")
     assert "The steam rose" in snippet and "the x.team; happily," in snippet
     assert "<mark>teams</mark>" in snippet and "<mark>Team</mark>" in snippet and "<mark>happy</mark>" in snippet
+
+
+NORMAL_QUERIES = ["night shift", '"social worker" porter', "nurse OR rota -quiet", "care team", "zebraword"]
+
+
+@pytest.mark.parametrize("text", NORMAL_QUERIES)
+def test_normal_queries_never_fall_back_to_whooshs_matcher(index: SearchIndex, text: str) -> None:
+    """A term or phrase the fast path cannot read is scored by Whoosh's matcher instead:
+    the same numbers, several times slower, so a normal query must never come to that."""
+    query = QueryBuilder(index.analyse, index.synonyms()).build(parse_user_query(text))
+    with index._searching() as state:
+        scorer = Scorer(state.searcher)  # nothing kept yet: every part is worked out
+        scorer.scores(query)
+    assert scorer.counts.fallbacks == 0 and scorer.counts.whoosh_matcher == 0, scorer.counts
+    assert scorer.counts.fast_terms > 0
+    if '"' in text:
+        assert scorer.counts.fast_phrases > 0
+    index.search(SearchRequest(text=text))
+    with index._searching() as state:
+        assert state.scorer.counts.fallbacks == 0, state.scorer.counts
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[repr(q)[:60] for q in QUERIES])
+def test_whooshs_matcher_as_fallback_scores_as_the_fast_path(index: SearchIndex, query: wq.Query) -> None:
+    with index._searching() as state:
+        fast, fallback = Scorer(state.searcher), Scorer(state.searcher, fast=False)
+        expected = {d: s for d, s in fast.scores(query).items() if d in state.live}
+        found = {d: s for d, s in fallback.scores(query).items() if d in state.live}
+    assert fallback.counts.fast_terms == fallback.counts.fast_phrases == 0
+    assert fallback.counts.whoosh_matcher > 0
+    assert found.keys() == expected.keys()
+    for docnum, score in expected.items():
+        assert found[docnum] == pytest.approx(score, rel=1e-12), docnum
+
+
+@pytest.mark.parametrize("text", NORMAL_QUERIES)
+def test_a_search_scored_by_the_fallback_shows_the_same_page(
+    index: SearchIndex, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = SearchRequest(text=text, exact=True)
+    fast_page = index.search(request)
+    with index._searching() as state:
+        monkeypatch.setattr(state, "scorer", Scorer(state.searcher, fast=False))
+    fallback_page = index.search(request)
+    with index._searching() as state:
+        assert state.scorer.counts.fast_terms == 0 and state.scorer.counts.whoosh_matcher > 0
+    assert [hit.id for hit in fallback_page.hits] == [hit.id for hit in fast_page.hits]
+    assert [hit.score for hit in fallback_page.hits] == pytest.approx([hit.score for hit in fast_page.hits], rel=1e-12)
+    assert fallback_page.total == fast_page.total and fallback_page.facets == fast_page.facets
+
+
+SNIPPET_TEXT = "The nurse's rota, A&E waits, e.g. a co-ordinator’s 4.30pm cafe\u0301s round; don't stop. "
+
+
+@pytest.mark.parametrize("shift", range(len(SNIPPET_TEXT)))
+def test_a_snippet_starts_and_ends_at_a_word_boundary(shift: int) -> None:
+    """Wherever the context before a match begins, the fragment begins with a whole word:
+    never inside "nurse's", "A&E", "co-ordinator’s", "4.30pm" or an accented word."""
+    from html import unescape
+
+    from search.snippets import make_snippet
+
+    text = SNIPPET_TEXT[shift:] + SNIPPET_TEXT + "The pangolin rota began. " + SNIPPET_TEXT
+    match = text.index("pangolin")
+    plain = unescape(
+        make_snippet(text, [(match, match + len("pangolin"))]).replace("<mark>", "").replace("</mark>", "")
+    )
+    start = text.index(plain, max(0, match - 200))
+    end = start + len(plain)
+    joined = "'’&.-\u0301"
+    assert start == 0 or text[start - 1] == " " or (text[start - 1] not in joined and not text[start - 1].isalnum())
+    assert end == len(text) or not (text[end].isalnum() or (text[end] in joined and text[end - 1].isalnum()))
+
+
+def test_a_snippet_marks_whole_words_of_each_query_words_stem_family(tmp_path: Path) -> None:
+    """A word is marked when its analysed stem is a query term's: the stemmer decides the
+    family (the Porter stemmer puts "careful" with "care", not "careless" nor "carers"),
+    and the mark covers the whole word, "nurse's" and not only its "nurse"."""
+    from search.analysis import TOKEN_RE, stem_word
+
+    search_index = SearchIndex(tmp_path / "index")
+    care = "Careful carers cared about the care of careless cars; caring for careers. Carefully, A&E cares."
+    nurses = "The nurse's rota. Nurses' tea: a nurse’s don't-care day; nursing, A&E nurse."
+    search_index.rebuild(
+        [
+            CaseDoc(1, "care", "Care", "Summary.", "Porter", "Ward", care, "published"),
+            CaseDoc(2, "nurses", "Nurses", "Summary.", "Porter", "Ward", nurses, "published"),
+        ]
+    )
+
+    def marked(text: str) -> list[str]:
+        snippet = search_index.search(SearchRequest(text=text, exact=True)).hits[0].snippet
+        return re.findall(r"<mark>(.*?)</mark>", snippet.replace("&#x27;", "'"))
+
+    care_family = [word for word in TOKEN_RE.findall(care) if stem_word(word.lower()) == stem_word("care")]
+    assert [word for mark in marked("care") for word in mark.split()] == care_family
+    assert not {"careless", "carers", "cars", "careers", "Carefully"} & set(care_family)
+    assert marked("nurse") == ["nurse's", "Nurses", "nurse’s", "nursing", "nurse"]
