@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-fast test-postgres deps assets setup lint bench bench-large loadtest relevance clean
+.PHONY: run test test-fast audit-deps test-postgres deps assets setup lint bench bench-large loadtest relevance clean
 
 # Stamps make a second `make run` quick: nothing is reinstalled unless its inputs changed.
 $(BIN)/.installed: requirements.txt
@@ -39,8 +39,14 @@ test: deps assets
 	$(BIN)/python -m pytest
 
 # The suite without browser tests and without tests marked slow.
+# Known vulnerabilities in the pinned Python packages (needs the vulnerability service).
+audit-deps: deps
+	.ci/pip-audit
+
+# The edit-test loop: everything but browser, PDF, hostile-matrix and other slow tests
+# (under 90 s on 2 cores). `make test-fast ARGS=--lf` reruns what failed last time.
 test-fast: deps
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -n 2 -m "not slow and not browser and not pdf and not hostile" $(ARGS)
 
 # The suite (browser tests aside) against a real PostgreSQL server. TEST_DATABASE_URL names
 # a user who may create databases; each test gets its own copy of a migrated template.

@@ -39,6 +39,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # How many proxies in front of the app set X-Forwarded-For/-Proto. 0: the headers
         # are ignored (anyone could send them), so throttling uses the connection's address.
         "TRUSTED_PROXIES": 0,
+        # Werkzeug's method for new password hashes. scrypt is memory-hard; the test suite
+        # may choose a cheap one for speed, production refuses anything else.
+        "PASSWORD_HASH_METHOD": "scrypt",
     }
 
 
@@ -67,5 +70,9 @@ def finalise(config: dict[str, Any]) -> None:
 
 
 def check_production_config(config: dict[str, Any]) -> None:
-    if config["EVERY_SEAT_ENV"] == "production" and config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+    if config["EVERY_SEAT_ENV"] != "production":
+        return
+    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("Refusing to start in production with the default SECRET_KEY: set SECRET_KEY.")
+    if config["PASSWORD_HASH_METHOD"] != "scrypt":  # noqa: S105 - a method name, not a password
+        raise RuntimeError("Refusing to start in production with a password hash other than scrypt.")

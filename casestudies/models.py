@@ -6,6 +6,7 @@ import enum
 import secrets
 from datetime import UTC, date, datetime, time
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
     Column,
@@ -27,6 +28,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from casestudies.extensions import db
 from casestudies.vocab import Status
+
+
+def password_hash_method() -> str:
+    """scrypt (memory-hard), unless the configuration names another (the test suite's)."""
+    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
 
 
 def utcnow() -> datetime:
@@ -77,8 +83,7 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str | None] = mapped_column(String(32))
 
     def set_password(self, password: str) -> None:
-        # scrypt: memory-hard, Werkzeug's default.
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
         self.session_token = secrets.token_hex(16)
 
     def get_id(self) -> str:

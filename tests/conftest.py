@@ -114,9 +114,14 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+# A cheap password hash keeps the suite fast; tests marked `scrypt` get the real one.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1000"
+
+
 def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
+        "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
         "DATABASE_URL": _database_for_test(tmp_path, template),
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "SECRET_KEY": "test-secret",
@@ -128,8 +133,9 @@ def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Fla
 
 
 @pytest.fixture
-def app(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
-    app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False)
+def app(request: pytest.FixtureRequest, tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
+    method = "scrypt" if request.node.get_closest_marker("scrypt") else CHEAP_PASSWORD_HASH
+    app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, PASSWORD_HASH_METHOD=method)
     with app.app_context():
         yield app
         db.session.remove()

@@ -91,6 +91,7 @@ def test_session_cookie_is_httponly_and_samesite(app: Flask, auth, client) -> No
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+@pytest.mark.scrypt
 def test_passwords_are_hashed_with_scrypt(app: Flask) -> None:
     user = ensure_user("learner")
     assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash

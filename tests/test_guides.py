@@ -499,6 +499,7 @@ def pdf_pages(data: bytes) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
 
 
+@pytest.mark.pdf
 def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
     first, second = two_cases
     guide = make_guide(
@@ -598,6 +599,7 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
         assert positions == sorted(positions), text
 
 
+@pytest.mark.pdf
 def test_the_pdf_renderer_fetches_only_the_apps_static_files(app: Flask) -> None:
     static = Path(app.static_folder or "")
     fetcher = guides._static_fetcher("http://every-seat.test/", static)

@@ -95,8 +95,24 @@ def test_production_refuses_the_default_secret_key(tmp_path) -> None:  # type: i
                     "SEARCH_INDEX_DIR": str(tmp_path / "ix")})  # fmt: skip
 
 
+def test_production_refuses_a_cheap_password_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = {
+        "EVERY_SEAT_ENV": "production",
+        "SECRET_KEY": "a-real-secret",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+    }
+    with pytest.raises(RuntimeError, match="scrypt"):
+        create_app({**config, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SEARCH_INDEX_DIR": str(tmp_path / "i")})
+
+
 def test_production_cookies_are_secure(tmp_path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
-    app = make_test_app(tmp_path, migrated_db_template, EVERY_SEAT_ENV="production", WTF_CSRF_ENABLED=False)
+    app = make_test_app(
+        tmp_path,
+        migrated_db_template,
+        EVERY_SEAT_ENV="production",
+        WTF_CSRF_ENABLED=False,
+        PASSWORD_HASH_METHOD="scrypt",
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and not app.debug
 
@@ -141,6 +157,7 @@ def test_a_password_change_ends_the_accounts_other_sessions(app: Flask, login) -
     assert again.get("/").status_code == 200
 
 
+@pytest.mark.scrypt
 def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Similar timing: both failures verify one scrypt hash (a structural check; the
     measured times are in SECURITY.md)."""

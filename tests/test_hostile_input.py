@@ -33,6 +33,8 @@ from casestudies.models import Case, Guide, GuideCase, Tag, User
 
 from .conftest import PASSWORD, Auth, app_context_for, make_test_app
 
+pytestmark = pytest.mark.hostile
+
 
 # -- the payloads ---------------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from casestudies.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
 from casestudies.audit import services as audit
 from casestudies.extensions import db
-from casestudies.models import Role, User
+from casestudies.models import Role, User, password_hash_method
 
 
 class AccountError(ValueError):
@@ -50,19 +50,20 @@ def create_user(email: str, *, role: Role, password: str, name: str | None = Non
     return user
 
 
-# Compared against when the email is unknown, so both failures cost the same time.
-_DUMMY_HASH = None
+# Compared against when the email is unknown, so both failures cost the same time: one
+# probe per hash method.
+_DUMMY_USERS: dict[str, User] = {}
 
 
 def authenticate(email: str, password: str) -> User | None:
-    global _DUMMY_HASH
     user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
     if user is None or not user.is_active:
-        if _DUMMY_HASH is None:
+        method = password_hash_method()
+        if method not in _DUMMY_USERS:
             probe = User()
             probe.set_password("not-a-real-password")
-            _DUMMY_HASH = probe
-        _DUMMY_HASH.check_password(password)
+            _DUMMY_USERS[method] = probe
+        _DUMMY_USERS[method].check_password(password)
         return None
     return user if user.check_password(password) else None
 
