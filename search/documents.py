@@ -43,6 +43,7 @@ class Hit:
     id: int
     score: float
     snippet: str = ""  # HTML: escaped text with <mark> around matched words
+    missing: tuple[str, ...] = ()  # words of the query this hit lacks (it matches only some)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ class SearchPage:
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     corrected_query: str | None = None  # results shown are for this correction
     suggestion: str | None = None  # "Did you mean", results shown are for what was typed
+    all_words_total: int = 0  # of total, the hits that match every word (the rest match some)
+
+    @property
+    def has_partial_matches(self) -> bool:
+        return self.total > self.all_words_total
 
     @property
     def pages(self) -> int:

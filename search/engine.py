@@ -17,6 +17,7 @@ shown, from the first matches; spelling work only when a word is unknown.
 
 from __future__ import annotations
 
+import heapq
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -32,7 +33,7 @@ from .analysis import text_analyzer
 from .caches import BoundedCache
 from .documents import FACETS, CaseDoc, CheckReport, Hit, SearchPage, SearchRequest
 from .facets import FacetSets
-from .query import QueryBuilder, parse_user_query
+from .query import QueryBuilder, QueryParts, parse_user_query
 from .schema import FACET_FIELDS, fold, keyword_value
 from .scoring import Scorer, Scores, query_key, top_documents
 from .snippets import highlight_words, snippet
@@ -200,22 +201,27 @@ class SearchIndex:
             return state.searcher.doc_count()
 
     def search(self, request: SearchRequest) -> SearchPage:
-        """Ranked hits, facet counts and spelling help for one results page."""
+        """Ranked hits, facet counts and spelling help for one results page. Cases that
+        match every word come first; when fewer than a page do (and the query is not
+        exact), cases that match at least half of its words follow."""
         with self._searching() as state:
-            page = self._search(state, request, request.text)
+            graceful = not request.exact
+            page = self._search(state, request, request.text, graceful=graceful)
             if request.exact or not request.text.strip():
                 return page
             visible = state.facets.status_docs(request.statuses)
             corrected = state.speller.correction(request.text, visible)
             if corrected is None:
                 return page
-            if page.total == 0:
-                # Nothing as typed: show the correction's results at once, if it has any.
-                fixed = self._search(state, request, corrected)
-                return replace(fixed, corrected_query=corrected) if fixed.total else page
+            if page.all_words_total == 0:
+                # Nothing has every word as typed: show the correction's results at once,
+                # if it does better.
+                fixed = self._search(state, request, corrected, graceful=True)
+                if fixed.all_words_total or (fixed.total and not page.total):
+                    return replace(fixed, corrected_query=corrected)
             return replace(page, suggestion=corrected)
 
-    def _search(self, state: _SearcherState, request: SearchRequest, text: str) -> SearchPage:
+    def _search(self, state: _SearcherState, request: SearchRequest, text: str, *, graceful: bool) -> SearchPage:
         page_number = max(1, request.page)
         parsed = parse_user_query(text)
         facets = state.facets
@@ -223,14 +229,6 @@ class SearchIndex:
         if parsed.is_empty and text.strip():
             # Typed something, but no word in it ("*", "--"): nothing matches.
             return SearchPage([], 0, page_number, request.per_page, {name: [] for name in FACETS})
-        if parsed.is_empty:
-            matched_all = visible  # browsing with filters only
-            query: wq.Query = wq.Every()
-            scores: Scores = {}
-        else:
-            query = QueryBuilder(self.analyse, self.synonyms()).build(parsed)
-            scores = state.scorer.scores(query)
-            matched_all = visible.intersection(scores)
         # Each selected filter narrows the hits; each facet counts among the hits that
         # match every *other* filter, so one can switch a seat without clearing it first.
         selected: dict[str, tuple[str, frozenset[int]]] = {}
@@ -238,27 +236,93 @@ class SearchIndex:
             if name in FACET_FIELDS and value:
                 key = fold(value)
                 selected[name] = (key, facets.facet_sets(name).get(key, frozenset()))
-        matched = matched_all
-        for _, docs in selected.values():
-            matched = matched & docs
+        partial: dict[int, tuple[int, float, tuple[str, ...]]] = {}
+        if parsed.is_empty:
+            matched_all = visible  # browsing with filters only
+            query: wq.Query = wq.Every()
+            scores: Scores = {}
+            scope_key: object = None
+            scope_docs: Scores = {}
+        else:
+            parts = QueryBuilder(self.analyse, self.synonyms()).parts(parsed)
+            query = parts.strict()
+            scores = state.scorer.scores(query)
+            matched_all = visible.intersection(scores)
+            scope_key = query_key(query)
+            scope_docs = scores
+            if graceful and parts.can_relax and self._narrowed(matched_all, selected) < request.per_page:
+                partial = self._partial_matches(state, parts, visible, exclude=matched_all)
+                if partial:
+                    query = wq.Or([group.query for group in parts.groups])
+                    matched_all = matched_all.union(partial)
+                    scope_key = ("some words", scope_key, request.statuses)
+                    scope_docs = dict.fromkeys(matched_all, 0.0)
+        matched = self._narrowed_set(matched_all, selected)
+        all_words = len(matched) - sum(1 for docnum in partial if docnum in matched)
         counts = {}
         matched_all_bits = facets.status_bits(request.statuses)
-        if not parsed.is_empty:
-            matched_all_bits &= facets.query_bits(query_key(query), scores)
+        if scope_key is not None:
+            matched_all_bits &= facets.query_bits(scope_key, scope_docs)
         for name in FACETS:
             scope = matched_all_bits
             for other, (key, _) in selected.items():
                 if other != name:
                     scope &= facets.facet_bits(other).get(key, 0)
             counts[name] = facets.counts(name, scope, selected.get(name, (None, None))[0])
-        hits = self._ranked_page(state, query, scores, matched, request.sort, page_number, request.per_page)
-        return SearchPage(hits, len(matched), page_number, request.per_page, counts)
+        hits = self._ranked_page(state, query, scores, partial, matched, request.sort, page_number, request.per_page)
+        return SearchPage(hits, len(matched), page_number, request.per_page, counts, all_words_total=all_words)
+
+    @staticmethod
+    def _narrowed_set(docs: frozenset[int], selected: dict[str, tuple[str, frozenset[int]]]) -> frozenset[int]:
+        for _, chosen in selected.values():
+            docs = docs & chosen
+        return docs
+
+    def _narrowed(self, docs: frozenset[int], selected: dict[str, tuple[str, frozenset[int]]]) -> int:
+        return len(self._narrowed_set(docs, selected))
+
+    @staticmethod
+    def _partial_matches(
+        state: _SearcherState, parts: QueryParts, visible: frozenset[int], *, exclude: frozenset[int]
+    ) -> dict[int, tuple[int, float, tuple[str, ...]]]:
+        """The visible cases that match at least half of the query's groups (every quoted
+        phrase among them, no excluded word) but not all: docnum -> (groups matched,
+        summed score, the typed words it lacks)."""
+        group_scores = [state.scorer.scores(group.query) for group in parts.groups]
+        candidates: set[int] = set()
+        for group, scores in zip(parts.groups, group_scores, strict=True):
+            if group.is_required:
+                candidates = set(scores) if not candidates else candidates & scores.keys()
+        if not any(group.is_required for group in parts.groups):
+            for scores in group_scores:
+                candidates.update(scores)
+        candidates &= visible
+        candidates -= exclude
+        if parts.excluded is not None:
+            candidates -= state.scorer.scores(parts.excluded).keys()
+        least = parts.least_matched
+        found: dict[int, tuple[int, float, tuple[str, ...]]] = {}
+        for docnum in candidates:
+            matched = 0
+            score = 0.0
+            missing: list[str] = []
+            for group, scores in zip(parts.groups, group_scores, strict=True):
+                value = scores.get(docnum)
+                if value is None:
+                    missing.extend(group.words)
+                else:
+                    matched += 1
+                    score += value
+            if matched >= least:
+                found[docnum] = (matched, score, tuple(missing))
+        return found
 
     def _ranked_page(
         self,
         state: _SearcherState,
         query: wq.Query,
         scores: Scores,
+        partial: dict[int, tuple[int, float, tuple[str, ...]]],
         matched: frozenset[int],
         sort: str,
         page: int,
@@ -269,9 +333,20 @@ class SearchIndex:
         searcher = state.searcher
         start = (page - 1) * per_page
         if sort == "relevance" and not isinstance(query, wq.Every):
-            # Highest score first, then the lower document number, as Whoosh orders them.
-            top = top_documents(scores, matched, page * per_page)
+            # Every word first, by score (then the lower document number, as Whoosh orders
+            # them); then the cases with most of the words, by how many, then by score.
+            complete = matched.difference(partial) if partial else matched
+            top = top_documents(scores, complete, page * per_page)
             ranked = [(docnum, scores[docnum]) for docnum in top[start:]]
+            if len(ranked) < per_page and partial:
+                wanted = page * per_page - len(complete)
+                some = heapq.nsmallest(
+                    wanted,
+                    (docnum for docnum in partial if docnum in matched),
+                    key=lambda d: (-partial[d][0], -partial[d][1], d),
+                )
+                skip = max(0, start - len(complete))
+                ranked += [(docnum, partial[docnum][1]) for docnum in some[skip:]]
         else:
             sortedby = {"newest": "updated", "title": "title_sort"}.get(sort)
             results = searcher.search(
@@ -298,7 +373,8 @@ class SearchIndex:
                         stored.get("summary", ""), words["summary"]
                     )
                     state.snippets.remember(key, marked)
-            hits.append(Hit(id=int(stored["id"]), score=score, snippet=marked))
+            missing = partial[docnum][2] if docnum in partial else ()
+            hits.append(Hit(id=int(stored["id"]), score=score, snippet=marked, missing=missing))
         return hits
 
     # -- related -----------------------------------------------------------------------------

@@ -120,6 +120,39 @@ def replace_words(parsed_text: str, corrections: dict[str, str]) -> str:
     return TOKEN_RE.sub(swap, parsed_text)
 
 
+@dataclass(frozen=True)
+class QueryGroup:
+    """One meaningful part of a query: a word (with its synonyms and spelling variants), an
+    OR of alternatives, a synonym expression or a quoted phrase."""
+
+    query: wq.Query
+    words: tuple[str, ...]  # as typed, to say which words a result lacks
+    is_required: bool  # a quoted phrase: every result has it
+
+
+@dataclass(frozen=True)
+class QueryParts:
+    groups: tuple[QueryGroup, ...]
+    excluded: wq.Query | None
+
+    def strict(self) -> wq.Query:
+        """Every group and no excluded clause."""
+        if not self.groups:
+            return wq.NullQuery
+        positive = wq.And([group.query for group in self.groups])
+        return wq.AndNot(positive, self.excluded) if self.excluded is not None else positive
+
+    @property
+    def can_relax(self) -> bool:
+        """Whether results may match only some of the groups: two or more, one not quoted."""
+        return len(self.groups) >= 2 and any(not group.is_required for group in self.groups)
+
+    @property
+    def least_matched(self) -> int:
+        """How many groups a result that matches only some must have: half, rounded up."""
+        return max(1, -(-len(self.groups) // 2))
+
+
 class QueryBuilder:
     def __init__(self, analyse: Analyse, synonyms: SynonymTable | None, fields: dict[str, float] | None = None):
         self.analyse = analyse
@@ -162,26 +195,35 @@ class QueryBuilder:
         return wq.Or([typed, *(self._terms_query(alt, SYNONYM_BOOST) for alt in alternatives)])
 
     def build(self, parsed: ParsedQuery) -> wq.Query:
-        must: list[wq.Query] = []
-        groups = list(parsed.groups)
+        """Every group must match, and no excluded clause may."""
+        return self.parts(parsed).strict()
+
+    def parts(self, parsed: ParsedQuery) -> QueryParts:
+        """The query's groups one by one, so that a search can also rank the cases that
+        match only some of them."""
+        groups: list[QueryGroup] = []
+        parsed_groups = list(parsed.groups)
         i = 0
-        while i < len(groups):
-            run = self._synonym_run(groups, i)
+        while i < len(parsed_groups):
+            run = self._synonym_run(parsed_groups, i)
             if run:
                 length, terms = run
-                typed = wq.And([q for g in groups[i : i + length] if (q := self._clause_query(g[0])) is not None])
-                must.append(self._with_synonyms(terms, typed))
+                clauses = [g[0] for g in parsed_groups[i : i + length]]
+                typed = wq.And([q for c in clauses if (q := self._clause_query(c)) is not None])
+                words = tuple(w for c in clauses for w in c.words)
+                groups.append(QueryGroup(self._with_synonyms(terms, typed), words, is_required=False))
                 i += length
                 continue
-            alternatives = [q for q in (self._clause_query(c) for c in groups[i]) if q is not None]
+            clauses = list(parsed_groups[i])
+            alternatives = [q for q in (self._clause_query(c) for c in clauses) if q is not None]
             if alternatives:
-                must.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
+                query = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+                words = tuple(" ".join(c.words) for c in clauses)
+                # A quoted phrase is asked for on purpose: it stays a condition.
+                groups.append(QueryGroup(query, words, is_required=any(c.is_quoted for c in clauses)))
             i += 1
-        positive: wq.Query = wq.And(must) if must else wq.NullQuery
         excluded = [q for q in (self._clause_query(c) for c in parsed.excluded) if q is not None]
-        if excluded and must:
-            return wq.AndNot(positive, wq.Or(excluded))
-        return positive
+        return QueryParts(tuple(groups), wq.Or(excluded) if excluded else None)
 
     def _synonym_run(self, groups: list[tuple[Clause, ...]], start: int) -> tuple[int, tuple[str, ...]] | None:
         """The longest run of plain typed words from start that is a synonym expression

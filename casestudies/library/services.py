@@ -181,6 +181,7 @@ def browse_values() -> dict[str, list[tuple[str, int]]]:
 class SearchResultItem:
     case: Case
     snippet: str
+    missing: tuple[str, ...] = ()  # words of the query this case lacks (it matches only some)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,11 @@ class SearchResults:
     corrected_query: str | None
     suggestion: str | None
     sort: str
+    all_words_total: int = 0  # of total, the cases with every word of the query
+
+    @property
+    def has_partial_matches(self) -> bool:
+        return self.total > self.all_words_total
 
     @property
     def items(self) -> list[SearchResultItem]:
@@ -226,9 +232,11 @@ def search_cases(
     )
     result = get_search_index().search(request)
     rows = _visible_rows([hit.id for hit in result.hits], statuses)
-    items = [SearchResultItem(rows[hit.id], hit.snippet) for hit in result.hits if hit.id in rows]
+    items = [SearchResultItem(rows[hit.id], hit.snippet, hit.missing) for hit in result.hits if hit.id in rows]
     pagination = RankedPage(items, total=result.total, page=result.page, per_page=per_page)
-    return SearchResults(text, pagination, result.facets, result.corrected_query, result.suggestion, sort)
+    return SearchResults(
+        text, pagination, result.facets, result.corrected_query, result.suggestion, sort, result.all_words_total
+    )
 
 
 def log_empty_search(viewer: User, results: SearchResults) -> None:
