@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from whoosh import query as wq
 
 from .analysis import TOKEN_RE
+from .spellings import spelling_variants
 from .synonyms import SynonymTable
 
 MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and the work stays bounded
@@ -184,7 +185,14 @@ class QueryBuilder:
         if clause.is_phrase:
             return self._with_synonyms(terms, self._terms_query(terms))
         # Words not quoted: every word must match, anywhere.
-        return self._with_synonyms(terms, wq.And([self._terms_query((t,)) for t in terms]))
+        typed = wq.And([self._terms_query((t,)) for t in terms])
+        if len(clause.words) == 1 and len(terms) == 1:
+            variants = sorted(
+                {v for word in spelling_variants(clause.words[0]) for v in self.analyse(word)} - {terms[0]}
+            )
+            if variants:
+                typed = wq.Or([typed, *(self._terms_query((v,)) for v in variants)])
+        return self._with_synonyms(terms, typed)
 
     def _with_synonyms(self, terms: tuple[str, ...], typed: wq.Query) -> wq.Query:
         if self.synonyms is None:
