@@ -78,7 +78,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     init_web(app)
     cli.init_app(app)
-
-    with app.app_context():
-        indexing.ensure_index(app)
+    # No index work here: this server's indexer thread starts with the server
+    # (gunicorn.conf.py), builds a missing index and follows the search journal.
     return app

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from casestudies.accounts.services import AccountError, create_user
 from casestudies.database import make_revision, upgrade_database
 from casestudies.extensions import db
-from casestudies.indexing import check_index, ensure_index, rebuild_index
+from casestudies.indexing import check_index, ensure_index, get_follower, rebuild_index, search_status
 from casestudies.models import Case, Role, User
 from casestudies.transfer.backup import BackupError, backup, restore
 from casestudies.transfer.casefile import BundleError, read_bundle
@@ -109,6 +109,40 @@ def reindex_command() -> None:
     """Rebuild the search index from the database (searches keep working meanwhile)."""
     count = rebuild_index()
     click.echo(f"Indexed {count} case(s).")
+
+
+@click.command("search-status")
+def search_status_command() -> None:
+    """List each server's indexer: cursor, lag, last error, last rebuild."""
+    newest, nodes = search_status()
+    click.echo(f"Newest journal entry: {newest}")
+    if not nodes:
+        click.echo("No server has indexed yet.")
+    for node in nodes:
+        click.echo(f"{node.name}")
+        click.echo(f"  index:        {node.index_dir}")
+        click.echo(f"  cursor:       {node.cursor}")
+        click.echo(f"  lag:          {node.lag_entries} entries, {node.lag_seconds:.1f} s")
+        click.echo(f"  heartbeat:    {_when(node.heartbeat_at)}")
+        click.echo(f"  last rebuild: {_when(node.last_rebuild_at)}{' (one requested)' if node.rebuild_requested else ''}")
+        error = f"{node.last_error} ({_when(node.last_error_at)})" if node.last_error else "none"
+        click.echo(f"  last error:   {error}")
+
+
+def _when(moment: object) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else "never"
+
+
+@click.command("search-follow")
+def search_follow_command() -> None:
+    """Run this server's search indexer in the foreground (as the server's thread does):
+    it waits for the indexer lock, then follows the search journal until interrupted."""
+    follower = get_follower(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"Search indexer {follower.name}: following the journal (Ctrl+C to stop).")
+    try:
+        follower.run()
+    except KeyboardInterrupt:
+        follower.stop()
 
 
 @click.command("search-check")
@@ -212,6 +246,8 @@ def init_app(app: Flask) -> None:
         export_command,
         reindex_command,
         search_check_command,
+        search_status_command,
+        search_follow_command,
         db_revision_command,
         setup_demo_command,
         backup_command,
