@@ -21,6 +21,7 @@ from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
 from casestudies.guides import views as guides_views
 from casestudies.library import views as library_views
+from casestudies.searchadmin import views as searchadmin_views
 from casestudies.transfer import views as transfer_views
 from casestudies.web import init_web
 
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         tag_views.bp,
         guides_views.bp,
         library_views.bp,
+        searchadmin_views.bp,
         transfer_views.bp,
     ):
         app.register_blueprint(blueprint)

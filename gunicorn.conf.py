@@ -25,3 +25,8 @@ def worker_exit(_server: Any, worker: Any) -> None:
 
     if isinstance(getattr(worker, "wsgi", None), Flask):
         stop_follower(worker.wsgi)
+
+
+# gunicorn 27 opens a control socket at one path in the home directory by default, so two
+# servers on one machine (two PORTs, two SEARCH_INDEX_DIRs) would collide: none is needed.
+control_socket_disable = True

@@ -9,6 +9,7 @@ until this server's index has every change committed before the call (commands, 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,7 +88,7 @@ def ensure_index(app: Flask) -> None:
                 follower.resign()
 
 
-def rebuild_index(timeout: float = 3600.0) -> int:
+def rebuild_index(timeout: float = 3600.0, progress: Callable[[int], None] | None = None) -> int:
     """Ask this server's indexer to build a new index from the database and swap it in
     (searches keep working meanwhile), and wait for it. Run here when no server is
     running. Returns the number of cases in the index."""
@@ -101,9 +102,11 @@ def rebuild_index(timeout: float = 3600.0) -> int:
     session.commit()
     deadline = time.monotonic() + timeout
     if follower.leads or follower.try_lead():
+        follower.progress = progress
         try:
             follower.catch_up(timeout)
         finally:
+            follower.progress = None
             if follower._thread is None:
                 follower.resign()
     else:

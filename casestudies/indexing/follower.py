@@ -29,6 +29,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -42,7 +43,7 @@ from casestudies.extensions import db
 from casestudies.indexing import journal
 from casestudies.indexing.documents import all_docs, case_query, case_to_doc, chunks
 from casestudies.models import Case, SearchJournal, SearchNode, utcnow
-from search import MAX_BATCH_DOCS, SearchIndex
+from search import MAX_BATCH_DOCS, CaseDoc, SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,10 @@ class CursorState:
     @classmethod
     def from_json(cls, data: str) -> CursorState:
         raw = json.loads(data)
-        gaps = {int(i): Gap(float(seen), None if horizon is None else int(horizon)) for i, (seen, horizon) in raw["gaps"].items()}
+        gaps = {
+            int(i): Gap(float(seen), None if horizon is None else int(horizon))
+            for i, (seen, horizon) in raw["gaps"].items()
+        }
         return cls(cursor=int(raw["cursor"]), gaps=gaps)
 
 
@@ -129,7 +133,8 @@ class Follower:
         self._stop = threading.Event()
         self._listener: Any = None
         self._last_heartbeat = 0.0
-        self._last_prune = 0.0
+        self.progress: Callable[[int], None] | None = None  # told of each case a rebuild indexes
+        self._last_prune = time.monotonic()  # the first prune a minute after start
 
     # -- election ------------------------------------------------------------------------
     @property
@@ -219,7 +224,8 @@ class Follower:
                 gaps.pop(row.id, None)
             new_cursor = rows[-1].id if rows else state.cursor
             present = {row.id for row in rows}
-            missing = [i for i in range(max(state.cursor + 1, new_cursor - MAX_GAP_SPAN), new_cursor) if i not in present]
+            span = range(max(state.cursor + 1, new_cursor - MAX_GAP_SPAN), new_cursor)
+            missing = [i for i in span if i not in present]
             if missing:
                 horizon = _horizon(session)
                 for i in missing:
@@ -269,7 +275,7 @@ class Follower:
         now = time.time()
         state = CursorState(newest, {i: Gap(now, horizon) for i in range(window + 1, newest) if i not in present})
         session.rollback()
-        count = self.index.rebuild(all_docs(session)) or 0
+        count = self.index.rebuild(self._counted(all_docs(session))) or 0
         session.rollback()
         _write_state(self.directory, state)
         self._state = state
@@ -286,6 +292,12 @@ class Follower:
         self._heartbeat(session)
         log.warning("search index %s rebuilt with %d cases", self.directory, count)
         return max(count, 1)
+
+    def _counted(self, docs: Iterable[CaseDoc]) -> Iterator[CaseDoc]:
+        for doc in docs:
+            yield doc
+            if self.progress is not None:
+                self.progress(1)
 
     # -- this server in search_node --------------------------------------------------------
     def _node(self, session: Session) -> SearchNode:
@@ -342,17 +354,18 @@ class Follower:
         try:
             if self.leads:
                 while True:
+                    # A pass that found nothing new also found every missing id that has
+                    # committed since: what is still missing was not committed at the call.
                     applied = self.step()
                     state = self._state
-                    done = state is not None and state.cursor >= target and not (set(state.gaps) & set(range(target + 1)))
-                    if done and not applied:
+                    if not applied and state is not None and state.cursor >= target:
                         return
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"search index not caught up with journal entry {target}")
             else:
                 while True:
                     state = read_state(self.directory)
-                    if state is not None and state.floor >= target:
+                    if state is not None and state.cursor >= target and not self._committed_gaps(state, target):
                         return
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"search index not caught up with journal entry {target}")
@@ -360,6 +373,15 @@ class Follower:
         finally:
             if took and self._thread is None:
                 self.resign()
+
+    def _committed_gaps(self, state: CursorState, target: int) -> bool:
+        waiting = [i for i in state.gaps if i <= target][:1000]
+        if not waiting:
+            return False
+        with self.app.app_context():
+            found = db.session.scalar(select(func.count()).where(SearchJournal.id.in_(waiting)))
+            db.session.rollback()
+        return bool(found)
 
     # -- the thread --------------------------------------------------------------------------
     def start(self) -> None:
