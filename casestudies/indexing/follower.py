@@ -132,6 +132,7 @@ class Follower:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._listener: Any = None
+        self._listen_retry_at = 0.0
         self._last_heartbeat = 0.0
         self.progress: Callable[[int], None] | None = None  # told of each case a rebuild indexes
         self._last_prune = time.monotonic()  # the first prune a minute after start
@@ -436,17 +437,20 @@ class Follower:
     def _listen(self) -> bool:
         if self._listener is not None:
             return True
+        if time.monotonic() < self._listen_retry_at:
+            return False
         try:
             with self.app.app_context():
                 raw = db.engine.raw_connection()
-            raw.detach()  # kept out of the pool: it only listens
             connection = raw.driver_connection
+            raw.detach()  # kept out of the pool: it only listens
             connection.autocommit = True  # type: ignore[union-attr]
             connection.execute(f"LISTEN {journal.CHANNEL}")  # type: ignore[union-attr]
             self._listener = connection
             return True
         except Exception:
-            log.warning("search indexer: LISTEN failed; polling instead", exc_info=True)
+            log.warning("search indexer: LISTEN failed; polling meanwhile", exc_info=True)
+            self._listen_retry_at = time.monotonic() + 30.0
             return False
 
     def _close_listener(self) -> None:
