@@ -32,7 +32,7 @@ setup: deps assets
 
 run: setup
 	@echo "Serving Every Seat on http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket --access-logfile - 'app:create_app()'
 
 test: deps assets
 	.ci/static-checks

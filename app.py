@@ -22,6 +22,7 @@ from casestudies.extensions import csrf, login_manager
 from casestudies.guides import views as guides_views
 from casestudies.library import views as library_views
 from casestudies.params import IdConverter
+from casestudies.searchadmin import views as searchadmin_views
 from casestudies.transfer import views as transfer_views
 from casestudies.web import init_web
 
@@ -75,12 +76,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         tag_views.bp,
         guides_views.bp,
         library_views.bp,
+        searchadmin_views.bp,
         transfer_views.bp,
     ):
         app.register_blueprint(blueprint)
     init_web(app)
     cli.init_app(app)
-
-    with app.app_context():
-        indexing.ensure_index(app)
+    # No index work here: this server's indexer thread starts with the server
+    # (gunicorn.conf.py), builds a missing index and follows the search journal.
     return app

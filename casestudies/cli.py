@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,10 +17,10 @@ from sqlalchemy import func, select
 from casestudies.accounts.services import AccountError, create_user
 from casestudies.database import make_revision, upgrade_database
 from casestudies.extensions import db
-from casestudies.indexing import check_index, ensure_index, rebuild_index
+from casestudies.indexing import check_index, ensure_index, get_follower, rebuild_index, search_status
 from casestudies.models import Case, Role, User
 from casestudies.transfer.backup import BackupError, backup, restore
-from casestudies.transfer.casefile import BundleError, read_bundle
+from casestudies.transfer.casefile import BundleError, bundle_names, read_bundle, read_bundle_batches
 from casestudies.transfer.services import export_cases, import_cases
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
@@ -68,28 +69,79 @@ def create_user_command(email: str, role: str, name: str | None) -> None:
     click.echo(f"Created {user.role.value} {user.email}.")
 
 
+IMPORT_BATCH_FILES = 1000  # a command-line import reads and writes this many files at a time
+
+
+class _NoBar:
+    def update(self, _steps: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def progress(length: int | None, label: str) -> Iterator[Any]:
+    """A progress bar on a terminal; nothing when the output goes to a file or a pipe."""
+    if length and sys.stdout.isatty():
+        with click.progressbar(length=length, label=label, file=sys.stdout) as bar:
+            yield bar
+    else:
+        yield _NoBar()
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="Validate and report; change nothing.")
 @commits
 def import_command(path: str, dry_run: bool) -> None:
-    """Import a folder or a .zip of case files (all or nothing)."""
+    """Import a folder or a .zip of case files (all or nothing), of any size: a folder is
+    read IMPORT_BATCH_FILES files at a time, every batch checked before any is written,
+    then all written in one transaction."""
+    total = len(bundle_names(path)) if Path(path).is_dir() else None
+    batched = total is not None and total > IMPORT_BATCH_FILES
+    counts = {"files": 0, "created": 0, "updated": 0, "unchanged": 0}
     try:
-        files = read_bundle(path)
+        if batched:
+            problems = []
+            with progress(total, "Checking") as bar:
+                for files in read_bundle_batches(path, IMPORT_BATCH_FILES):
+                    problems += import_cases(files, actor=None, dry_run=True).problems
+                    db.session.expunge_all()
+                    bar.update(len(files))
+            _refuse_if_problems(problems)
+        with progress(total, "Would import" if dry_run else "Importing") as bar:
+            for files in read_bundle_batches(path, IMPORT_BATCH_FILES):
+                report = import_cases(files, actor=None, dry_run=dry_run)
+                _refuse_if_problems(report.problems)
+                db.session.flush()
+                db.session.expunge_all()  # flushed: written in the transaction, not kept in memory
+                counts["files"] += report.file_count
+                counts["created"] += len(report.created)
+                counts["updated"] += len(report.updated)
+                counts["unchanged"] += len(report.unchanged)
+                bar.update(len(files))
     except BundleError as exc:
         click.echo(f"{path}:0: {exc}", err=True)
         sys.exit(1)
-    report = import_cases(files, actor=None, dry_run=dry_run)
-    for problem in report.problems:
-        click.echo(str(problem), err=True)
-    if not report.ok:
-        click.echo(f"{len(report.problems)} problem(s) found; nothing was imported.", err=True)
-        sys.exit(1)
     verb = "Would import" if dry_run else "Imported"
     click.echo(
-        f"{verb} {report.file_count} file(s): {len(report.created)} new, "
-        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged."
+        f"{verb} {counts['files']} file(s): {counts['created']} new, "
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged."
     )
+    if not dry_run and counts["created"] + counts["updated"]:
+        db.session.commit()
+        # A running server's indexer follows the journal; with none running, this
+        # server's index is brought up to date here, as init-db and setup-demo do.
+        ensure_index(current_app._get_current_object())  # type: ignore[attr-defined]
+        click.echo("Search follows the import; `flask --app app search-status` shows how far each server is.")
+
+
+def _refuse_if_problems(problems: list[Any]) -> None:
+    if not problems:
+        return
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(problems)} problem(s) found; nothing was imported.", err=True)
+    db.session.rollback()
+    sys.exit(1)
 
 
 @click.command("export")
@@ -107,8 +159,45 @@ def export_command(directory: str, slugs: tuple[str, ...]) -> None:
 @click.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index from the database (searches keep working meanwhile)."""
-    count = rebuild_index()
+    total = db.session.scalar(select(func.count()).select_from(Case).where(Case.deleted_at.is_(None))) or 0
+    with progress(total, "Indexing") as bar:
+        count = rebuild_index(progress=bar.update)
     click.echo(f"Indexed {count} case(s).")
+
+
+@click.command("search-status")
+def search_status_command() -> None:
+    """List each server's indexer: cursor, lag, last error, last rebuild."""
+    newest, nodes = search_status()
+    click.echo(f"Newest journal entry: {newest}")
+    if not nodes:
+        click.echo("No server has indexed yet.")
+    for node in nodes:
+        click.echo(f"{node.name}")
+        click.echo(f"  index:        {node.index_dir}")
+        click.echo(f"  cursor:       {node.cursor}")
+        click.echo(f"  lag:          {node.lag_entries} entries, {node.lag_seconds:.1f} s")
+        click.echo(f"  heartbeat:    {_when(node.heartbeat_at)}")
+        requested = " (one requested)" if node.rebuild_requested else ""
+        click.echo(f"  last rebuild: {_when(node.last_rebuild_at)}{requested}")
+        error = f"{node.last_error} ({_when(node.last_error_at)})" if node.last_error else "none"
+        click.echo(f"  last error:   {error}")
+
+
+def _when(moment: object) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else "never"
+
+
+@click.command("search-follow")
+def search_follow_command() -> None:
+    """Run this server's search indexer in the foreground (as the server's thread does):
+    it waits for the indexer lock, then follows the search journal until interrupted."""
+    follower = get_follower(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"Search indexer {follower.name}: following the journal (Ctrl+C to stop).")
+    try:
+        follower.run()
+    except KeyboardInterrupt:
+        follower.stop()
 
 
 @click.command("search-check")
@@ -129,10 +218,23 @@ def search_check_command() -> None:
 def backup_command(path: str) -> None:
     """Write a consistent copy of the database and the case files into PATH (a new folder)."""
     try:
-        manifest = backup(path)
+        with progress(100, "Copying the database") as bar:
+            manifest = backup(path, progress=_percent(bar))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Backed up the database and {manifest['cases']} case file(s) to {path}.")
+
+
+def _percent(bar: Any) -> Callable[[int, int, int], None]:
+    """SQLite's backup progress (status, pages left, pages in all) as percent steps of bar."""
+    done = [0]
+
+    def step(_status: int, remaining: int, total: int) -> None:
+        percent = 100 if total == 0 else (total - remaining) * 100 // total
+        bar.update(percent - done[0])
+        done[0] = percent
+
+    return step
 
 
 @click.command("restore")
@@ -143,7 +245,8 @@ def restore_command(path: str, yes: bool) -> None:
     if not yes and sys.stdin.isatty():
         click.confirm("This replaces every case, user and guide with the backup's. Continue?", abort=True)
     try:
-        count = restore(path)
+        with progress(100, "Restoring the database") as bar:
+            count = restore(path, progress=_percent(bar))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Restored {path}; the search index was rebuilt with {count} case(s).")
@@ -212,6 +315,8 @@ def init_app(app: Flask) -> None:
         export_command,
         reindex_command,
         search_check_command,
+        search_status_command,
+        search_follow_command,
         db_revision_command,
         setup_demo_command,
         backup_command,

@@ -4,6 +4,7 @@ then `instance/config.py`, then the dict a test passes to create_app()."""
 from __future__ import annotations
 
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ ENV_SETTINGS = (
     "SESSION_IDLE_HOURS",
     "EVERY_SEAT_ENV",
     "TRUSTED_PROXIES",
+    "SEARCH_NODE_NAME",
+    "SEARCH_JOURNAL_RETENTION_HOURS",
 )
 
 
@@ -42,6 +45,14 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Werkzeug's method for new password hashes. scrypt is memory-hard; the test suite
         # may choose a cheap one for speed, production refuses anything else.
         "PASSWORD_HASH_METHOD": "scrypt",
+        # This server's indexer (see casestudies/indexing/): its name in search_node
+        # (default: host name and index folder), how often it polls the journal when no
+        # PostgreSQL NOTIFY wakes it, how long it waits for a journal id that a slower
+        # transaction took, and how long journal entries are kept for servers that lag.
+        "SEARCH_NODE_NAME": "",
+        "SEARCH_POLL_SECONDS": 0.2,
+        "SEARCH_GAP_TIMEOUT_SECONDS": 60.0,
+        "SEARCH_JOURNAL_RETENTION_HOURS": 24.0,
     }
 
 
@@ -53,6 +64,8 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
             overrides[name] = value
     if "SESSION_IDLE_HOURS" in overrides:
         overrides["SESSION_IDLE_HOURS"] = float(overrides["SESSION_IDLE_HOURS"])
+    if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
+        overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides
@@ -62,6 +75,8 @@ def finalise(config: dict[str, Any]) -> None:
     """Derive settings that follow from others, after every override has been applied."""
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_IDLE_HOURS"]))
+    if not config.get("SEARCH_NODE_NAME"):
+        config["SEARCH_NODE_NAME"] = f"{socket.gethostname()}:{Path(config['SEARCH_INDEX_DIR']).resolve()}"
     production = config["EVERY_SEAT_ENV"] == "production"
     # Secure cookies whenever the app is served as production (behind HTTPS).
     if production:

@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime, time
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     ColumnElement,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -294,15 +297,40 @@ class LoginAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
-class SearchOutbox(db.Model):
-    """A case whose search document must be rewritten. Written in the same transaction as
-    the change, so a commit always leaves a durable to-do for the index, and a rollback none."""
+class SearchJournal(db.Model):
+    """One change to a case's search document, in the order of its id. Written in the same
+    transaction as the change (a rollback leaves no row); each server's indexer follows the
+    journal into its own index (see casestudies/indexing/)."""
 
-    __tablename__ = "search_outbox"
+    __tablename__ = "search_journal"
+    # AUTOINCREMENT on SQLite: ids are never reused, even after every row was pruned.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     case_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: the case may be deleted
-    queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    is_removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class SearchNode(db.Model):
+    """A server's indexer and how far it has followed the journal (search-status)."""
+
+    __tablename__ = "search_node"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    index_dir: Mapped[str] = mapped_column(String(1000), default="")
+    # Every entry up to `cursor` was read; every entry up to `floor` is applied (or given
+    # up: an id still missing after the gap time-out). Pruning stays at or below floors.
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    floor: Mapped[int] = mapped_column(BigInteger, default=0)
+    lag_entries: Mapped[int] = mapped_column(Integer, default=0)
+    lag_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_rebuild_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set by pruning past this node's floor, or by `reindex` for a node run elsewhere.
+    rebuild_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 # -- Discussion guides --

@@ -22,6 +22,7 @@ from casestudies.accounts.services import create_user
 from casestudies.curation.revisions import save_case_data
 from casestudies.database import upgrade_database
 from casestudies.extensions import db
+from casestudies.indexing import catch_up, start_follower, stop_follower
 from casestudies.models import Case, Role, User
 from casestudies.transfer.casefile import CaseData, QuestionData
 
@@ -129,6 +130,7 @@ def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Fla
     }
     app = create_app(config)
     app.test_client_class = IsolatedClient
+    catch_up(app)  # what the server's indexer does first: build the (empty) index
     return app
 
 
@@ -139,6 +141,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path, migrated_db_template: Pa
     with app.app_context():
         yield app
         db.session.remove()
+        stop_follower(app)
         app.extensions["search_index"].close()
         db.engine.dispose()
 
@@ -148,6 +151,7 @@ def app_context_for(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+        stop_follower(app)
         app.extensions["search_index"].close()
         db.engine.dispose()
 
@@ -164,6 +168,7 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory, migrated_db_template: P
         report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
         assert report.ok, report.problems
         db.session.commit()
+        catch_up(app)
         for role in ROLES:
             ensure_user(role)
         yield app
@@ -176,6 +181,7 @@ def csrf_app(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+        stop_follower(app)
         app.extensions["search_index"].close()
         db.engine.dispose()
 
@@ -256,11 +262,12 @@ def case_data(**overrides: Any) -> CaseData:
 
 @pytest.fixture
 def make_case(app: Flask):  # type: ignore[no-untyped-def]
-    """make_case(**fields) -> a committed Case (indexed after the commit, as in real use)."""
+    """make_case(**fields) -> a committed Case, once this server's indexer has applied it."""
 
     def _make(**overrides: Any) -> Case:
         case, _ = save_case_data(case_data(**overrides), actor=None)
         db.session.commit()
+        catch_up(app)
         return case
 
     return _make
@@ -300,6 +307,7 @@ def playwright_browser() -> Iterator[Any]:
 def live_server(tmp_path: Path, migrated_db_template: Path) -> Iterator[str]:
     """The app with CSRF on, served by a real HTTP server on 127.0.0.1 in a thread."""
     app = make_test_app(tmp_path, migrated_db_template)
+    start_follower(app)  # as gunicorn.conf.py does for each worker
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -310,6 +318,7 @@ def live_server(tmp_path: Path, migrated_db_template: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
+        stop_follower(app)
         with app.app_context():
             app.extensions["search_index"].close()
             db.engine.dispose()
@@ -349,6 +358,7 @@ def library(live_server: Flask) -> Flask:
     with live_server.app_context():
         import_cases(read_bundle(SAMPLE_DIR), actor=None)
         db.session.commit()
+        catch_up(live_server)
         for role in ("learner", "facilitator", "curator"):
             ensure_user(role)
         db.session.remove()

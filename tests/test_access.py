@@ -49,6 +49,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "admin.change_role": ("POST", "admin"),
     "admin.deactivate": ("GET", "admin"),
     "admin.reactivate": ("POST", "admin"),
+    "searchadmin.status": ("GET", "admin"),
     "account.password": ("GET", "learner"),
     # Discussion guides: each facilitator and above signs in owning guide 1, shared (see below).
     "guides.index": ("GET", "facilitator"),

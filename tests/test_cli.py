@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from casestudies.cli import SAMPLE_DIR
 from casestudies.extensions import db
-from casestudies.indexing import check_index, get_search_index
+from casestudies.indexing import catch_up, check_index, get_search_index
 from casestudies.models import Case, CaseRevision, Role, User
 
 
@@ -48,6 +48,7 @@ def test_create_user_refuses_a_short_password_and_a_duplicate(runner) -> None:  
 def test_import_the_sample_library_then_again_changes_nothing(runner) -> None:  # type: ignore[no-untyped-def]
     first = runner.invoke(args=["import", str(SAMPLE_DIR)])
     assert first.exit_code == 0, first.output
+    catch_up(runner.app)
     cases, revisions = _count(Case), _count(CaseRevision)
     assert cases >= 17
     assert get_search_index().doc_count() == cases
@@ -130,6 +131,7 @@ def test_export_of_named_slugs(runner, tmp_path: Path) -> None:  # type: ignore[
 
 def test_reindex_and_search_check(runner) -> None:  # type: ignore[no-untyped-def]
     runner.invoke(args=["import", str(SAMPLE_DIR)])
+    catch_up(runner.app)
     assert runner.invoke(args=["search-check"]).exit_code == 0
     db.session.execute(Case.__table__.update().values(title="changed behind the index's back"))
     db.session.commit()

@@ -12,7 +12,7 @@ from casestudies.audit.services import AuditFilters, list_events
 from casestudies.curation import services as curation
 from casestudies.curation.services import CaseInput, CurationError, EditConflict, QuestionInput
 from casestudies.extensions import db
-from casestudies.indexing import check_index
+from casestudies.indexing import catch_up, check_index
 from casestudies.library.services import log_empty_search, search_cases
 from casestudies.models import AuditEvent, Case, CaseStateChange, utcnow
 
@@ -101,7 +101,9 @@ def test_an_edit_saves_a_new_revision_and_reindexes(curator) -> None:  # type: i
     assert changed and errors == {}
     assert [r.number for r in case.revisions] == [1, 2]
     assert case.revisions[-1].summary == "Edited text"
+    catch_up()
     assert [i.case.slug for i in search_cases(curator, "zanzibarish").items] == [case.slug]
+    catch_up()
     assert check_index().is_clean
 
 
@@ -129,14 +131,17 @@ def test_draft_review_published_and_back(curator) -> None:  # type: ignore[no-un
     learner = ensure_user("learner")
     curation.change_status(case, "review", curator)
     db.session.commit()
+    catch_up()
     assert search_cases(learner, "ward clerk phones").total == 0
     curation.change_status(case, "published", curator)
     db.session.commit()
+    catch_up()
     assert [i.case.slug for i in search_cases(learner, "phones").items] == [case.slug]
     with pytest.raises(CurationError, match="comment"):
         curation.change_status(case, "draft", curator, "")
     curation.change_status(case, "draft", curator, "changes requested: add a quote")
     db.session.commit()
+    catch_up()
     assert search_cases(learner, "phones").total == 0
     changes = db.session.scalars(select(CaseStateChange).order_by(CaseStateChange.id)).all()
     assert [(c.from_status, c.to_status) for c in changes] == [
@@ -205,12 +210,16 @@ def test_delete_moves_to_the_bin_and_restore_brings_it_back(curator, login) -> N
     learner = ensure_user("learner")
     curation.delete_case(case, curator)
     db.session.commit()
+    catch_up()
     assert search_cases(learner, "phones").total == 0 and search_cases(curator, "phones").total == 0
     assert login("curator").get(f"/cases/{case.slug}").status_code == 404
+    catch_up()
     assert check_index().is_clean
     curation.restore_case(case, curator)
     db.session.commit()
+    catch_up()
     assert search_cases(learner, "phones").total == 1
+    catch_up()
     assert check_index().is_clean
 
 
@@ -235,7 +244,9 @@ def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:  # type: ig
     make_case(slug="bare", title="Bare", questions=(), dimensions=())
     learner = ensure_user("learner")
     for _ in range(3):
+        catch_up()
         log_empty_search(learner, search_cases(learner, "gerontology"))
+    catch_up()
     log_empty_search(learner, search_cases(learner, "Gerontology"))
     db.session.commit()
     board = curation.dashboard()
@@ -250,6 +261,7 @@ def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:  # type: ig
 
 
 def test_curators_searches_are_not_logged(curator) -> None:  # type: ignore[no-untyped-def]
+    catch_up()
     log_empty_search(curator, search_cases(curator, "gerontology"))
     assert curation.dashboard().empty_searches == []
 

@@ -54,7 +54,7 @@ def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:  #
     page.get_by_role("link", name="Speaking up and flow").click()
     assert page.url == builder
     headings = page.locator(".app-guide-case h3")
-    assert headings.all_inner_texts() == [f"1. {PORTER}", f"2. {RECEPTIONIST}"]
+    expect(headings).to_have_text([f"1. {PORTER}", f"2. {RECEPTIONIST}"])  # waits for the page
 
     page.get_by_role("button", name=named("Move case up", RECEPTIONIST)).click()
     expect(headings).to_have_text([f"1. {RECEPTIONIST}", f"2. {PORTER}"])

@@ -29,6 +29,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from casestudies.extensions import db
+from casestudies.indexing import catch_up
 from casestudies.models import Case, Guide, GuideCase, Tag, User
 
 from .conftest import PASSWORD, Auth, app_context_for, make_test_app
@@ -332,6 +333,7 @@ def build_world(app: Flask, payload: Payload) -> World:
     posted(author, f"/guides/{guide_id}/how-it-went", {"how_it_went": guide["how_it_went"]}, [])
     posted(author, f"/guides/{guide_id}/sharing", {"action": "share"}, [])
     db.session.expire_all()
+    catch_up(app)  # everything above was typed through the pages; search follows
     token = db.session.get(Guide, guide_id).share_token  # type: ignore[union-attr]
     author_id = db.session.scalar(select(User.id).where(User.email == AUTHOR_EMAIL))
     return World(
@@ -626,6 +628,7 @@ def test_a_50000_word_case_body_is_saved_shown_found_and_printed(app: Flask, log
     page = Page(get(learner, "/cases/long-case"))
     assert count_words(page, ".app-case-body") == WORDS
     assert page.text(within=".app-case-body").split()[-1] == "zebrafinch"
+    catch_up()
     results = get(learner, "/search", q="kingfisher")
     assert 'href="/cases/long-case"' in results and re.search(r"<mark[^>]*>kingfisher</mark>", snippet_html(results))
     # Found half way through too, and marked there (Whoosh's fragmenter stopped at 32 KB).

@@ -1,4 +1,7 @@
-"""The search index follows the database: after commit, never before, and nothing lost."""
+"""The search index follows the database: after commit, never before, and nothing lost.
+
+Changes reach the index through the journal and this server's indexer; `catch_up(app)`
+runs the indexer's own pass (see also test_search_journal.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ from sqlalchemy import func, select
 
 from casestudies.curation.revisions import save_case_data
 from casestudies.extensions import db
-from casestudies.indexing import check_index, drain_outbox, ensure_index, get_search_index, rebuild_index
-from casestudies.models import Case, SearchOutbox, Tag
+from casestudies.indexing import catch_up, check_index, ensure_index, get_follower, get_search_index, rebuild_index
+from casestudies.models import Case, SearchJournal, Tag
 from search import SearchRequest
 
 from .conftest import case_data, ensure_user
@@ -22,39 +25,47 @@ def _search_ids(text: str, statuses=("draft", "review", "published")) -> list[in
     return [hit.id for hit in get_search_index().search(request).hits]
 
 
-def test_a_committed_case_is_searchable_at_once(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
-    case = make_case(body="The zanzibarish lounge.\n")
+def test_a_committed_case_is_searchable_once_the_indexer_has_passed(app: Flask) -> None:
+    case, _ = save_case_data(case_data(body="The zanzibarish lounge.\n"), actor=None)
+    db.session.commit()
+    # The commit wrote a journal entry and no index: no request writes the index.
+    assert _search_ids("zanzibarish") == []
+    entries = db.session.execute(select(SearchJournal.case_id, SearchJournal.is_removed)).all()
+    assert [tuple(e) for e in entries] == [(case.id, False)]
+    catch_up(app)
     assert _search_ids("zanzibarish") == [case.id]
     assert check_index().is_clean
 
 
 def test_a_rolled_back_edit_leaves_no_trace(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
     case = make_case()
+    journaled = db.session.scalar(select(func.count()).select_from(SearchJournal))
     case.title = "Quokkafied title"
-    db.session.flush()  # flushed (outbox row written) but never committed
+    db.session.flush()  # flushed (journal row written) but never committed
     db.session.rollback()
+    catch_up(app)
     assert _search_ids("quokkafied") == []
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SearchJournal)) == journaled
     assert check_index().is_clean
 
 
-def test_a_crash_between_commit_and_index_write_is_replayed_at_start_up(app: Flask, make_case, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_index_write_is_retried_from_the_cursor(app: Flask, make_case, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     case = make_case()
     index = get_search_index()
 
     def crash(*_args, **_kwargs):  # type: ignore[no-untyped-def]
-        raise OSError("simulated crash before the index write")
+        raise OSError("simulated failure of the index write")
 
     monkeypatch.setattr(index, "writing", crash)
     case.title = "Wombatish new title"
-    db.session.commit()  # the request succeeds although the index write failed
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 1
+    db.session.commit()  # the edit is committed; the index write fails later, in the indexer
+    with pytest.raises(OSError):
+        catch_up(app)
     monkeypatch.undo()
     assert _search_ids("wombatish") == []
     assert not check_index().is_clean
-    ensure_index(app)  # what create_app() does at start-up
+    catch_up(app)  # the next pass starts again from the stored cursor
     assert _search_ids("wombatish") == [case.id]
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
     assert check_index().is_clean
 
 
@@ -65,6 +76,7 @@ def test_renaming_a_tag_reindexes_the_cases_that_carry_it(app: Flask, make_case)
     tag = db.session.scalar(select(Tag).where(Tag.key == "flow"))
     tag.name, tag.key = "patient flowmeter", "patient flowmeter"
     db.session.commit()
+    catch_up(app)
     assert sorted(_search_ids("flowmeter")) == sorted([first.id, second.id])
     assert check_index().is_clean
 
@@ -73,6 +85,7 @@ def test_editing_a_question_reindexes_its_case(app: Flask, make_case) -> None:  
     case = make_case()
     case.questions[0].text = "What would a narwhalesque leader do?"
     db.session.commit()
+    catch_up(app)
     assert _search_ids("narwhalesque") == [case.id]
 
 
@@ -80,6 +93,8 @@ def test_a_deleted_case_leaves_the_index(app: Flask, make_case) -> None:  # type
     case = make_case(body="Capybarine words.\n")
     db.session.delete(case)
     db.session.commit()
+    assert db.session.scalars(select(SearchJournal.is_removed).order_by(SearchJournal.id.desc())).first() is True
+    catch_up(app)
     assert _search_ids("capybarine") == []
     assert check_index().is_clean
 
@@ -124,6 +139,7 @@ def test_a_missing_or_damaged_index_is_rebuilt_at_start_up(app: Flask, make_case
         generation = directory / (directory / "CURRENT").read_text().strip()
         for path in generation.iterdir():
             path.write_bytes(b"garbage")
+    get_follower(app).resign()  # a server starting again
     ensure_index(app)
     assert "rebuilding it from the database" in caplog.text
     assert _search_ids("axolotlian") == [case.id]
@@ -160,26 +176,32 @@ def test_two_processes_editing_at_once_lose_nothing(app: Flask, make_case, tmp_p
     ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     db.session.expire_all()
+    catch_up(app)
     assert _search_ids("alphaedit14") == [ids[0]]
     assert _search_ids("betaedit14") == [ids[1]]
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
     assert check_index().is_clean
 
 
-def test_drain_is_a_no_op_when_nothing_is_queued(app: Flask) -> None:
-    ensure_user("learner")
-    assert drain_outbox(app) == 0
+def test_a_pass_with_nothing_new_does_nothing(app: Flask) -> None:
+    ensure_user("learner")  # a commit that changes no case writes no journal entry
+    assert db.session.scalar(select(func.count()).select_from(SearchJournal)) == 0
+    follower = get_follower(app)
+    assert follower.try_lead()
+    try:
+        assert follower.step() == 0
+    finally:
+        follower.resign()
 
 
-def test_a_large_drain_is_written_in_batches_and_a_crash_between_them_loses_nothing(  # type: ignore[no-untyped-def]
+def test_a_large_change_is_written_in_batches_and_a_failed_batch_loses_nothing(  # type: ignore[no-untyped-def]
     app: Flask, make_case, monkeypatch
 ) -> None:
-    """An import queues thousands of cases; the index takes them MAX_BATCH_DOCS at a time
-    (one commit each). Dying after some batches leaves every row queued for the replay."""
-    import casestudies.indexing as indexing
+    """An import journals thousands of cases; the indexer takes MAX_BATCH_DOCS entries a
+    pass (one index commit each, then its cursor). A failure in a pass redoes that pass."""
+    import casestudies.indexing.follower as follower_module
 
     index = get_search_index()
-    monkeypatch.setattr(indexing, "MAX_BATCH_DOCS", 3)
+    monkeypatch.setattr(follower_module, "MAX_BATCH_DOCS", 3)
     real_writing = index.writing
     batches: list[int] = []
 
@@ -192,12 +214,12 @@ def test_a_large_drain_is_written_in_batches_and_a_crash_between_them_loses_noth
     monkeypatch.setattr(index, "writing", failing_third_batch)
     cases = [save_case_data(case_data(slug=f"batch-{n}", body="Okapiform notes.\n"), actor=None)[0] for n in range(8)]
     db.session.commit()  # one transaction, as an import is
-    assert batches == [3, 3, 2][: len(batches)] and len(batches) == 3
-    assert len(_search_ids("okapiform")) == 6  # two batches landed
-    queued = db.session.scalars(select(SearchOutbox.case_id).distinct())
-    assert sorted(queued) == sorted(case.id for case in cases)  # every case still queued
+    with pytest.raises(OSError):
+        catch_up(app)
+    assert batches == [3, 3, 2]
+    assert len(_search_ids("okapiform")) == 6  # two passes landed, and their cursor
     monkeypatch.setattr(index, "writing", real_writing)
-    ensure_index(app)
+    catch_up(app)
     assert sorted(_search_ids("okapiform")) == sorted(case.id for case in cases)
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert index.doc_count() == len(cases)
     assert check_index().is_clean

@@ -11,6 +11,7 @@ from flask import Flask
 from casestudies.cli import SAMPLE_DIR
 from casestudies.curation.revisions import save_case_data
 from casestudies.extensions import db
+from casestudies.indexing import catch_up
 from casestudies.library.services import LibraryFilters, related_cases, search_cases
 from casestudies.transfer.casefile import read_bundle
 from casestudies.transfer.services import import_cases
@@ -33,6 +34,7 @@ def sample(app: Flask):  # type: ignore[no-untyped-def]
     report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
     assert report.ok, report.problems
     db.session.commit()
+    catch_up(app)
     return report
 
 
@@ -128,6 +130,7 @@ def synonym_library(tmp_path_factory, migrated_db_template):  # type: ignore[no-
                 )
                 save_case_data(data, actor=None)
         db.session.commit()
+        catch_up(app)
         yield ensure_user("learner")
 
 

@@ -11,7 +11,7 @@ from casestudies.curation import services as curation
 from casestudies.curation import tags
 from casestudies.curation.tags import TagError, TagNameTaken
 from casestudies.extensions import db
-from casestudies.indexing import check_index
+from casestudies.indexing import catch_up, check_index
 from casestudies.library.services import LibraryFilters, search_cases
 from casestudies.models import AuditEvent, Case, CaseRevision, Tag
 
@@ -75,6 +75,7 @@ def test_rename_reaches_every_case_as_a_new_revision_and_keeps_the_old_ones(two_
     assert {e.case_id for e in events} == {first.id, second.id}
     assert all(e.actor_id == curator.id for e in events)
     # And search follows.
+    catch_up()
     assert check_index().is_clean
     assert found("wombat") == {"porter-lounge", "clerk-phones"}
     assert found(tag="patient flow wombat") == {"porter-lounge", "clerk-phones"}
@@ -122,6 +123,7 @@ def test_merge_moves_every_case_to_the_target_and_deletes_the_source(make_case) 
     assert "team work" in only_source.revisions[0].content  # the first revision is as it was
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "tag-merge")).all()
     assert {e.case_id for e in events} == {both.id, only_source.id}
+    catch_up()
     assert check_index().is_clean
     assert found(tag="teamwork") == {"both-tags", "only-source", "only-target"}
     assert found(tag="team work") == set()
@@ -150,6 +152,7 @@ def test_only_an_unused_tag_can_be_deleted_even_a_binned_case_counts(two_cases) 
     assert db.session.scalar(select(Tag).where(Tag.key == "lonely")) is None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "tag-delete"))
     assert event.case_id is None and "Lonely" in event.detail
+    catch_up()
     assert check_index().is_clean
 
 
@@ -196,6 +199,7 @@ def test_merge_needs_a_target_and_the_confirmation_box(login, two_cases) -> None
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Tag, phones_id) is None
+    catch_up()
     assert check_index().is_clean
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from casestudies.curation import services as curation
 from casestudies.curation.revisions import case_to_data
 from casestudies.extensions import db
-from casestudies.indexing import check_index
+from casestudies.indexing import catch_up, check_index
 from casestudies.library.services import search_cases
 from casestudies.models import AuditEvent, Case
 from casestudies.transfer import uploads as transfer_web
@@ -126,7 +126,9 @@ def test_upload_shows_a_dry_run_then_confirm_imports(login, uploads_folder: Path
     curator = ensure_user("curator")
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
     assert len(events) == 2 and all(e.actor_id == curator.id and e.case_id for e in events)
+    catch_up()
     assert check_index().is_clean
+    catch_up()
     hits = search_cases(ensure_user("learner"), "wombat").items
     assert [item.case.slug for item in hits] == ["porter-lounge"]
     # The same token can't be used twice.
@@ -307,6 +309,8 @@ def test_export_the_results_of_a_search(login, make_case) -> None:  # type: igno
 
 def test_the_search_page_offers_curators_an_export_of_its_results(login, make_case) -> None:  # type: ignore[no-untyped-def]
     make_case(slug="porter-lounge", title="The porter and the wombat lounge")
+    catch_up()
     page = login("curator").get("/search?q=wombat&seat=Porter").get_data(as_text=True)
     assert "Export these results" in page and "/transfer/export?q=wombat&amp;seat=Porter" in page
+    catch_up()
     assert "Export these results" not in login("learner").get("/search?q=wombat").get_data(as_text=True)

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from casestudies.extensions import db
 from casestudies.indexing import rebuild_index
+from casestudies.models import SearchNode, utcnow
 from casestudies.transfer.services import export_cases
 
 DATABASE_FILE = "every-seat.sqlite3"
 CASES_DIR = "cases"
 MANIFEST = "backup.json"
+BACKUP_PAGES = 1024  # pages copied per step (4 MB at SQLite's default page size)
 
 
 class BackupError(RuntimeError):
@@ -33,7 +37,10 @@ def _sqlite_path() -> Path:
     return Path(url.database)
 
 
-def backup(target: str | Path) -> dict[str, object]:
+Progress = Callable[[int, int, int], None]  # (status, pages left, pages in all), as sqlite3 reports
+
+
+def backup(target: str | Path, progress: Progress | None = None) -> dict[str, object]:
     """Write DATABASE_FILE, the case files and a manifest into the folder target."""
     folder = Path(target)
     if folder.exists() and any(folder.iterdir()):
@@ -43,7 +50,8 @@ def backup(target: str | Path) -> dict[str, object]:
     try:
         destination = sqlite3.connect(folder / DATABASE_FILE)
         with destination:
-            source.backup(destination)  # a consistent snapshot, even with writers running
+            # A consistent snapshot, even with writers running.
+            source.backup(destination, pages=BACKUP_PAGES, progress=progress)
         destination.close()
     finally:
         source.close()
@@ -53,9 +61,10 @@ def backup(target: str | Path) -> dict[str, object]:
     return manifest
 
 
-def restore(source: str | Path) -> int:
-    """Replace the live database with the backup's, then rebuild the search index.
-    Returns the number of cases indexed."""
+def restore(source: str | Path, progress: Progress | None = None) -> int:
+    """Replace the live database with the backup's, then rebuild the search index: this
+    server's now, every other server's as its indexer next looks (their cursors belong to
+    the database that was replaced). Returns the number of cases indexed."""
     folder = Path(source)
     snapshot = folder / DATABASE_FILE
     if not (folder / MANIFEST).exists() or not snapshot.exists():
@@ -66,8 +75,10 @@ def restore(source: str | Path) -> int:
     try:
         live = sqlite3.connect(_sqlite_path())
         with live:
-            backup_db.backup(live)  # page by page, under SQLite's own locking
+            backup_db.backup(live, pages=BACKUP_PAGES, progress=progress)  # under SQLite's own locking
         live.close()
     finally:
         backup_db.close()
+    db.session.execute(update(SearchNode).values(rebuild_requested_at=utcnow()))
+    db.session.commit()
     return rebuild_index() or 0

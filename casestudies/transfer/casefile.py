@@ -22,7 +22,7 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -762,6 +762,44 @@ def read_bundle(
             return _read_zip(handle, limits, label=source.name)
     except OSError as exc:
         raise BundleError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def read_bundle_batches(path: str | os.PathLike[str], batch_files: int = 1000) -> Iterator[list[BundleFile]]:
+    """A bundle of any size, batch_files files at a time (the command line's import): a
+    folder's .md files in name order, each batch read within read_bundle's limits; a zip
+    or a single file as read_bundle reads it."""
+    source = Path(path)
+    if not source.is_dir():
+        yield read_bundle(source)
+        return
+    names = bundle_names(source)
+    for start in range(0, len(names), batch_files):
+        limits = _Limits(batch_files, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_FILE_BYTES)
+        budget = _Budget(limits)
+        batch = []
+        for relative in names[start : start + batch_files]:
+            try:
+                with open(source / relative, "rb") as handle:
+                    batch.append(BundleFile(relative, budget.read(relative, handle)))
+            except OSError as exc:
+                raise BundleError(f"cannot read {source / relative}: {exc.strerror or exc}") from None
+        yield batch
+
+
+def bundle_names(path: str | os.PathLike[str]) -> list[str]:
+    """The .md files a folder bundle holds (relative, sorted); 1 for a zip or a file."""
+    root = Path(path)
+    if not root.is_dir():
+        return [root.name]
+    found: list[str] = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__MACOSX")
+        for filename in names:
+            full = Path(folder, filename)
+            relative = full.relative_to(root).as_posix()
+            if _is_case_name(relative.split("/")) and stat.S_ISREG(full.stat().st_mode):
+                found.append(relative)
+    return sorted(found)
 
 
 def read_bundle_from_zip_bytes(

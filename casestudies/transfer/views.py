@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, MultipleFileField
 
+from casestudies.indexing import indexing_progress
 from casestudies.library.services import LibraryFilters
 from casestudies.models import Role
 from casestudies.policy import requires
@@ -41,6 +42,7 @@ def _index(error: str | None = None, status: int = 200):  # type: ignore[no-unty
             form=UploadForm(formdata=None),
             error=error,
             limit=_megabytes(current_app.config["MAX_CONTENT_LENGTH"]),
+            indexing=indexing_progress(),
         ),
         status,
     )
@@ -100,7 +102,8 @@ def confirm():  # type: ignore[no-untyped-def]
     report = check.report
     flash(
         f"Imported {report.file_count} file{'s' if report.file_count != 1 else ''}: {len(report.created)} new, "
-        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged."
+        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged. "
+        "Search finds them as soon as the indexer has reached them (see “Search index” below)."
     )
     return redirect(url_for("transfer.index"))
 

@@ -1,0 +1,32 @@
+"""gunicorn reads this file from the working directory (`make run`, the benchmark).
+
+Each worker starts the app's search indexer thread; a lock in SEARCH_INDEX_DIR lets one
+of them follow the search journal at a time, and another takes over if that one dies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def post_worker_init(worker: Any) -> None:
+    from flask import Flask
+
+    from casestudies.indexing import start_follower
+
+    if isinstance(worker.wsgi, Flask):
+        start_follower(worker.wsgi)
+
+
+def worker_exit(_server: Any, worker: Any) -> None:
+    from flask import Flask
+
+    from casestudies.indexing import stop_follower
+
+    if isinstance(getattr(worker, "wsgi", None), Flask):
+        stop_follower(worker.wsgi)
+
+
+# gunicorn 27 opens a control socket at one path in the home directory by default, so two
+# servers on one machine (two PORTs, two SEARCH_INDEX_DIRs) would collide: none is needed.
+control_socket_disable = True
