@@ -1,6 +1,6 @@
 """Case files: one case study as Markdown with a YAML front-matter block.
 
-The format is specified in shared/case-format.md. This module parses and validates a
+The format is specified in docs/case-format.md. This module parses and validates a
 file (reporting every problem as FILE:LINE: message), writes the canonical text of a
 case, and reads a bundle of files from a folder or a zip without trusting the zip.
 

@@ -1,4 +1,4 @@
-"""Import and export of case files (see shared/case-format.md)."""
+"""Import and export of case files (see docs/case-format.md)."""
 
 from __future__ import annotations
 
