@@ -404,3 +404,23 @@ def test_the_sample_library_answers_everyday_questions(learner, sample) -> None:
     query = "medical secretary phone line complaints"
     assert slugs(curator, query)[0] == "medical-secretary-unanswered-phone-line"
     assert "medical-secretary-unanswered-phone-line" not in slugs(learner, query)
+
+
+def test_british_and_american_spellings_find_each_other(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
+    make_case(slug="uk", body="The organisation changed its behaviour on the paediatric ward.\n", **common)
+    make_case(slug="us", body="An organization with a new behavior center.\n", **common)
+    assert sorted(slugs(learner, "organization")) == ["uk", "us"]
+    assert sorted(slugs(learner, "organisation")) == ["uk", "us"]
+    assert sorted(slugs(learner, "behavior")) == ["uk", "us"]
+    assert slugs(learner, "pediatric") == ["uk"]
+    assert slugs(learner, "centre") == ["us"]
+
+
+def test_spelling_variants() -> None:
+    from search.spellings import spelling_variants
+
+    assert spelling_variants("organization") == {"organisation"}
+    assert spelling_variants("behaviours") == {"behaviors"}
+    assert spelling_variants("anaesthetist") == {"anesthetist"}
+    assert spelling_variants("nurse") == set() and spelling_variants("a&e") == set()
