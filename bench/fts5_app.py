@@ -14,7 +14,7 @@ count(*) and GROUP BY facets), opened read-only, once per worker process, on the
 benchmark's fts5 phase built. As there: no synonyms, no spelling help, published cases only,
 ranked by relevance (or by title when no word was typed). `more_like` returns nothing
 (a case page then lists no related cases). Everything else the app asks of its index
-(start-up checks, the outbox after a commit, the synonym list) goes to the app's own Whoosh
+(start-up checks, the indexer following the journal, the synonym list) goes to the app's own Whoosh
 index, as it would without this module: none of it is on the search page's path.
 """
 
@@ -49,7 +49,7 @@ class Fts5SearchIndex:
         self._app_ids: dict[int, int] = {}
 
     def __getattr__(self, name: str) -> object:
-        # Not the search page's path: start-up checks, the outbox, the synonyms page.
+        # Not the search page's path: start-up checks, the indexer, the synonyms page.
         return getattr(self._app_index, name)
 
     def _open(self) -> Fts5Library:

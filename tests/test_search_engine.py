@@ -15,50 +15,7 @@ from search import CaseDoc, SearchIndex, SearchRequest
 from search.query import QueryBuilder, parse_user_query
 from search.scoring import Scorer
 
-VOCAB = [
-    "nurse",
-    "ward",
-    "night",
-    "shift",
-    "team",
-    "porter",
-    "patient",
-    "family",
-    "meeting",
-    "care",
-    "social",
-    "worker",
-    "district",
-    "rota",
-    "handover",
-    "concern",
-    "raise",
-    "listen",
-    "change",
-    "lead",
-    "quiet",
-    "voice",
-    "board",
-]
-
-
-def _text(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(VOCAB) for _ in range(words)) + "."
-
-
-def _doc(rng: random.Random, case_id: int) -> CaseDoc:
-    return CaseDoc(
-        id=case_id,
-        slug=f"case-{case_id}",
-        title=_text(rng, rng.randint(2, 6)),
-        summary=_text(rng, rng.randint(5, 20)),
-        seat=rng.choice(["Porter", "District nurse", "Receptionist"]),
-        setting=rng.choice(["Ward", "Community"]),
-        body=_text(rng, rng.randint(20, 400)),
-        status="published",
-        tags=tuple(rng.sample(VOCAB, 2)),
-        questions=(_text(rng, 8),),
-    )
+from .search_corpus import random_doc, random_text
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +23,13 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
     """About 600 documents in several segments, some replaced and some deleted."""
     rng = random.Random(7)
     search_index = SearchIndex(Path(tmp_path_factory.mktemp("index")))
-    search_index.rebuild(_doc(rng, i) for i in range(1, 301))
+    search_index.rebuild(random_doc(rng, i) for i in range(1, 301))
     for start in (301, 401, 501):
         with search_index.writing() as batch:
             for case_id in range(start, start + 100):
-                batch.upsert(_doc(rng, case_id))
+                batch.upsert(random_doc(rng, case_id))
             for case_id in rng.sample(range(1, start), 15):
-                batch.upsert(_doc(rng, case_id))  # a replaced document: a deletion plus an add
+                batch.upsert(random_doc(rng, case_id))  # a replaced document: a deletion plus an add
             for case_id in rng.sample(range(1, start), 5):
                 batch.delete(case_id)
     return search_index
@@ -140,7 +97,7 @@ def test_cached_scores_follow_an_edit(index: SearchIndex) -> None:
     with index._searching() as cache:
         assert not cache.scores(query)
     rng = random.Random(1)
-    doc = _doc(rng, 9999)
+    doc = random_doc(rng, 9999)
     index.upsert([CaseDoc(**{**doc.__dict__, "body": "A zebra crossing outside the ward."})])
     assert [hit.id for hit in index.search(SearchRequest(text="zebra", exact=True)).hits] == [9999]
     index.delete([9999])
@@ -171,7 +128,7 @@ INDEXING_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("text", INDEXING_TEXTS + [_text(random.Random(n), 300) for n in range(5)])
+@pytest.mark.parametrize("text", INDEXING_TEXTS + [random_text(random.Random(n), 300) for n in range(5)])
 def test_fast_indexing_makes_the_postings_whoosh_makes(text: str) -> None:
     """AnalysedText.index() skips Whoosh's token pipeline; it must produce the very same
     terms, frequencies, weights and positions as the analyser does through TEXT."""

@@ -10,68 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from search import CaseDoc, SearchIndex, SearchRequest, analysis, scoring, snippets, spelling
+from search import SearchIndex, SearchRequest, analysis, scoring, snippets, spelling
 from search import engine as search_engine
 from search import facets as search_facets
 from search.caches import BoundedCache
 
+from .search_corpus import VOCAB as CORPUS_VOCAB
+from .search_corpus import random_doc
+
 RSS_GROWTH_LIMIT_MB = 50
-VOCAB = [
-    "nurse",
-    "ward",
-    "night",
-    "shift",
-    "team",
-    "porter",
-    "patient",
-    "family",
-    "meeting",
-    "care",
-    "social",
-    "worker",
-    "district",
-    "rota",
-    "handover",
-    "concern",
-    "raise",
-    "listen",
-    "change",
-    "lead",
-    "quiet",
-    "voice",
-    "board",
-    "discharge",
-    "lounge",
-    "matron",
-    "theatre",
-    "clinic",
-    "pharmacy",
-]
-
-
-def _case(rng: random.Random, case_id: int) -> CaseDoc:
-    def text(words: int) -> str:
-        return " ".join(rng.choice(VOCAB) for _ in range(words)) + "."
-
-    return CaseDoc(
-        id=case_id,
-        slug=f"case-{case_id}",
-        title=text(4),
-        summary=text(15),
-        seat=rng.choice(["Porter", "District nurse", "Receptionist"]),
-        setting=rng.choice(["Ward", "Community"]),
-        body=text(rng.randint(50, 300)),
-        status="published",
-        tags=tuple(rng.sample(VOCAB, 2)),
-        dimensions=(rng.choice(["Inspiring", "Engaging"]),),
-        questions=(text(8),),
-    )
+VOCAB = [*CORPUS_VOCAB, "discharge", "lounge", "matron", "theatre", "clinic", "pharmacy"]
 
 
 def _built_index(directory: Path, cases: int = 300) -> SearchIndex:
     rng = random.Random(11)
     index = SearchIndex(directory)
-    index.rebuild(_case(rng, case_id) for case_id in range(1, cases + 1))
+    index.rebuild(random_doc(rng, case_id, VOCAB) for case_id in range(1, cases + 1))
     return index
 
 
