@@ -53,8 +53,8 @@ def text_analyzer():  # type: ignore[no-untyped-def]
 class AnalysedText(TEXT):
     """A TEXT field with text_analyzer() that indexes without Whoosh's token pipeline.
 
-    Whoosh passes one Token object through four generator filters per word, which was
-    about a fifth of the indexing time. index() here yields exactly the postings that
+    Whoosh passes one Token object through four generator filters per word, a large
+    share of the indexing time (bench/ measures it). index() here yields exactly the postings that
     pipeline makes (the same terms, frequencies, weights and positions: stop words
     dropped and the words after them renumbered, as StopFilter does) from a regex and
     a loop; queries and highlighting still use the analyser itself.
