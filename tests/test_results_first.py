@@ -5,11 +5,14 @@ over-long searches and URLs get a clear answer, and a page past the end shows th
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from casestudies.library.services import search_cases
+from casestudies.extensions import db
+from casestudies.library.services import log_empty_search, search_cases
 from casestudies.markdown import markdown_to_text
 
 from .conftest import ensure_user
@@ -84,3 +87,98 @@ def test_a_facet_value_is_spelt_as_a_case_the_reader_may_see_spells_it(app: Flas
     assert learner_seats == ["Porter"]
     curator_seats = search_cases(ensure_user("curator"), "story").facets["seat"]
     assert [(f.value.casefold(), f.count) for f in curator_seats] == [("porter", 2)]
+
+
+# -- zero-result searches, counted per query and day -----------------------------------------------
+def _log_rows() -> list[tuple[str, date, int]]:
+    from sqlalchemy import select
+
+    from casestudies.models import SearchLog
+
+    return [tuple(row) for row in db.session.execute(select(SearchLog.query, SearchLog.day, SearchLog.count))]
+
+
+def test_a_learners_empty_searches_are_counted_per_normalised_query_and_day(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    client = login("learner")
+    for query in ("Gerontology  care", "gerontology care", " GERONTOLOGY CARE ", "podiatry"):
+        assert client.get("/search", query_string={"q": query}).status_code == 200
+    today = date.today()
+    assert sorted(_log_rows()) == [("gerontology care", today, 3), ("podiatry", today, 1)]
+    from casestudies.curation.services import dashboard
+
+    assert dashboard().empty_searches == [("gerontology care", 3), ("podiatry", 1)]
+
+
+def test_a_repeat_on_the_same_day_only_updates_the_count(app: Flask) -> None:
+    from sqlalchemy import event
+
+    learner = ensure_user("learner")
+    results = search_cases(learner, "gerontology")
+    log_empty_search(learner, results)
+    db.session.flush()
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        log_empty_search(learner, results)
+        db.session.flush()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert statements == ["UPDATE"]
+    assert _log_rows() == [("gerontology", date.today(), 2)]
+
+
+def test_rows_older_than_90_days_go_when_a_new_row_is_written(app: Flask) -> None:
+    learner = ensure_user("learner")
+    today = date(2026, 12, 1)
+    results = search_cases(learner, "gerontology")
+    log_empty_search(learner, results, today=today - timedelta(days=91))
+    log_empty_search(learner, results, today=today - timedelta(days=90))
+    log_empty_search(learner, search_cases(learner, "podiatry"), today=today)
+    db.session.commit()
+    assert sorted(_log_rows()) == [
+        ("gerontology", today - timedelta(days=90), 1),
+        ("podiatry", today, 1),
+    ]
+
+
+def test_the_migration_carries_old_searches_over_grouped(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from app import create_app
+    from casestudies.database import _alembic_config, upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    app = create_app({"DATABASE_URL": url, "SEARCH_INDEX_DIR": str(tmp_path / "ix"), "TESTING": True})
+    with app.app_context():
+        config = _alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005")
+        with db.engine.begin() as connection:
+            for query, at in [
+                ("Gerontology", "2026-11-01 09:00:00"),
+                ("gerontology", "2026-11-01 17:30:00"),
+                ("GERONTOLOGY ", "2026-11-02 08:00:00"),
+                ("podiatry  care", "2026-11-01 10:00:00"),
+            ]:
+                connection.execute(
+                    text("INSERT INTO search_log (query, result_count, created_at) VALUES (:q, 0, :at)"),
+                    {"q": query, "at": at},
+                )
+        upgrade_database()
+        assert sorted(_log_rows()) == [
+            ("gerontology", date(2026, 11, 1), 2),
+            ("gerontology", date(2026, 11, 2), 1),
+            ("podiatry care", date(2026, 11, 1), 1),
+        ]
+        db.session.remove()
+        with db.engine.begin() as connection:  # and back: a row per search again
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0005")
+            assert connection.scalar(text("SELECT count(*) FROM search_log")) == 4
+        db.engine.dispose()
