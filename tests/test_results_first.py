@@ -182,3 +182,106 @@ def test_the_migration_carries_old_searches_over_grouped(tmp_path: Path) -> None
             command.downgrade(config, "0005")
             assert connection.scalar(text("SELECT count(*) FROM search_log")) == 4
         db.engine.dispose()
+
+
+# -- the search page: no-results, page past the end, long searches and URLs -------------------------
+@pytest.fixture
+def library_client(sample_app: Flask):  # type: ignore[no-untyped-def]
+    from .conftest import Auth
+
+    client = sample_app.test_client()
+    Auth(client).login("learner")
+    return client
+
+
+def test_no_results_drop_the_filter_heading_and_the_sort(library_client) -> None:  # type: ignore[no-untyped-def]
+    html = library_client.get("/search?q=zzzzqqq&seat=Porter").get_data(as_text=True)
+    assert "No cases found" in html
+    assert "Filter results" not in html and 'id="sort"' not in html
+    assert "Remove filter </span>Seat: " in html  # the chosen filter can still be removed
+    found = library_client.get("/search?q=nurse").get_data(as_text=True)
+    assert "Filter results" in found and 'id="sort"' in found
+
+
+def test_a_search_page_past_the_end_shows_the_last_page(library_client) -> None:  # type: ignore[no-untyped-def]
+    last = library_client.get("/search?q=nurse&page=999").get_data(as_text=True)
+    assert "No cases found" not in last
+    assert re.search(r'<ol class="nhsuk-list app-case-list" start="\d+">\s*<li', last)
+    assert 'aria-current="page"' in last  # the pager marks the last page as the current one
+
+
+def test_an_over_long_search_is_cut_with_a_message(library_client) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.library.services import MAX_QUERY_CHARS
+
+    html = library_client.get("/search", query_string={"q": "nurse " * 100}).get_data(as_text=True)
+    assert f"longer than {MAX_QUERY_CHARS} characters" in html
+    assert f'maxlength="{MAX_QUERY_CHARS}"' in html
+    assert "longer than" not in library_client.get("/search?q=nurse").get_data(as_text=True)
+
+
+def test_an_over_long_url_gets_the_apps_own_414_page(library_client) -> None:  # type: ignore[no-untyped-def]
+    response = library_client.get("/search", query_string={"q": "x" * 9000})
+    assert response.status_code == 414
+    html = response.get_data(as_text=True)
+    assert "The web address is too long" in html and "Every Seat" in html
+    assert library_client.get("/search", query_string={"q": "x" * 7000}).status_code == 200
+
+
+def _make_run_gunicorn_command(port: int) -> list[str]:
+    """The gunicorn command `make run` runs (read from `make -n`), on another port."""
+    import shlex
+    import subprocess
+
+    from .conftest import ROOT
+
+    out = subprocess.run(
+        ["make", "-n", "run", "HOST=127.0.0.1", f"PORT={port}", "WORKERS=1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if "bin/gunicorn " in line)
+    return shlex.split(line)
+
+
+@pytest.mark.slow
+def test_gunicorn_as_make_run_starts_it_lets_the_app_answer_long_urls(tmp_path: Path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import shutil
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    from .conftest import ROOT, _free_port
+
+    port = _free_port()
+    command = _make_run_gunicorn_command(port)
+    shutil.copy(migrated_db_template, tmp_path / "app.db")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "EVERY_SEAT_INSTANCE": str(tmp_path / "instance"),
+    }
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/login", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with urllib.request.urlopen(f"{base}/search?q={'x' * 5_000}", timeout=10) as response:
+            assert response.status == 200 and "/login" in response.url  # the app answered: sign in first
+        for length in (9_000, 100_000):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{base}/search?q={'x' * length}", timeout=10)
+            body = refused.value.read().decode("utf-8", "replace")
+            assert refused.value.code == 414, length
+            assert "The web address is too long" in body and "Request Line is too large" not in body
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -6,7 +6,7 @@ cases), so every list, page and search result applies the same rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
@@ -21,6 +21,7 @@ from casestudies.paging import RankedPage, paginate
 from casestudies.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
 from search import SORTS, FacetCount, SearchRequest
 
+MAX_QUERY_CHARS = 200  # the search box's maxlength; a longer q is cut to this, with a message
 MAX_LOGGED_QUERY = 200
 SEARCH_LOG_DAYS = 90  # zero-result searches are counted per day and kept this long
 
@@ -227,7 +228,11 @@ def search_cases(
         per_page=per_page,
         exact=exact,
     )
-    result = get_search_index().search(request)
+    index = get_search_index()
+    result = index.search(request)
+    if result.page > result.pages:
+        # A page past the end (a link kept from a longer list) shows the last page.
+        result = index.search(replace(request, page=result.pages))
     rows = _visible_rows([hit.id for hit in result.hits], statuses)
     items = [SearchResultItem(rows[hit.id], hit.snippet) for hit in result.hits if hit.id in rows]
     pagination = RankedPage(items, total=result.total, page=result.page, per_page=per_page)
