@@ -9,6 +9,7 @@
 //   static/build/js/nhsuk-frontend.min.js  <- nhsuk-frontend ES module bundle (+ .map)
 //   static/build/js/supported.js           <- assets/js/supported.js (classic script)
 //   static/build/js/app.js                 <- assets/js/app.js (ES module)
+//   static/build/js/sort.js                <- assets/js/sort.js (ES module, imported by app.js)
 //   static/build/assets/                   <- nhsuk-frontend dist/nhsuk/assets/
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,7 +34,7 @@ cpSync(join(nhsukDist, 'assets'), join(out, 'assets'), { recursive: true });
 for (const file of ['nhsuk-frontend.min.js', 'nhsuk-frontend.min.js.map']) {
   cpSync(join(nhsukDist, file), join(out, 'js', file));
 }
-for (const file of ['supported.js', 'app.js']) {
+for (const file of ['supported.js', 'app.js', 'sort.js']) {
   cpSync(join(root, 'assets', 'js', file), join(out, 'js', file));
 }
 

@@ -56,8 +56,24 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)  # noqa: S704  # nosec B704 - sanitised by nh3 just above
 
 
+# Where a block (heading, paragraph, list item, quote, code block, rule) starts or ends:
+# the text of each block is ended with a sentence break, so that a heading never runs into
+# the paragraph after it ("The situation. A young nurse...", not "The situation A young...").
+_BLOCK_TAG = re.compile(r"</?(?:h[1-6]|p|li|ul|ol|blockquote|pre)\b[^>]*>|<hr\s*/?>")
+_BLOCK_MARK = "\ue000"  # a private-use character, never kept from the author's text
+# A block that already ends a sentence, perhaps inside closing quotes or brackets.
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+
+
 def markdown_to_text(text: str) -> str:
-    """The words of a Markdown text without its markup, for search documents and snippets."""
-    rendered = _md.render(text)
-    stripped = nh3.clean(rendered, tags=set())
-    return " ".join(html.unescape(stripped).split())
+    """The words of a Markdown text without its markup, for search documents and snippets.
+    Each block ends with a sentence break (a full stop is added where it has none)."""
+    rendered = _md.render(text.replace(_BLOCK_MARK, " "))
+    marked = _BLOCK_TAG.sub(_BLOCK_MARK, rendered)
+    stripped = html.unescape(nh3.clean(marked, tags=set()))
+    sentences = []
+    for block in stripped.split(_BLOCK_MARK):
+        words = " ".join(block.split())
+        if words:
+            sentences.append(words if _SENTENCE_END.search(words) else words + ".")
+    return " ".join(sentences)

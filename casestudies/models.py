@@ -276,14 +276,17 @@ class AuditEvent(db.Model):
 
 
 class SearchLog(db.Model):
-    """A learner's search that found nothing: the gaps in the library. No user is stored."""
+    """Learners' searches that found nothing, counted per normalised query (casefolded,
+    spaces collapsed) and day: the gaps in the library. No user is stored; a row is kept
+    for SEARCH_LOG_DAYS (see library.services.log_empty_search)."""
 
     __tablename__ = "search_log"
+    __table_args__ = (UniqueConstraint("query", "day", name="uq_search_log_query_day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    query: Mapped[str] = mapped_column(String(200), index=True)
-    result_count: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    query: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class LoginAttempt(db.Model):

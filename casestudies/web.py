@@ -6,9 +6,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import Flask, Request, render_template, request
+from flask import Flask, Request, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -44,11 +44,20 @@ ERROR_TITLES = {
     404: "Page not found",
     405: "That action is not allowed here",
     413: "The upload is too large",
+    414: "The web address is too long",
 }
+ERROR_MESSAGES = {
+    414: "Go back and try a shorter search, or fewer filters.",
+}
+# The longest URL (path and query string, as sent) the app answers; longer ones get its own
+# 414 page. gunicorn's own limit on the request line is lifted in the Makefile
+# (--limit-request-line 0) so that such requests reach the app instead of its bare error.
+MAX_URL_BYTES = 8 * 1024
 
 
 def _error_page(code: int, message: str | None = None) -> tuple[str, int]:
     title = ERROR_TITLES.get(code, "Sorry, there is a problem with the service")
+    message = message or ERROR_MESSAGES.get(code)
     return render_template("error.html", code=code, title=title, message=message), code
 
 
@@ -97,8 +106,21 @@ def cached_fragment(*key: Hashable, caller: Callable[[], Markup]) -> Markup:
     return found
 
 
+def _url_bytes() -> int:
+    """The length of the URL as the client sent it: path (percent-encoded) and query string."""
+    path = len(quote(request.path.encode("utf-8"), safe="/"))
+    return path + (len(request.query_string) + 1 if request.query_string else 0)
+
+
 def init_web(app: Flask) -> None:
     app.request_class = AppRequest
+
+    def _refuse_long_urls() -> None:
+        if _url_bytes() > MAX_URL_BYTES:
+            abort(414)
+
+    # First of all request checks: before sign-in's redirect, which would carry the URL along.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_long_urls)
 
     @app.errorhandler(401)
     def _unauthorised(_error: HTTPException) -> Response:

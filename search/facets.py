@@ -44,7 +44,9 @@ class FacetSets:
         self._status_bits: dict[tuple[str, ...], int] = {}
         self._facets: dict[str, dict[str, frozenset[int]]] = {}
         self._facet_bits: dict[str, dict[str, int]] = {}
-        self._labels: dict[str, dict[str, str]] = {}
+        # Per facet and value: (bitmap of the documents of one status that have the value,
+        # the value's spelling in one of them), one pair per status.
+        self._labels: dict[str, dict[str, list[tuple[int, str]]]] = {}
         self.query_bits_cache: BoundedCache[object, int] = BoundedCache(
             QUERY_BITS_CACHE_BYTES, QUERY_BITS_ENTRY_BYTES, _bitmap_bytes
         )
@@ -75,15 +77,22 @@ class FacetSets:
             field, stored = FACET_FIELDS[name]
             reader = self.searcher.reader()
             sets: dict[str, frozenset[int]] = {}
-            labels: dict[str, str] = {}
+            labels: dict[str, list[tuple[int, str]]] = {}
+            statuses = list(reader.field_terms("status"))
             for key in reader.field_terms(field):
                 docs = self.docs(field, key)
                 if not docs:
                     continue
                 sets[key] = docs
-                # The display spelling, from one document that has this value.
-                values = self.searcher.stored_fields(next(iter(docs))).get(stored, "").split("\n")
-                labels[key] = next((v for v in values if keyword_value(v) == key), key)
+                # The display spelling, from one document of each status that has this
+                # value: a reader is only ever shown a spelling from a case they may see.
+                labels[key] = []
+                for status in statuses:
+                    own = docs & self.status_docs((status,))
+                    if own:
+                        values = self.searcher.stored_fields(min(own)).get(stored, "").split("\n")
+                        label = next((v for v in values if keyword_value(v) == key), key)
+                        labels[key].append((bitmap(own), label))
             self._facets[name], self._labels[name] = sets, labels
         return self._facets[name]
 
@@ -99,15 +108,19 @@ class FacetSets:
         found = self.query_bits_cache.get(key)
         return found if found is not None else self.query_bits_cache.remember(key, bitmap(scores))
 
-    def label(self, name: str, key: str) -> str:
-        return self._labels[name].get(key, key)
+    def label(self, name: str, key: str, scope: int) -> str:
+        """The value's spelling in a document of scope (scope must hold one)."""
+        self.facet_sets(name)
+        return next((label for bits, label in self._labels[name].get(key, []) if scope & bits), key)
 
     def counts(self, name: str, scope: int, chosen: str | None) -> list[FacetCount]:
-        """Counts per value of a facet among scope (a bitmap of documents)."""
+        """Counts per value of a facet among scope (a bitmap of documents the reader may
+        see). Only values found in scope are listed, the chosen one too: a value that only
+        unpublished cases have is not shown to a learner, not even with a count of 0."""
         counts = []
         for key, bits in self.facet_bits(name).items():
             count = (scope & bits).bit_count()
-            if count or key == chosen:
-                counts.append(FacetCount(self.label(name, key), count, key == chosen))
+            if count:
+                counts.append(FacetCount(self.label(name, key, scope & bits), count, key == chosen))
         counts.sort(key=lambda f: (not f.is_selected, -f.count, f.value.casefold()))
         return counts[:MAX_FACET_VALUES]

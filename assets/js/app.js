@@ -1,11 +1,14 @@
 // Every Seat – loaded with
 //   <script type="module" src="/static/build/js/app.js"></script>
 // at the end of <body>. Initialises all nhsuk-frontend components
-// (header menu, skip link, error summary, buttons, checkboxes, tables ...).
+// (header menu, skip link, error summary, buttons, checkboxes, tables ...)
+// and the app's own: the search page's sort (sort.js).
 import { initAll } from './nhsuk-frontend.min.js';
+import { initSortForms } from './sort.js';
 
 // Fallback if supported.js was not included: a browser running this module
 // supports ES modules, which is what "nhsuk-frontend-supported" means.
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported');
 
+initSortForms();
 initAll();

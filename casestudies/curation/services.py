@@ -401,6 +401,9 @@ def bin_expiry(case: Case) -> datetime | None:
 
 
 # -- dashboard and coverage ------------------------------------------------------------------------
+EMPTY_SEARCH_DAYS = 30  # the dashboard's gaps: zero-result searches of the last 30 days
+
+
 @dataclass(frozen=True)
 class Dashboard:
     in_review: list[Case]
@@ -425,12 +428,13 @@ def dashboard(today: date | None = None) -> Dashboard:
     no_dimensions = db.session.scalars(
         published.where(~Case.id.in_(select(case_dimension.c.case_id))).order_by(Case.title)
     ).all()
-    since = utcnow() - timedelta(days=30)
+    since = utcnow().date() - timedelta(days=EMPTY_SEARCH_DAYS)
+    searches = func.sum(SearchLog.count)
     rows = db.session.execute(
-        select(func.lower(SearchLog.query), func.count())
-        .where(SearchLog.created_at >= since)
-        .group_by(func.lower(SearchLog.query))
-        .order_by(func.count().desc(), func.lower(SearchLog.query))
+        select(SearchLog.query, searches)
+        .where(SearchLog.day >= since)
+        .group_by(SearchLog.query)
+        .order_by(searches.desc(), SearchLog.query)
         .limit(50)
     ).all()
     return Dashboard(

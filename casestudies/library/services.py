@@ -6,20 +6,24 @@ cases), so every list, page and search result applies the same rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer, selectinload
 
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
-from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag
+from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag, utcnow
 from casestudies.paging import RankedPage, paginate
 from casestudies.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
 from search import SORTS, FacetCount, SearchRequest
 
+MAX_QUERY_CHARS = 200  # the search box's maxlength; a longer q is cut to this, with a message
 MAX_LOGGED_QUERY = 200
+SEARCH_LOG_DAYS = 90  # zero-result searches are counted per day and kept this long
 
 
 class CaseNotFound(LookupError):
@@ -230,7 +234,11 @@ def search_cases(
         per_page=per_page,
         exact=exact,
     )
-    result = get_search_index().search(request)
+    index = get_search_index()
+    result = index.search(request)
+    if result.page > result.pages:
+        # A page past the end (a link kept from a longer list) shows the last page.
+        result = index.search(replace(request, page=result.pages))
     rows = _visible_rows([hit.id for hit in result.hits], statuses)
     items = [SearchResultItem(rows[hit.id], hit.snippet, hit.missing) for hit in result.hits if hit.id in rows]
     pagination = RankedPage(items, total=result.total, page=result.page, per_page=per_page)
@@ -239,14 +247,33 @@ def search_cases(
     )
 
 
-def log_empty_search(viewer: User, results: SearchResults) -> None:
-    """Remember a learner's search that found nothing (the words only, never who): the
-    curators' dashboard lists them as gaps in the library."""
+def normalise_logged_query(text: str) -> str:
+    """A query as the search log counts it: casefolded, spaces collapsed, cut to length."""
+    return " ".join(text.casefold().split())[:MAX_LOGGED_QUERY]
+
+
+def log_empty_search(viewer: User, results: SearchResults, today: date | None = None) -> None:
+    """Count a learner's search that found nothing (the words only, never who), once per
+    normalised query and day: the curators' dashboard lists them as gaps in the library.
+    A repeat on the same day only adds to the count; writing a day's first row also deletes
+    the rows older than SEARCH_LOG_DAYS."""
     if viewer.can_see_unpublished() or results.total or not results.query.strip():
         return
-    text = results.query
-    text = " ".join(text.split())[:MAX_LOGGED_QUERY]
-    db.session.add(SearchLog(query=text, result_count=0))
+    text = normalise_logged_query(results.query)
+    if not text:
+        return
+    today = today or utcnow().date()
+    same_day = (SearchLog.query == text) & (SearchLog.day == today)
+    if db.session.execute(update(SearchLog).where(same_day).values(count=SearchLog.count + 1)).rowcount:
+        return
+    db.session.execute(delete(SearchLog).where(SearchLog.day < today - timedelta(days=SEARCH_LOG_DAYS)))
+    # Another request may have written the day's row since the update: then add to it.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(SearchLog)
+        .values(query=text, day=today, count=1)
+        .on_conflict_do_update(index_elements=["query", "day"], set_={"count": SearchLog.count + 1})
+    )
 
 
 def _visible_rows(ids: list[int], statuses: tuple[str, ...]) -> dict[int, Case]:

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from casestudies.indexing import synonym_groups
 from casestudies.library.services import (
+    MAX_QUERY_CHARS,
     CaseNotFound,
     LibraryFilters,
     browse_values,
@@ -36,7 +37,7 @@ def _text_arg(name: str, limit: int = 200) -> str | None:
 @bp.get("/")
 @requires(Role.LEARNER)
 def home() -> str:
-    return render_template("library/home.html", browse=browse_values())
+    return render_template("library/home.html", browse=browse_values(), max_query_chars=MAX_QUERY_CHARS)
 
 
 def _filters() -> LibraryFilters:
@@ -76,10 +77,20 @@ def case(slug: str) -> str:
 @requires(Role.LEARNER)
 def search() -> str:
     query = (request.args.get("q") or "").strip()
+    cut = len(query) > MAX_QUERY_CHARS  # the box allows no more; a longer q is cut, and the page says so
+    query = query[:MAX_QUERY_CHARS].strip()
     filters = _filters()
     sort = request.args.get("sort", "relevance")
     if not query and filters.is_empty:
-        return render_template("library/search.html", query="", results=None, filters=filters, sort="relevance")
+        return render_template(
+            "library/search.html",
+            query="",
+            results=None,
+            filters=filters,
+            sort="relevance",
+            cut=cut,
+            max_query_chars=MAX_QUERY_CHARS,
+        )
     results = search_cases(
         current_user,
         query,
@@ -90,7 +101,15 @@ def search() -> str:
         exact=request.args.get("exact") == "1",
     )
     log_empty_search(current_user, results)
-    return render_template("library/search.html", query=query, results=results, filters=filters, sort=results.sort)
+    return render_template(
+        "library/search.html",
+        query=query,
+        results=results,
+        filters=filters,
+        sort=results.sort,
+        cut=cut,
+        max_query_chars=MAX_QUERY_CHARS,
+    )
 
 
 @bp.get("/search/synonyms")
