@@ -154,6 +154,51 @@ class QueryParts:
         return max(1, -(-len(self.groups) // 2))
 
 
+# Words of a question that say nothing about its subject ("how do I ...", "what can a ...").
+# The index keeps them (Whoosh's short stop list); a query that has other words ignores
+# them, so that they neither have to match nor count towards the words a case matches.
+QUESTION_WORDS = frozenset(
+    (
+        "about",
+        "after",
+        "all",
+        "also",
+        "any",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "how",
+        "i",
+        "into",
+        "just",
+        "me",
+        "my",
+        "our",
+        "should",
+        "so",
+        "some",
+        "than",
+        "then",
+        "there",
+        "these",
+        "they",
+        "those",
+        "what",
+        "where",
+        "which",
+        "who",
+        "why",
+        "would",
+        "could",
+    )
+)
+
+
+def _is_question_word(group: QueryGroup) -> bool:
+    return not group.is_required and len(group.words) == 1 and group.words[0].lower() in QUESTION_WORDS
+
+
 class QueryBuilder:
     def __init__(self, analyse: Analyse, synonyms: SynonymTable | None, fields: dict[str, float] | None = None):
         self.analyse = analyse
@@ -231,7 +276,8 @@ class QueryBuilder:
                 groups.append(QueryGroup(query, words, is_required=any(c.is_quoted for c in clauses)))
             i += 1
         excluded = [q for q in (self._clause_query(c) for c in parsed.excluded) if q is not None]
-        return QueryParts(tuple(groups), wq.Or(excluded) if excluded else None)
+        meaningful = tuple(group for group in groups if not _is_question_word(group))
+        return QueryParts(meaningful or tuple(groups), wq.Or(excluded) if excluded else None)
 
     def _synonym_run(self, groups: list[tuple[Clause, ...]], start: int) -> tuple[int, tuple[str, ...]] | None:
         """The longest run of plain typed words from start that is a synonym expression

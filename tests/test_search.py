@@ -430,3 +430,14 @@ def test_spelling_variants() -> None:
     assert spelling_variants("behaviours") == {"behaviors"}
     assert spelling_variants("anaesthetist") == {"anesthetist"}
     assert spelling_variants("nurse") == set() and spelling_variants("a&e") == set()
+
+
+def test_question_words_neither_need_to_match_nor_count(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
+    make_case(slug="porter", body="The porter changed the discharge lounge.\n", **common)
+    result = search_cases(learner, "how should a porter improve the discharge lounge")
+    assert [item.case.slug for item in result.items] == ["porter"]
+    assert result.items[0].missing == ("improve",)
+    # Alone, such a word is still searched for.
+    make_case(slug="why", body="Why it mattered.\n", **common)
+    assert slugs(learner, "why") == ["why"]
