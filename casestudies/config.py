@@ -50,7 +50,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # PostgreSQL NOTIFY wakes it, how long it waits for a journal id that a slower
         # transaction took, and how long journal entries are kept for servers that lag.
         "SEARCH_NODE_NAME": "",
-        "SEARCH_POLL_SECONDS": 0.2,
+        "SEARCH_POLL_SECONDS": 0.1,
         "SEARCH_GAP_TIMEOUT_SECONDS": 60.0,
         "SEARCH_JOURNAL_RETENTION_HOURS": 24.0,
     }
