@@ -248,20 +248,18 @@ def _make_run_gunicorn_command(port: int) -> list[str]:
 @pytest.mark.slow
 def test_gunicorn_as_make_run_starts_it_lets_the_app_answer_long_urls(tmp_path: Path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
     import os
-    import shutil
     import subprocess
     import time
     import urllib.error
     import urllib.request
 
-    from .conftest import ROOT, _free_port
+    from .conftest import ROOT, _database_for_test, _free_port
 
     port = _free_port()
     command = _make_run_gunicorn_command(port)
-    shutil.copy(migrated_db_template, tmp_path / "app.db")
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "DATABASE_URL": _database_for_test(tmp_path, migrated_db_template),
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "EVERY_SEAT_INSTANCE": str(tmp_path / "instance"),
     }
