@@ -54,6 +54,9 @@ def test_pages_link_static_files_by_content_hash_with_long_cache(sample_app: Fla
     links = _static_links(html)
     assert any(re.search(r"/css/main\.[0-9a-f]{12}\.css$", link) for link in links), links
     assert any(re.search(r"/js/app\.[0-9a-f]{12}\.js$", link) for link in links), links
+    # the bundle app.js imports is preloaded by the very name app.js imports it by
+    bundle = json.loads((BUILD / "static-manifest.json").read_text())["js/nhsuk-frontend.min.js"]
+    assert f'<link rel="modulepreload" href="/static/build/{bundle}">' in html
     for link in links:
         response = client.get(link)
         assert response.status_code == 200, link
