@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app app
 # app answers URLs over 8 KB with its own 414 page (casestudies/web.py, MAX_URL_BYTES).
 GUNICORN_LIMITS := --limit-request-line 0
 
-.PHONY: run test test-fast audit-deps test-postgres deps assets setup lint bench bench-large loadtest relevance clean
+.PHONY: run test test-fast audit-deps test-postgres deps assets setup lint bench bench-large loadtest relevance clean cluster-demo
 
 # Stamps make a second `make run` quick: nothing is reinstalled unless its inputs changed.
 $(BIN)/.installed: requirements.txt
@@ -24,7 +24,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static/build/.built: node_modules/.installed $(shell find assets -type f 2>/dev/null)
+# The build reads nhsuk-frontend-jinja's macros from .venv (to keep only the CSS they use)
+# and the templates.
+static/build/.built: node_modules/.installed $(BIN)/.installed $(shell find assets templates -type f 2>/dev/null)
 	npm run --silent build
 	touch $@
 
@@ -64,6 +66,13 @@ lint: deps
 
 clean:
 	rm -rf static/build node_modules $(VENV) .pytest_cache
+
+# Two servers on this machine against a local PostgreSQL, behind nginx on 127.0.0.1:8080
+# with no sticky sessions (deploy/cluster-demo.sh; needs Debian's nginx and postgresql, and
+# root or sudo). Ctrl+C stops everything it started. `make cluster-demo ARGS=--fresh` starts
+# from an empty database; NGINX_PORT, PORT_A, PORT_B change the ports.
+cluster-demo: deps assets
+	deploy/cluster-demo.sh $(ARGS)
 
 # The benchmark (bench/run.py): import, edits and search at 1,000 and 10,000 cases, with
 # an SQLite FTS5 baseline in the same run; prints a table and writes bench/results.json.

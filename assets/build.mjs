@@ -11,11 +11,29 @@
 //   static/build/js/app.js                 <- assets/js/app.js (ES module)
 //   static/build/js/sort.js                <- assets/js/sort.js (ES module, imported by app.js)
 //   static/build/assets/                   <- nhsuk-frontend dist/nhsuk/assets/
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+//
+// Then, for long-lived caching (casestudies/web.py serves these with WhiteNoise):
+//   - main.css loses the nhsuk-frontend rules no template can use (assets/purge.mjs);
+//   - every file gets a copy named with its content hash (main.css -> main.3f2a9c01d4.css),
+//     listed in static/build/static-manifest.json; url_for('static', ...) links to it;
+//   - text files get .gz and .br copies beside them (WhiteNoise sends the one asked for).
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import * as sass from 'sass';
+import { purgeCss, usedClasses } from './purge.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(import.meta.url);
@@ -46,8 +64,25 @@ const result = sass.compile(join(root, 'assets', 'scss', 'main.scss'), {
   // Do not print deprecation warnings raised inside node_modules.
   quietDeps: true,
 });
-const css = result.css;
-writeFileSync(join(out, 'css', 'main.css'), css + '\n');
+const fullSize = Buffer.byteLength(result.css);
+
+// 3a. Only the components the templates use (main.scss @uses them one by one; a template
+// importing a macro of a component (with styles) that main.scss leaves out fails the build).
+const jinjaTemplates = findJinjaTemplates();
+const used = usedClasses(root, jinjaTemplates);
+const scss = readFileSync(join(root, 'assets', 'scss', 'main.scss'), 'utf8');
+const missing = [...used.components].filter(
+  (c) =>
+    existsSync(join(nhsukDist, 'components', c, '_index.scss')) && // some are macros only
+    !scss.includes(`nhsuk-frontend/dist/nhsuk/components/${c}"`),
+);
+if (missing.length) {
+  console.error(
+    `build: the templates use nhsuk-frontend components that assets/scss/main.scss does not @use: ${missing.join(', ')}`,
+  );
+  process.exit(1);
+}
+let css = purgeCss(result.css, used);
 
 // 4. Check the CSS
 const problems = [];
@@ -72,8 +107,88 @@ if (problems.length) {
   process.exit(1);
 }
 
+// 5. Content-hashed names. Images first (the CSS names them), then the nhsuk-frontend
+// bundle (app.js imports it), then the rest.
+const manifest = {};
+const hashed = (rel) => {
+  const data = readFileSync(join(out, rel));
+  const hash = createHash('sha256').update(data).digest('hex').slice(0, 12);
+  const ext = extname(rel);
+  const name = rel.slice(0, rel.length - ext.length) + '.' + hash + ext;
+  writeFileSync(join(out, name), data);
+  manifest[rel] = name;
+  return name;
+};
+const all = listFiles(out);
+for (const rel of all.filter((f) => f.startsWith('assets/'))) hashed(rel);
+css = css.replace(/url\(\s*(['"]?)\/static\/build\/([^'")?#]+)\1\s*\)/g, (whole, q, rel) =>
+  manifest[rel] ? `url(${q}${publicPrefix}${manifest[rel]}${q})` : whole,
+);
+writeFileSync(join(out, 'css', 'main.css'), css + '\n');
+hashed('css/main.css');
+hashed('js/nhsuk-frontend.min.js');
+const appJs = join(out, 'js', 'app.js');
+writeFileSync(
+  appJs,
+  readFileSync(appJs, 'utf8').replace(
+    "'./nhsuk-frontend.min.js'",
+    `'./${basename(manifest['js/nhsuk-frontend.min.js'])}'`,
+  ),
+);
+for (const rel of all.filter((f) => !f.startsWith('assets/') && !manifest[f])) hashed(rel);
+writeFileSync(join(out, 'static-manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+
+// 6. Precompressed copies of text files, kept only when they save something.
+let compressed = 0;
+for (const rel of listFiles(out)) {
+  if (!/\.(css|js|map|svg|json|txt|ico|webmanifest)$/.test(rel)) continue;
+  const data = readFileSync(join(out, rel));
+  if (data.length < 256) continue;
+  const gz = gzipSync(data, { level: 9 });
+  const br = brotliCompressSync(data, {
+    params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length },
+  });
+  if (gz.length < data.length * 0.95) writeFileSync(join(out, rel + '.gz'), gz);
+  if (br.length < data.length * 0.95) writeFileSync(join(out, rel + '.br'), br);
+  compressed++;
+}
+
 const ms = Date.now() - started;
+const cssBytes = Buffer.byteLength(css);
 console.log(
   `build: ${relative(root, out)}/ ok in ${ms} ms ` +
-    `(main.css ${Buffer.byteLength(css)} bytes, ${urls.length} url() checked)`,
+    `(main.css ${cssBytes} bytes, ${gzipSync(css, { level: 9 }).length} gzipped, ` +
+    `${fullSize - cssBytes} bytes of unused rules dropped; ${urls.length} url() checked; ` +
+    `${Object.keys(manifest).length} files hashed, ${compressed} precompressed)`,
 );
+
+function listFiles(dir, prefix = '') {
+  const files = [];
+  for (const name of readdirSync(dir)) {
+    const rel = prefix ? `${prefix}/${name}` : name;
+    if (statSync(join(dir, name)).isDirectory()) files.push(...listFiles(join(dir, name), rel));
+    else files.push(rel);
+  }
+  return files.sort();
+}
+
+// nhsuk-frontend-jinja's templates, from the app's virtualenv (or NHSUK_JINJA_TEMPLATES).
+function findJinjaTemplates() {
+  const candidates = [];
+  if (process.env.NHSUK_JINJA_TEMPLATES) candidates.push(process.env.NHSUK_JINJA_TEMPLATES);
+  const lib = join(root, '.venv', 'lib');
+  if (existsSync(lib)) {
+    for (const py of readdirSync(lib)) {
+      candidates.push(join(lib, py, 'site-packages', 'nhsuk_frontend_jinja', 'templates'));
+    }
+  }
+  const found = candidates.find((c) => existsSync(join(c, 'nhsuk', 'components')));
+  if (!found) {
+    console.error(
+      'build: nhsuk-frontend-jinja not found in .venv (run `make deps`, or set NHSUK_JINJA_TEMPLATES ' +
+        'to its templates folder)',
+    );
+    process.exit(1);
+  }
+  return found;
+}

@@ -21,6 +21,7 @@ ENV_SETTINGS = (
     "TRUSTED_PROXIES",
     "SEARCH_NODE_NAME",
     "SEARCH_JOURNAL_RETENTION_HOURS",
+    "SERVER_NAME_LABEL",
 )
 
 
@@ -53,6 +54,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SEARCH_POLL_SECONDS": 0.1,
         "SEARCH_GAP_TIMEOUT_SECONDS": 60.0,
         "SEARCH_JOURNAL_RETENTION_HOURS": 24.0,
+        # Sent as X-Served-By on every response when set, so that behind a load balancer
+        # one can tell which server answered (the cluster demo names its two "a" and "b").
+        "SERVER_NAME_LABEL": "",
     }
 
 

@@ -1,7 +1,11 @@
-"""Cross-cutting web concerns: error pages, security headers, template helpers."""
+"""Cross-cutting web concerns: error pages, security headers, compression, static files,
+template helpers."""
 
 from __future__ import annotations
 
+import gzip
+import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -16,6 +20,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
+from whitenoise import WhiteNoise
 
 from casestudies.extensions import login_manager
 from casestudies.forms import SignOutForm
@@ -112,8 +117,81 @@ def _url_bytes() -> int:
     return path + (len(request.query_string) + 1 if request.query_string else 0)
 
 
+# Static files. The build (assets/build.mjs) writes a copy of each file under static/build/
+# named with its content hash, listed in static-manifest.json, and .gz/.br copies of text
+# files. url_for('static', filename='build/css/main.css') links to the hashed copy, which
+# never changes and so is cached for a year; WhiteNoise serves it, compressed as the browser
+# asks, before any of the app's request handling runs.
+STATIC_MANIFEST = "build/static-manifest.json"
+HASHED_NAME = re.compile(r"\.[0-9a-f]{12}\.[A-Za-z0-9]+$")
+STATIC_MAX_AGE = 3600  # files without a hash in their name (favicons found by browsers, source maps)
+GZIP_MIN_BYTES = 500  # smaller answers gain nothing from compression
+GZIP_TYPES = ("text/html", "text/plain", "text/csv", "application/json")
+
+
+def static_manifest(static_folder: str | None) -> dict[str, str]:
+    """The build's map of file names under static/build/ to their content-hashed copies."""
+    try:
+        with open(f"{static_folder}/{STATIC_MANIFEST}", encoding="utf-8") as file:
+            return dict(json.load(file))
+    except (OSError, ValueError):
+        return {}  # not built: url_for links to the plain names, which Flask serves
+
+
+def init_static(app: Flask) -> None:
+    manifest = static_manifest(app.static_folder)
+
+    @app.url_defaults
+    def _hashed_static_names(endpoint: str, values: dict[str, Any]) -> None:
+        filename = values.get("filename")
+        if endpoint == "static" and isinstance(filename, str) and filename.startswith("build/"):
+            hashed = manifest.get(filename.removeprefix("build/"))
+            if hashed:
+                values["filename"] = "build/" + hashed
+
+    label = app.config.get("SERVER_NAME_LABEL") or ""
+
+    def _static_headers(headers: Any, _path: str, _url: str) -> None:
+        headers["X-Content-Type-Options"] = "nosniff"
+        if label:
+            headers["X-Served-By"] = label
+
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app,
+        root=app.static_folder,
+        prefix=app.static_url_path,
+        max_age=STATIC_MAX_AGE,
+        allow_all_origins=False,
+        immutable_file_test=lambda _path, url: bool(HASHED_NAME.search(url)),
+        add_headers_function=_static_headers,
+    )
+
+
+def compress_response(response: Response) -> Response:
+    """gzip a page (or other text answer) when the client accepts it."""
+    vary = response.vary
+    if (
+        response.direct_passthrough
+        or response.is_streamed
+        or "Content-Encoding" in response.headers
+        or response.mimetype not in GZIP_TYPES
+        or request.method == "HEAD"
+    ):
+        return response
+    vary.add("Accept-Encoding")
+    if request.accept_encodings["gzip"] <= 0:
+        return response
+    data = response.get_data()
+    if len(data) < GZIP_MIN_BYTES:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
 def init_web(app: Flask) -> None:
     app.request_class = AppRequest
+    init_static(app)
 
     def _refuse_long_urls() -> None:
         if _url_bytes() > MAX_URL_BYTES:
@@ -150,7 +228,9 @@ def init_web(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if current_user.is_authenticated and not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        if app.config.get("SERVER_NAME_LABEL"):
+            response.headers["X-Served-By"] = app.config["SERVER_NAME_LABEL"]
+        return compress_response(response)
 
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:
