@@ -21,6 +21,7 @@ ENV_SETTINGS = (
     "TRUSTED_PROXIES",
     "SEARCH_NODE_NAME",
     "SEARCH_JOURNAL_RETENTION_HOURS",
+    "TWO_PERSON_REVIEW",
 )
 
 
@@ -53,6 +54,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SEARCH_POLL_SECONDS": 0.2,
         "SEARCH_GAP_TIMEOUT_SECONDS": 60.0,
         "SEARCH_JOURNAL_RETENTION_HOURS": 24.0,
+        # The two-person rule: a curator can't publish a case whose current revision they
+        # wrote or sent for review (an admin may override, with a recorded reason). Turn it
+        # off (False, or TWO_PERSON_REVIEW=0) for a team of one.
+        "TWO_PERSON_REVIEW": True,
     }
 
 
@@ -66,6 +71,8 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
         overrides["SESSION_IDLE_HOURS"] = float(overrides["SESSION_IDLE_HOURS"])
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
         overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
+    if "TWO_PERSON_REVIEW" in overrides:
+        overrides["TWO_PERSON_REVIEW"] = overrides["TWO_PERSON_REVIEW"].strip().lower() not in ("0", "false", "no", "off")
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides

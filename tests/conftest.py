@@ -359,15 +359,16 @@ def library(live_server: Flask) -> Flask:
         import_cases(read_bundle(SAMPLE_DIR), actor=None)
         db.session.commit()
         catch_up(live_server)
-        for role in ("learner", "facilitator", "curator"):
+        for role in ("learner", "facilitator", "curator", "admin"):
             ensure_user(role)
+        ensure_user("curator", email="second-curator@example.org")
         db.session.remove()
     return live_server
 
 
-def sign_in(page, role: str = "learner") -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, role: str = "learner", *, email: str | None = None) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
-    page.get_by_label("Email address").fill(f"{role}@example.org")
+    page.get_by_label("Email address").fill(email or f"{role}@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")

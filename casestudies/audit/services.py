@@ -20,6 +20,7 @@ ACTIONS = (
     "create",
     "edit",
     "state",
+    "review-override",
     "import",
     "delete",
     "restore",
