@@ -165,7 +165,7 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory, migrated_db_template: P
 
     app = make_test_app(tmp_path_factory.mktemp("sample"), migrated_db_template, WTF_CSRF_ENABLED=False)
     with app_context_for(app):
-        report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
         assert report.ok, report.problems
         db.session.commit()
         catch_up(app)
@@ -356,7 +356,7 @@ def library(live_server: Flask) -> Flask:
     from casestudies.transfer.services import import_cases
 
     with live_server.app_context():
-        import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
         db.session.commit()
         catch_up(live_server)
         for role in ("learner", "facilitator", "curator", "admin"):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casestudies.curation import services as curation
 from casestudies.curation.services import CaseInput, CurationError
@@ -188,3 +188,129 @@ def test_the_workflow_says_in_review_and_consent_in_words(login, curator) -> Non
     html = response.get_data(as_text=True)
     assert "is now in review" in html and "is now review" not in html
     assert "Consent not needed" in html and ">not-needed<" not in html
+
+
+# -- 2. import: files marked published arrive in review --------------------------------------------------
+def _published_file(**overrides):  # type: ignore[no-untyped-def]
+    from casestudies.transfer.casefile import BundleFile, dump_case_file
+
+    from .conftest import case_data
+
+    data = case_data(**overrides)
+    return BundleFile(f"{data.slug}.md", dump_case_file(data).encode("utf-8"))
+
+
+def test_a_file_marked_published_arrives_in_review(curator) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.transfer.services import import_cases
+
+    report = import_cases([_published_file()], actor=curator)
+    db.session.commit()
+    case = db.session.scalar(select(Case).where(Case.slug == "porter-discharge-lounge"))
+    assert case.status == "review" and report.to_review == ["porter-discharge-lounge.md"]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
+    assert event.detail == "Created from porter-discharge-lounge.md; marked published: arrived in review"
+    # The same file again changes nothing; the importer may not publish it (two-person rule).
+    again = import_cases([_published_file()], actor=curator)
+    assert again.unchanged == ["porter-discharge-lounge.md"] and again.to_review == []
+    with pytest.raises(CurationError, match="you wrote its current revision"):
+        curation.change_status(case, "published", curator)
+
+
+def test_an_update_to_a_published_case_arrives_in_review_and_the_same_file_is_unchanged(curator) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.transfer.services import import_cases
+
+    import_cases([_published_file()], actor=None, publish=True)
+    db.session.commit()
+    assert import_cases([_published_file()], actor=curator).unchanged == ["porter-discharge-lounge.md"]
+    report = import_cases([_published_file(summary="A new summary, not yet reviewed.")], actor=curator)
+    db.session.commit()
+    assert report.updated == ["porter-discharge-lounge.md"] and report.to_review == ["porter-discharge-lounge.md"]
+    assert db.session.scalar(select(Case.status).where(Case.slug == "porter-discharge-lounge")) == "review"
+
+
+def test_an_admin_confirms_publication_and_it_is_recorded(admin, curator) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.transfer.services import import_cases
+
+    with pytest.raises(PermissionError):
+        import_cases([_published_file()], actor=curator, publish=True)
+    report = import_cases([_published_file()], actor=admin, publish=True)
+    db.session.commit()
+    assert report.to_review == []
+    assert db.session.scalar(select(Case.status).where(Case.slug == "porter-discharge-lounge")) == "published"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
+    assert event.actor_id == admin.id
+    assert event.detail.endswith("published as marked (publication confirmed by an admin)")
+
+
+def test_drafts_are_imported_as_drafts_whatever_publish_says(admin) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.transfer.services import import_cases
+
+    import_cases([_published_file(status="draft")], actor=admin, publish=True)
+    assert db.session.scalar(select(Case.status)) == "draft"
+
+
+def test_the_command_line_import_arrives_in_review_unless_publish_is_given(app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "files"
+    folder.mkdir()
+    file = _published_file()
+    (folder / file.name).write_bytes(file.data)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "1 file(s) marked published arrived in review (give --publish" in result.output
+    assert db.session.scalar(select(Case.status)) == "review"
+    (folder / file.name).write_bytes(_published_file(summary="Changed and trusted.").data)
+    result = runner.invoke(args=["import", "--publish", str(folder)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(Case.status)) == "published"
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event.actor_id is None and event.detail.endswith("published as marked (command line --publish)")
+
+
+def _upload(client, file):  # type: ignore[no-untyped-def]
+    import io
+
+    return client.post(
+        "/transfer/upload",
+        data={"files": [(io.BytesIO(file.data), file.name)]},
+        content_type="multipart/form-data",
+    )
+
+
+def _token(page: str) -> str:
+    return page.split('name="upload" value="')[1].split('"')[0]
+
+
+@pytest.fixture
+def uploads(app: Flask, tmp_path):  # type: ignore[no-untyped-def]
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+
+
+def test_only_an_admin_is_offered_the_publish_checkbox(login, uploads) -> None:  # type: ignore[no-untyped-def]
+    page = _upload(login("curator"), _published_file()).get_data(as_text=True)
+    assert 'name="publish"' not in page
+    assert "1 file is marked published. Unless publication is confirmed, it arrives in review" in page
+    page = _upload(login("admin"), _published_file()).get_data(as_text=True)
+    assert 'name="publish"' in page and "Publish the files marked published" in page
+
+
+def test_a_curator_cannot_confirm_publication_at_the_route(login, uploads) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    token = _token(_upload(client, _published_file()).get_data(as_text=True))
+    assert client.post("/transfer/import", data={"upload": token, "publish": "y"}).status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_an_admin_ticks_the_box_and_the_files_stay_published(login, uploads) -> None:  # type: ignore[no-untyped-def]
+    client = login("admin")
+    token = _token(_upload(client, _published_file()).get_data(as_text=True))
+    assert client.post("/transfer/import", data={"upload": token, "publish": "y"}).status_code == 302
+    assert db.session.scalar(select(Case.status)) == "published"
+
+
+def test_an_admin_who_leaves_the_box_unticked_sends_them_to_review(login, uploads) -> None:  # type: ignore[no-untyped-def]
+    client = login("admin")
+    token = _token(_upload(client, _published_file()).get_data(as_text=True))
+    assert client.post("/transfer/import", data={"upload": token}).status_code == 302
+    assert db.session.scalar(select(Case.status)) == "review"

@@ -146,11 +146,13 @@ def check_upload(uploads: list[tuple[str, bytes]], user: User) -> ImportCheck:
     return ImportCheck(report, rows, general, token)
 
 
-def confirm_import(token: str, user: User) -> ImportCheck:
+def confirm_import(token: str, user: User, *, publish: bool = False) -> ImportCheck:
     """Import the files kept under token, all or nothing. The upload is removed when the
-    import succeeds; if the files have become invalid meanwhile, the report says why."""
+    import succeeds; if the files have become invalid meanwhile, the report says why.
+    Files marked published arrive in review unless an admin confirms their publication
+    (`publish`; recorded in the audit log)."""
     files = load_upload(token, user)
-    report = import_cases(files, actor=user, dry_run=False)
+    report = import_cases(files, actor=user, dry_run=False, publish=publish)
     rows, general = _check(files, report)
     if report.ok:
         discard_upload(token, user)
