@@ -314,3 +314,25 @@ def test_an_admin_who_leaves_the_box_unticked_sends_them_to_review(login, upload
     token = _token(_upload(client, _published_file()).get_data(as_text=True))
     assert client.post("/transfer/import", data={"upload": token}).status_code == 302
     assert db.session.scalar(select(Case.status)) == "review"
+
+
+# -- 4. review dates on the dashboard ----------------------------------------------------------------------
+def test_the_dashboard_lists_cases_due_for_review_within_30_days_and_overdue(make_case) -> None:  # type: ignore[no-untyped-def]
+    today = date(2027, 3, 1)
+    make_case(slug="overdue", title="Overdue", review_by=today - timedelta(days=1))
+    make_case(slug="due-today", title="Due today", review_by=today)
+    make_case(slug="due-soon", title="Due soon", review_by=today + timedelta(days=30))
+    make_case(slug="later", title="Later", review_by=today + timedelta(days=31))
+    make_case(slug="no-date", title="No date", review_by=None)
+    board = curation.dashboard(today)
+    assert [c.slug for c in board.past_review_date] == ["overdue"]
+    assert [c.slug for c in board.due_for_review] == ["due-today", "due-soon"]
+    assert [board.days_until_review(c) for c in board.due_for_review] == [0, 30]
+
+
+def test_the_dashboard_page_shows_both_lists(login, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(slug="overdue", title="Overdue case", review_by=date.today() - timedelta(days=3))
+    make_case(slug="soon", title="Soon case", review_by=date.today() + timedelta(days=1))
+    html = login("curator").get("/curate/").get_data(as_text=True)
+    assert "Overdue for review (1)" in html and "Due for review in the next 30 days (1)" in html
+    assert "3 days overdue" in html and "in 1 day)" in html

@@ -478,10 +478,18 @@ def bin_expiry(case: Case) -> datetime | None:
 class Dashboard:
     in_review: list[Case]
     drafts_by_author: list[tuple[str, list[Case]]]
-    past_review_date: list[Case]
+    past_review_date: list[Case]  # overdue: the review date has passed
     without_questions: list[Case]
     without_dimensions: list[Case]
     empty_searches: list[tuple[str, int]]
+    due_for_review: list[Case] = field(default_factory=list)  # review date within REVIEW_DUE_DAYS
+    today: date = field(default_factory=date.today)
+
+    def days_until_review(self, case: Case) -> int | None:
+        return (case.review_by - self.today).days if case.review_by else None
+
+
+REVIEW_DUE_DAYS = 30
 
 
 def dashboard(today: date | None = None) -> Dashboard:
@@ -492,7 +500,12 @@ def dashboard(today: date | None = None) -> Dashboard:
     by_author: dict[str, list[Case]] = {}
     for case in drafts:
         by_author.setdefault(case.author.name if case.author else "Imported (no author)", []).append(case)
-    past = db.session.scalars(live.where(Case.review_by < today).order_by(Case.review_by)).all()
+    past = db.session.scalars(live.where(Case.review_by < today).order_by(Case.review_by, Case.title)).all()
+    due = db.session.scalars(
+        live.where(Case.review_by >= today, Case.review_by <= today + timedelta(days=REVIEW_DUE_DAYS)).order_by(
+            Case.review_by, Case.title
+        )
+    ).all()
     published = live.where(Case.status == Status.PUBLISHED)
     no_questions = db.session.scalars(published.where(~Case.questions.any()).order_by(Case.title)).all()
     no_dimensions = db.session.scalars(
@@ -513,6 +526,8 @@ def dashboard(today: date | None = None) -> Dashboard:
         list(no_questions),
         list(no_dimensions),
         [(q, n) for q, n in rows],
+        list(due),
+        today,
     )
 
 

@@ -54,7 +54,9 @@ def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, co
 @bp.get("/")
 @requires(Role.CURATOR)
 def dashboard() -> str:
-    return render_template("curate/dashboard.html", board=curation.dashboard())
+    return render_template(
+        "curate/dashboard.html", board=curation.dashboard(), review_due_days=curation.REVIEW_DUE_DAYS
+    )
 
 
 @bp.get("/coverage")
