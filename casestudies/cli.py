@@ -158,6 +158,7 @@ def _refuse_if_problems(problems: list[Any]) -> None:
 @click.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--slug", "slugs", multiple=True, help="Export only this case (repeatable).")
+@commits  # the export is recorded in the audit log
 def export_command(directory: str, slugs: tuple[str, ...]) -> None:
     """Write the library (or the named cases) as case files into DIRECTORY."""
     try:

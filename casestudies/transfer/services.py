@@ -140,8 +140,11 @@ def _key_line(data: bytes, key: str) -> int | None:
     return None
 
 
-def export_cases(directory: str | os.PathLike[str], slugs: list[str] | None = None) -> list[Path]:
-    """Write one `<slug>.md` per case (all cases, or the named ones) into directory."""
+def export_cases(
+    directory: str | os.PathLike[str], slugs: list[str] | None = None, *, record: bool = True
+) -> list[Path]:
+    """Write one `<slug>.md` per case (all cases, or the named ones) into directory, and
+    record the export in the audit log (not for a backup, which is a copy of everything)."""
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     query = select(Case).options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
@@ -158,4 +161,6 @@ def export_cases(directory: str | os.PathLike[str], slugs: list[str] | None = No
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(dump_case_file(case_to_data(case)))
         written.append(path)
+    if record:
+        audit.record(None, "export", detail=f"Exported {len(written)} case file(s) to a folder from the command line")
     return written

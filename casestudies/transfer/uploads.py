@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from casestudies.audit import services as audit
 from casestudies.curation.revisions import case_to_data
 from casestudies.extensions import db
 from casestudies.library.services import LibraryFilters, search_cases
@@ -270,6 +271,7 @@ def export_cases_for(
         .order_by(Case.slug)
     )
     entries = [(f"{case.slug}.md", dump_case_file(case_to_data(case)).encode("utf-8")) for case in cases]
+    audit.record(viewer, "export", detail=f"Downloaded {filename}: {len(entries)} case file(s)")
     return Export(filename, entries)
 
 
