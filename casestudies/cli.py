@@ -91,8 +91,9 @@ def progress(length: int | None, label: str) -> Iterator[Any]:
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="Validate and report; change nothing.")
 @click.option(
-    "--publish", is_flag=True, help="Keep files marked published published (recorded in the audit log); "
-    "without it they arrive in review."
+    "--publish",
+    is_flag=True,
+    help="Keep files marked published published (recorded in the audit log); without it they arrive in review.",
 )
 @commits
 def import_command(path: str, dry_run: bool, publish: bool) -> None:

@@ -72,7 +72,8 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
         overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
     if "TWO_PERSON_REVIEW" in overrides:
-        overrides["TWO_PERSON_REVIEW"] = overrides["TWO_PERSON_REVIEW"].strip().lower() not in ("0", "false", "no", "off")
+        switch = overrides["TWO_PERSON_REVIEW"].strip().lower()
+        overrides["TWO_PERSON_REVIEW"] = switch not in ("0", "false", "no", "off")
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides

@@ -361,7 +361,8 @@ def library(live_server: Flask) -> Flask:
         catch_up(live_server)
         for role in ("learner", "facilitator", "curator", "admin"):
             ensure_user(role)
-        ensure_user("curator", email="second-curator@example.org")
+        ensure_user("curator", email="second-curator@example.org").name = "Second curator"
+        db.session.commit()
         db.session.remove()
     return live_server
 

@@ -43,7 +43,12 @@ def test_a_reader_reports_a_problem_and_it_is_recorded(make_case, learner) -> No
 
 @pytest.mark.parametrize(
     ("reason", "text", "field"),
-    [("", "Something", "reason"), ("made-up", "Something", "reason"), ("other", "  ", "text"), ("other", "x" * 2001, "text")],
+    [
+        ("", "Something", "reason"),
+        ("made-up", "Something", "reason"),
+        ("other", "  ", "text"),
+        ("other", "x" * 2001, "text"),
+    ],
 )
 def test_a_report_needs_a_known_reason_and_some_text(make_case, learner, reason, text, field) -> None:  # type: ignore[no-untyped-def]
     report, errors = reports.report_problem(make_case(), learner, ReportInput(reason, text))

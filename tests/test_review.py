@@ -336,3 +336,14 @@ def test_the_dashboard_page_shows_both_lists(login, make_case) -> None:  # type:
     html = login("curator").get("/curate/").get_data(as_text=True)
     assert "Overdue for review (1)" in html and "Due for review in the next 30 days (1)" in html
     assert "3 days overdue" in html and "in 1 day)" in html
+
+
+def test_the_diff_shows_consent_in_words(curator) -> None:  # type: ignore[no-untyped-def]
+    case = new_case(curator)
+    form = CaseInput.from_case(case)
+    form.consent = "obtained"
+    curation.update_case(case, form, curator)
+    db.session.commit()
+    [consent] = [c for c in curation.diff_revisions(case, 1, 2) if c.label == "Consent"]
+    assert "".join(p.text for p in consent.pieces if p.kind != "added") == "Consent not needed"
+    assert "".join(p.text for p in consent.pieces if p.kind != "removed") == "Consent obtained"

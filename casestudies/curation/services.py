@@ -34,7 +34,7 @@ from casestudies.models import (
 from casestudies.params import parse_minutes
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
-from casestudies.vocab import LEADERSHIP_DIMENSIONS, Status
+from casestudies.vocab import CONSENT_LABELS, LEADERSHIP_DIMENSIONS, Status
 
 BIN_DAYS = 30
 
@@ -318,7 +318,8 @@ def change_status(case: Case, to_status: str, actor: User, comment: str = "", ov
                 raise CurationError(overridden)
             if not override_reason:
                 raise CurationError(
-                    f"{overridden}. To publish it yourself as an admin, give the reason for overriding the two-person rule"
+                    f"{overridden}. To publish it yourself as an admin, "
+                    "give the reason for overriding the two-person rule"
                 )
     label = TRANSITIONS[(case.status, to_status)]
     history_comment = comment
@@ -425,7 +426,7 @@ def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
         ("Leadership dimensions", ", ".join(a.dimensions), ", ".join(b.dimensions)),
         ("Tags", ", ".join(a.tags), ", ".join(b.tags)),
         ("Status", a.status, b.status),
-        ("Consent", a.consent, b.consent),
+        ("Consent", CONSENT_LABELS.get(a.consent, a.consent), CONSENT_LABELS.get(b.consent, b.consent)),
         ("Review by", str(a.review_by or ""), str(b.review_by or "")),
         ("Questions", _questions_text(a), _questions_text(b)),
         ("Text", a.body, b.body),

@@ -95,9 +95,7 @@ def resolve_report(report: CaseReport, resolver: User, form: ResolutionInput) ->
     report.resolution_note = note
     report.resolver = resolver
     report.resolved_at = utcnow()
-    audit.record(
-        resolver, "report-resolve", case=case, detail=f"Report {report.id}: {OUTCOMES[form.outcome]}: {note}"
-    )
+    audit.record(resolver, "report-resolve", case=case, detail=f"Report {report.id}: {OUTCOMES[form.outcome]}: {note}")
     db.session.flush()
     return {}
 

@@ -104,5 +104,3 @@ def resolve(report_id: int):  # type: ignore[no-untyped-def]
         ),
         400 if errors else 200,
     )
-
-
