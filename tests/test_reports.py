@@ -153,3 +153,19 @@ def test_readers_cannot_use_the_queue(login, make_case, learner, role) -> None: 
     assert client.get("/curate/reports").status_code == 403
     assert client.post(f"/curate/reports/{report.id}", data={"outcome": "fixed", "note": "x"}).status_code == 403
     assert db.session.get(CaseReport, report.id).is_open
+
+
+def test_a_case_deleted_for_good_takes_its_reports_with_it(make_case, learner) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from casestudies.curation import services as curation
+    from casestudies.models import utcnow
+
+    case = make_case()
+    report_on(case, learner)
+    case.deleted_at = utcnow() - timedelta(days=curation.BIN_DAYS + 1)
+    db.session.commit()
+    assert curation.purge_expired() == 1
+    db.session.commit()
+    assert db.session.scalars(select(CaseReport)).all() == []
+    assert reports.reports_by(learner) == []
