@@ -169,3 +169,14 @@ def test_a_case_deleted_for_good_takes_its_reports_with_it(make_case, learner) -
     db.session.commit()
     assert db.session.scalars(select(CaseReport)).all() == []
     assert reports.reports_by(learner) == []
+
+
+def test_the_manage_page_counts_the_case_s_open_reports(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+    case = make_case()
+    client = login("curator")
+    assert "open report" not in client.get(f"/curate/cases/{case.slug}").get_data(as_text=True)
+    report_on(case, learner)
+    report_on(case, learner, "broken-link", "Dead link")
+    assert "2 open reports of a problem with this case" in client.get(f"/curate/cases/{case.slug}").get_data(
+        as_text=True
+    )

@@ -15,6 +15,7 @@ from casestudies.markdown import render_markdown
 from casestudies.models import Case, Role
 from casestudies.params import parse_int
 from casestudies.policy import requires
+from casestudies.reports import services as reports
 from casestudies.vocab import CONSENT_LABELS, CONSENTS, LEADERSHIP_DIMENSIONS, STATUS_PHRASES, Status
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
@@ -119,6 +120,7 @@ def _manage(case: Case, status: int = 200, **extra):  # type: ignore[no-untyped-
             case=case,
             transitions=transitions,
             publish_blocker=blocker,
+            open_reports=reports.open_report_count(case),
             history=curation.state_history(case),
             csrf_form=CsrfOnlyForm(),
             **extra,
