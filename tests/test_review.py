@@ -152,7 +152,9 @@ def test_an_admin_sees_the_reason_field_and_overrides_at_the_route(login, admin)
     client = login("admin")
     html = client.get(f"/curate/cases/{case.slug}").get_data(as_text=True)
     assert 'name="override_reason"' in html and 'value="published"' in html
-    assert client.post(f"/curate/cases/{case.slug}/status", data={"to": "published"}).status_code == 400
+    refused = client.post(f"/curate/cases/{case.slug}/status", data={"to": "published"})
+    assert refused.status_code == 400
+    assert 'href="#override_reason"' in refused.get_data(as_text=True)  # the summary links to the reason
     response = client.post(
         f"/curate/cases/{case.slug}/status", data={"to": "published", "override_reason": "Team of one this week"}
     )
