@@ -22,6 +22,7 @@ from casestudies.extensions import csrf, login_manager
 from casestudies.guides import views as guides_views
 from casestudies.library import views as library_views
 from casestudies.params import IdConverter
+from casestudies.reports import views as reports_views
 from casestudies.searchadmin import views as searchadmin_views
 from casestudies.transfer import views as transfer_views
 from casestudies.web import init_web
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         tag_views.bp,
         guides_views.bp,
         library_views.bp,
+        reports_views.bp,
         searchadmin_views.bp,
         transfer_views.bp,
     ):

@@ -151,7 +151,7 @@ def app_searcher(workdir: Path, sample_dir: Path = SAMPLE_DIR) -> Iterator[Calla
     password = secrets.token_urlsafe(18)
     with app.app_context():  # the commands are plain Click commands: they need one pushed
         _invoke(runner, ["init-db"])
-        _invoke(runner, ["import", str(sample_dir)])
+        _invoke(runner, ["import", "--publish", str(sample_dir)])
         _invoke(runner, ["create-user", LEARNER_EMAIL, "--role", "learner"], input=password + "\n")
     client = app.test_client()
     response = client.post("/login", data={"email": LEARNER_EMAIL, "password": password})

@@ -197,7 +197,7 @@ def phase_import(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, o
         rss_before = proc_status_mb("VmRSS")
         start = time.perf_counter()
         with profiled(f"import-{n}", profile):
-            report = import_cases(files, actor=None)
+            report = import_cases(files, actor=None, publish=True)
             # Services leave the commit to their caller (as a request's one commit); this
             # server's indexer then follows the journal: searchable is when it has caught up.
             db.session.commit()

@@ -90,14 +90,20 @@ def progress(length: int | None, label: str) -> Iterator[Any]:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="Validate and report; change nothing.")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Keep files marked published published (recorded in the audit log); without it they arrive in review.",
+)
 @commits
-def import_command(path: str, dry_run: bool) -> None:
+def import_command(path: str, dry_run: bool, publish: bool) -> None:
     """Import a folder or a .zip of case files (all or nothing), of any size: a folder is
     read IMPORT_BATCH_FILES files at a time, every batch checked before any is written,
-    then all written in one transaction."""
+    then all written in one transaction. Files marked published arrive in review unless
+    --publish is given."""
     total = len(bundle_names(path)) if Path(path).is_dir() else None
     batched = total is not None and total > IMPORT_BATCH_FILES
-    counts = {"files": 0, "created": 0, "updated": 0, "unchanged": 0}
+    counts = {"files": 0, "created": 0, "updated": 0, "unchanged": 0, "to_review": 0}
     try:
         if batched:
             problems = []
@@ -109,7 +115,7 @@ def import_command(path: str, dry_run: bool) -> None:
             _refuse_if_problems(problems)
         with progress(total, "Would import" if dry_run else "Importing") as bar:
             for files in read_bundle_batches(path, IMPORT_BATCH_FILES):
-                report = import_cases(files, actor=None, dry_run=dry_run)
+                report = import_cases(files, actor=None, dry_run=dry_run, publish=publish)
                 _refuse_if_problems(report.problems)
                 db.session.flush()
                 db.session.expunge_all()  # flushed: written in the transaction, not kept in memory
@@ -117,6 +123,7 @@ def import_command(path: str, dry_run: bool) -> None:
                 counts["created"] += len(report.created)
                 counts["updated"] += len(report.updated)
                 counts["unchanged"] += len(report.unchanged)
+                counts["to_review"] += len(report.to_review)
                 bar.update(len(files))
     except BundleError as exc:
         click.echo(f"{path}:0: {exc}", err=True)
@@ -126,6 +133,11 @@ def import_command(path: str, dry_run: bool) -> None:
         f"{verb} {counts['files']} file(s): {counts['created']} new, "
         f"{counts['updated']} updated, {counts['unchanged']} unchanged."
     )
+    if counts["to_review"]:
+        click.echo(
+            f"{counts['to_review']} file(s) marked published {'would arrive' if dry_run else 'arrived'} in review "
+            "(give --publish to keep them published)."
+        )
     if not dry_run and counts["created"] + counts["updated"]:
         db.session.commit()
         # A running server's indexer follows the journal; with none running, this
@@ -147,6 +159,7 @@ def _refuse_if_problems(problems: list[Any]) -> None:
 @click.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--slug", "slugs", multiple=True, help="Export only this case (repeatable).")
+@commits  # the export is recorded in the audit log
 def export_command(directory: str, slugs: tuple[str, ...]) -> None:
     """Write the library (or the named cases) as case files into DIRECTORY."""
     try:
@@ -281,7 +294,7 @@ def setup_demo_command() -> None:
     upgrade_database()
     ensure_index(current_app._get_current_object())  # type: ignore[attr-defined]
     if (db.session.scalar(select(func.count()).select_from(Case)) or 0) == 0:
-        report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
         if not report.ok:
             for problem in report.problems:
                 click.echo(str(problem), err=True)

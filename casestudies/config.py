@@ -22,6 +22,7 @@ ENV_SETTINGS = (
     "SEARCH_NODE_NAME",
     "SEARCH_JOURNAL_RETENTION_HOURS",
     "SERVER_NAME_LABEL",
+    "TWO_PERSON_REVIEW",
 )
 
 
@@ -57,6 +58,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Sent as X-Served-By on every response when set, so that behind a load balancer
         # one can tell which server answered (the cluster demo names its two "a" and "b").
         "SERVER_NAME_LABEL": "",
+        # The two-person rule: a curator can't publish a case whose current revision they
+        # wrote or sent for review (an admin may override, with a recorded reason). Turn it
+        # off (False, or TWO_PERSON_REVIEW=0) for a team of one.
+        "TWO_PERSON_REVIEW": True,
     }
 
 
@@ -70,6 +75,9 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
         overrides["SESSION_IDLE_HOURS"] = float(overrides["SESSION_IDLE_HOURS"])
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
         overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
+    if "TWO_PERSON_REVIEW" in overrides:
+        switch = overrides["TWO_PERSON_REVIEW"].strip().lower()
+        overrides["TWO_PERSON_REVIEW"] = switch not in ("0", "false", "no", "off")
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides

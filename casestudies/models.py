@@ -118,6 +118,19 @@ class User(UserMixin, db.Model):
     def can_manage_users(self) -> bool:
         return self.has_role(Role.ADMIN)
 
+    def can_override_review(self) -> bool:
+        """Publish a case despite the two-person rule, giving a reason."""
+        return self.has_role(Role.ADMIN)
+
+    def can_confirm_publication_on_import(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+    def can_report_problem(self, case: Case) -> bool:
+        return self.can_view_case(case)
+
+    def can_resolve_reports(self) -> bool:
+        return self.has_role(Role.CURATOR)
+
 
 case_tag = Table(
     "case_tag",
@@ -273,6 +286,32 @@ class AuditEvent(db.Model):
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
     case_label: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseReport(db.Model):
+    """A reader's report of a problem with a case, and how a curator resolved it."""
+
+    __tablename__ = "case_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Set when a curator resolves it; None while the report is open.
+    outcome: Mapped[str | None] = mapped_column(String(30), index=True)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolver_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    case: Mapped[Case] = relationship()
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    resolver: Mapped[User | None] = relationship(foreign_keys=[resolver_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is None
 
 
 class SearchLog(db.Model):

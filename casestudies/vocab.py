@@ -34,6 +34,18 @@ class Status(enum.StrEnum):
 STATUSES: tuple[str, ...] = tuple(status.value for status in Status)
 CONSENTS: tuple[str, ...] = ("obtained", "not-needed", "pending")
 
+# How a status and a consent value read in a sentence or a summary list.
+STATUS_PHRASES: dict[str, str] = {
+    Status.DRAFT: "is now a draft",
+    Status.REVIEW: "is now in review",
+    Status.PUBLISHED: "is now published",
+}
+CONSENT_LABELS: dict[str, str] = {
+    "obtained": "Consent obtained",
+    "not-needed": "Consent not needed",
+    "pending": "Consent pending",
+}
+
 DEFAULT_STATUS = Status.DRAFT.value
 DEFAULT_CONSENT = "not-needed"
 

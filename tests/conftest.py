@@ -165,7 +165,7 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory, migrated_db_template: P
 
     app = make_test_app(tmp_path_factory.mktemp("sample"), migrated_db_template, WTF_CSRF_ENABLED=False)
     with app_context_for(app):
-        report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
         assert report.ok, report.problems
         db.session.commit()
         catch_up(app)
@@ -356,18 +356,20 @@ def library(live_server: Flask) -> Flask:
     from casestudies.transfer.services import import_cases
 
     with live_server.app_context():
-        import_cases(read_bundle(SAMPLE_DIR), actor=None)
+        import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
         db.session.commit()
         catch_up(live_server)
-        for role in ("learner", "facilitator", "curator"):
+        for role in ("learner", "facilitator", "curator", "admin"):
             ensure_user(role)
+        ensure_user("curator", email="second-curator@example.org").name = "Second curator"
+        db.session.commit()
         db.session.remove()
     return live_server
 
 
-def sign_in(page, role: str = "learner") -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, role: str = "learner", *, email: str | None = None) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
-    page.get_by_label("Email address").fill(f"{role}@example.org")
+    page.get_by_label("Email address").fill(email or f"{role}@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")

@@ -43,6 +43,12 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "transfer.discard": ("POST", "curator"),
     "transfer.export": ("GET", "curator"),
     "audit.log": ("GET", "curator"),
+    "audit.export_csv": ("GET", "curator"),
+    # Reports of problems with cases: report 1 is on the sample case (see below).
+    "reports.new": ("GET", "learner"),
+    "reports.mine": ("GET", "learner"),
+    "reports.queue": ("GET", "curator"),
+    "reports.resolve": ("GET", "curator"),
     "admin.users": ("GET", "admin"),
     "admin.new_user": ("GET", "admin"),
     "admin.user": ("GET", "admin"),
@@ -86,6 +92,7 @@ SAMPLE_ARGS = {
     "item_id": 1,
     "edition": "participant",
     "token": "sample-share-token",
+    "report_id": 1,
 }
 
 
@@ -98,6 +105,16 @@ def _guide_for(user, case) -> None:  # type: ignore[no-untyped-def]
     guide.share_token = SAMPLE_ARGS["token"]
     db.session.commit()
     assert (guide.id, guide.items[0].id) == (SAMPLE_ARGS["guide_id"], SAMPLE_ARGS["item_id"])
+
+
+def _report_on(case) -> None:  # type: ignore[no-untyped-def]
+    """Report 1, a learner's, on the case."""
+    from casestudies.extensions import db
+    from casestudies.reports import services as reports
+
+    report, _ = reports.report_problem(case, ensure_user("learner"), reports.ReportInput("other", "A typo"))
+    db.session.commit()
+    assert report is not None and report.id == SAMPLE_ARGS["report_id"]
 
 
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
@@ -118,6 +135,7 @@ def _url(app: Flask, endpoint: str) -> str:
 @pytest.mark.parametrize("who", ["anonymous", "deactivated", *ROLES])
 def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, make_case, who: str) -> None:  # type: ignore[no-untyped-def]
     case = make_case()
+    _report_on(case)
     if who in ROLES and ensure_user(who).has_role(Role.FACILITATOR):
         _guide_for(ensure_user(who), case)
     if who == "anonymous":

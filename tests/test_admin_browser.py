@@ -50,13 +50,16 @@ def new_case_file(tmp_path: Path) -> Path:
 def test_import_in_the_browser_then_a_learner_finds_the_case(
     site, page, playwright_browser, library: Flask, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    sign_in(page, "curator")
+    # An admin, who confirms the publication of the file marked published (a curator's
+    # import would put it in review, for another curator to publish).
+    sign_in(page, "admin")
     page.get_by_role("link", name="Import/export").first.click()
     page.locator("#files").set_input_files(str(new_case_file(tmp_path)))
     page.get_by_role("button", name="Upload and check").click()
     page.get_by_role("heading", name="Check the import").wait_for()
     assert "night-porter.md" in page.locator("#report").inner_text()
     assert axe_violations(page) == []
+    page.get_by_label("Publish the files marked published").check()
     page.get_by_role("button", name="Import 1 file").click()
     assert "Imported 1 file: 1 new" in page.locator(".app-flash").inner_text()
 

@@ -41,6 +41,11 @@ def good_input(**overrides) -> CaseInput:  # type: ignore[no-untyped-def]
     return CaseInput(**values)
 
 
+def second_curator():  # type: ignore[no-untyped-def]
+    """Another curator: the two-person rule keeps the one who sent a case for review from publishing it."""
+    return ensure_user("curator", email="second-curator@example.org")
+
+
 def new_case(curator, **overrides) -> Case:  # type: ignore[no-untyped-def]
     case, errors = curation.create_case(good_input(**overrides), curator)
     assert errors == {}
@@ -133,7 +138,7 @@ def test_draft_review_published_and_back(curator) -> None:  # type: ignore[no-un
     db.session.commit()
     catch_up()
     assert search_cases(learner, "ward clerk phones").total == 0
-    curation.change_status(case, "published", curator)
+    curation.change_status(case, "published", second_curator())
     db.session.commit()
     catch_up()
     assert [i.case.slug for i in search_cases(learner, "phones").items] == [case.slug]
@@ -164,7 +169,7 @@ def test_a_case_with_consent_pending_cannot_be_published(curator) -> None:  # ty
     case = new_case(curator, consent="pending")
     curation.change_status(case, "review", curator)
     with pytest.raises(CurationError, match="consent is pending"):
-        curation.change_status(case, "published", curator)
+        curation.change_status(case, "published", second_curator())
 
 
 def test_facilitators_cannot_change_state(curator) -> None:  # type: ignore[no-untyped-def]
@@ -194,7 +199,7 @@ def test_diff_and_restore(curator) -> None:  # type: ignore[no-untyped-def]
 def test_restoring_never_changes_the_status(curator) -> None:  # type: ignore[no-untyped-def]
     case = new_case(curator)
     curation.change_status(case, "review", curator)
-    curation.change_status(case, "published", curator)
+    curation.change_status(case, "published", second_curator())
     db.session.commit()
     curation.restore_revision(case, 1, curator)  # revision 1 was a draft
     db.session.commit()
@@ -205,7 +210,7 @@ def test_restoring_never_changes_the_status(curator) -> None:  # type: ignore[no
 def test_delete_moves_to_the_bin_and_restore_brings_it_back(curator, login) -> None:  # type: ignore[no-untyped-def]
     case = new_case(curator)
     curation.change_status(case, "review", curator)
-    curation.change_status(case, "published", curator)
+    curation.change_status(case, "published", second_curator())
     db.session.commit()
     learner = ensure_user("learner")
     curation.delete_case(case, curator)

@@ -17,6 +17,7 @@ def test_create_preview_review_publish_then_a_learner_finds_it(library: Flask, p
     page.get_by_label("Summary").fill("A night porter makes handovers safer.")
     page.locator("#seat").fill("Porter")
     page.get_by_label("Engaging the team").check()
+    page.get_by_label("Not needed: the story is fictional or a composite").check()
     page.get_by_label("Text of the case").fill("## The situation\n\nHandovers were *chaotic* and quokkaesque.")
     page.get_by_role("button", name="Preview the text").click()
     assert page.locator(".app-preview em").inner_text() == "chaotic"
@@ -25,9 +26,17 @@ def test_create_preview_review_publish_then_a_learner_finds_it(library: Flask, p
     page.get_by_role("button", name="Save as draft").click()
     page.wait_for_url("**/curate/cases/the-night-porter-who-redesigned-handovers")
     page.get_by_role("button", name="Submit for review").click()
-    assert "is now review" in page.locator(".app-flash").inner_text()
-    page.get_by_role("button", name="Publish").click()
-    assert "is now published" in page.locator(".app-flash").inner_text()
+    assert "is now in review" in page.locator(".app-flash").inner_text()
+    # The two-person rule: the curator who sent it for review is not offered Publish.
+    assert page.get_by_role("button", name="Publish").count() == 0
+    assert "Another curator must publish this case" in page.locator("#publish-blocked").inner_text()
+    assert axe_violations(page) == []
+    reviewer = playwright_browser.new_context(base_url=library.config["LIVE_URL"]).new_page()
+    sign_in(reviewer, email="second-curator@example.org")
+    reviewer.goto("/curate/cases/the-night-porter-who-redesigned-handovers")
+    reviewer.get_by_role("button", name="Publish").click()
+    assert "is now published" in reviewer.locator(".app-flash").inner_text()
+    reviewer.context.close()
 
     learner = playwright_browser.new_context(base_url=library.config["LIVE_URL"]).new_page()
     sign_in(learner, "learner")

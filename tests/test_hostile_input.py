@@ -312,7 +312,8 @@ def build_world(app: Flask, payload: Payload) -> World:
 
     posted(author, "/curate/cases/new", editor_form(case), [case["title"]])
     posted(author, f"/curate/cases/{SLUG}/status", {"to": "review", "comment": case["comment"]}, [case["title"]])
-    posted(author, f"/curate/cases/{SLUG}/status", {"to": "published"}, [case["title"]])
+    # The two-person rule: another account (the admin) publishes what the author sent for review.
+    posted(admin, f"/curate/cases/{SLUG}/status", {"to": "published"}, [case["title"]])
     draft = editor_form(case, title=case["draft"], slug=DRAFT_SLUG, tags="")
     posted(author, "/curate/cases/new", draft, [case["draft"]])
     tag_id = db.session.scalar(select(Tag.id).where(Tag.key == "plain tag"))
@@ -565,7 +566,7 @@ def test_an_imported_case_file(app: Flask, login, tmp_path: Path, name: str) -> 
     ]
     good = "\n".join(front) + "\n" + values["body"] + "\n"
     bad = good.replace("status: published", f"{q(payload.text)}: x")
-    client, r = login("curator"), Report(payload, [])
+    client, r = login("admin"), Report(payload, [])  # an admin, who may confirm publication
 
     def upload(data: str, status: int) -> str:
         response = client.post(
@@ -580,7 +581,7 @@ def test_an_imported_case_file(app: Flask, login, tmp_path: Path, name: str) -> 
     page = upload(good, 200)
     r.page("import report", page, [])
     token = page.split('name="upload" value="')[1].split('"')[0]
-    assert client.post("/transfer/import", data={"upload": token}).status_code == 302
+    assert client.post("/transfer/import", data={"upload": token, "publish": "y"}).status_code == 302
     shown = [values[name] for name in ("title", "summary", "seat", "setting", "tag", "body", "question")]
     r.page("imported case page", get(login("facilitator"), "/cases/imported-case"), [*shown, values["notes"]])
     r.check()
@@ -617,8 +618,9 @@ def test_a_50000_word_case_body_is_saved_shown_found_and_printed(app: Flask, log
     form = {"title": "A very long case", "slug": "long-case", "summary": "Fifty thousand words.", "seat": "Porter",
             "consent": "not-needed", "body": LONG, "q-0-text": "Was it too long?", "action": "save"}  # fmt: skip
     assert curator.post("/curate/cases/new", data=form).status_code == 302
-    for step in ("review", "published"):
-        assert curator.post("/curate/cases/long-case/status", data={"to": step}).status_code == 302
+    assert curator.post("/curate/cases/long-case/status", data={"to": "review"}).status_code == 302
+    # The two-person rule: another curator publishes it.
+    assert login("admin").post("/curate/cases/long-case/status", data={"to": "published"}).status_code == 302
     case = db.session.scalar(select(Case).where(Case.slug == "long-case"))
     assert case is not None and case.body == LONG + "\n"
 
@@ -660,7 +662,7 @@ LONG_UNICODE = "\n\n".join(
 def test_a_50000_word_body_in_other_scripts_is_saved_and_shown(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
     curator = login("curator")
     form = {"title": "Long in other scripts", "slug": "long-scripts", "summary": "S.", "seat": "Porter",
-            "body": LONG_UNICODE, "action": "save"}  # fmt: skip
+            "consent": "not-needed", "body": LONG_UNICODE, "action": "save"}  # fmt: skip
     response = curator.post("/curate/cases/new", data=form)
     assert response.status_code == 302, response.status_code
     assert db.session.scalar(select(Case.body).where(Case.slug == "long-scripts")) == LONG_UNICODE + "\n"
@@ -697,7 +699,7 @@ def test_50000_words_in_a_limited_case_field_are_refused_and_kept(app: Flask, lo
 def test_50000_words_in_a_question_or_its_notes_are_saved(app: Flask, login, field: str) -> None:  # type: ignore[no-untyped-def]
     """The case format sets no limit on questions and notes: the whole text is kept."""
     form = {"title": "Long question", "summary": "S.", "seat": "Porter", "body": "Text.", "q-0-text": "Why?",
-            "action": "save", field: LONG}  # fmt: skip
+            "consent": "not-needed", "action": "save", field: LONG}  # fmt: skip
     response = login("curator").post("/curate/cases/new", data=form)
     assert response.status_code == 302, Page(response.get_data(as_text=True)).text(within=".nhsuk-error-summary")
     question = db.session.scalar(select(Case).where(Case.slug == "long-question")).questions[0]  # type: ignore[union-attr]

@@ -33,7 +33,7 @@ def learner(app: Flask):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def sample(app: Flask):  # type: ignore[no-untyped-def]
-    report = import_cases(read_bundle(SAMPLE_DIR), actor=None)
+    report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
     assert report.ok, report.problems
     db.session.commit()
     catch_up(app)

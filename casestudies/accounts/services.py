@@ -158,3 +158,24 @@ def change_own_password(user: User, current: str, new: str, confirm: str) -> Non
         raise AccountError("The new password must be different from the current one", field="new_password")
     user.set_password(new)
     audit.record(user, "user-password", detail=f"{_label(user)} changed their own password")
+
+
+# -- sign-in events for the audit log --------------------------------------------------------------
+def record_sign_in(user: User, address: str) -> None:
+    audit.record(user, "sign-in", detail=f"{_label(user)} signed in from {address or 'an unknown address'}")
+
+
+def record_failed_sign_in(email_as_typed: str, address: str, *, blocked: bool = False) -> None:
+    """The email as typed (never the password), printable characters only, cut to length."""
+    typed = "".join(ch for ch in email_as_typed if ch.isprintable())[:254]
+    why = "refused by throttling" if blocked else "wrong email address or password"
+    audit.record(
+        None,
+        "sign-in-failed",
+        actor_label=f"not signed in: “{typed}”",
+        detail=f"Failed sign-in as “{typed}” from {address or 'an unknown address'} ({why})",
+    )
+
+
+def record_sign_out(user: User) -> None:
+    audit.record(user, "sign-out", detail=f"{_label(user)} signed out")

@@ -42,9 +42,13 @@ def login() -> str | Response:
         if user is not None:
             session.clear()  # a new session at sign-in: no fixation
             login_user(user)
+            accounts.record_sign_in(user, request.remote_addr or "")
             session.permanent = True  # expires after SESSION_IDLE_HOURS without a request
             return redirect(safe_next(form.next.data))
-        keep_changes_on_error()  # the failed attempt counts towards throttling
+        accounts.record_failed_sign_in(
+            form.email.data or "", request.remote_addr or "", blocked=problem == BLOCKED_MESSAGE
+        )
+        keep_changes_on_error()  # the failed attempt counts towards throttling, and is in the audit log
         form.email.errors.append(problem or "")
         return render_template("auth/login.html", form=form), 429 if problem == BLOCKED_MESSAGE else 400
     if request.method == "POST":
@@ -57,6 +61,7 @@ def login() -> str | Response:
 def logout() -> Response:
     form = SignOutForm()
     if form.validate_on_submit():
+        accounts.record_sign_out(current_user._get_current_object())
         logout_user()
         session.clear()
         flash("You have signed out.")

@@ -33,6 +33,13 @@ ACTION_LABELS: dict[str, str] = {
     "user-role": "Role changed",
     "user-active": "Account deactivated or reactivated",
     "user-password": "Password changed",
+    "review-override": "Two-person rule overridden by an admin",
+    "report-create": "Problem reported by a reader",
+    "report-resolve": "Reported problem resolved",
+    "sign-in": "Signed in",
+    "sign-in-failed": "Failed sign-in",
+    "sign-out": "Signed out",
+    "export": "Export downloaded",
 }
 
 

@@ -35,7 +35,7 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
         setting=formdata.get("setting", ""),
         dimensions=formdata.getlist("dimensions")[:20],
         tags=formdata.get("tags", ""),
-        consent=formdata.get("consent", "not-needed")[:20],
+        consent=formdata.get("consent", "")[:20],  # none chosen: an error, never a default
         review_by=formdata.get("review_by", "")[:20],
         body=formdata.get("body", ""),
         questions=rows,

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -33,7 +34,7 @@ from casestudies.models import (
 from casestudies.params import parse_minutes
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
-from casestudies.vocab import LEADERSHIP_DIMENSIONS, Status
+from casestudies.vocab import CONSENT_LABELS, LEADERSHIP_DIMENSIONS, Status
 
 BIN_DAYS = 30
 
@@ -78,7 +79,7 @@ class CaseInput:
     setting: str = ""
     dimensions: list[str] = field(default_factory=list)
     tags: str = ""
-    consent: str = "not-needed"
+    consent: str = ""  # no default: the curator must choose (see validate_case_input)
     review_by: str = ""
     body: str = ""
     questions: list[QuestionInput] = field(default_factory=list)
@@ -149,6 +150,12 @@ def validate_case_input(
             review_by = date.fromisoformat(form.review_by.strip())
         except ValueError:
             errors.setdefault("review_by", []).append("Review date must be a real date, like 2027-03-01")
+    consent = form.consent.strip()
+    if not consent:
+        errors.setdefault("consent", []).append(
+            "Choose whether consent was obtained, is not needed or is still pending"
+        )
+        consent = "not-needed"  # checked no further: the error above stops the save
     chosen = {d.casefold() for d in form.dimensions}
     candidate = CaseData(
         title=form.title,
@@ -160,7 +167,7 @@ def validate_case_input(
         tags=form.tag_list(),
         questions=tuple(questions),
         status=status,
-        consent=form.consent,
+        consent=consent,
         review_by=review_by,
         updated=date.today(),
         body=form.body if form.body.strip() else "",
@@ -242,7 +249,53 @@ def available_transitions(case: Case) -> list[tuple[str, str]]:
     return [(to, label) for (frm, to), label in TRANSITIONS.items() if frm == case.status]
 
 
-def change_status(case: Case, to_status: str, actor: User, comment: str = "") -> None:
+def _without_status(content: str) -> str:
+    """A revision's case file without its status line: what a status change leaves alone."""
+    return "\n".join(line for line in content.split("\n") if not line.startswith("status:"))
+
+
+def review_blockers(case: Case) -> dict[int, list[str]]:
+    """Who may not publish the case under the two-person rule, and why: the author of its
+    current content (the latest revision that changed more than the status) and whoever
+    sent it for review."""
+    blockers: dict[int, list[str]] = {}
+    revisions = list(
+        db.session.scalars(
+            select(CaseRevision).where(CaseRevision.case_id == case.id).order_by(CaseRevision.number.desc())
+        )
+    )
+    for revision, older in zip(revisions, [*revisions[1:], None], strict=True):
+        if older is not None and _without_status(revision.content) == _without_status(older.content):
+            continue  # only the status changed: look further back for the content's author
+        if revision.author_id is not None:
+            blockers[revision.author_id] = ["you wrote its current revision"]
+        break
+    sent = db.session.scalar(
+        select(CaseStateChange)
+        .where(CaseStateChange.case_id == case.id, CaseStateChange.to_status == Status.REVIEW)
+        .order_by(CaseStateChange.id.desc())
+        .limit(1)
+    )
+    if sent is not None and sent.actor_id is not None:
+        blockers.setdefault(sent.actor_id, []).append("you sent it for review")
+    return blockers
+
+
+def two_person_rule_applies() -> bool:
+    return bool(current_app.config.get("TWO_PERSON_REVIEW", True))
+
+
+def publish_blocker(case: Case, actor: User) -> str | None:
+    """Why the two-person rule stops this actor publishing the case, or None."""
+    if not two_person_rule_applies() or case.status != Status.REVIEW:
+        return None
+    reasons = review_blockers(case).get(actor.id)
+    if not reasons:
+        return None
+    return "Another curator must publish this case: " + " and ".join(reasons).replace(" and you ", " and ")
+
+
+def change_status(case: Case, to_status: str, actor: User, comment: str = "", override_reason: str = "") -> None:
     if not actor.has_role(Role.CURATOR):
         raise CurationError("Only curators can move cases between states")
     if case.is_deleted:
@@ -250,22 +303,43 @@ def change_status(case: Case, to_status: str, actor: User, comment: str = "") ->
     if (case.status, to_status) not in TRANSITIONS:
         raise CurationError(f"A case can't move from {case.status} to {to_status}")
     comment = comment.strip()
+    override_reason = override_reason.strip()
     if to_status == Status.DRAFT and not comment:
         raise CurationError("Say what needs to change: a comment is required when a case goes back to draft")
     if to_status == Status.PUBLISHED and case.consent == "pending":
         raise CurationError("This case can't be published while consent is pending")
-    if len(comment) > 2000:
+    if len(comment) > 2000 or len(override_reason) > 2000:
         raise CurationError("The comment must be 2,000 characters or fewer")
+    overridden = None
+    if to_status == Status.PUBLISHED:
+        overridden = publish_blocker(case, actor)
+        if overridden is not None:
+            if not actor.can_override_review():
+                raise CurationError(overridden)
+            if not override_reason:
+                raise CurationError(
+                    f"{overridden}. To publish it yourself as an admin, "
+                    "give the reason for overriding the two-person rule"
+                )
     label = TRANSITIONS[(case.status, to_status)]
+    history_comment = comment
+    if overridden is not None:
+        history_comment = f"Two-person rule overridden by an admin: {override_reason}" + (
+            f" ({comment})" if comment else ""
+        )
     db.session.add(
         CaseStateChange(
-            case_id=case.id, from_status=case.status, to_status=to_status, comment=comment or None, actor=actor
+            case_id=case.id,
+            from_status=case.status,
+            to_status=to_status,
+            comment=history_comment or None,
+            actor=actor,
         )
     )
     data = replace(case_to_data(case), status=to_status)
-    summary = f"{label}" + (f": {comment}" if comment else "")
+    summary = f"{label}" + (f": {history_comment}" if history_comment else "")
     save_case_data(data, actor=actor, case=case, summary=summary[:200])
-    audit.record(actor, "state", case=case, detail=summary)
+    audit.record(actor, "review-override" if overridden is not None else "state", case=case, detail=summary)
 
 
 def state_history(case: Case) -> list[CaseStateChange]:
@@ -352,7 +426,7 @@ def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
         ("Leadership dimensions", ", ".join(a.dimensions), ", ".join(b.dimensions)),
         ("Tags", ", ".join(a.tags), ", ".join(b.tags)),
         ("Status", a.status, b.status),
-        ("Consent", a.consent, b.consent),
+        ("Consent", CONSENT_LABELS.get(a.consent, a.consent), CONSENT_LABELS.get(b.consent, b.consent)),
         ("Review by", str(a.review_by or ""), str(b.review_by or "")),
         ("Questions", _questions_text(a), _questions_text(b)),
         ("Text", a.body, b.body),
@@ -408,10 +482,18 @@ EMPTY_SEARCH_DAYS = 30  # the dashboard's gaps: zero-result searches of the last
 class Dashboard:
     in_review: list[Case]
     drafts_by_author: list[tuple[str, list[Case]]]
-    past_review_date: list[Case]
+    past_review_date: list[Case]  # overdue: the review date has passed
     without_questions: list[Case]
     without_dimensions: list[Case]
     empty_searches: list[tuple[str, int]]
+    due_for_review: list[Case] = field(default_factory=list)  # review date within REVIEW_DUE_DAYS
+    today: date = field(default_factory=date.today)
+
+    def days_until_review(self, case: Case) -> int | None:
+        return (case.review_by - self.today).days if case.review_by else None
+
+
+REVIEW_DUE_DAYS = 30
 
 
 def dashboard(today: date | None = None) -> Dashboard:
@@ -422,7 +504,12 @@ def dashboard(today: date | None = None) -> Dashboard:
     by_author: dict[str, list[Case]] = {}
     for case in drafts:
         by_author.setdefault(case.author.name if case.author else "Imported (no author)", []).append(case)
-    past = db.session.scalars(live.where(Case.review_by < today).order_by(Case.review_by)).all()
+    past = db.session.scalars(live.where(Case.review_by < today).order_by(Case.review_by, Case.title)).all()
+    due = db.session.scalars(
+        live.where(Case.review_by >= today, Case.review_by <= today + timedelta(days=REVIEW_DUE_DAYS)).order_by(
+            Case.review_by, Case.title
+        )
+    ).all()
     published = live.where(Case.status == Status.PUBLISHED)
     no_questions = db.session.scalars(published.where(~Case.questions.any()).order_by(Case.title)).all()
     no_dimensions = db.session.scalars(
@@ -444,6 +531,8 @@ def dashboard(today: date | None = None) -> Dashboard:
         list(no_questions),
         list(no_dimensions),
         [(q, n) for q, n in rows],
+        list(due),
+        today,
     )
 
 

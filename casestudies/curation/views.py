@@ -15,9 +15,16 @@ from casestudies.markdown import render_markdown
 from casestudies.models import Case, Role
 from casestudies.params import parse_int
 from casestudies.policy import requires
-from casestudies.vocab import CONSENTS, LEADERSHIP_DIMENSIONS
+from casestudies.reports import services as reports
+from casestudies.vocab import CONSENT_LABELS, CONSENTS, LEADERSHIP_DIMENSIONS, STATUS_PHRASES, Status
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
+
+
+@bp.app_template_global("consent_label")
+def consent_label(value: str) -> str:
+    """A consent value in words ("Consent not needed"), never its stored form."""
+    return CONSENT_LABELS.get(value, value)
 
 
 def _case_or_404(slug: str) -> Case:
@@ -48,7 +55,9 @@ def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, co
 @bp.get("/")
 @requires(Role.CURATOR)
 def dashboard() -> str:
-    return render_template("curate/dashboard.html", board=curation.dashboard())
+    return render_template(
+        "curate/dashboard.html", board=curation.dashboard(), review_due_days=curation.REVIEW_DUE_DAYS
+    )
 
 
 @bp.get("/coverage")
@@ -100,17 +109,30 @@ def edit_case(slug: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("curate.manage", slug=case.slug))
 
 
+def _manage(case: Case, status: int = 200, **extra):  # type: ignore[no-untyped-def]
+    blocker = curation.publish_blocker(case, current_user)
+    transitions = curation.available_transitions(case)
+    if blocker is not None and not current_user.can_override_review():
+        transitions = [(to, label) for to, label in transitions if to != Status.PUBLISHED]
+    return (
+        render_template(
+            "curate/manage.html",
+            case=case,
+            transitions=transitions,
+            publish_blocker=blocker,
+            open_reports=reports.open_report_count(case),
+            history=curation.state_history(case),
+            csrf_form=CsrfOnlyForm(),
+            **extra,
+        ),
+        status,
+    )
+
+
 @bp.get("/cases/<slug>")
 @requires(Role.CURATOR)
-def manage(slug: str) -> str:
-    case = _case_or_404(slug)
-    return render_template(
-        "curate/manage.html",
-        case=case,
-        transitions=curation.available_transitions(case),
-        history=curation.state_history(case),
-        csrf_form=CsrfOnlyForm(),
-    )
+def manage(slug: str):  # type: ignore[no-untyped-def]
+    return _manage(_case_or_404(slug))
 
 
 @bp.post("/cases/<slug>/status")
@@ -121,24 +143,24 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
         abort(400)
     to_status = request.form.get("to", "")
     try:
-        curation.change_status(case, to_status, current_user, request.form.get("comment", ""))
+        curation.change_status(
+            case,
+            to_status,
+            current_user,
+            request.form.get("comment", ""),
+            override_reason=request.form.get("override_reason", ""),
+        )
     except CurationError as exc:
         db.session.rollback()
-        case = _case_or_404(slug)
-        return (
-            render_template(
-                "curate/manage.html",
-                case=case,
-                transitions=curation.available_transitions(case),
-                history=curation.state_history(case),
-                csrf_form=CsrfOnlyForm(),
-                error=str(exc),
-                comment=request.form.get("comment", ""),
-                attempted=to_status,
-            ),
+        return _manage(
+            _case_or_404(slug),
             400,
+            error=str(exc),
+            comment=request.form.get("comment", ""),
+            override_reason=request.form.get("override_reason", ""),
+            attempted=to_status,
         )
-    flash(f"“{case.title}” is now {case.status}.")
+    flash(f"“{case.title}” {STATUS_PHRASES.get(case.status, 'is now ' + case.status)}.")
     return redirect(url_for("curate.manage", slug=case.slug))
 
 

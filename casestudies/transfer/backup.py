@@ -55,7 +55,7 @@ def backup(target: str | Path, progress: Progress | None = None) -> dict[str, ob
         destination.close()
     finally:
         source.close()
-    cases = export_cases(folder / CASES_DIR)
+    cases = export_cases(folder / CASES_DIR, record=False)
     manifest = {"created_at": datetime.now(UTC).isoformat(), "cases": len(cases), "database": DATABASE_FILE}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return manifest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from casestudies.curation.revisions import case_to_data, is_unchanged, save_case
 from casestudies.extensions import db
 from casestudies.models import Case, User
 from casestudies.transfer.casefile import BundleFile, CaseData, CaseFileError, Problem, dump_case_file, parse_case_file
+from casestudies.vocab import Status
 
 
 @dataclass
@@ -22,6 +23,8 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Files marked published that arrive (or would arrive) in review, not published.
+    to_review: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -54,10 +57,22 @@ def validate_bundle(files: list[BundleFile]) -> tuple[list[tuple[BundleFile, Cas
     return parsed, problems
 
 
-def import_cases(files: list[BundleFile], *, actor: User | None, dry_run: bool = False) -> ImportReport:
+PUBLISHED_BY_COMMAND = "published as marked (command line --publish)"
+PUBLISHED_BY_ADMIN = "published as marked (publication confirmed by an admin)"
+
+
+def import_cases(
+    files: list[BundleFile], *, actor: User | None, dry_run: bool = False, publish: bool = False
+) -> ImportReport:
     """Validate every file; unless this is a dry run and if all are valid, create or update
     the cases in one transaction. All or nothing: one invalid file means nothing is written,
-    to the database or (since the index follows commits) to the search index."""
+    to the database or (since the index follows commits) to the search index.
+
+    A file marked `published` arrives in review, for a second pair of eyes, unless
+    `publish` is given: by the command line (trusted: `--publish`), or by an admin who
+    confirmed publication in the browser. Either is recorded in the audit log."""
+    if publish and actor is not None and not actor.can_confirm_publication_on_import():
+        raise PermissionError("Only an admin can confirm publication on import")
     report = ImportReport(dry_run=dry_run)
     parsed, report.problems = validate_bundle(files)
     slugs = [data.slug for _, data in parsed]
@@ -87,14 +102,29 @@ def import_cases(files: list[BundleFile], *, actor: User | None, dry_run: bool =
     with db.session.no_autoflush:
         for file, data in parsed:
             case = existing.get(data.slug)
+            note = ""
+            if data.status == Status.PUBLISHED and not publish:
+                if case is not None and is_unchanged(case, data):
+                    report.unchanged.append(file.name)  # already published as it is
+                    continue
+                data = replace(data, status=Status.REVIEW)
+                note = "marked published: arrived in review"
+            elif data.status == Status.PUBLISHED:
+                note = PUBLISHED_BY_COMMAND if actor is None else PUBLISHED_BY_ADMIN
             if case is not None and is_unchanged(case, data):
                 report.unchanged.append(file.name)
                 continue
+            if note.endswith("in review"):
+                report.to_review.append(file.name)
             (report.updated if case is not None else report.created).append(file.name)
             if not dry_run:
-                saved, _ = save_case_data(data, actor=actor, case=case, summary=f"Imported from {file.name}")
+                saved, _ = save_case_data(
+                    data, actor=actor, case=case, summary=f"Imported from {file.name}" + (f", {note}" if note else "")
+                )
                 verb = "Updated" if case is not None else "Created"
-                audit.record(actor, "import", case=saved, detail=f"{verb} from {file.name}")
+                audit.record(
+                    actor, "import", case=saved, detail=f"{verb} from {file.name}" + (f"; {note}" if note else "")
+                )
     if dry_run:
         db.session.rollback()
     else:
@@ -110,8 +140,11 @@ def _key_line(data: bytes, key: str) -> int | None:
     return None
 
 
-def export_cases(directory: str | os.PathLike[str], slugs: list[str] | None = None) -> list[Path]:
-    """Write one `<slug>.md` per case (all cases, or the named ones) into directory."""
+def export_cases(
+    directory: str | os.PathLike[str], slugs: list[str] | None = None, *, record: bool = True
+) -> list[Path]:
+    """Write one `<slug>.md` per case (all cases, or the named ones) into directory, and
+    record the export in the audit log (not for a backup, which is a copy of everything)."""
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     query = select(Case).options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
@@ -128,4 +161,6 @@ def export_cases(directory: str | os.PathLike[str], slugs: list[str] | None = No
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(dump_case_file(case_to_data(case)))
         written.append(path)
+    if record:
+        audit.record(None, "export", detail=f"Exported {len(written)} case file(s) to a folder from the command line")
     return written

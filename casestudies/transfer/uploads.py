@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from casestudies.audit import services as audit
 from casestudies.curation.revisions import case_to_data
 from casestudies.extensions import db
 from casestudies.library.services import LibraryFilters, search_cases
@@ -146,11 +147,13 @@ def check_upload(uploads: list[tuple[str, bytes]], user: User) -> ImportCheck:
     return ImportCheck(report, rows, general, token)
 
 
-def confirm_import(token: str, user: User) -> ImportCheck:
+def confirm_import(token: str, user: User, *, publish: bool = False) -> ImportCheck:
     """Import the files kept under token, all or nothing. The upload is removed when the
-    import succeeds; if the files have become invalid meanwhile, the report says why."""
+    import succeeds; if the files have become invalid meanwhile, the report says why.
+    Files marked published arrive in review unless an admin confirms their publication
+    (`publish`; recorded in the audit log)."""
     files = load_upload(token, user)
-    report = import_cases(files, actor=user, dry_run=False)
+    report = import_cases(files, actor=user, dry_run=False, publish=publish)
     rows, general = _check(files, report)
     if report.ok:
         discard_upload(token, user)
@@ -268,6 +271,7 @@ def export_cases_for(
         .order_by(Case.slug)
     )
     entries = [(f"{case.slug}.md", dump_case_file(case_to_data(case)).encode("utf-8")) for case in cases]
+    audit.record(viewer, "export", detail=f"Downloaded {filename}: {len(entries)} case file(s)")
     return Export(filename, entries)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, MultipleFileField
+from wtforms import BooleanField, HiddenField, MultipleFileField
 
 from casestudies.indexing import indexing_progress
 from casestudies.library.services import LibraryFilters
@@ -28,6 +28,10 @@ class UploadForm(FlaskForm):
 
 class UploadTokenForm(FlaskForm):
     upload = HiddenField()
+
+
+class ConfirmImportForm(UploadTokenForm):
+    publish = BooleanField("Publish the files marked published")
 
 
 def _megabytes(size: int) -> str:
@@ -90,11 +94,14 @@ def upload():  # type: ignore[no-untyped-def]
 @requires(Role.CURATOR)
 def confirm():  # type: ignore[no-untyped-def]
     # The service commits (import_cases is all or nothing in one transaction).
-    form = UploadTokenForm()
+    form = ConfirmImportForm()
+    publish = bool(form.publish.data)
+    if publish and not current_user.can_confirm_publication_on_import():
+        abort(403)
     try:
         if not form.validate_on_submit():
             raise UploadGone(None)
-        check = transfer_web.confirm_import(form.upload.data or "", current_user)
+        check = transfer_web.confirm_import(form.upload.data or "", current_user, publish=publish)
     except UploadGone:
         return _index("That upload is no longer here: uploads are kept for an hour, once. Upload the files again.", 410)
     if not check.ok:
@@ -103,7 +110,12 @@ def confirm():  # type: ignore[no-untyped-def]
     flash(
         f"Imported {report.file_count} file{'s' if report.file_count != 1 else ''}: {len(report.created)} new, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged. "
-        "Search finds them as soon as the indexer has reached them (see “Search index” below)."
+        + (
+            f"{len(report.to_review)} marked published arrived in review, for another curator to publish. "
+            if report.to_review
+            else ""
+        )
+        + "Search finds them as soon as the indexer has reached them (see “Search index” below)."
     )
     return redirect(url_for("transfer.index"))
 

@@ -1,0 +1,1 @@
+"""Readers' reports of problems with cases, and the curators' queue that resolves them."""

@@ -1,0 +1,106 @@
+"""Report a problem with a case (every signed-in reader), "My reports", and the curators'
+queue under /curate/reports. Thin: read the form, call one service, flash, redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casestudies.extensions import db
+from casestudies.forms import CsrfOnlyForm
+from casestudies.library.services import CaseNotFound, get_case_for_viewer
+from casestudies.models import Case, CaseReport, Role
+from casestudies.policy import requires
+from casestudies.reports import services as reports
+from casestudies.reports.services import OUTCOMES, REASONS, ReportError, ReportInput, ResolutionInput
+
+bp = Blueprint("reports", __name__)
+
+
+def _case_or_404(slug: str) -> Case:
+    try:
+        return get_case_for_viewer(slug, current_user)
+    except CaseNotFound:
+        abort(404)
+
+
+def _report_or_404(report_id: int) -> CaseReport:
+    try:
+        return reports.get_report(report_id)
+    except LookupError:
+        abort(404)
+
+
+@bp.route("/cases/<slug>/report", methods=["GET", "POST"])
+@requires(Role.LEARNER)
+def new(slug: str):  # type: ignore[no-untyped-def]
+    case = _case_or_404(slug)
+    form = ReportInput()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not CsrfOnlyForm().validate_on_submit():
+            abort(400)
+        form = ReportInput(request.form.get("reason", "")[:30], request.form.get("text", ""))
+        report, errors = reports.report_problem(case, current_user, form)
+        if report is not None:
+            flash("Thank you: your report was sent to the curators. You can follow it under “My reports”.")
+            return redirect(url_for("reports.mine"))
+    return (
+        render_template(
+            "reports/new.html", case=case, form=form, errors=errors, reasons=REASONS, csrf_form=CsrfOnlyForm()
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.get("/my-reports")
+@requires(Role.LEARNER)
+def mine() -> str:
+    return render_template(
+        "reports/mine.html", items=reports.reports_by(current_user), reasons=REASONS, outcomes=OUTCOMES
+    )
+
+
+@bp.get("/curate/reports")
+@requires(Role.CURATOR)
+def queue() -> str:
+    return render_template(
+        "reports/queue.html",
+        items=reports.open_reports(),
+        resolved=reports.recently_resolved(),
+        reasons=REASONS,
+        outcomes=OUTCOMES,
+    )
+
+
+@bp.route("/curate/reports/<int:report_id>", methods=["GET", "POST"])
+@requires(Role.CURATOR)
+def resolve(report_id: int):  # type: ignore[no-untyped-def]
+    report = _report_or_404(report_id)
+    form = ResolutionInput()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not CsrfOnlyForm().validate_on_submit():
+            abort(400)
+        form = ResolutionInput(request.form.get("outcome", "")[:30], request.form.get("note", ""))
+        try:
+            errors = reports.resolve_report(report, current_user, form)
+        except ReportError as exc:
+            db.session.rollback()
+            report = _report_or_404(report_id)
+            errors = {"outcome": str(exc)}
+        if not errors:
+            flash(f"Report {report.id} resolved: {OUTCOMES[report.outcome or '']}. The reader can see the outcome.")
+            return redirect(url_for("reports.queue"))
+    return (
+        render_template(
+            "reports/resolve.html",
+            report=report,
+            form=form,
+            errors=errors,
+            reasons=REASONS,
+            outcomes=OUTCOMES,
+            csrf_form=CsrfOnlyForm(),
+        ),
+        400 if errors else 200,
+    )
