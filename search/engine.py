@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -49,6 +49,8 @@ SNIPPET_ENTRY_BYTES = 1024
 SNIPPET_BYTES_PER_CHAR = 2
 
 SnippetKey = tuple[int, frozenset[str], frozenset[str]]
+# Cases that match only some of a query's groups: docnum -> (groups matched, summed score).
+Partial = dict[int, tuple[int, float]]
 
 
 def _snippet_bytes(text: str) -> int:
@@ -236,29 +238,31 @@ class SearchIndex:
             if name in FACET_FIELDS and value:
                 key = fold(value)
                 selected[name] = (key, facets.facet_sets(name).get(key, frozenset()))
-        partial: dict[int, tuple[int, float, tuple[str, ...]]] = {}
+        partial: Partial = {}
+        parts: QueryParts | None = None
         if parsed.is_empty:
             matched_all = visible  # browsing with filters only
             query: wq.Query = wq.Every()
             scores: Scores = {}
             scope_key: object = None
-            scope_docs: Scores = {}
+            scope_docs: Collection[int] = ()
         else:
             parts = QueryBuilder(self.analyse, self.synonyms()).parts(parsed)
             query = parts.strict()
             scores = state.scorer.scores(query)
             matched_all = visible.intersection(scores)
             scope_key = query_key(query)
-            scope_docs = scores
-            if graceful and parts.can_relax and self._narrowed(matched_all, selected) < request.per_page:
-                partial = self._partial_matches(state, parts, visible, exclude=matched_all)
-                if partial:
-                    query = wq.Or([group.query for group in parts.groups])
-                    matched_all = matched_all.union(partial)
-                    scope_key = ("some words", scope_key, request.statuses)
-                    scope_docs = dict.fromkeys(matched_all, 0.0)
-        matched = self._narrowed_set(matched_all, selected)
-        all_words = len(matched) - sum(1 for docnum in partial if docnum in matched)
+            scope_docs = scores.keys()
+        matched = self._narrowed(matched_all, selected)
+        all_words = len(matched)
+        if parts is not None and graceful and parts.can_relax and all_words < request.per_page:
+            partial = self._partial_matches(state, parts, visible, exclude=matched_all)
+            if partial:
+                query = wq.Or([group.query for group in parts.groups])
+                matched_all = matched_all.union(partial)
+                matched = matched.union(self._narrowed(frozenset(partial), selected))
+                scope_key = ("some words", scope_key, request.statuses)
+                scope_docs = matched_all
         counts = {}
         matched_all_bits = facets.status_bits(request.statuses)
         if scope_key is not None:
@@ -269,60 +273,54 @@ class SearchIndex:
                 if other != name:
                     scope &= facets.facet_bits(other).get(key, 0)
             counts[name] = facets.counts(name, scope, selected.get(name, (None, None))[0])
-        hits = self._ranked_page(state, query, scores, partial, matched, request.sort, page_number, request.per_page)
+        hits = self._ranked_page(
+            state, query, scores, partial, parts, matched, request.sort, page_number, request.per_page
+        )
         return SearchPage(hits, len(matched), page_number, request.per_page, counts, all_words_total=all_words)
 
     @staticmethod
-    def _narrowed_set(docs: frozenset[int], selected: dict[str, tuple[str, frozenset[int]]]) -> frozenset[int]:
+    def _narrowed(docs: frozenset[int], selected: dict[str, tuple[str, frozenset[int]]]) -> frozenset[int]:
         for _, chosen in selected.values():
             docs = docs & chosen
         return docs
 
-    def _narrowed(self, docs: frozenset[int], selected: dict[str, tuple[str, frozenset[int]]]) -> int:
-        return len(self._narrowed_set(docs, selected))
-
     @staticmethod
     def _partial_matches(
         state: _SearcherState, parts: QueryParts, visible: frozenset[int], *, exclude: frozenset[int]
-    ) -> dict[int, tuple[int, float, tuple[str, ...]]]:
+    ) -> Partial:
         """The visible cases that match at least half of the query's groups (every quoted
         phrase among them, no excluded word) but not all: docnum -> (groups matched,
-        summed score, the typed words it lacks)."""
+        summed score)."""
         group_scores = [state.scorer.scores(group.query) for group in parts.groups]
-        candidates: set[int] = set()
-        for group, scores in zip(parts.groups, group_scores, strict=True):
-            if group.is_required:
-                candidates = set(scores) if not candidates else candidates & scores.keys()
-        if not any(group.is_required for group in parts.groups):
-            for scores in group_scores:
-                candidates.update(scores)
-        candidates &= visible
+        groups = zip(parts.groups, group_scores, strict=True)
+        required = [scores.keys() for group, scores in groups if group.is_required]
+        # Every quoted phrase, or else any of the groups.
+        candidates = set(visible.intersection(*required)) if required else set().union(*group_scores) & visible
         candidates -= exclude
         if parts.excluded is not None:
             candidates -= state.scorer.scores(parts.excluded).keys()
         least = parts.least_matched
-        found: dict[int, tuple[int, float, tuple[str, ...]]] = {}
+        found: Partial = {}
         for docnum in candidates:
-            matched = 0
-            score = 0.0
-            missing: list[str] = []
-            for group, scores in zip(parts.groups, group_scores, strict=True):
-                value = scores.get(docnum)
-                if value is None:
-                    missing.extend(group.words)
-                else:
-                    matched += 1
-                    score += value
-            if matched >= least:
-                found[docnum] = (matched, score, tuple(missing))
+            values = [value for scores in group_scores if (value := scores.get(docnum)) is not None]
+            if len(values) >= least:
+                found[docnum] = (len(values), sum(values))
         return found
+
+    @staticmethod
+    def _missing_words(state: _SearcherState, parts: QueryParts, docnum: int) -> tuple[str, ...]:
+        """The typed words of the groups a case does not match (for the hits shown only)."""
+        return tuple(
+            word for group in parts.groups if docnum not in state.scorer.scores(group.query) for word in group.words
+        )
 
     def _ranked_page(
         self,
         state: _SearcherState,
         query: wq.Query,
         scores: Scores,
-        partial: dict[int, tuple[int, float, tuple[str, ...]]],
+        partial: Partial,
+        parts: QueryParts | None,
         matched: frozenset[int],
         sort: str,
         page: int,
@@ -373,8 +371,8 @@ class SearchIndex:
                         stored.get("summary", ""), words["summary"]
                     )
                     state.snippets.remember(key, marked)
-            missing = partial[docnum][2] if docnum in partial else ()
-            hits.append(Hit(id=int(stored["id"]), score=score, snippet=marked, missing=missing))
+            lacks = self._missing_words(state, parts, docnum) if parts is not None and docnum in partial else ()
+            hits.append(Hit(id=int(stored["id"]), score=score, snippet=marked, missing=lacks))
         return hits
 
     # -- related -----------------------------------------------------------------------------

@@ -102,11 +102,11 @@ class FacetSets:
             self._facet_bits[name] = {key: bitmap(docs) for key, docs in self.facet_sets(name).items()}
         return self._facet_bits[name]
 
-    def query_bits(self, key: object, scores: dict[int, float]) -> int:
-        """The bitmap of the documents matching a query (key: its query_key; scores:
-        its scores)."""
+    def query_bits(self, key: object, docs: Iterable[int]) -> int:
+        """The bitmap of the documents matching a query (key: its query_key; docs: its
+        documents, read only when the bitmap is not kept)."""
         found = self.query_bits_cache.get(key)
-        return found if found is not None else self.query_bits_cache.remember(key, bitmap(scores))
+        return found if found is not None else self.query_bits_cache.remember(key, bitmap(docs))
 
     def label(self, name: str, key: str, scope: int) -> str:
         """The value's spelling in a document of scope (scope must hold one)."""

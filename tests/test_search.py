@@ -441,3 +441,12 @@ def test_question_words_neither_need_to_match_nor_count(learner, make_case) -> N
     # Alone, such a word is still searched for.
     make_case(slug="why", body="Why it mattered.\n", **common)
     assert slugs(learner, "why") == ["why"]
+
+
+def test_every_quoted_phrase_stays_a_condition(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
+    make_case(slug="lounge", body="The discharge lounge.\n", **common)
+    make_case(slug="shift", body="The night shift.\n", **common)
+    make_case(slug="round", body="The ward round was cold.\n", **common)
+    # No case has all three phrases, so none is shown, however many other words it has.
+    assert slugs(learner, '"discharge lounge" "night shift" "ward round" cold') == []
