@@ -212,7 +212,8 @@ class SearchIndex:
             if request.exact or not request.text.strip():
                 return page
             visible = state.facets.status_docs(request.statuses)
-            corrected = state.speller.correction(request.text, visible)
+            table = self.synonyms()
+            corrected = state.speller.correction(request.text, visible, table.words if table else frozenset())
             if corrected is None:
                 return page
             if page.all_words_total == 0:

@@ -13,7 +13,7 @@ everything else as plain words:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -231,18 +231,26 @@ class QueryBuilder:
             return self._with_synonyms(terms, self._terms_query(terms))
         # Words not quoted: every word must match, anywhere.
         typed = wq.And([self._terms_query((t,)) for t in terms])
+        variants: list[str] = []
         if len(clause.words) == 1 and len(terms) == 1:
             variants = sorted(
                 {v for word in spelling_variants(clause.words[0]) for v in self.analyse(word)} - {terms[0]}
             )
             if variants:
                 typed = wq.Or([typed, *(self._terms_query((v,)) for v in variants)])
-        return self._with_synonyms(terms, typed)
+        # A word's other spelling brings its synonyms too ("pediatric" finds "paediatrician").
+        return self._with_synonyms(terms, typed, also=[(v,) for v in variants])
 
-    def _with_synonyms(self, terms: tuple[str, ...], typed: wq.Query) -> wq.Query:
+    def _with_synonyms(
+        self, terms: tuple[str, ...], typed: wq.Query, also: Sequence[tuple[str, ...]] = ()
+    ) -> wq.Query:
         if self.synonyms is None:
             return typed
-        alternatives = self.synonyms.alternatives(terms)
+        spelled = {terms, *also}
+        alternatives: list[tuple[str, ...]] = []
+        for each in (terms, *also):
+            alternatives += [alt for alt in self.synonyms.alternatives(each) if alt not in spelled]
+        alternatives = list(dict.fromkeys(alternatives))
         if not alternatives:
             return typed
         return wq.Or([typed, *(self._terms_query(alt, SYNONYM_BOOST) for alt in alternatives)])

@@ -62,37 +62,39 @@ class Speller:
             return False
         return any(docnum in visible for docnum in reader.postings(SPELL_FIELD, word).all_ids())
 
-    def candidates(self, word: str) -> list[str]:
+    def candidates(self, word: str, extra: frozenset[str] = frozenset()) -> list[str]:
         """Indexed words that start with word's letter and are one edit away from it, most
         used first; only when there are none, those two edits away, closest first. One
         edit away (a letter dropped, doubled, swapped or changed) is found by making each
         such edit and looking it up, rather than measuring the distance to every indexed
         word with that first letter."""
         words = self.words_starting(word[0])
+        extra = frozenset(w for w in extra if w[0] == word[0])
         reader = self.searcher.reader()
-        near = [w for w in one_edit_away(word) if w in words]
+        near = [w for w in one_edit_away(word) if w in words or w in extra]
         if near:
             return sorted(near, key=lambda w: (-reader.doc_frequency(SPELL_FIELD, w), w))[:SPELLING_CANDIDATES]
         scored = []
-        for candidate in words:
+        for candidate in words | extra:
             if abs(len(candidate) - len(word)) <= 2:
                 distance = damerau_levenshtein(candidate, word, 2)
                 if distance <= 2:
                     scored.append((distance, -reader.doc_frequency(SPELL_FIELD, candidate), candidate))
         return [candidate for *_, candidate in sorted(scored)[:SPELLING_CANDIDATES]]
 
-    def correction(self, text: str, visible: frozenset[int]) -> str | None:
+    def correction(self, text: str, visible: frozenset[int], synonym_words: frozenset[str] = frozenset()) -> str | None:
         """text with unknown words replaced by the closest known ones, or None. Known
-        means: in one of the visible documents (a draft's words never help a learner)."""
+        means: in one of the visible documents (a draft's words never help a learner),
+        or a word of the synonym table, whose search then finds its synonyms."""
         corrections: dict[str, str] = {}
         for word in parse_user_query(text).checkable_words():
             lowered = word.lower()
             if len(lowered) < MIN_SPELLCHECK_CHARS or not lowered.isalpha() or lowered in corrections:
                 continue
-            if self.is_known(lowered, visible):
+            if lowered in synonym_words or self.is_known(lowered, visible):
                 continue
-            for candidate in self.candidates(lowered):
-                if self.is_known(candidate, visible):
+            for candidate in self.candidates(lowered, synonym_words):
+                if candidate in synonym_words or self.is_known(candidate, visible):
                     corrections[lowered] = candidate
                     break
         if not corrections:

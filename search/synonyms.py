@@ -47,6 +47,14 @@ class SynonymTable:
                     self._by_terms.setdefault(terms, index)
             self._group_terms.append(expressions)
         self.longest = max((len(t) for t in self._by_terms), default=0)
+        # Words a reader may mean though no case spells them so ("physiotherapy" when the
+        # cases say "physiotherapist"): the spelling corrector may suggest them.
+        self.words = frozenset(
+            expression.lower()
+            for group in groups
+            for expression in group.expressions
+            if expression.isalpha() and len(expression) > 3
+        )
 
     def alternatives(self, terms: tuple[str, ...]) -> list[tuple[str, ...]]:
         """Every other expression (as analysed terms) equivalent to terms, or []."""

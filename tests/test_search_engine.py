@@ -307,3 +307,32 @@ def test_a_snippet_marks_whole_words_of_each_query_words_stem_family(tmp_path: P
     assert [word for mark in marked("care") for word in mark.split()] == care_family
     assert not {"careless", "carers", "cars", "careers", "Carefully"} & set(care_family)
     assert marked("nurse") == ["nurse's", "Nurses", "nurse’s", "nursing", "nurse"]
+
+
+def _professions_index(tmp_path: Path) -> SearchIndex:
+    search_index = SearchIndex(tmp_path / "index")
+    texts = [
+        "A paediatrician ran a night shift simulation for the children's ward.",
+        "A physiotherapist joined the reablement team at home.",
+        "A porter redesigned the discharge lounge.",
+    ]
+    search_index.rebuild(
+        CaseDoc(n, f"c{n}", "Case", "Summary.", "Staff", "Ward", text, "published") for n, text in enumerate(texts, 1)
+    )
+    return search_index
+
+
+def test_an_american_spelling_brings_the_synonyms_of_the_british_one(tmp_path: Path) -> None:
+    # "pediatric" is "paediatric" spelt the American way; "paediatric = paediatrician" is a
+    # synonym group, so the case that says only "paediatrician" is found either way.
+    search_index = _professions_index(tmp_path)
+    for typed in ("paediatric", "pediatric"):
+        assert [hit.id for hit in search_index.search(SearchRequest(text=typed)).hits] == [1], typed
+
+
+def test_spelling_corrects_to_a_synonym_word_that_no_case_spells(tmp_path: Path) -> None:
+    # No case says "physiotherapy", but the synonym table joins it to "physiotherapist":
+    # the corrector may offer it, and its search finds the physiotherapist's case.
+    page = _professions_index(tmp_path).search(SearchRequest(text="physiotheraphy"))
+    assert page.corrected_query == "physiotherapy"
+    assert [hit.id for hit in page.hits] == [2]
