@@ -241,9 +241,7 @@ class QueryBuilder:
         # A word's other spelling brings its synonyms too ("pediatric" finds "paediatrician").
         return self._with_synonyms(terms, typed, also=[(v,) for v in variants])
 
-    def _with_synonyms(
-        self, terms: tuple[str, ...], typed: wq.Query, also: Sequence[tuple[str, ...]] = ()
-    ) -> wq.Query:
+    def _with_synonyms(self, terms: tuple[str, ...], typed: wq.Query, also: Sequence[tuple[str, ...]] = ()) -> wq.Query:
         if self.synonyms is None:
             return typed
         spelled = {terms, *also}
