@@ -205,7 +205,7 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> SearchPage:
         """Ranked hits, facet counts and spelling help for one results page. Cases that
         match every word come first; when fewer than a page do (and the query is not
-        exact), cases that match at least half of its words follow."""
+        exact), cases that match at least a third of its words follow."""
         with self._searching() as state:
             graceful = not request.exact
             page = self._search(state, request, request.text, graceful=graceful)
@@ -289,7 +289,7 @@ class SearchIndex:
     def _partial_matches(
         state: _SearcherState, parts: QueryParts, visible: frozenset[int], *, exclude: frozenset[int]
     ) -> Partial:
-        """The visible cases that match at least half of the query's groups (every quoted
+        """The visible cases that match at least a third of the query's groups (every quoted
         phrase among them, no excluded word) but not all: docnum -> (groups matched,
         summed score)."""
         group_scores = [state.scorer.scores(group.query) for group in parts.groups]

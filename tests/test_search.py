@@ -370,6 +370,19 @@ def test_partial_matches_say_which_words_they_lack(learner, make_case) -> None: 
     assert result.total == 3 and result.all_words_total == 1 and result.has_partial_matches
 
 
+def test_one_word_of_three_is_enough_to_follow(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+    # A learner's "improving a discharge process": a case about discharge that says neither
+    # "improve" nor "process" still helps; it follows the cases with more of the words.
+    common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
+    make_case(slug="all", body="We improved the discharge process.\n", **common)
+    make_case(slug="two", body="We improved discharge.\n", **common)
+    make_case(slug="one", body="A daily discharge huddle with social workers.\n", **common)
+    make_case(slug="none", body="The porter smiled.\n", **common)
+    result = search_cases(learner, "improving a discharge process")
+    assert [item.case.slug for item in result.items] == ["all", "two", "one"]
+    assert result.items[2].missing == ("improving", "process")
+
+
 def test_exact_quoted_and_excluded_stay_strict(learner, make_case) -> None:  # type: ignore[no-untyped-def]
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="lounge", body="The discharge lounge was cold.\n", **common)
