@@ -45,20 +45,21 @@ CREATE VIRTUAL TABLE cases_fts USING fts5({", ".join(COLUMNS)}, tokenize = 'port
 INSERT_FTS = f"INSERT INTO cases_fts (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 
 
-def match_expression(text: str) -> str | None:
+def match_expression(text: str, joiner: str = "AND") -> str | None:
     """User text as an FTS5 query: every word and "phrase" must match (each quoted, so
-    nothing typed is FTS5 syntax)."""
+    nothing typed is FTS5 syntax), or with joiner="OR" any of them."""
     parts = []
     for phrase, bare in _PHRASE_OR_WORD.findall(text):
         words = _WORD.findall(phrase if phrase else bare)
         if words:
             parts.append('"' + " ".join(words) + '"')
-    return " AND ".join(parts) or None
+    return f" {joiner} ".join(parts) or None
 
 
 class Fts5Library:
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, any_word: bool = False) -> None:
         self.path = path
+        self.joiner = "OR" if any_word else "AND"
         if read_only:  # bench/fts5_app.py: each gunicorn worker opens the index built once
             self.db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         else:
@@ -132,7 +133,7 @@ class Fts5Library:
         with_tags=False leaves the tags out (bench/fts5_app.py: the app's page loads each
         hit's row, tags included, from its own database)."""
         db = self.db
-        match = match_expression(query.text)
+        match = match_expression(query.text, self.joiner)
         where, args = self._where(match, query.filters)
         total = db.execute(f"SELECT count(*) {where}", args).fetchone()[0]
         if match is None:

@@ -182,12 +182,15 @@ def read_cases(sample_dir: Path = SAMPLE_DIR) -> list[Any]:
 
 
 @contextmanager
-def fts5_searcher(workdir: Path, sample_dir: Path = SAMPLE_DIR) -> Iterator[Callable[[str], list[str]]]:
-    """bench/fts5.py's index of the same cases (it searches published cases only)."""
+def fts5_searcher(
+    workdir: Path, sample_dir: Path = SAMPLE_DIR, *, any_word: bool = False
+) -> Iterator[Callable[[str], list[str]]]:
+    """bench/fts5.py's index of the same cases (it searches published cases only); every
+    word must match, or with any_word any of them (ranked by BM25 alone)."""
     from .fts5 import Fts5Library
     from .queries import Query
 
-    library = Fts5Library(workdir / "fts5.db")
+    library = Fts5Library(workdir / "fts5.db", any_word=any_word)
     try:
         library.build(read_cases(sample_dir))
 
@@ -219,19 +222,31 @@ def evaluate_app(judgements: list[Judged] | None = None) -> dict[str, Any]:
         return evaluate(search, judgements)
 
 
-def evaluate_fts5(judgements: list[Judged] | None = None) -> dict[str, Any]:
+def evaluate_fts5(judgements: list[Judged] | None = None, *, any_word: bool = False) -> dict[str, Any]:
     judgements = load_judgements() if judgements is None else judgements
-    with tempfile.TemporaryDirectory(prefix="relevance-fts5-") as tmp, fts5_searcher(Path(tmp)) as search:
+    with (
+        tempfile.TemporaryDirectory(prefix="relevance-fts5-") as tmp,
+        fts5_searcher(Path(tmp), any_word=any_word) as search,
+    ):
         return evaluate(search, judgements)
 
 
-def table(app_rows: dict[str, dict[str, float]], fts_rows: dict[str, dict[str, float]]) -> str:
+def table(
+    app_rows: dict[str, dict[str, float]],
+    fts_rows: dict[str, dict[str, float]],
+    fts_any_rows: dict[str, dict[str, float]] | None = None,
+) -> str:
     head = f"{'group':<12} {'n':>3}   {'app nDCG@10 / MRR / R@10':<26} {'FTS5 nDCG@10 / MRR / R@10':<26}"
+    if fts_any_rows is not None:
+        head += f" {'FTS5 any word: nDCG@10 / MRR / R@10':<26}"
     lines = [head, "-" * len(head)]
+    three = "{ndcg:.3f} / {mrr:.3f} / {recall:.3f}"
     for group, row in app_rows.items():
         fts = fts_rows[group]
-        three = "{ndcg:.3f} / {mrr:.3f} / {recall:.3f}"
-        lines.append(f"{group:<12} {int(row['n']):>3}   {three.format(**row):<26} {three.format(**fts):<26}")
+        line = f"{group:<12} {int(row['n']):>3}   {three.format(**row):<26} {three.format(**fts):<26}"
+        if fts_any_rows is not None:
+            line += f" {three.format(**fts_any_rows[group]):<26}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -242,10 +257,13 @@ def main(argv: list[str] | None = None) -> None:
     judgements = load_judgements()
     app_run = evaluate_app(judgements)
     fts_run = evaluate_fts5(judgements)
+    fts_any_run = evaluate_fts5(judgements, any_word=True)
     print(f"{len(judgements)} judged queries, top {K} results; means over queries.")
-    print(table(app_run["groups"], fts_run["groups"]))
+    print("FTS5: every word must match; FTS5 any word: words joined by OR, ranked by BM25 alone.")
+    print(table(app_run["groups"], fts_run["groups"], fts_any_run["groups"]))
     if args.json:
-        args.json.write_text(json.dumps({"k": K, "app": app_run, "fts5": fts_run}, indent=2) + "\n", "utf-8")
+        figures = {"k": K, "app": app_run, "fts5": fts_run, "fts5_any_word": fts_any_run}
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", "utf-8")
         print(f"Wrote {args.json}.", file=sys.stderr)
 
 
