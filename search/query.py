@@ -28,11 +28,12 @@ MAX_WORD_CHARS = 60
 MIN_PREFIX_CHARS = 3
 SYNONYM_BOOST = 0.7  # an equivalent expression counts a little less than the words typed
 
-# Field weights: title and seat count most, then summary and tags, then questions and body.
+# Field weights: title and seat count most, then tags, then setting, dimensions and the
+# summary (a paragraph, where a passing mention weighs less than a tag), then questions and body.
 FIELD_BOOSTS: dict[str, float] = {
     "title": 8.0,
     "seat": 8.0,
-    "summary": 4.0,
+    "summary": 2.0,
     "tags": 4.0,
     "setting": 2.5,
     "dimensions": 2.5,
