@@ -139,6 +139,35 @@ def test_a_flask_command_change_is_found_through_a_running_server(app: Flask, tm
     wait_for(lambda: len(search_ids(app, "quaggaform")) == 1, timeout=5)
 
 
+def test_a_server_whose_index_is_not_built_yet_says_so_and_still_lists_the_library(  # type: ignore[no-untyped-def]
+    app: Flask, second_server: Flask, make_case
+) -> None:
+    case = make_case(title="Porters at night", body="The okapiform rota.\n")
+    learner = second_server.test_client()  # its indexer has not run: no index on its disk yet
+    assert learner.post("/login", data={"email": ensure_user("learner").email, "password": PASSWORD}).status_code == 302
+
+    response = learner.get("/search?q=okapiform")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    page = response.get_data(as_text=True)
+    assert "The search index is being built; results will appear in a moment." in page
+    assert 'role="search"' in page  # the search form is still there
+    assert learner.get("/cases").status_code == 200
+    assert case.title in learner.get("/cases").get_data(as_text=True)
+    assert learner.get(f"/cases/{case.slug}").status_code == 200  # no related cases, no error
+
+    curator = second_server.test_client()
+    assert curator.post("/login", data={"email": ensure_user("curator").email, "password": PASSWORD}).status_code == 302
+    export = curator.get("/transfer/export?q=okapiform")
+    assert export.status_code == 503
+    assert "results will appear in a moment" in export.get_data(as_text=True)
+
+    catch_up(second_server)  # its indexer builds the index: search answers as usual
+    response = learner.get("/search?q=okapiform")
+    assert response.status_code == 200
+    assert case.title in response.get_data(as_text=True)
+
+
 def _rows(count: int, word: str) -> list[int]:
     ids = [
         save_case_data(case_data(slug=f"{word}-{n}", body=f"{word} notes.\n"), actor=None)[0].id for n in range(count)
