@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -37,7 +38,7 @@ from casestudies.indexing import (
 from casestudies.indexing.follower import read_state
 from casestudies.models import Role, SearchJournal, SearchNode, utcnow
 from casestudies.transfer.casefile import dump_case_file
-from search import SearchRequest, SearchUnavailable
+from search import SearchIndex, SearchRequest, SearchUnavailable
 
 from .conftest import PASSWORD, PG_URL, ROOT, case_data, ensure_user
 
@@ -166,6 +167,47 @@ def test_a_server_whose_index_is_not_built_yet_says_so_and_still_lists_the_libra
     response = learner.get("/search?q=okapiform")
     assert response.status_code == 200
     assert case.title in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("reloader", [False, True], ids=["plain", "debug-reloader"])
+def test_flask_run_starts_an_indexer_that_follows_changes_made_elsewhere(  # type: ignore[no-untyped-def]
+    app: Flask, tmp_path: Path, make_case, reloader: bool
+) -> None:
+    first = make_case(title="Night porters", body="The numbatform rota.\n")
+    run_index = tmp_path / "flask-run-index"
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SEARCH_INDEX_DIR": str(run_index),
+        "SEARCH_NODE_NAME": "flask-run",
+        "EVERY_SEAT_INSTANCE": str(tmp_path / "instance"),
+    }
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
+    command += ["--debug"] if reloader else ["--no-reload"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    run_server = SearchIndex(run_index)  # what the development server's index holds, read here
+    try:
+        # Its indexer builds its index from the database, then follows the journal.
+        wait_for(
+            lambda: [hit.id for hit in run_server.search(SearchRequest("numbatform", STATUSES)).hits] == [first.id],
+            timeout=30,
+        )
+        curator = ensure_user("curator")
+        save_case_data(case_data(slug="second", body="The dugongish handover.\n"), actor=curator)
+        db.session.commit()
+        wait_for(lambda: len(run_server.search(SearchRequest("dugongish", STATUSES)).hits) == 1, timeout=5)
+        with app.app_context():
+            assert "flask-run" in {n.name for n in search_status()[1]}
+    finally:
+        run_server.close()
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert b"search indexer started" in output
+    if reloader:  # only the serving child follows, not the reloader's watching parent
+        assert output.count(b"search indexer started") == 1
 
 
 def _rows(count: int, word: str) -> list[int]:
