@@ -40,7 +40,7 @@ from casestudies.models import Role, SearchJournal, SearchNode, utcnow
 from casestudies.transfer.casefile import dump_case_file
 from search import SearchIndex, SearchRequest, SearchUnavailable
 
-from .conftest import PASSWORD, PG_URL, ROOT, case_data, ensure_user
+from .conftest import PASSWORD, PG_URL, ROOT, axe_violations, case_data, ensure_user, sign_in
 
 STATUSES = ("draft", "review", "published")
 
@@ -455,3 +455,20 @@ def test_a_large_browser_import_returns_at_commit_and_sign_ins_are_not_slowed(  
     wait_for(lambda: indexing_progress().pending == 0, timeout=10)
     assert "up to date" in curator.get("/transfer/").get_data(as_text=True)
     stop_follower(app)
+
+
+@pytest.mark.browser
+def test_the_search_page_of_a_server_still_building_its_index_passes_axe(live_server: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    stop_follower(live_server)
+    with live_server.app_context():
+        ensure_user("learner")
+        db.session.remove()
+    # As a new server before its indexer has built anything: no index on its disk.
+    (Path(live_server.config["SEARCH_INDEX_DIR"]) / "CURRENT").unlink()
+    live_server.extensions["search_index"].close()
+    sign_in(page, "learner")
+    response = page.goto("/search?q=handover")
+    assert response is not None and response.status == 503
+    assert "results will appear in a moment" in page.get_by_role("status").inner_text()
+    assert page.get_by_label("Search for").input_value() == "handover"
+    assert axe_violations(page) == []
