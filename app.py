@@ -85,5 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     cli.init_app(app)
     # No index work here: this server's indexer thread starts with the server
-    # (gunicorn.conf.py), builds a missing index and follows the search journal.
+    # (gunicorn.conf.py, or here under `flask run`), builds a missing index and follows
+    # the search journal.
+    indexing.start_follower_under_flask_run(app)
     return app

@@ -107,9 +107,10 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
     try:
         if batched:
             problems = []
+            slugs: dict[str, str] = {}  # a slug used twice is refused across batches too
             with progress(total, "Checking") as bar:
                 for files in read_bundle_batches(path, IMPORT_BATCH_FILES):
-                    problems += import_cases(files, actor=None, dry_run=True).problems
+                    problems += import_cases(files, actor=None, dry_run=True, first_file_for_slug=slugs).problems
                     db.session.expunge_all()
                     bar.update(len(files))
             _refuse_if_problems(problems)

@@ -108,15 +108,11 @@ export EVERY_SEAT_INSTANCE="$DEMO_DIR/instance" # not ./instance: its config.py 
 export TRUSTED_PROXIES=1                         # nginx sets X-Forwarded-For/-Proto
 
 # Migrations and the sample library: once, from one place, before any server starts.
-mkdir -p "$DEMO_DIR/tmp-a"
-TMPDIR="$DEMO_DIR/tmp-a" SEARCH_INDEX_DIR="$DEMO_DIR/index-a" "$BIN/flask" --app app setup-demo
+SEARCH_INDEX_DIR="$DEMO_DIR/index-a" "$BIN/flask" --app app setup-demo
 
 # --- Two app servers -----------------------------------------------------------------------
-# TMPDIR of its own: Whoosh's in-memory segments spill to $TMPDIR/<index name>.tmp, a
-# folder that two processes writing indexes at once on one machine would share.
 start_server() { # name port
-  mkdir -p "$DEMO_DIR/tmp-$1"
-  TMPDIR="$DEMO_DIR/tmp-$1" SERVER_NAME_LABEL=$1 SEARCH_NODE_NAME="demo-$1" SEARCH_INDEX_DIR="$DEMO_DIR/index-$1" \
+  SERVER_NAME_LABEL=$1 SEARCH_NODE_NAME="demo-$1" SEARCH_INDEX_DIR="$DEMO_DIR/index-$1" \
     setsid "$BIN/gunicorn" -c "$ROOT/gunicorn.conf.py" --workers "$WORKERS" --bind "127.0.0.1:$2" \
     --no-control-socket --access-logfile "$DEMO_DIR/access-$1.log" --error-logfile "$DEMO_DIR/server-$1.log" \
     'app:create_app()' &

@@ -40,6 +40,15 @@ BM25F_NAMES = ("_field_B",)
 PostingBlock = tuple[tuple[int, ...], object, tuple[object, ...]]
 
 
+class _MemoryOnlyStorage(RamStorage):
+    """A RamStorage whose writers keep their temporary files in memory too. Whoosh's
+    RamStorage puts them in $TMPDIR/MAIN.tmp, one folder for every process on the
+    machine, and a writer finishing removes every file in it, another's included."""
+
+    def temp_storage(self, name: str | None = None) -> RamStorage:
+        return RamStorage()
+
+
 class WhooshMismatch(RuntimeError):
     """The installed Whoosh is not the one search/whoosh_internals.py was written against."""
 
@@ -106,7 +115,7 @@ def check_installed_whoosh() -> None:
             f"search needs {PINNED_DISTRIBUTION}=={PINNED_VERSION} (requirements.txt); found "
             f"{PINNED_DISTRIBUTION} {installed}, whoosh {whoosh.versionstring()}"
         )
-    index = RamStorage().create_index(Schema(text=TEXT()))
+    index = _MemoryOnlyStorage().create_index(Schema(text=TEXT()))
     with index.writer() as writer:
         writer.add_document(text="ward round")
         writer.add_document(text="ward handover")

@@ -91,6 +91,22 @@ def test_an_invalid_file_means_nothing_is_imported(runner, tmp_path: Path) -> No
     assert get_search_index().doc_count() == 0
 
 
+def test_a_folder_imported_in_batches_refuses_a_slug_used_in_two_batches(  # type: ignore[no-untyped-def]
+    runner, tmp_path: Path, monkeypatch
+) -> None:
+    from casestudies import cli
+
+    monkeypatch.setattr(cli, "IMPORT_BATCH_FILES", 2)
+    folder = tmp_path / "cases"
+    for n in range(5):
+        _write(folder, f"{n}.md", GOOD.replace("A good case", f"Case {n}"))
+    _write(folder, "9.md", GOOD.replace("A good case", "Case 0"))  # the same slug, in the last batch
+    result = runner.invoke(args=["import", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "slug 'case-0' is also used by 0.md" in result.output
+    assert _count(Case) == 0
+
+
 def test_import_reads_a_zip(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     archive = tmp_path / "cases.zip"
     with zipfile.ZipFile(archive, "w") as zf:

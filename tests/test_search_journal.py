@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -37,9 +38,9 @@ from casestudies.indexing import (
 from casestudies.indexing.follower import read_state
 from casestudies.models import Role, SearchJournal, SearchNode, utcnow
 from casestudies.transfer.casefile import dump_case_file
-from search import SearchRequest, SearchUnavailable
+from search import SearchIndex, SearchRequest, SearchUnavailable
 
-from .conftest import PASSWORD, PG_URL, ROOT, case_data, ensure_user
+from .conftest import PASSWORD, PG_URL, ROOT, axe_violations, case_data, ensure_user, sign_in
 
 STATUSES = ("draft", "review", "published")
 
@@ -137,6 +138,76 @@ def test_a_flask_command_change_is_found_through_a_running_server(app: Flask, tm
     )
     assert done.returncode == 0, done.stderr
     wait_for(lambda: len(search_ids(app, "quaggaform")) == 1, timeout=5)
+
+
+def test_a_server_whose_index_is_not_built_yet_says_so_and_still_lists_the_library(  # type: ignore[no-untyped-def]
+    app: Flask, second_server: Flask, make_case
+) -> None:
+    case = make_case(title="Porters at night", body="The okapiform rota.\n")
+    learner = second_server.test_client()  # its indexer has not run: no index on its disk yet
+    assert learner.post("/login", data={"email": ensure_user("learner").email, "password": PASSWORD}).status_code == 302
+
+    response = learner.get("/search?q=okapiform")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    page = response.get_data(as_text=True)
+    assert "The search index is being built; results will appear in a moment." in page
+    assert 'role="search"' in page  # the search form is still there
+    assert learner.get("/cases").status_code == 200
+    assert case.title in learner.get("/cases").get_data(as_text=True)
+    assert learner.get(f"/cases/{case.slug}").status_code == 200  # no related cases, no error
+
+    curator = second_server.test_client()
+    assert curator.post("/login", data={"email": ensure_user("curator").email, "password": PASSWORD}).status_code == 302
+    export = curator.get("/transfer/export?q=okapiform")
+    assert export.status_code == 503
+    assert "results will appear in a moment" in export.get_data(as_text=True)
+
+    catch_up(second_server)  # its indexer builds the index: search answers as usual
+    response = learner.get("/search?q=okapiform")
+    assert response.status_code == 200
+    assert case.title in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("reloader", [False, True], ids=["plain", "debug-reloader"])
+def test_flask_run_starts_an_indexer_that_follows_changes_made_elsewhere(  # type: ignore[no-untyped-def]
+    app: Flask, tmp_path: Path, make_case, reloader: bool
+) -> None:
+    first = make_case(title="Night porters", body="The numbatform rota.\n")
+    run_index = tmp_path / "flask-run-index"
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SEARCH_INDEX_DIR": str(run_index),
+        "SEARCH_NODE_NAME": "flask-run",
+        "EVERY_SEAT_INSTANCE": str(tmp_path / "instance"),
+    }
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
+    command += ["--debug"] if reloader else ["--no-reload"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    run_server = SearchIndex(run_index)  # what the development server's index holds, read here
+    try:
+        # Its indexer builds its index from the database, then follows the journal.
+        wait_for(
+            lambda: [hit.id for hit in run_server.search(SearchRequest("numbatform", STATUSES)).hits] == [first.id],
+            timeout=30,
+        )
+        curator = ensure_user("curator")
+        save_case_data(case_data(slug="second", body="The dugongish handover.\n"), actor=curator)
+        db.session.commit()
+        wait_for(lambda: len(run_server.search(SearchRequest("dugongish", STATUSES)).hits) == 1, timeout=5)
+        with app.app_context():
+            assert "flask-run" in {n.name for n in search_status()[1]}
+    finally:
+        run_server.close()
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert b"search indexer started" in output
+    if reloader:  # only the serving child follows, not the reloader's watching parent
+        assert output.count(b"search indexer started") == 1
 
 
 def _rows(count: int, word: str) -> list[int]:
@@ -384,3 +455,20 @@ def test_a_large_browser_import_returns_at_commit_and_sign_ins_are_not_slowed(  
     wait_for(lambda: indexing_progress().pending == 0, timeout=10)
     assert "up to date" in curator.get("/transfer/").get_data(as_text=True)
     stop_follower(app)
+
+
+@pytest.mark.browser
+def test_the_search_page_of_a_server_still_building_its_index_passes_axe(live_server: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    stop_follower(live_server)
+    with live_server.app_context():
+        ensure_user("learner")
+        db.session.remove()
+    # As a new server before its indexer has built anything: no index on its disk.
+    (Path(live_server.config["SEARCH_INDEX_DIR"]) / "CURRENT").unlink()
+    live_server.extensions["search_index"].close()
+    sign_in(page, "learner")
+    response = page.goto("/search?q=handover")
+    assert response is not None and response.status == 503
+    assert "results will appear in a moment" in page.get_by_role("status").inner_text()
+    assert page.get_by_label("Search for").input_value() == "handover"
+    assert axe_violations(page) == []

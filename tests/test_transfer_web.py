@@ -69,14 +69,18 @@ BAD = ("broken.md", b"---\ntitle: Missing things\ntgas: [x]\n---\nBody\n")
 
 
 # -- reading the upload -------------------------------------------------------------------------------
+def _names(batches) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.name for batch in batches() for f in batch]
+
+
 def test_one_zip_or_several_md_files_are_read(app: Flask) -> None:
-    kind, files = transfer_web.bundle_from_uploads([("cases.zip", make_zip({"a/porter.md": GOOD[1]}))])
-    assert kind == "zip" and [f.name for f in files] == ["a/porter.md"]
-    kind, files = transfer_web.bundle_from_uploads([OTHER, GOOD])
-    assert kind == "md" and [f.name for f in files] == ["clerk.md", "porter.md"]
+    kind, batches = transfer_web.bundle_from_uploads([("cases.zip", make_zip({"a/porter.md": GOOD[1]}))])
+    assert kind == "zip" and _names(batches) == ["a/porter.md"]
+    kind, batches = transfer_web.bundle_from_uploads([OTHER, GOOD])
+    assert kind == "md" and _names(batches) == ["clerk.md", "porter.md"]
     # A browser that sends a path only gets its last part used, and only as a label.
-    _, files = transfer_web.bundle_from_uploads([("C:\\Users\\me\\..\\porter.md", GOOD[1])])
-    assert files[0].name == "porter.md"
+    _, batches = transfer_web.bundle_from_uploads([("C:\\Users\\me\\..\\porter.md", GOOD[1])])
+    assert _names(batches) == ["porter.md"]
 
 
 @pytest.mark.parametrize(
@@ -318,3 +322,51 @@ def test_the_search_page_offers_curators_an_export_of_its_results(login, make_ca
     assert "Export these results" in page and "/transfer/export?q=wombat&amp;seat=Porter" in page
     catch_up()
     assert "Export these results" not in login("learner").get("/search?q=wombat").get_data(as_text=True)
+
+
+# -- large zips, in batches ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_zip_of_more_than_5000_case_files_is_checked_and_imported_in_batches(  # type: ignore[no-untyped-def]
+    app: Flask, login, uploads_folder: Path
+) -> None:
+    count = 5003
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for n in range(count):
+            archive.writestr(f"cases/case-{n:05}.md", case_file(slug=f"many-{n}", title=f"Many cases, number {n}"))
+    assert len(buffer.getvalue()) < app.config["MAX_CONTENT_LENGTH"]
+    client = login("curator")
+    checked = upload(client, ("many.zip", buffer.getvalue()))
+    page = checked.get_data(as_text=True)
+    assert checked.status_code == 200, page[:1000]
+    assert "cases/case-05002.md" in page
+    confirmed = client.post("/transfer/import", data={"upload": token_of(page)})
+    assert confirmed.status_code == 302
+    assert case_count() == count
+    assert "Imported 5003 files: 5003 new" in client.get("/transfer/").get_data(as_text=True)
+
+
+def test_a_zip_read_in_batches_is_checked_whole_before_anything_is_written(  # type: ignore[no-untyped-def]
+    app: Flask, login, uploads_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer_web, "UPLOAD_BATCH_FILES", 2)
+    client = login("curator")
+    # The same slug in the first and the last batch: found although no batch holds both.
+    twice = make_zip(
+        {f"{n}.md": case_file(slug=f"batch-{n}", title=f"Batch case {n}") for n in range(5)}
+        | {"9.md": case_file(slug="batch-0", title="Batch case again")}
+    )
+    response = upload(client, ("twice.zip", twice))
+    assert response.status_code == 400
+    assert "slug &#39;batch-0&#39; is also used by 0.md" in response.get_data(as_text=True)
+    assert case_count() == 0
+    # A problem in a later batch: nothing of the earlier batches is written.
+    late = make_zip(
+        {f"{n}.md": case_file(slug=f"batch-{n}", title=f"Batch case {n}") for n in range(5)} | {"9.md": BAD[1]}
+    )
+    assert upload(client, ("late.zip", late)).status_code == 400
+    assert case_count() == 0
+    good = make_zip({f"{n}.md": case_file(slug=f"batch-{n}", title=f"Batch case {n}") for n in range(5)})
+    page = upload(client, ("good.zip", good)).get_data(as_text=True)
+    assert client.post("/transfer/import", data={"upload": token_of(page)}).status_code == 302
+    assert case_count() == 5

@@ -8,13 +8,17 @@ until this server's index has every change committed before the call (commands, 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import click
 from flask import Flask, current_app
+from flask.cli import get_debug_flag
 from sqlalchemy import func, inspect, select, update
+from werkzeug.serving import is_running_from_reloader
 
 from casestudies.extensions import db
 from casestudies.indexing import journal
@@ -38,6 +42,7 @@ __all__ = [
     "rebuild_index",
     "search_status",
     "start_follower",
+    "start_follower_under_flask_run",
     "stop_follower",
     "synonym_groups",
 ]
@@ -59,6 +64,29 @@ def get_follower(app: Flask | None = None) -> Follower:
 def start_follower(app: Flask) -> None:
     """Start this process's indexer thread (it follows only while it holds the lock)."""
     get_follower(app).start()
+
+
+def _serves_under_flask_run() -> bool:
+    """Whether this process is the one `flask run` serves from: the command is `run`, and
+    with the reloader (`--debug`) only its child process serves, not the watching parent."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.info_name != "run" or context.parent is None:
+        return False
+    reload = context.params.get("reload")
+    if reload is None:
+        reload = get_debug_flag()
+    return not reload or is_running_from_reloader()
+
+
+def start_follower_under_flask_run(app: Flask) -> bool:
+    """`flask run` (the development server) has no gunicorn.conf.py hooks: start this
+    server's indexer here, as each gunicorn worker does, so two development servers on
+    one database (two SEARCH_INDEX_DIRs) see each other's changes. True if started."""
+    if app.testing or not _serves_under_flask_run():
+        return False
+    start_follower(app)
+    logging.getLogger(__name__).info("search indexer started for %s", app.config["SEARCH_INDEX_DIR"])
+    return True
 
 
 def stop_follower(app: Flask) -> None:

@@ -19,7 +19,7 @@ from casestudies.indexing import get_search_index
 from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag, utcnow
 from casestudies.paging import RankedPage, paginate
 from casestudies.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
-from search import SORTS, FacetCount, SearchRequest
+from search import SORTS, FacetCount, SearchRequest, SearchUnavailable
 
 MAX_QUERY_CHARS = 200  # the search box's maxlength; a longer q is cut to this, with a message
 MAX_LOGGED_QUERY = 200
@@ -28,6 +28,14 @@ SEARCH_LOG_DAYS = 90  # zero-result searches are counted per day and kept this l
 
 class CaseNotFound(LookupError):
     pass
+
+
+class SearchNotReady(RuntimeError):
+    """This server's search index is not built yet (a new server builds it from the
+    database at start-up) or cannot be read; the indexer rebuilds it meanwhile."""
+
+    retry_after_s = 5
+    message = "The search index is being built; results will appear in a moment."
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -235,10 +243,13 @@ def search_cases(
         exact=exact,
     )
     index = get_search_index()
-    result = index.search(request)
-    if result.page > result.pages:
-        # A page past the end (a link kept from a longer list) shows the last page.
-        result = index.search(replace(request, page=result.pages))
+    try:
+        result = index.search(request)
+        if result.page > result.pages:
+            # A page past the end (a link kept from a longer list) shows the last page.
+            result = index.search(replace(request, page=result.pages))
+    except SearchUnavailable as exc:
+        raise SearchNotReady(str(exc)) from exc
     rows = _visible_rows([hit.id for hit in result.hits], statuses)
     items = [SearchResultItem(rows[hit.id], hit.snippet, hit.missing) for hit in result.hits if hit.id in rows]
     pagination = RankedPage(items, total=result.total, page=result.page, per_page=per_page)
@@ -289,6 +300,9 @@ def _visible_rows(ids: list[int], statuses: tuple[str, ...]) -> dict[int, Case]:
 def related_cases(case: Case, viewer: User, limit: int = 5) -> list[Case]:
     """Up to `limit` visible cases most like this one, most alike first."""
     statuses = visible_statuses(viewer)
-    hits = get_search_index().more_like(case.id, statuses, limit)
+    try:
+        hits = get_search_index().more_like(case.id, statuses, limit)
+    except SearchUnavailable:
+        return []  # the case page stays usable while this server's index is being built
     rows = _visible_rows([hit.id for hit in hits], statuses)
     return [rows[hit.id] for hit in hits if hit.id in rows]

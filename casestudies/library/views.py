@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from casestudies.indexing import synonym_groups
@@ -10,6 +11,7 @@ from casestudies.library.services import (
     MAX_QUERY_CHARS,
     CaseNotFound,
     LibraryFilters,
+    SearchNotReady,
     browse_values,
     get_case_for_viewer,
     list_library,
@@ -73,9 +75,17 @@ def case(slug: str) -> str:
     )
 
 
+@bp.app_errorhandler(SearchNotReady)
+def _search_not_ready(error: SearchNotReady) -> ResponseReturnValue:
+    """Any page that needs this server's index (an export of search results) while the
+    indexer is still building it: a 503 the browser or a load balancer may retry."""
+    page = render_template("error.html", code=503, title="Search is not ready yet", message=error.message)
+    return page, 503, {"Retry-After": str(error.retry_after_s)}
+
+
 @bp.get("/search")
 @requires(Role.LEARNER)
-def search() -> str:
+def search() -> ResponseReturnValue:
     query = (request.args.get("q") or "").strip()
     cut = len(query) > MAX_QUERY_CHARS  # the box allows no more; a longer q is cut, and the page says so
     query = query[:MAX_QUERY_CHARS].strip()
@@ -91,15 +101,29 @@ def search() -> str:
             cut=cut,
             max_query_chars=MAX_QUERY_CHARS,
         )
-    results = search_cases(
-        current_user,
-        query,
-        filters=filters,
-        sort=sort,
-        page=_page_arg(),
-        per_page=current_app.config["CASES_PER_PAGE"],
-        exact=request.args.get("exact") == "1",
-    )
+    try:
+        results = search_cases(
+            current_user,
+            query,
+            filters=filters,
+            sort=sort,
+            page=_page_arg(),
+            per_page=current_app.config["CASES_PER_PAGE"],
+            exact=request.args.get("exact") == "1",
+        )
+    except SearchNotReady as error:
+        # The search page as usual, its form included, saying why there are no results.
+        page = render_template(
+            "library/search.html",
+            query=query,
+            results=None,
+            not_ready=error.message,
+            filters=filters,
+            sort="relevance",
+            cut=cut,
+            max_query_chars=MAX_QUERY_CHARS,
+        )
+        return page, 503, {"Retry-After": str(error.retry_after_s)}
     log_empty_search(current_user, results)
     return render_template(
         "library/search.html",

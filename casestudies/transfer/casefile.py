@@ -22,6 +22,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -685,6 +686,9 @@ def dump_case_file(case: CaseData) -> str:
 DEFAULT_MAX_FILES = 5000
 DEFAULT_MAX_TOTAL_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+# An uploaded zip read in batches (read_zip_batches) may hold this many entries: its
+# bytes stay within the upload limit and DEFAULT_MAX_TOTAL_BYTES uncompressed.
+MAX_ZIP_ENTRIES = 50_000
 _CHUNK = 64 * 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -870,9 +874,52 @@ def _read_zip(handle: BinaryIO, limits: _Limits, *, label: str) -> list[BundleFi
 
 
 def _read_zip_entries(archive: zipfile.ZipFile, limits: _Limits) -> list[BundleFile]:
+    wanted = _zip_members(archive, limits)
+    # Sizes in headers can lie: the budget counts the bytes actually decompressed, and
+    # zipfile checks each entry's CRC, so a truncated or padded entry is refused too.
+    budget = _Budget(limits)
+    files = []
+    for name, info in wanted:
+        with archive.open(info) as entry:
+            files.append(BundleFile(name, budget.read(name, entry)))
+    return sorted(files, key=lambda f: f.name)
+
+
+def read_zip_batches(
+    data: bytes, batch_files: int = 1000, *, max_entries: int = MAX_ZIP_ENTRIES
+) -> Iterator[list[BundleFile]]:
+    """The .md files of an uploaded zip of any number of files up to max_entries, in name
+    order, batch_files at a time. Every entry's name and declared size is checked before
+    the first batch; the per-file and total byte limits of read_bundle hold over the whole
+    zip, counted as the entries are read."""
+    label = "the upload"
+    limits = _Limits(max_entries, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_FILE_BYTES)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise BundleError(f"{label} is not a zip file, a folder or a .md file ({exc})") from None
+    try:
+        with archive:
+            wanted = sorted(_zip_members(archive, limits), key=lambda member: member[0])
+            budget = _Budget(limits)
+            for start in range(0, len(wanted), batch_files):
+                batch = []
+                for name, info in wanted[start : start + batch_files]:
+                    with archive.open(info) as entry:
+                        batch.append(BundleFile(name, budget.read(name, entry)))
+                yield batch
+    except NotImplementedError as exc:
+        raise BundleError(f"{label} cannot be read: {exc}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError) as exc:
+        raise BundleError(f"{label} is a damaged zip file ({exc})") from None
+
+
+def _zip_members(archive: zipfile.ZipFile, limits: _Limits) -> list[tuple[str, zipfile.ZipInfo]]:
+    """The case files of a zip, (name, entry), after checking every entry's name and
+    declared size and the entries' count against limits."""
     entries = archive.infolist()
     if len(entries) > limits.max_files:
-        raise BundleError(f"the zip has {len(entries)} entries; the limit is {limits.max_files}")
+        raise BundleError(f"the zip has {len(entries):,} entries; the limit is {limits.max_files:,}")
     wanted: list[tuple[str, zipfile.ZipInfo]] = []
     declared_total = 0
     for info in entries:
@@ -883,15 +930,8 @@ def _read_zip_entries(archive: zipfile.ZipFile, limits: _Limits) -> list[BundleF
             raise BundleError(f"the zip uncompresses to more than {_megabytes(limits.max_total_bytes)}")
         if not info.is_dir() and parts and _is_case_name(parts):
             wanted.append(("/".join(parts), info))
-    names = [name for name, _ in wanted]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    counts = Counter(name for name, _ in wanted)
+    duplicates = sorted(name for name, count in counts.items() if count > 1)
     if duplicates:
         raise BundleError(f"the zip holds '{duplicates[0]}' more than once")
-    # Sizes in headers can lie: the budget counts the bytes actually decompressed, and
-    # zipfile checks each entry's CRC, so a truncated or padded entry is refused too.
-    budget = _Budget(limits)
-    files = []
-    for name, info in wanted:
-        with archive.open(info) as entry:
-            files.append(BundleFile(name, budget.read(name, entry)))
-    return sorted(files, key=lambda f: f.name)
+    return wanted

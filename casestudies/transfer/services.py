@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,11 +37,14 @@ class ImportReport:
         return len(self.created) + len(self.updated) + len(self.unchanged)
 
 
-def validate_bundle(files: list[BundleFile]) -> tuple[list[tuple[BundleFile, CaseData]], list[Problem]]:
-    """Parse every file and report every problem, including a slug used twice in the bundle."""
+def validate_bundle(
+    files: list[BundleFile], first_file_for_slug: dict[str, str] | None = None
+) -> tuple[list[tuple[BundleFile, CaseData]], list[Problem]]:
+    """Parse every file and report every problem, including a slug used twice in the
+    bundle (first_file_for_slug: the slugs of earlier batches of the same bundle)."""
     parsed: list[tuple[BundleFile, CaseData]] = []
     problems: list[Problem] = []
-    first_file_for_slug: dict[str, str] = {}
+    first_file_for_slug = {} if first_file_for_slug is None else first_file_for_slug
     for file in files:
         try:
             data = parse_case_file(file.data, file.name)
@@ -62,7 +66,12 @@ PUBLISHED_BY_ADMIN = "published as marked (publication confirmed by an admin)"
 
 
 def import_cases(
-    files: list[BundleFile], *, actor: User | None, dry_run: bool = False, publish: bool = False
+    files: list[BundleFile],
+    *,
+    actor: User | None,
+    dry_run: bool = False,
+    publish: bool = False,
+    first_file_for_slug: dict[str, str] | None = None,
 ) -> ImportReport:
     """Validate every file; unless this is a dry run and if all are valid, create or update
     the cases in one transaction. All or nothing: one invalid file means nothing is written,
@@ -74,7 +83,7 @@ def import_cases(
     if publish and actor is not None and not actor.can_confirm_publication_on_import():
         raise PermissionError("Only an admin can confirm publication on import")
     report = ImportReport(dry_run=dry_run)
-    parsed, report.problems = validate_bundle(files)
+    parsed, report.problems = validate_bundle(files, first_file_for_slug)
     slugs = [data.slug for _, data in parsed]
     existing = {
         case.slug: case
@@ -130,6 +139,58 @@ def import_cases(
     else:
         db.session.flush()
     return report
+
+
+def import_batches(
+    batches: Callable[[], Iterable[list[BundleFile]]],
+    *,
+    actor: User | None,
+    dry_run: bool = False,
+    publish: bool = False,
+    reports: Callable[[list[BundleFile], ImportReport], None] | None = None,
+) -> ImportReport:
+    """import_cases for a bundle too large to hold at once, read by batches() (called
+    once per pass): every batch is checked, a slug used twice anywhere in the bundle
+    included, before any is written; then all are written in this transaction, each batch
+    flushed and let go. All or nothing, as import_cases. reports(batch, its report) is
+    told of each batch of the checking pass (a page lists each file's outcome)."""
+    total = ImportReport(dry_run=dry_run)
+    slugs: dict[str, str] = {}
+    for files in batches():
+        report = import_cases(files, actor=actor, dry_run=True, publish=publish, first_file_for_slug=slugs)
+        _add(total, report)
+        if reports is not None:
+            reports(files, report)
+        _let_go()
+    if dry_run or not total.ok:
+        return total
+    written = ImportReport()
+    for files in batches():
+        report = import_cases(files, actor=actor, publish=publish)
+        if not report.ok:  # changed since the check (another import): nothing is kept
+            db.session.rollback()
+            return report
+        _add(written, report)
+        _let_go()
+    return written
+
+
+def _add(total: ImportReport, report: ImportReport) -> None:
+    total.problems += report.problems
+    total.created += report.created
+    total.updated += report.updated
+    total.unchanged += report.unchanged
+    total.to_review += report.to_review
+
+
+def _let_go() -> None:
+    """Forget the cases of a batch written (flushed) or checked, so that a large import
+    does not hold every case in memory; users (the signed-in one) stay."""
+    db.session.flush()
+    for instance in list(db.session.identity_map.values()):
+        # expunge cascades to related rows, which may come later in this list
+        if not isinstance(instance, User) and instance in db.session:
+            db.session.expunge(instance)
 
 
 def _key_line(data: bytes, key: str) -> int | None:

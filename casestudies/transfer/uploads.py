@@ -16,7 +16,7 @@ import secrets
 import shutil
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,11 +37,12 @@ from casestudies.transfer.casefile import (
     BundleError,
     BundleFile,
     dump_case_file,
-    read_bundle_from_zip_bytes,
+    read_zip_batches,
 )
-from casestudies.transfer.services import ImportReport, import_cases
+from casestudies.transfer.services import ImportReport, import_batches
 
 UPLOAD_TTL_SECONDS = 3600
+UPLOAD_BATCH_FILES = 1000  # an uploaded zip is checked and imported this many files at a time
 MAX_NAME_LENGTH = 200
 EXPORT_LIMIT = 10_000
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -64,8 +65,24 @@ def _display_name(filename: str) -> str:
     return name[:MAX_NAME_LENGTH]
 
 
-def bundle_from_uploads(uploads: list[tuple[str, bytes]]) -> tuple[str, list[BundleFile]]:
-    """("zip" or "md", the case files) from what the form sent: one .zip, or .md files."""
+Batches = Callable[[], Iterator[list[BundleFile]]]
+
+
+def _zip_batches(name: str, data: bytes) -> Batches:
+    """The case files of an uploaded zip, UPLOAD_BATCH_FILES at a time, each time called."""
+
+    def batches() -> Iterator[list[BundleFile]]:
+        try:
+            yield from read_zip_batches(data, UPLOAD_BATCH_FILES)
+        except BundleError as exc:
+            raise UploadError(f"{name} can't be imported: {exc}") from None
+
+    return batches
+
+
+def bundle_from_uploads(uploads: list[tuple[str, bytes]]) -> tuple[str, Batches]:
+    """("zip" or "md", the case files in batches) from what the form sent: one .zip (of
+    any number of files within the size limits, read a batch at a time), or .md files."""
     uploads = [(_display_name(name), data) for name, data in uploads if name]
     if not uploads:
         raise UploadError("Choose a .zip file or one or more .md files to upload")
@@ -73,13 +90,10 @@ def bundle_from_uploads(uploads: list[tuple[str, bytes]]) -> tuple[str, list[Bun
     if zips:
         if len(uploads) > 1:
             raise UploadError("Upload one .zip file on its own, or several .md files, not both at once")
-        try:
-            files = read_bundle_from_zip_bytes(uploads[0][1])
-        except BundleError as exc:
-            raise UploadError(f"{uploads[0][0]} can't be imported: {exc}") from None
-        if not files:
+        batches = _zip_batches(*uploads[0])
+        if next(batches(), None) is None:
             raise UploadError(f"{uploads[0][0]} holds no .md case files")
-        return "zip", files
+        return "zip", batches
     others = [name for name, _ in uploads if not name.lower().endswith(".md")]
     if others:
         raise UploadError(f"“{others[0]}” is not a .md or .zip file. Upload case files (.md) or a .zip of them")
@@ -92,7 +106,8 @@ def bundle_from_uploads(uploads: list[tuple[str, bytes]]) -> tuple[str, list[Bun
     for name, data in uploads:
         if len(data) > DEFAULT_MAX_FILE_BYTES:
             raise UploadError(f"“{name}” is larger than the limit of {DEFAULT_MAX_FILE_BYTES // (1024 * 1024)} MB")
-    return "md", sorted((BundleFile(name, data) for name, data in uploads), key=lambda f: f.name)
+    files = sorted((BundleFile(name, data) for name, data in uploads), key=lambda f: f.name)
+    return "md", lambda: iter([files])
 
 
 # -- the dry-run report ----------------------------------------------------------------------------
@@ -135,30 +150,48 @@ def _check(files: list[BundleFile], report: ImportReport) -> tuple[list[FileOutc
     return rows, general
 
 
+class _Outcomes:
+    """Each file's outcome, gathered batch by batch (import_batches' reports)."""
+
+    def __init__(self) -> None:
+        self.rows: list[FileOutcome] = []
+        self.general: list[str] = []
+
+    def add(self, files: list[BundleFile], report: ImportReport) -> None:
+        rows, general = _check(files, report)
+        self.rows += rows
+        self.general += general
+
+
 def check_upload(uploads: list[tuple[str, bytes]], user: User) -> ImportCheck:
-    """Read the upload, dry-run the import and, if it would succeed, keep the files for
-    the confirmation. Raises UploadError when the upload itself can't be read."""
+    """Read the upload, dry-run the import (a batch at a time) and, if it would succeed,
+    keep the files for the confirmation. Raises UploadError when the upload itself can't
+    be read."""
     purge_expired_uploads()
     uploads = [(name, data) for name, data in uploads if name]
-    kind, files = bundle_from_uploads(uploads)
-    report = import_cases(files, actor=user, dry_run=True)
-    rows, general = _check(files, report)
+    kind, batches = bundle_from_uploads(uploads)
+    outcomes = _Outcomes()
+    report = import_batches(batches, actor=user, dry_run=True, reports=outcomes.add)
     token = _store(user, kind, uploads if kind == "md" else uploads[:1]) if report.ok else None
-    return ImportCheck(report, rows, general, token)
+    return ImportCheck(report, outcomes.rows, outcomes.general, token)
 
 
 def confirm_import(token: str, user: User, *, publish: bool = False) -> ImportCheck:
-    """Import the files kept under token, all or nothing. The upload is removed when the
-    import succeeds; if the files have become invalid meanwhile, the report says why.
-    Files marked published arrive in review unless an admin confirms their publication
-    (`publish`; recorded in the audit log)."""
-    files = load_upload(token, user)
-    report = import_cases(files, actor=user, dry_run=False, publish=publish)
-    rows, general = _check(files, report)
+    """Import the files kept under token, all or nothing, a batch at a time in one
+    transaction. The upload is removed when the import succeeds; if the files have
+    become invalid meanwhile, the report says why. Files marked published arrive in
+    review unless an admin confirms their publication (`publish`; recorded in the audit
+    log)."""
+    batches = load_upload(token, user)
+    outcomes = _Outcomes()
+    try:
+        report = import_batches(batches, actor=user, publish=publish, reports=outcomes.add)
+    except UploadError:
+        raise UploadGone(token) from None
     if report.ok:
         discard_upload(token, user)
-        return ImportCheck(report, rows, general, None)
-    return ImportCheck(report, rows, general, token)
+        return ImportCheck(report, outcomes.rows, outcomes.general, None)
+    return ImportCheck(report, outcomes.rows, outcomes.general, token)
 
 
 # -- keeping an upload between the two steps -------------------------------------------------------
@@ -200,21 +233,20 @@ def _folder(token: str, user: User) -> tuple[Path, dict]:  # type: ignore[type-a
     return folder, meta
 
 
-def load_upload(token: str, user: User) -> list[BundleFile]:
+def load_upload(token: str, user: User) -> Batches:
+    """The files kept under token, in batches (a zip's are read again on each call)."""
     folder, meta = _folder(token, user)
     entries = meta["files"]
-    if meta["kind"] == "zip":
-        try:
-            return read_bundle_from_zip_bytes((folder / entries[0]["stored"]).read_bytes())
-        except (BundleError, OSError):
-            raise UploadGone(token) from None
     try:
-        return sorted(
+        if meta["kind"] == "zip":
+            return _zip_batches(entries[0]["name"], (folder / entries[0]["stored"]).read_bytes())
+        files = sorted(
             (BundleFile(e["name"], (folder / Path(e["stored"]).name).read_bytes()) for e in entries),
             key=lambda f: f.name,
         )
     except OSError:
         raise UploadGone(token) from None
+    return lambda: iter([files])
 
 
 def discard_upload(token: str, user: User) -> None:

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
@@ -20,6 +32,7 @@ from casestudies.transfer import uploads as transfer_web
 from casestudies.transfer.uploads import UploadError, UploadGone
 
 bp = Blueprint("transfer", __name__, url_prefix="/transfer")
+SCRIPTS = Path(__file__).resolve().parent / "static"
 
 
 class UploadForm(FlaskForm):
@@ -74,6 +87,20 @@ def too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
 @requires(Role.CURATOR)
 def index():  # type: ignore[no-untyped-def]
     return _index()
+
+
+@bp.get("/progress")
+@requires(Role.CURATOR)
+def progress() -> Response:
+    """How far this server's indexer is behind, for the import page's script."""
+    now = indexing_progress()
+    return jsonify(pending=now.pending, oldest_seconds=round(now.oldest_seconds, 1))
+
+
+@bp.get("/index-progress.js")
+@requires(Role.CURATOR)
+def progress_script() -> Response:
+    return send_from_directory(SCRIPTS, "index-progress.js", mimetype="text/javascript", max_age=3600)
 
 
 @bp.post("/upload")
