@@ -20,6 +20,7 @@ from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
 from casestudies.guides import views as guides_views
+from casestudies.learning import views as learning_views
 from casestudies.library import views as library_views
 from casestudies.params import IdConverter
 from casestudies.reports import views as reports_views
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         curation_views.bp,
         tag_views.bp,
         guides_views.bp,
+        learning_views.bp,
         library_views.bp,
         reports_views.bp,
         searchadmin_views.bp,

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from casestudies.indexing import synonym_groups
+from casestudies.learning.collections import home_sections
 from casestudies.library.services import (
     MAX_QUERY_CHARS,
     CaseNotFound,
@@ -37,7 +38,13 @@ def _text_arg(name: str, limit: int = 200) -> str | None:
 @bp.get("/")
 @requires(Role.LEARNER)
 def home() -> str:
-    return render_template("library/home.html", browse=browse_values(), max_query_chars=MAX_QUERY_CHARS)
+    return render_template(
+        "library/home.html",
+        browse=browse_values(),
+        sections=home_sections(),
+        max_query_chars=MAX_QUERY_CHARS,
+        md=render_markdown,
+    )
 
 
 def _filters() -> LibraryFilters:
