@@ -9,6 +9,7 @@ import json
 from datetime import date
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import select
 
@@ -460,3 +461,19 @@ def test_rotation_with_keys_from_the_environment_uses_the_first(app: Flask) -> N
     assert notebook.open_reflection(db.session.get(Reflection, reflection.id)).text.title == "Speaking up at handover"
     forget_cipher(app)
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.detail.contains("Speaking"))) is None
+
+
+def test_the_app_refuses_keys_that_are_not_keys_and_production_without_keys(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app import create_app
+
+    monkeypatch.setenv("EVERY_SEAT_INSTANCE", str(tmp_path / "instance"))
+    base = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SEARCH_INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}
+    with pytest.raises(RuntimeError, match="not a Fernet key"):
+        create_app({**base, "REFLECTION_KEYS": "not-a-key"})
+    production = {**base, "EVERY_SEAT_ENV": "production", "SECRET_KEY": "s" * 40, "REFLECTION_KEYS": ""}
+    with pytest.raises(RuntimeError, match="without REFLECTION_KEYS"):
+        create_app(production)
+    key_file = tmp_path / "instance" / "reflection-keys"
+    key_file.parent.mkdir(exist_ok=True)
+    key_file.write_text(Fernet.generate_key().decode() + "\n")
+    assert create_app(production).config["EVERY_SEAT_ENV"] == "production"

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from casestudies.extensions import db
-from casestudies.markdown import markdown_to_text
 from casestudies.models import Case, CaseStateChange, Collection, CollectionCase, User
 from casestudies.slugs import is_valid_slug, slugify
 from casestudies.vocab import Status
@@ -36,8 +35,10 @@ class CollectionError(ValueError):
 
 # -- cases as lists show them --------------------------------------------------------------
 def reading_minutes(text: str) -> int:
-    """Minutes to read a Markdown text at WORDS_PER_MINUTE, rounded up, at least 1."""
-    words = len(markdown_to_text(text).split())
+    """Minutes to read a Markdown text at WORDS_PER_MINUTE, rounded up, at least 1. Words
+    are counted on the source: its markup adds few, and rendering every body of a page
+    (the home page shows up to a few dozen cases) would cost more than the estimate is worth."""
+    words = len(text.split())
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 

@@ -121,3 +121,19 @@ def cipher_for(keys: list[str]) -> MultiFernet:
 
 def new_key() -> str:
     return Fernet.generate_key().decode("ascii")
+
+
+def check_reflection_keys(app: Flask) -> None:
+    """At start-up: keys that are not Fernet keys stop the app, and so does production
+    without keys (a server making its own would write notebooks its peers cannot read)."""
+    from_config = str(app.config.get("REFLECTION_KEYS") or "")
+    if from_config:
+        try:
+            cipher_for(_split_keys(from_config))
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise RuntimeError("REFLECTION_KEYS holds a value that is not a Fernet key.") from exc
+    elif app.config.get("EVERY_SEAT_ENV") == "production" and not reflection_key_file(app).exists():
+        raise RuntimeError(
+            "Refusing to start in production without REFLECTION_KEYS (or instance/reflection-keys): "
+            "the reflection notebook is stored encrypted with them."
+        )
