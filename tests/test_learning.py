@@ -388,7 +388,9 @@ def test_my_data_holds_everything_about_the_user(app: Flask, login, make_case) -
     assert data["account"]["email"] == "learner@example.org"
     assert data["reading_lists"][0]["cases"][0]["slug"] == case.slug
     assert (
-        data["reflections"][0]["What did you learn from the CPD activity and/or feedback and/or event or experience?"]
+        data["reflections"][0][
+            "What did you learn from the CPD activity and/or feedback and/or event or experience in your practice?"
+        ]
         == "Quiet staff notice first"
     )
     assert any(event["action"] == "sign-in" for event in data["activity_log"])

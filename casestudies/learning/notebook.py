@@ -42,8 +42,15 @@ CODE_THEMES = {
 }
 # The NMC form's questions, in its order: (field, question).
 NMC_QUESTIONS = (
-    ("nature", "What was the nature of the CPD activity or practice-related feedback or event or experience?"),
-    ("learned", "What did you learn from the CPD activity and/or feedback and/or event or experience?"),
+    (
+        "nature",
+        "What was the nature of the CPD activity and/or practice-related feedback and/or event or experience "
+        "in your practice?",
+    ),
+    (
+        "learned",
+        "What did you learn from the CPD activity and/or feedback and/or event or experience in your practice?",
+    ),
     ("changed", "How did you change or improve your practice as a result?"),
     ("relevance", "How is this relevant to the Code?"),
 )
