@@ -479,3 +479,19 @@ def test_the_app_refuses_keys_that_are_not_keys_and_production_without_keys(tmp_
     key_file.parent.mkdir(exist_ok=True)
     key_file.write_text(Fernet.generate_key().decode() + "\n")
     assert create_app(production).config["EVERY_SEAT_ENV"] == "production"
+
+
+def test_a_list_page_shows_an_unpublished_case_by_title_only(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(title="Kept title", summary="Secret summary of wrenhollow", body="Body of wrenhollow")
+    facilitator = ensure_user("facilitator")
+    reading_list, _ = lists.save_case(facilitator, case.id, list_id=None)
+    token = lists.share_list(reading_list, facilitator)
+    change_status(case, Status.DRAFT, ensure_user("curator"), "Consent withdrawn")
+    db.session.commit()
+    for client, path in (
+        (login("facilitator"), f"/my/lists/{reading_list.id}"),
+        (login("learner"), f"/reading-lists/{token}"),
+    ):
+        page = client.get(path).get_data(as_text=True)
+        assert "Kept title" in page and "No longer available" in page
+        assert "wrenhollow" not in page and f"/cases/{case.slug}" not in page
