@@ -20,6 +20,8 @@ from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
 from casestudies.guides import views as guides_views
+from casestudies.learning import views as learning_views
+from casestudies.learning.sealing import check_reflection_keys
 from casestudies.library import views as library_views
 from casestudies.params import IdConverter
 from casestudies.reports import views as reports_views
@@ -52,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     finalise(app.config)
     check_production_config(app.config)
+    check_reflection_keys(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind an HTTPS proxy: the client's address (for throttling) and scheme come
         # from the headers the trusted proxies add, and only from those.
@@ -76,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         curation_views.bp,
         tag_views.bp,
         guides_views.bp,
+        learning_views.bp,
         library_views.bp,
         reports_views.bp,
         searchadmin_views.bp,

@@ -18,7 +18,16 @@ from casestudies.accounts.services import AccountError, create_user
 from casestudies.database import make_revision, upgrade_database
 from casestudies.extensions import db
 from casestudies.indexing import check_index, ensure_index, get_follower, rebuild_index, search_status
-from casestudies.models import Case, Role, User
+from casestudies.learning.collections import load_sample_collections
+from casestudies.learning.notebook import reseal_everything
+from casestudies.learning.sealing import (
+    configured_keys,
+    forget_cipher,
+    new_key,
+    reflection_key_file,
+    write_reflection_key_file,
+)
+from casestudies.models import Case, Collection, Role, User
 from casestudies.transfer.backup import BackupError, backup, restore
 from casestudies.transfer.casefile import BundleError, bundle_names, read_bundle, read_bundle_batches
 from casestudies.transfer.services import export_cases, import_cases
@@ -301,6 +310,12 @@ def setup_demo_command() -> None:
                 click.echo(str(problem), err=True)
             raise click.ClickException("The sample library did not import.")
         click.echo(f"Loaded the sample library: {len(report.created)} cases.")
+    if (db.session.scalar(select(func.count()).select_from(Collection)) or 0) == 0:
+        created = load_sample_collections(SAMPLE_DIR / "collections.json")
+        click.echo(f"Loaded the sample collections (themes): {created}.")
+    # The notebook's key: generated into instance/reflection-keys the first time, unless
+    # REFLECTION_KEYS is set.
+    configured_keys(current_app._get_current_object())  # type: ignore[attr-defined]
     accounts = _demo_accounts_file()
     lines = accounts.read_text("utf-8").splitlines() if accounts.exists() else []
     known = {line.split()[1] for line in lines if line.strip()}
@@ -321,6 +336,39 @@ def setup_demo_command() -> None:
         click.echo(f"  {line}")
 
 
+@click.command("rotate-reflection-key")
+@click.option("--print-new-key", is_flag=True, help="Only print a new key (to put first in REFLECTION_KEYS).")
+def rotate_reflection_key_command(print_new_key: bool) -> None:
+    """Re-encrypt every reflection and CPD log entry under a new key. With the keys in
+    instance/reflection-keys, a new key is made and the old ones are dropped once every row
+    is re-encrypted; with REFLECTION_KEYS set, its first key is used (put a new one first,
+    run this, then remove the old ones)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if print_new_key:
+        click.echo(new_key())
+        return
+    keys, source = configured_keys(app)
+    if source == "file":
+        # The new key goes first in the file before any row uses it, with the old keys kept
+        # after it: a server reading the file meanwhile can open old and new rows alike.
+        keys = [new_key(), *keys]
+        write_reflection_key_file(reflection_key_file(app), keys)
+    elif not keys:
+        raise click.ClickException("No reflection keys are configured.")
+    forget_cipher(app)
+    count = reseal_everything(keys)
+    db.session.commit()
+    if source == "file":
+        write_reflection_key_file(reflection_key_file(app), keys[:1])
+        forget_cipher(app)
+        click.echo(f"Re-encrypted {count} notebook entries under a new key; the old keys were removed.")
+    else:
+        click.echo(
+            f"Re-encrypted {count} notebook entries under the first key of REFLECTION_KEYS; "
+            "the other keys can now be removed from it."
+        )
+
+
 def init_app(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -336,5 +384,6 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         purge_bin_command,
+        rotate_reflection_key_command,
     ):
         app.cli.add_command(command)

@@ -23,6 +23,7 @@ ENV_SETTINGS = (
     "SEARCH_JOURNAL_RETENTION_HOURS",
     "SERVER_NAME_LABEL",
     "TWO_PERSON_REVIEW",
+    "REFLECTION_KEYS",
 )
 
 
@@ -62,6 +63,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # wrote or sent for review (an admin may override, with a recorded reason). Turn it
         # off (False, or TWO_PERSON_REVIEW=0) for a team of one.
         "TWO_PERSON_REVIEW": True,
+        # Fernet keys of the reflection notebook, comma-separated, newest first; empty:
+        # instance/reflection-keys, generated when first needed (casestudies/learning/sealing.py).
+        "REFLECTION_KEYS": "",
     }
 
 

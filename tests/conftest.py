@@ -115,6 +115,8 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+TEST_REFLECTION_KEY = "y7Dqs9cM3TMo0v5a0kGqmqIGdSe8gUfn2FbvxFv9sNo="  # a Fernet key for tests only
+
 # A cheap password hash keeps the suite fast; tests marked `scrypt` get the real one.
 CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1000"
 
@@ -126,6 +128,8 @@ def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Fla
         "DATABASE_URL": _database_for_test(tmp_path, template),
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "SECRET_KEY": "test-secret",
+        # The reflection notebook's key; without it a test app would write instance/reflection-keys.
+        "REFLECTION_KEYS": TEST_REFLECTION_KEY,
         **overrides,
     }
     app = create_app(config)

@@ -79,6 +79,40 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "guides.sharing": ("POST", "facilitator"),
     "guides.duplicate": ("POST", "facilitator"),
     "guides.shared_duplicate": ("POST", "facilitator"),
+    # My learning: each signed-in user owns list 1 (item 1, shared), reflection 1 and CPD
+    # entry 1; collection 1 holds the case as item 1 (see _learning_for).
+    "learning.reading_lists": ("GET", "learner"),
+    "learning.new_list": ("POST", "learner"),
+    "learning.save_case": ("POST", "learner"),
+    "learning.reading_list": ("GET", "learner"),
+    "learning.rename_list": ("POST", "learner"),
+    "learning.move_list": ("POST", "learner"),
+    "learning.move_item": ("POST", "learner"),
+    "learning.delete_list": ("GET", "learner"),
+    "learning.list_sharing": ("POST", "facilitator"),
+    "learning.shared_list": ("GET", "learner"),
+    "learning.collection": ("GET", "learner"),
+    "learning.manage_collections": ("GET", "curator"),
+    "learning.new_collection": ("GET", "curator"),
+    "learning.edit_collection": ("GET", "curator"),
+    "learning.add_collection_case": ("POST", "curator"),
+    "learning.move_collection_case": ("POST", "curator"),
+    "learning.delete_collection": ("GET", "curator"),
+    "learning.notebook_home": ("GET", "learner"),
+    "learning.new_reflection": ("GET", "learner"),
+    "learning.reflection": ("GET", "learner"),
+    "learning.edit_reflection": ("GET", "learner"),
+    "learning.delete_reflection": ("GET", "learner"),
+    "learning.new_cpd": ("GET", "learner"),
+    "learning.edit_cpd": ("GET", "learner"),
+    "learning.delete_cpd": ("GET", "learner"),
+    "learning.export_pdf": ("GET", "learner"),
+    "learning.export_docx": ("GET", "learner"),
+    "learning.export_csv": ("GET", "learner"),
+    "learning.export_my_data": ("GET", "learner"),
+    "learning.delete_notebook": ("GET", "learner"),
+    "learning.remove_item": ("POST", "learner"),  # late: they take item 1 away
+    "learning.remove_collection_case": ("POST", "curator"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
@@ -95,6 +129,10 @@ SAMPLE_ARGS = {
     "edition": "participant",
     "token": "sample-share-token",
     "report_id": 1,
+    "list_id": 1,
+    "collection_id": 1,
+    "reflection_id": 1,
+    "entry_id": 1,
 }
 
 
@@ -119,6 +157,29 @@ def _report_on(case) -> None:  # type: ignore[no-untyped-def]
     assert report is not None and report.id == SAMPLE_ARGS["report_id"]
 
 
+def _learning_for(user, case) -> None:  # type: ignore[no-untyped-def]
+    """The user's list 1 (the case as item 1, shared as SAMPLE_ARGS["token"]), reflection 1
+    and CPD entry 1; collection 1 with the case as item 1."""
+    from datetime import date
+
+    from casestudies.extensions import db
+    from casestudies.learning import collections, lists, notebook
+
+    if user is not None:
+        reading_list, _ = lists.save_case(user, case.id, list_id=None, new_title="Sample list")
+        reading_list.share_token = SAMPLE_ARGS["token"]
+        reflection = notebook.save_reflection(user, notebook.ReflectionInput("nmc", "Sample", nature="A case"))
+        entry = notebook.save_cpd_entry(
+            user, notebook.CpdInput(date(2026, 1, 5), "reading", "1", False, None, "Sample topic")
+        )
+        assert (reading_list.id, reading_list.items[0].id, reflection.id, entry.id) == (1, 1, 1, 1)
+    # Its slug is the case's, so that SAMPLE_ARGS["slug"] names both.
+    collection = collections.create_collection(collections.CollectionDetails("Sample collection"), slug=case.slug)
+    collections.add_case(collection, case.slug, ensure_user("curator"))
+    db.session.commit()
+    assert (collection.id, collection.items[0].id) == (SAMPLE_ARGS["collection_id"], 1)
+
+
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(EXPECTED), "add new routes to EXPECTED with who may use them"
@@ -140,6 +201,7 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
     _report_on(case)
     if who in ROLES and ensure_user(who).has_role(Role.FACILITATOR):
         _guide_for(ensure_user(who), case)
+    _learning_for(ensure_user(who) if who in ROLES else None, case)
     if who == "anonymous":
         client = app.test_client()
     elif who == "deactivated":  # signed in as an admin, then deactivated: treated as signed out

@@ -40,6 +40,8 @@ ACTION_LABELS: dict[str, str] = {
     "sign-in-failed": "Failed sign-in",
     "sign-out": "Signed out",
     "export": "Export downloaded",
+    "list-share": "Reading list shared",
+    "list-unshare": "Reading list sharing stopped",
 }
 
 

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from casestudies.indexing import synonym_groups
+from casestudies.learning.collections import home_sections
 from casestudies.library.services import (
     MAX_QUERY_CHARS,
     CaseNotFound,
@@ -39,7 +40,13 @@ def _text_arg(name: str, limit: int = 200) -> str | None:
 @bp.get("/")
 @requires(Role.LEARNER)
 def home() -> str:
-    return render_template("library/home.html", browse=browse_values(), max_query_chars=MAX_QUERY_CHARS)
+    return render_template(
+        "library/home.html",
+        browse=browse_values(),
+        sections=home_sections(),
+        max_query_chars=MAX_QUERY_CHARS,
+        md=render_markdown,
+    )
 
 
 def _filters() -> LibraryFilters:

@@ -1,0 +1,247 @@
+"""Saved cases and reading lists: the only code that changes them.
+
+A list belongs to its owner; by id only the owner reaches it (others get "not found", so
+its existence is not revealed). A facilitator or above may share a list: then any signed-in
+user reads it through its link, until sharing is switched off. Cases are never copied: a
+list shows what is published now, and a case that is not (a draft again, in the bin,
+purged) is shown by the title it had when saved, with "no longer available", never its text.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from casestudies.audit.services import record
+from casestudies.extensions import db
+from casestudies.models import Case, ReadingList, ReadingListItem, Role, User, utcnow
+
+TITLE_MAX = 200
+MAX_LISTS = 100
+MAX_ITEMS = 500
+DEFAULT_LIST_TITLE = "Saved cases"
+
+
+class ListNotFound(LookupError):
+    """No such list for this user (a 404)."""
+
+
+class ListError(ValueError):
+    """A rule refused the change; the message is for the user."""
+
+
+def can_share_lists(user: User) -> bool:
+    return user.has_role(Role.FACILITATOR)
+
+
+def _list_query():  # type: ignore[no-untyped-def]
+    return select(ReadingList).options(selectinload(ReadingList.items).selectinload(ReadingListItem.case))
+
+
+def get_own_list(list_id: int, user: User) -> ReadingList:
+    reading_list = db.session.scalar(_list_query().where(ReadingList.id == list_id))
+    if reading_list is None or reading_list.owner_id != user.id:
+        raise ListNotFound(list_id)
+    return reading_list
+
+
+def get_shared_list(token: str) -> ReadingList:
+    """The list shared under this link, for anyone signed in; ListNotFound if the link is
+    unknown or sharing was switched off."""
+    if not token or len(token) > 64:
+        raise ListNotFound(token)
+    reading_list = db.session.scalar(_list_query().where(ReadingList.share_token == token))
+    if reading_list is None or reading_list.share_token is None:
+        raise ListNotFound(token)
+    if not secrets.compare_digest(reading_list.share_token, token):
+        raise ListNotFound(token)
+    return reading_list
+
+
+def lists_of(user: User) -> list[ReadingList]:
+    return list(
+        db.session.scalars(
+            _list_query().where(ReadingList.owner_id == user.id).order_by(ReadingList.position, ReadingList.id)
+        )
+    )
+
+
+def list_choices(user: User) -> list:  # type: ignore[type-arg]
+    """(id, title) of the user's lists in their order: for "Save to list"."""
+    return list(
+        db.session.execute(
+            select(ReadingList.id, ReadingList.title)
+            .where(ReadingList.owner_id == user.id)
+            .order_by(ReadingList.position, ReadingList.id)
+        )
+    )
+
+
+def is_case_available(case: Case | None) -> bool:
+    """Whether a list may show this case to anyone: published now (and not in the bin)."""
+    return case is not None and case.is_published
+
+
+@dataclass(frozen=True)
+class ShownItem:
+    """A list item as a page shows it: the case when published, else only the title."""
+
+    item: ReadingListItem
+    case: Case | None  # None: "no longer available"
+    title: str
+
+
+def shown_items(reading_list: ReadingList) -> list[ShownItem]:
+    return [
+        ShownItem(item, item.case if is_case_available(item.case) else None, _title(item))
+        for item in reading_list.items
+    ]
+
+
+def _title(item: ReadingListItem) -> str:
+    return item.case.title if is_case_available(item.case) and item.case is not None else item.case_title
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ListError("Enter a name for the list")
+    if len(title) > TITLE_MAX:
+        raise ListError(f"A list’s name is at most {TITLE_MAX} characters")
+    return title
+
+
+def _touch(reading_list: ReadingList) -> None:
+    reading_list.updated_at = utcnow()
+
+
+def create_list(owner: User, title: str) -> ReadingList:
+    title = _clean_title(title)
+    count = db.session.scalar(select(func.count()).where(ReadingList.owner_id == owner.id)) or 0
+    if count >= MAX_LISTS:
+        raise ListError(f"You can have at most {MAX_LISTS} lists")
+    reading_list = ReadingList(owner_id=owner.id, title=title, position=count)
+    db.session.add(reading_list)
+    db.session.flush()
+    return reading_list
+
+
+def rename_list(reading_list: ReadingList, title: str) -> None:
+    reading_list.title = _clean_title(title)
+    _touch(reading_list)
+    db.session.flush()
+
+
+def delete_list(reading_list: ReadingList) -> None:
+    owner_id = reading_list.owner_id
+    db.session.delete(reading_list)
+    db.session.flush()
+    _renumber(lists_of_id(owner_id))
+
+
+def lists_of_id(owner_id: int) -> list[ReadingList]:
+    return list(
+        db.session.scalars(
+            select(ReadingList).where(ReadingList.owner_id == owner_id).order_by(ReadingList.position, ReadingList.id)
+        )
+    )
+
+
+def _renumber(rows: list) -> None:  # type: ignore[type-arg]
+    for position, row in enumerate(rows):
+        row.position = position
+
+
+def _move(rows: list, index: int, direction: str) -> bool:  # type: ignore[type-arg]
+    other = index - 1 if direction == "up" else index + 1 if direction == "down" else -1
+    if not 0 <= other < len(rows):
+        return False
+    # Swap positions, then sort in place: assigning items of an ORM collection would fire
+    # remove events, and delete-orphan would delete a row that is only changing place.
+    _renumber(rows)
+    rows[index].position, rows[other].position = other, index
+    rows.sort(key=lambda row: row.position)
+    return True
+
+
+def move_list(reading_list: ReadingList, direction: str) -> bool:
+    """Move a list up or down among its owner's lists; False when already first or last."""
+    rows = lists_of_id(reading_list.owner_id)
+    moved = _move(rows, rows.index(reading_list), direction)
+    db.session.flush()
+    return moved
+
+
+def _item(reading_list: ReadingList, item_id: int) -> ReadingListItem:
+    for item in reading_list.items:
+        if item.id == item_id:
+            return item
+    raise ListNotFound(item_id)
+
+
+def move_item(reading_list: ReadingList, item_id: int, direction: str) -> bool:
+    item = _item(reading_list, item_id)
+    moved = _move(reading_list.items, reading_list.items.index(item), direction)
+    if moved:
+        _touch(reading_list)
+    db.session.flush()
+    return moved
+
+
+def remove_item(reading_list: ReadingList, item_id: int) -> str:
+    """Take a case out of the list; returns the title shown for it."""
+    item = _item(reading_list, item_id)
+    title = _title(item)
+    reading_list.items.remove(item)
+    _renumber(reading_list.items)
+    _touch(reading_list)
+    db.session.flush()
+    return title
+
+
+def save_case(user: User, case_id: int, *, list_id: int | None, new_title: str = "") -> tuple[ReadingList, bool]:
+    """Save a published case into one of the user's lists, or into a new list named
+    new_title (DEFAULT_LIST_TITLE when the user has no list and gave no name). Returns the
+    list and whether the case was added (False: it was already there)."""
+    case = db.session.get(Case, case_id)
+    if not is_case_available(case) or case is None or not user.can_view_case(case):
+        raise ListError("Only published cases can be saved")
+    if list_id is not None:
+        reading_list = get_own_list(list_id, user)
+    else:
+        title = new_title.strip() or (DEFAULT_LIST_TITLE if not list_choices(user) else "")
+        reading_list = create_list(user, title)
+    if any(item.case_id == case.id for item in reading_list.items):
+        return reading_list, False
+    if len(reading_list.items) >= MAX_ITEMS:
+        raise ListError(f"A list can hold at most {MAX_ITEMS} cases")
+    reading_list.items.append(ReadingListItem(case=case, case_title=case.title, position=len(reading_list.items)))
+    _touch(reading_list)
+    db.session.flush()
+    return reading_list, True
+
+
+def share_list(reading_list: ReadingList, actor: User) -> str:
+    """Share the list by link (the same link while shared); recorded in the audit log."""
+    if not can_share_lists(actor) or reading_list.owner_id != actor.id:
+        raise ListError("Only facilitators, curators and admins can share a list")
+    if reading_list.share_token is None:
+        reading_list.share_token = secrets.token_urlsafe(24)
+        reading_list.shared_at = utcnow()
+        record(actor, "list-share", detail=f"Reading list {reading_list.id} “{reading_list.title}” shared by link")
+        db.session.flush()
+    return reading_list.share_token
+
+
+def stop_sharing(reading_list: ReadingList, actor: User) -> None:
+    """The old link stops working at once; sharing again makes a new link."""
+    if reading_list.owner_id != actor.id:
+        raise ListNotFound(reading_list.id)
+    if reading_list.share_token is not None:
+        reading_list.share_token = None
+        reading_list.shared_at = None
+        record(actor, "list-unshare", detail=f"Reading list {reading_list.id} “{reading_list.title}” no longer shared")
+        db.session.flush()
