@@ -8,7 +8,9 @@
 #   npm i -E lighthouse@12.2.3 --prefix ~/.cache/every-seat/lighthouse --no-audit --no-fund
 # and point LIGHTHOUSE_PREFIX at that folder (default ~/.cache/every-seat/lighthouse), or
 # LIGHTHOUSE at the executable, or have `lighthouse` on PATH. It drives CHROME_PATH
-# (default /usr/bin/chromium).
+# (default /usr/bin/chromium). LIGHTHOUSE_ARGS adds options, e.g.
+# LIGHTHOUSE_ARGS=--throttling-method=devtools (Chrome really slows the network and CPU,
+# instead of Lighthouse simulating it from an unthrottled load).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -72,7 +74,7 @@ for page in "${pages[@]}"; do
   path="${page#* }"
   "$lighthouse" "$base$path" --quiet --output=json --output-path="$out/$name.json" \
     --only-categories=performance,accessibility,best-practices \
-    --chrome-flags="--headless=new --no-sandbox" --extra-headers="$headers"
+    --chrome-flags="--headless=new --no-sandbox" --extra-headers="$headers" ${LIGHTHOUSE_ARGS:-}
 done
 
 node - "$out" <<'EOF'
