@@ -17,6 +17,7 @@
 // rules were dropped; the fix is a line in macro-modifiers.txt.
 // Selectors with no `nhsuk-` class (elements, `.js-enabled`, the app's own `.app-` classes)
 // are kept; so are at-rules other than @media/@supports (@page, @keyframes), whole.
+// Media queries for Internet Explorer's high-contrast mode go (see below).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -188,8 +189,9 @@ function purgeRules(css, keep) {
     const trimmed = prelude.trim();
     if (trimmed.startsWith('@')) {
       if (/^@(media|supports)\b/.test(trimmed)) {
-        const inner = purgeRules(body, keep);
-        if (inner.trim()) out += `${prelude}{${inner}}`;
+        const query = withoutLegacyMicrosoftQueries(trimmed);
+        const inner = query ? purgeRules(body, keep) : '';
+        if (inner.trim()) out += `${query}{${inner}}`;
       } else {
         out += `${prelude}{${body}}`;
       }
@@ -200,6 +202,16 @@ function purgeRules(css, keep) {
     i = end + 1;
   }
   return out;
+}
+
+// `-ms-high-contrast` matches in Internet Explorer and the old Edge only, browsers that
+// cannot run the app's scripts (ES modules); `forced-colors` is the standard query for the
+// same need. A media query list loses those parts, and a query left empty its rules.
+function withoutLegacyMicrosoftQueries(prelude) {
+  const match = /^@media\s*(.*)$/s.exec(prelude);
+  if (!match || !prelude.includes('-ms-high-contrast')) return prelude;
+  const queries = splitList(match[1]).filter((q) => !q.includes('-ms-high-contrast'));
+  return queries.length ? `@media ${queries.map((q) => q.trim()).join(',')}` : '';
 }
 
 /** The CSS without the rules no page can use. */

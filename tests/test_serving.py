@@ -123,8 +123,8 @@ def test_a_refused_encoding_is_respected(sample_app: Flask) -> None:
 # The budget for the built main.css: about 1.25 times its size when it was last cut down.
 # If a change to the templates or Sass needs more, check with `make lighthouse` that the
 # pages are still fast, then raise the budget here (say so in the commit message).
-MAIN_CSS_BUDGET_BYTES = 168_000
-MAIN_CSS_BUDGET_GZIP_BYTES = 20_500
+MAIN_CSS_BUDGET_BYTES = 163_500
+MAIN_CSS_BUDGET_GZIP_BYTES = 20_400
 
 
 def test_main_css_stays_within_its_budget() -> None:
