@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -46,7 +46,7 @@ def _file_server(folder: Path) -> ThreadingHTTPServer:
 
 def _get(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(url, timeout=5) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -71,14 +71,15 @@ def two_versions_behind_nginx(tmp_path: Path) -> Iterator[str]:
     site = site.replace("127.0.0.1:5001", f"127.0.0.1:{servers[0].server_port}")
     site = site.replace("127.0.0.1:5002", f"127.0.0.1:{servers[1].server_port}")
     site = site.replace("listen 127.0.0.1:8080", f"listen 127.0.0.1:{nginx_port}")
-    temps = "".join(f"{name}_temp_path {prefix / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp_kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temps = "".join(f"{kind}_temp_path {prefix / kind};\n" for kind in temp_kinds)
     user = "user www-data;\n" if os.geteuid() == 0 else ""
     config = prefix / "nginx.conf"
     config.write_text(
         f"worker_processes 1;\npid {prefix / 'nginx.pid'};\nerror_log {prefix / 'error.log'} warn;\n{user}"
         f"events {{ worker_connections 64; }}\nhttp {{\naccess_log off;\n{temps}{site}\n}}\n"
     )
-    nginx = subprocess.Popen(  # noqa: S603 - our own config
+    nginx = subprocess.Popen(
         [NGINX, "-e", str(prefix / "error.log"), "-c", str(config), "-p", str(prefix), "-g", "daemon off;"]
     )
     base = f"http://127.0.0.1:{nginx_port}"

@@ -229,7 +229,7 @@ def test_every_nhsuk_class_on_a_page_keeps_its_styles(sample_app: Flask, role: s
             continue
         kinds.add(_page_kind(path))
         response = client.get(path)
-        if not response.mimetype == "text/html":
+        if response.mimetype != "text/html":
             continue
         bodies[path] = response.get_data(as_text=True)
         for link in re.findall(r'href="(/[^"#]*)"', bodies[path]):
