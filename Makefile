@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app app
 # app answers URLs over 8 KB with its own 414 page (casestudies/web.py, MAX_URL_BYTES).
 GUNICORN_LIMITS := --limit-request-line 0
 
-.PHONY: run test test-fast audit-deps test-postgres deps assets setup lint bench bench-large loadtest relevance clean cluster-demo
+.PHONY: run test test-fast audit-deps test-postgres deps assets setup lint bench bench-large loadtest relevance clean cluster-demo lighthouse
 
 # Stamps make a second `make run` quick: nothing is reinstalled unless its inputs changed.
 $(BIN)/.installed: requirements.txt
@@ -91,3 +91,10 @@ relevance: deps
 # Not part of `make test`: 60 s of mixed traffic against gunicorn with 4 workers on 127.0.0.1.
 loadtest: deps assets
 	$(BIN)/python -m bench.loadtest --seconds 60 --clients 16 --workers 4
+
+# Lighthouse (mobile) on the home, search results and case pages of the sample library,
+# served by gunicorn on a free port (bench/lighthouse.sh). Lighthouse is installed
+# separately, outside the project: `npm i -E lighthouse@12.2.3 --prefix
+# ~/.cache/every-seat/lighthouse --no-audit --no-fund` (LIGHTHOUSE_PREFIX names another folder).
+lighthouse: deps assets
+	bench/lighthouse.sh

@@ -69,7 +69,7 @@ const fullSize = Buffer.byteLength(result.css);
 // 3a. Only the components the templates use (main.scss @uses them one by one; a template
 // importing a macro of a component (with styles) that main.scss leaves out fails the build).
 const jinjaTemplates = findJinjaTemplates();
-const used = usedClasses(root, jinjaTemplates);
+const used = usedClasses(root, jinjaTemplates, join(nhsukDist, 'nhsuk-frontend.min.js'));
 const scss = readFileSync(join(root, 'assets', 'scss', 'main.scss'), 'utf8');
 const missing = [...used.components].filter(
   (c) =>
@@ -107,8 +107,8 @@ if (problems.length) {
   process.exit(1);
 }
 
-// 5. Content-hashed names. Images first (the CSS names them), then the nhsuk-frontend
-// bundle (app.js imports it), then the rest.
+// 5. Content-hashed names. Images first (the CSS names them), then the modules app.js
+// imports, then the rest.
 const manifest = {};
 const hashed = (rel) => {
   const data = readFileSync(join(out, rel));
@@ -126,15 +126,20 @@ css = css.replace(/url\(\s*(['"]?)\/static\/build\/([^'")?#]+)\1\s*\)/g, (whole,
 );
 writeFileSync(join(out, 'css', 'main.css'), css + '\n');
 hashed('css/main.css');
-hashed('js/nhsuk-frontend.min.js');
+// app.js imports these by their hashed names, so a new module is never mixed with an old one.
+const appImports = ['js/nhsuk-frontend.min.js', 'js/sort.js'];
+for (const rel of appImports) hashed(rel);
 const appJs = join(out, 'js', 'app.js');
-writeFileSync(
-  appJs,
-  readFileSync(appJs, 'utf8').replace(
-    "'./nhsuk-frontend.min.js'",
-    `'./${basename(manifest['js/nhsuk-frontend.min.js'])}'`,
-  ),
-);
+let appSource = readFileSync(appJs, 'utf8');
+for (const rel of appImports) {
+  const plain = `'./${basename(rel)}'`;
+  if (!appSource.includes(plain)) {
+    console.error(`build: assets/js/app.js no longer imports ${plain}; update appImports in assets/build.mjs`);
+    process.exit(1);
+  }
+  appSource = appSource.replace(plain, `'./${basename(manifest[rel])}'`);
+}
+writeFileSync(appJs, appSource);
 for (const rel of all.filter((f) => !f.startsWith('assets/') && !manifest[f])) hashed(rel);
 writeFileSync(join(out, 'static-manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
 

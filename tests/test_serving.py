@@ -41,8 +41,13 @@ def test_the_build_lists_a_hashed_copy_of_every_file() -> None:
         hashed = manifest[name]
         assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", hashed), hashed
         assert (BUILD / hashed).read_bytes() == (BUILD / name).read_bytes()
-    # app.js imports the bundle by its hashed name, so a new bundle is never mixed with an old app.js
-    assert Path(manifest["js/nhsuk-frontend.min.js"]).name in (BUILD / manifest["js/app.js"]).read_text()
+    # app.js imports every module by its hashed name, so a new one is never mixed with an old app.js
+    app_js = (BUILD / manifest["js/app.js"]).read_text()
+    imports = re.findall(r"""from\s+['"]\./([^'"]+)['"]""", app_js)
+    assert len(imports) == 2 and Path(manifest["js/nhsuk-frontend.min.js"]).name in imports, imports
+    for name in imports:
+        assert re.search(r"\.[0-9a-f]{12}\.js$", name), f"app.js imports {name} by a name without its hash"
+        assert (BUILD / "js" / name).exists(), name
     # the stylesheet's images are the hashed copies too
     for url in re.findall(r"url\(\"?(/static/build/assets/[^\")]+)", (BUILD / "css" / "main.css").read_text()):
         assert re.search(r"\.[0-9a-f]{12}\.\w+$", url) and (ROOT / url.lstrip("/")).exists(), url
@@ -115,12 +120,21 @@ def test_a_refused_encoding_is_respected(sample_app: Flask) -> None:
     assert "<html" in response.get_data(as_text=True)
 
 
-def test_main_css_is_small() -> None:
+# The budget for the built main.css: about 1.25 times its size when it was last cut down.
+# If a change to the templates or Sass needs more, check with `make lighthouse` that the
+# pages are still fast, then raise the budget here (say so in the commit message).
+MAIN_CSS_BUDGET_BYTES = 163_500
+MAIN_CSS_BUDGET_GZIP_BYTES = 20_400
+
+
+def test_main_css_stays_within_its_budget() -> None:
     css = (BUILD / "css" / "main.css").read_bytes()
+    how = "see MAIN_CSS_BUDGET_BYTES in tests/test_serving.py for how to update the budget"
     # All of nhsuk-frontend is about 295 KB (31 KB gzipped); this app uses a part of it.
-    assert len(css) < 225_000, len(css)
-    assert len(gzip.compress(css, 9)) < 25_000
-    assert len((BUILD / "css" / "main.css.br").read_bytes()) < 21_000
+    assert len(css) <= MAIN_CSS_BUDGET_BYTES, f"main.css is {len(css)} bytes; {how}"
+    gzipped = len(gzip.compress(css, 9))
+    assert gzipped <= MAIN_CSS_BUDGET_GZIP_BYTES, f"main.css is {gzipped} bytes gzipped; {how}"
+    assert len((BUILD / "css" / "main.css.br").read_bytes()) < gzipped
 
 
 class _HeadScripts(HTMLParser):
@@ -153,27 +167,88 @@ def test_no_script_in_head_blocks_rendering(sample_app: Flask, path: str) -> Non
 FULL_CSS = ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk" / "nhsuk-frontend.css"
 
 
-@pytest.mark.parametrize("role", ["learner", "admin"])
+def _split_selector_list(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _selectors(css: str) -> dict[str, frozenset[str]]:
+    """Each selector of a style sheet (whitespace normalised), with the nhsuk- classes an
+    element must have for it to match (those inside :not() do not count)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    found: dict[str, frozenset[str]] = {}
+    for prelude in re.findall(r"([^{};]+)\{", css):
+        prelude = prelude.strip()
+        if prelude.startswith("@") or re.fullmatch(r"[\d.]+%|from|to", prelude):
+            continue
+        for selector in _split_selector_list(prelude):
+            selector = re.sub(r"\s*([>+~])\s*", r"\1", " ".join(selector.split()))
+            positive = re.sub(r":not\((?:[^()]|\([^()]*\))*\)", "", selector)
+            found[selector] = frozenset(re.findall(r"\.(nhsuk-[\w-]+)", positive))
+    return found
+
+
+def _page_kind(path: str) -> str:
+    """One page of each kind is enough: /cases/a-slug and /cases/another-slug are alike."""
+    path = path.split("?")[0]
+    path = re.sub(r"/\d+", "/N", path)
+    return re.sub(r"^/cases/[a-z0-9-]+", "/cases/S", path)
+
+
+@pytest.mark.parametrize("role", ["learner", "facilitator", "admin"])
 def test_every_nhsuk_class_on_a_page_keeps_its_styles(sample_app: Flask, role: str) -> None:
-    """The build drops the rules of components no template uses: none a page shows."""
-    full = set(re.findall(r"\.(nhsuk-[\w-]+)", FULL_CSS.read_text()))
-    ours = set(re.findall(r"\.(nhsuk-[\w-]+)", (BUILD / "css" / "main.css").read_text()))
+    """The build drops the rules no page can use (assets/purge.mjs): none a page shows.
+    Visits one page of each kind reachable by links from the start pages, and forms sent
+    back with errors. A class listed here as lost needs a line in
+    assets/scss/macro-modifiers.txt (or a name in a template)."""
+    full = _selectors(FULL_CSS.read_text())
+    ours = _selectors((BUILD / "css" / "main.css").read_text())
     client = _signed_in(sample_app, role)
-    pages = ["/", "/cases", "/search?q=nurse", "/search?q=zzzzqqqq", "/search/synonyms", "/account/password"]
-    if role == "admin":
-        pages += ["/curate/", "/curate/cases/new", "/curate/bin", "/curate/coverage", "/tags/", "/transfer/", "/audit"]
-        pages += ["/admin/users", "/admin/search", "/guides/", "/guides/new"]
-    html = client.get("/cases").get_data(as_text=True)
-    pages.append(re.findall(r'href="(/cases/[a-z0-9-]+)"', html)[0])
-    pages.append("/no-such-page")
-    bodies = {path: client.get(path).get_data(as_text=True) for path in pages}
-    if role == "admin":  # a refused form: the error summary and error messages
+    if role != "learner":  # a guide with a case in it, for the builder
+        slug = re.findall(r'href="/cases/([a-z0-9-]+)"', client.get("/cases").get_data(as_text=True))[0]
+        case_id = re.search(r'name="case" value="(\d+)"', client.get(f"/cases/{slug}").get_data(as_text=True))
+        client.post("/guides/new", data={"title": f"Styles {role}", "case_id": case_id.group(1) if case_id else ""})
+    start = ["/", "/cases", "/search?q=nurse", "/search?q=zzzzqqqq", "/search?q=team&page=2", "/guides/"]
+    start += ["/curate/", "/admin/users", "/no-such-page"]
+    skip = re.compile(r"^/static/|/pdf/|/export|/logout|/print/")
+    bodies: dict[str, str] = {}
+    kinds: set[str] = set()
+    queue = list(start)
+    while queue and len(bodies) < 80:
+        path = queue.pop(0)
+        if _page_kind(path) in kinds:
+            continue
+        kinds.add(_page_kind(path))
+        response = client.get(path)
+        if response.mimetype != "text/html":
+            continue
+        bodies[path] = response.get_data(as_text=True)
+        for link in re.findall(r'href="(/[^"#]*)"', bodies[path]):
+            link = link.replace("&amp;", "&")
+            if not skip.search(link) and _page_kind(link) not in kinds:
+                queue.append(link)
+    assert len(bodies) >= {"learner": 10, "facilitator": 15, "admin": 30}[role], sorted(bodies)
+    if role == "admin":  # refused forms: the error summary and error messages
         bodies["POST /curate/cases/new"] = client.post("/curate/cases/new", data={"title": ""}).get_data(as_text=True)
         assert "nhsuk-error-summary" in bodies["POST /curate/cases/new"]
+    if role == "facilitator":
+        bodies["POST /guides/new"] = client.post("/guides/new", data={"title": ""}).get_data(as_text=True)
+        assert "nhsuk-error-message" in bodies["POST /guides/new"]
     missing: dict[str, set[str]] = {}
     for path, body in bodies.items():
-        used = {c for attr in re.findall(r'class="([^"]*)"', body) for c in attr.split() if c.startswith("nhsuk-")}
-        lost = (used & full) - ours
+        on_page = {c for attr in re.findall(r'class="([^"]*)"', body) for c in attr.split() if c.startswith("nhsuk-")}
+        # nhsuk-frontend's selectors that can match on this page, as far as classes go
+        applicable = {sel for sel, classes in full.items() if classes and classes <= on_page}
+        lost = applicable - ours.keys()
         if lost:
             missing[path] = lost
     assert missing == {}
