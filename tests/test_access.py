@@ -43,7 +43,6 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "transfer.discard": ("POST", "curator"),
     "transfer.export": ("GET", "curator"),
     "transfer.progress": ("GET", "curator"),
-    "transfer.progress_script": ("GET", "curator"),
     "audit.log": ("GET", "curator"),
     "audit.export_csv": ("GET", "curator"),
     # Reports of problems with cases: report 1 is on the sample case (see below).

@@ -35,9 +35,6 @@ def test_the_progress_endpoint_says_how_far_the_indexer_is(app: Flask, login) ->
     answer = login("curator").get("/transfer/progress")
     assert answer.status_code == 200
     assert answer.json is not None and answer.json["pending"] == 2
-    script = login("curator").get("/transfer/index-progress.js")
-    assert script.status_code == 200
-    assert script.mimetype == "text/javascript"
 
 
 @pytest.mark.browser

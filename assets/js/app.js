@@ -2,9 +2,11 @@
 //   <script type="module" src="/static/build/js/app.js"></script>
 // at the end of <body>. Initialises all nhsuk-frontend components
 // (header menu, skip link, error summary, buttons, checkboxes, tables ...)
-// and the app's own: the search page's sort (sort.js).
+// and the app's own: the search page's sort (sort.js) and the import page's indexing
+// progress (index-progress.js, which acts only where data-app-index-progress is).
 import { initAll } from './nhsuk-frontend.min.js';
 import { initSortForms } from './sort.js';
+import './index-progress.js';
 
 // Fallback if supported.js was not included: a browser running this module
 // supports ES modules, which is what "nhsuk-frontend-supported" means.

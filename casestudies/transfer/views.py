@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -14,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_login import current_user
@@ -32,7 +30,6 @@ from casestudies.transfer import uploads as transfer_web
 from casestudies.transfer.uploads import UploadError, UploadGone
 
 bp = Blueprint("transfer", __name__, url_prefix="/transfer")
-SCRIPTS = Path(__file__).resolve().parent / "static"
 
 
 class UploadForm(FlaskForm):
@@ -95,12 +92,6 @@ def progress() -> Response:
     """How far this server's indexer is behind, for the import page's script."""
     now = indexing_progress()
     return jsonify(pending=now.pending, oldest_seconds=round(now.oldest_seconds, 1))
-
-
-@bp.get("/index-progress.js")
-@requires(Role.CURATOR)
-def progress_script() -> Response:
-    return send_from_directory(SCRIPTS, "index-progress.js", mimetype="text/javascript", max_age=3600)
 
 
 @bp.post("/upload")
