@@ -55,6 +55,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "admin.change_role": ("POST", "admin"),
     "admin.deactivate": ("GET", "admin"),
     "admin.reactivate": ("POST", "admin"),
+    "admin.end_session": ("POST", "admin"),
+    "admin.end_all_sessions": ("POST", "admin"),
     "searchadmin.status": ("GET", "admin"),
     "account.password": ("GET", "learner"),
     # Discussion guides: each facilitator and above signs in owning guide 1, shared (see below).
@@ -93,6 +95,7 @@ SAMPLE_ARGS = {
     "edition": "participant",
     "token": "sample-share-token",
     "report_id": 1,
+    "session_id": 1,
 }
 
 
