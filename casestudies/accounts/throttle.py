@@ -35,7 +35,7 @@ LONGEST_DELAY = timedelta(minutes=15)  # ...up to this
 PAIR_WINDOW = timedelta(hours=24)  # failures older than this are forgotten
 ADDRESS_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 20
-WRONG_PASSWORD_MESSAGE = "Email address or password is not right"
+WRONG_PASSWORD_MESSAGE = "Email address or password is not right"  # noqa: S105 - a message, not a password
 SINGLE_SIGN_ON_MESSAGE = (
     "This account signs in with your organisation account, not a password: "
     "choose “Sign in with your organisation account”."

@@ -56,7 +56,9 @@ def sign_in_user(user: User, *, method: str) -> None:
     """Sign in after a checked password or single sign-on: a new server-side session and a
     new cookie session (no fixation), recorded in the audit log."""
     session.clear()
-    accounts.sign_in(user, user_agent=request.headers.get("User-Agent", ""), address=request.remote_addr or "", method=method)
+    accounts.sign_in(
+        user, user_agent=request.headers.get("User-Agent", ""), address=request.remote_addr or "", method=method
+    )
     login_user(user)
     session.permanent = True  # expires after SESSION_IDLE_HOURS without a request
 

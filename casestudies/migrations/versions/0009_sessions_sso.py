@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column("user_agent", sa.String(length=200), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("method", sa.String(length=20), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_user_session_user_id_user"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_user_session_user_id_user"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_user_session_token_hash")),
     )
