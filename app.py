@@ -15,7 +15,13 @@ from casestudies import cli, database, indexing, policy
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
 from casestudies.audit import views as audit_views
-from casestudies.config import check_production_config, default_config, environment_overrides, finalise
+from casestudies.config import (
+    check_production_config,
+    default_config,
+    environment_overrides,
+    finalise,
+    secret_key_for,
+)
 from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
@@ -51,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.update(test_config)
     finalise(app.config)
+    secret_key_for(app, from_test=test_config is not None)
     check_production_config(app.config)
     if app.config["TRUSTED_PROXIES"]:
         # Behind an HTTPS proxy: the client's address (for throttling) and scheme come

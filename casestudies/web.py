@@ -220,12 +220,17 @@ def init_web(app: Flask) -> None:
     def _server_error(_error: Exception) -> tuple[str, int]:
         return _error_page(500, "Try again later. Nothing you saved before this page has been lost.")
 
+    production = app.config["EVERY_SEAT_ENV"] == "production"
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if production:
+            # Served over HTTPS only (behind the proxy): browsers remember it for two years.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         if current_user.is_authenticated and not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         if app.config.get("SERVER_NAME_LABEL"):
