@@ -30,6 +30,13 @@ ENV_SETTINGS = (
     "SEARCH_JOURNAL_RETENTION_HOURS",
     "SERVER_NAME_LABEL",
     "TWO_PERSON_REVIEW",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_GROUPS_CLAIM",
+    "OIDC_ROLE_GROUPS",
+    "OIDC_CLOCK_SKEW_SECONDS",
+    "LOCAL_LOGIN_ENABLED",
 )
 
 
@@ -71,6 +78,18 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # wrote or sent for review (an admin may override, with a recorded reason). Turn it
         # off (False, or TWO_PERSON_REVIEW=0) for a team of one.
         "TWO_PERSON_REVIEW": True,
+        # Single sign-on with OpenID Connect (casestudies/accounts/oidc.py): on when
+        # OIDC_ISSUER is set. OIDC_ROLE_GROUPS maps groups to roles:
+        # "admin=grp-admins,curator=grp-curators,facilitator=grp-facilitators,learner=grp-staff".
+        "OIDC_ISSUER": "",
+        "OIDC_CLIENT_ID": "",
+        "OIDC_CLIENT_SECRET": "",
+        "OIDC_GROUPS_CLAIM": "groups",
+        "OIDC_ROLE_GROUPS": "",
+        "OIDC_CLOCK_SKEW_SECONDS": 60,
+        # Sign-in with an email address and a password here; switch off (0) to allow
+        # single sign-on only.
+        "LOCAL_LOGIN_ENABLED": True,
     }
 
 
@@ -87,6 +106,11 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     if "TWO_PERSON_REVIEW" in overrides:
         switch = overrides["TWO_PERSON_REVIEW"].strip().lower()
         overrides["TWO_PERSON_REVIEW"] = switch not in ("0", "false", "no", "off")
+    if "LOCAL_LOGIN_ENABLED" in overrides:
+        switch = overrides["LOCAL_LOGIN_ENABLED"].strip().lower()
+        overrides["LOCAL_LOGIN_ENABLED"] = switch not in ("0", "false", "no", "off")
+    if "OIDC_CLOCK_SKEW_SECONDS" in overrides:
+        overrides["OIDC_CLOCK_SKEW_SECONDS"] = int(overrides["OIDC_CLOCK_SKEW_SECONDS"])
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides

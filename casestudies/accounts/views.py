@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from casestudies.accounts import oidc, sessions
 from casestudies.accounts import services as accounts
-from casestudies.accounts import sessions
 from casestudies.accounts.forms import ActiveForm, LoginForm, NewUserForm, PasswordForm, RoleForm
 from casestudies.accounts.services import MIN_PASSWORD_LENGTH, AccountError
 from casestudies.accounts.throttle import Throttled, attempt_password_change, attempt_sign_in
@@ -30,14 +30,30 @@ def safe_next(target: str | None) -> str:
     return safe_local_target(target) or url_for("library.home")
 
 
+def _login_page(form: LoginForm, *, status: int = 200, sso_error: str | None = None):  # type: ignore[no-untyped-def]
+    return (
+        render_template(
+            "auth/login.html",
+            form=form,
+            sso_enabled=oidc.is_enabled(),
+            local_enabled=bool(current_app.config["LOCAL_LOGIN_ENABLED"]),
+            sso_error=sso_error,
+        ),
+        status,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login() -> str | Response:
+def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
+        return _login_page(form)
+    if not current_app.config["LOCAL_LOGIN_ENABLED"]:
+        return _login_page(form, status=403, sso_error="Sign-in with a password is switched off on this site.")
     if form.validate_on_submit():
         result = attempt_sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "")
         if result.user is not None:
@@ -46,10 +62,43 @@ def login() -> str | Response:
         accounts.record_failed_sign_in(form.email.data or "", request.remote_addr or "", blocked=result.blocked)
         keep_changes_on_error()  # the failed attempt is in the audit log
         form.email.errors.append(result.problem or "")
-        return render_template("auth/login.html", form=form), 429 if result.blocked else 400
-    if request.method == "POST":
-        return render_template("auth/login.html", form=form), 400
-    return render_template("auth/login.html", form=form)
+        return _login_page(form, status=429 if result.blocked else 400)
+    return _login_page(form, status=400)
+
+
+# -- single sign-on (casestudies/accounts/oidc.py) -------------------------------------------------
+SSO_NEXT = "sso_next"
+
+
+@bp.post("/login/sso")
+@public
+def sso_start():  # type: ignore[no-untyped-def]
+    if not oidc.is_enabled():
+        abort(404)
+    if not ActiveForm().validate_on_submit():
+        abort(400)
+    session[SSO_NEXT] = safe_local_target(request.form.get("next")) or ""
+    try:
+        return oidc.begin(url_for("auth.sso_callback", _external=True))
+    except oidc.SingleSignOnError as exc:
+        return _login_page(LoginForm(formdata=None), status=502, sso_error=str(exc))
+
+
+@bp.get("/login/sso/callback")
+@public
+def sso_callback():  # type: ignore[no-untyped-def]
+    if not oidc.is_enabled():
+        abort(404)
+    target = session.get(SSO_NEXT)
+    try:
+        user = oidc.complete_sign_in(request.args.to_dict())
+    except oidc.NoAccess as exc:
+        keep_changes_on_error()  # the refusal is in the audit log; no account was made
+        return render_template("auth/no_access.html", message=str(exc)), 403
+    except oidc.SingleSignOnError as exc:
+        return _login_page(LoginForm(formdata=None), status=400, sso_error=str(exc))
+    sign_in_user(user, method="single sign-on")
+    return redirect(safe_next(target))
 
 
 def sign_in_user(user: User, *, method: str) -> None:
