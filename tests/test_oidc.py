@@ -186,7 +186,10 @@ def test_local_sign_in_can_be_switched_off(tmp_path: Path, migrated_db_template,
 
 
 def test_the_sign_in_page_offers_what_is_on(sso_app: Flask, app: Flask) -> None:
-    both = sso_app.test_client().get("/login").get_data(as_text=True)
+    answer = sso_app.test_client().get("/login")
+    # The button's form redirects to the provider: the policy lets it.
+    assert f"form-action 'self' {sso_app.config['OIDC_ISSUER']};" in answer.headers["Content-Security-Policy"]
+    both = answer.get_data(as_text=True)
     assert "Sign in with your organisation account" in both and 'name="password"' in both
     with app.app_context():
         local_only = app.test_client().get("/login").get_data(as_text=True)
