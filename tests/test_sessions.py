@@ -81,7 +81,7 @@ def test_an_account_without_a_session_token_is_refused(app: Flask) -> None:
     ensure_user("learner")
     client = app.test_client()
     assert _sign_in(client, "learner@example.org").status_code == 302
-    db.session.execute(text("UPDATE user SET session_token = NULL"))
+    db.session.execute(text('UPDATE "user" SET session_token = NULL'))
     db.session.commit()
     assert client.get("/cases").status_code == 302
 
