@@ -114,6 +114,19 @@ class User(UserMixin, db.Model):
             raise RuntimeError("a user is signed in through casestudies.accounts.sessions.start_session")
         return self.session_key
 
+    # UserMixin compares users by get_id(), which is now the session's key: compare the
+    # accounts instead (one object per row in a database session anyway).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
+
     def check_password(self, password: str) -> bool:
         if not self.password_hash:
             return False  # a single sign-on account has no local password
