@@ -110,6 +110,24 @@ def test_no_mapped_group_means_no_access_and_no_account(sso_app: Flask) -> None:
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign-in-refused")) is not None
 
 
+def test_losing_every_mapped_group_ends_the_accounts_sessions(sso_app: Flask) -> None:
+    client = sso_app.test_client()
+    assert _sign_in(client, "dan").status_code == 302
+    dan = db.session.scalar(select(User).where(User.email == "dan@trust.example"))
+    dan.oidc_subject = "carol"  # the provider now says: this person is in no mapped group
+    db.session.commit()
+    assert _sign_in(sso_app.test_client(), "carol").status_code == 403
+    assert client.get("/cases", base_url=APP).status_code == 302
+
+
+def test_signing_in_again_as_someone_else_ends_the_first_session(sso_app: Flask) -> None:
+    client = sso_app.test_client()
+    _sign_in(client, "dan")
+    _sign_in(client, "alice")
+    dan = db.session.scalar(select(User).where(User.email == "dan@trust.example"))
+    assert db.session.scalars(select(UserSession).where(UserSession.user_id == dan.id)).one().ended_at is not None
+
+
 def test_a_replayed_state_is_refused(sso_app: Flask) -> None:
     client = sso_app.test_client()
     back = _provider_sign_in(_start(client), "dan")

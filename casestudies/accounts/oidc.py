@@ -23,6 +23,7 @@ from flask.wrappers import Response
 from joserfc.errors import JoseError
 from sqlalchemy import func, select
 
+from casestudies.accounts import sessions
 from casestudies.audit import services as audit
 from casestudies.extensions import db
 from casestudies.models import Role, User
@@ -227,6 +228,8 @@ def account_for(claims: dict[str, Any]) -> User:
             actor_label=None if user else f"single sign-on: {label}"[:300],
             detail=f"Single sign-on refused for {label}: none of their groups gives access",
         )
+        if user is not None:
+            sessions.end_all_sessions(user)  # out of every mapped group: signed out everywhere too
         raise NoAccess("Your organisation account is not in a group that gives access to the case library.")
     if user is None:
         return _create_account(claims, issuer, subject, role, label)

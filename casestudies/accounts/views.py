@@ -103,7 +103,10 @@ def sso_callback():  # type: ignore[no-untyped-def]
 
 def sign_in_user(user: User, *, method: str) -> None:
     """Sign in after a checked password or single sign-on: a new server-side session and a
-    new cookie session (no fixation), recorded in the audit log."""
+    new cookie session (no fixation), recorded in the audit log. A session already open in
+    this browser (single sign-on as someone else) ends first."""
+    if current_user.is_authenticated:
+        accounts.sign_out(current_user._get_current_object())
     session.clear()
     accounts.sign_in(
         user, user_agent=request.headers.get("User-Agent", ""), address=request.remote_addr or "", method=method
