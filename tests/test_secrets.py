@@ -83,6 +83,7 @@ def test_production_sends_hsts_and_development_does_not(tmp_path: Path, migrated
     assert hsts.startswith("max-age=") and int(hsts.split("=")[1].split(";")[0]) >= 31536000
 
 
+@pytest.mark.sqlite_only  # backup uses SQLite's online backup
 def test_a_backup_is_readable_by_its_owner_only(app: Flask, tmp_path: Path) -> None:
     from casestudies.transfer.backup import DATABASE_FILE, backup
 
