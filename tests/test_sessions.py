@@ -71,9 +71,12 @@ def _forged_cookie(app: Flask, user_id_field: str) -> str:
 
 def test_a_forged_cookie_with_an_empty_token_is_refused(app: Flask) -> None:
     user = ensure_user("admin")
+    # As an account from before migration 0005 had: no session token (before this test was
+    # written, the forged "<id>:" matched it).
+    db.session.execute(text('UPDATE "user" SET session_token = NULL WHERE id = :id'), {"id": user.id})
+    db.session.commit()
     # The old form of the id: "<user id>:<session token>", with the token empty.
     assert _copy_of(app, _forged_cookie(app, f"{user.id}:")).get("/cases").status_code == 302
-    assert _copy_of(app, _forged_cookie(app, f"{user.id}:{user.session_token}")).get("/cases").status_code == 302
     assert _copy_of(app, _forged_cookie(app, "1:")).get("/cases").status_code == 302
 
 
