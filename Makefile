@@ -33,8 +33,10 @@ static/build/.built: node_modules/.installed $(BIN)/.installed $(shell find asse
 deps: $(BIN)/.installed node_modules/.installed
 assets: static/build/.built
 
+# umask 077: the database, the search index and instance/ (with its secret-key) are
+# readable by their owner only.
 setup: deps assets
-	$(FLASK) setup-demo
+	umask 077 && $(FLASK) setup-demo
 
 run: setup
 	@echo "Serving Every Seat on http://$(HOST):$(PORT) (Ctrl+C to stop)"

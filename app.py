@@ -12,10 +12,17 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casestudies import cli, database, indexing, policy
+from casestudies.accounts import oidc
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
 from casestudies.audit import views as audit_views
-from casestudies.config import check_production_config, default_config, environment_overrides, finalise
+from casestudies.config import (
+    check_production_config,
+    default_config,
+    environment_overrides,
+    finalise,
+    secret_key_for,
+)
 from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
@@ -53,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.update(test_config)
     finalise(app.config)
+    secret_key_for(app, from_test=test_config is not None)
     check_production_config(app.config)
     check_reflection_keys(app)
     if app.config["TRUSTED_PROXIES"]:
@@ -64,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
     csrf.init_app(app)
+    oidc.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"

@@ -6,7 +6,18 @@ of them follow the search journal at a time, and another takes over if that one 
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+import gunicorn.http.wsgi
+
+# Files the server creates (the database, the search index, instance/secret-key) are
+# readable by their owner only. gunicorn's own `umask` setting covers only its sockets.
+os.umask(0o077)
+
+# gunicorn has no setting for its `Server: gunicorn` header; its responses read the name
+# from this module, so an empty one announces no server software.
+gunicorn.http.wsgi.SERVER = ""
 
 
 def post_worker_init(worker: Any) -> None:

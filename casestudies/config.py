@@ -3,13 +3,20 @@ then `instance/config.py`, then the dict a test passes to create_app()."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import socket
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused in production, see check_production_config
+from flask import Flask
+
+# Production refuses a shorter SECRET_KEY; `make run` makes one this long (see instance_secret).
+MIN_SECRET_KEY_BYTES = 32
+SECRET_KEY_FILE = "secret-key"  # noqa: S105 - a file name
 
 # Environment variables read by the app, the command line, `make run` and gunicorn alike.
 ENV_SETTINGS = (
@@ -24,13 +31,22 @@ ENV_SETTINGS = (
     "SERVER_NAME_LABEL",
     "TWO_PERSON_REVIEW",
     "REFLECTION_KEYS",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_GROUPS_CLAIM",
+    "OIDC_ROLE_GROUPS",
+    "OIDC_CLOCK_SKEW_SECONDS",
+    "LOCAL_LOGIN_ENABLED",
 )
 
 
 def default_config(instance_path: str) -> dict[str, Any]:
     instance = Path(instance_path)
     return {
-        "SECRET_KEY": DEFAULT_SECRET_KEY,
+        # None: from instance/secret-key, made on first run (see secret_key_for); production
+        # refuses to start without one set.
+        "SECRET_KEY": None,
         "DATABASE_URL": f"sqlite:///{instance / 'every-seat.db'}",
         "SEARCH_INDEX_DIR": str(instance / "search-index"),
         "EVERY_SEAT_ENV": "development",
@@ -66,6 +82,18 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Fernet keys of the reflection notebook, comma-separated, newest first; empty:
         # instance/reflection-keys, generated when first needed (casestudies/learning/sealing.py).
         "REFLECTION_KEYS": "",
+        # Single sign-on with OpenID Connect (casestudies/accounts/oidc.py): on when
+        # OIDC_ISSUER is set. OIDC_ROLE_GROUPS maps groups to roles:
+        # "admin=grp-admins,curator=grp-curators,facilitator=grp-facilitators,learner=grp-staff".
+        "OIDC_ISSUER": "",
+        "OIDC_CLIENT_ID": "",
+        "OIDC_CLIENT_SECRET": "",
+        "OIDC_GROUPS_CLAIM": "groups",
+        "OIDC_ROLE_GROUPS": "",
+        "OIDC_CLOCK_SKEW_SECONDS": 60,
+        # Sign-in with an email address and a password here; switch off (0) to allow
+        # single sign-on only.
+        "LOCAL_LOGIN_ENABLED": True,
     }
 
 
@@ -82,6 +110,11 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     if "TWO_PERSON_REVIEW" in overrides:
         switch = overrides["TWO_PERSON_REVIEW"].strip().lower()
         overrides["TWO_PERSON_REVIEW"] = switch not in ("0", "false", "no", "off")
+    if "LOCAL_LOGIN_ENABLED" in overrides:
+        switch = overrides["LOCAL_LOGIN_ENABLED"].strip().lower()
+        overrides["LOCAL_LOGIN_ENABLED"] = switch not in ("0", "false", "no", "off")
+    if "OIDC_CLOCK_SKEW_SECONDS" in overrides:
+        overrides["OIDC_CLOCK_SKEW_SECONDS"] = int(overrides["OIDC_CLOCK_SKEW_SECONDS"])
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides
@@ -100,10 +133,65 @@ def finalise(config: dict[str, Any]) -> None:
         config["REMEMBER_COOKIE_SECURE"] = True
 
 
+def private_folder(path: str | Path) -> Path:
+    """Create a folder readable by its owner only (0700), with its parents."""
+    folder = Path(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def private_file(path: str | Path) -> Path:
+    """Create an empty file readable by its owner only (0600), unless it exists. SQLite gives
+    a database's journal and WAL files the database file's own permissions."""
+    file = Path(path)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return file
+
+
+def instance_secret(app: Flask, filename: str, nbytes: int) -> str:
+    """A random secret (hex of `nbytes` random bytes) kept in the app's instance folder:
+    made on first use, the same afterwards. The folder is 0700 and the file 0600. Several
+    processes starting at once agree on one secret: it is written to a temporary file,
+    then linked into place only if no other process got there first."""
+    folder = private_folder(app.instance_path)
+    path = folder / filename
+    if not path.exists():
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{filename}.")  # 0600
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(secrets.token_hex(nbytes) + "\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(temporary)
+    secret = path.read_text("ascii").strip()
+    if len(secret) < 2 * nbytes:
+        raise RuntimeError(f"{path} holds a secret shorter than {nbytes} bytes: delete it to make a new one.")
+    return secret
+
+
+def secret_key_for(app: Flask, *, from_test: bool) -> None:
+    """SECRET_KEY when none was set: a throwaway one for a test app, else the instance
+    folder's (made on first run). Production must set its own (the same on every server)."""
+    if app.config.get("SECRET_KEY") or app.config["EVERY_SEAT_ENV"] == "production":
+        return
+    if from_test:
+        app.config["SECRET_KEY"] = secrets.token_hex(MIN_SECRET_KEY_BYTES)
+    else:
+        app.config["SECRET_KEY"] = instance_secret(app, SECRET_KEY_FILE, MIN_SECRET_KEY_BYTES)
+
+
 def check_production_config(config: dict[str, Any]) -> None:
     if config["EVERY_SEAT_ENV"] != "production":
         return
-    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError("Refusing to start in production with the default SECRET_KEY: set SECRET_KEY.")
+    key = config.get("SECRET_KEY") or ""
+    if len(key.encode("utf-8") if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"Refusing to start in production without a SECRET_KEY of at least {MIN_SECRET_KEY_BYTES} bytes: "
+            "set SECRET_KEY (the same on every server), e.g. the output of "
+            "`python3 -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
     if config["PASSWORD_HASH_METHOD"] != "scrypt":  # noqa: S105 - a method name, not a password
         raise RuntimeError("Refusing to start in production with a password hash other than scrypt.")

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
+from casestudies.config import private_file, private_folder
 from casestudies.extensions import db
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -91,6 +92,10 @@ def commit_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Readable by its owner only: created here, before SQLite would create it with the umask's mode.
+        database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+        if not database.exists():
+            private_folder(database.parent)
+            private_file(database)
     db.init_app(app)
     app.after_request(commit_request)

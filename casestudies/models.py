@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -81,20 +82,54 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # Part of the id kept in the session cookie (see get_id): a new value at every password
-    # change ends every other session of the account. Null for accounts from before 0005.
-    session_token: Mapped[str | None] = mapped_column(String(32))
+    # A new value at every password change. Every account has one (migration 0009 gave one
+    # to accounts from before 0005); the session loader refuses an account without one.
+    session_token: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # Set for an account an admin created with an initial password: every page leads to
+    # the change-password page until its owner has chosen their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Single sign-on accounts: who the OpenID provider says this is. Such an account has no
+    # local password (password_hash is empty).
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (Index("ix_user_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),)
+
+    # Flask-Login's id for the session being signed in or loaded: "<session id>:<secret>"
+    # (see casestudies/accounts/sessions.py). Not a column.
+    session_key = None  # type: str | None
+
+    @property
+    def is_single_sign_on(self) -> bool:
+        return self.oidc_subject is not None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=password_hash_method())
         self.session_token = secrets.token_hex(16)
 
     def get_id(self) -> str:
-        """Flask-Login's session id: the user's id and session token (its "alternative
-        token"), so a session signed in before a password change no longer loads the user."""
-        return f"{self.id}:{self.session_token or ''}"
+        """Flask-Login's id kept in the session cookie: the server-side session's id and
+        secret, so ending that session (sign-out, deactivation, an admin) ends the cookie."""
+        if not self.session_key:
+            raise RuntimeError("a user is signed in through casestudies.accounts.sessions.start_session")
+        return self.session_key
+
+    # UserMixin compares users by get_id(), which is now the session's key: compare the
+    # accounts instead (one object per row in a database session anyway).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False  # a single sign-on account has no local password
         return check_password_hash(self.password_hash, password)
 
     def has_role(self, role: Role) -> bool:
@@ -572,3 +607,24 @@ class CpdEntry(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     reflections: Mapped[list[Reflection]] = relationship(secondary=cpd_entry_reflection, order_by="Reflection.id")
+
+
+# -- server-side sessions (issue 14) ------------------------------------------------------------
+class UserSession(db.Model):
+    """A signed-in session. The cookie carries the row's id and a secret whose hash is kept
+    here, so the server can end a session: sign-out, deactivation, an admin, a password change."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    # How the session was opened: "password" or "single sign-on".
+    method: Mapped[str] = mapped_column(String(20), default="password")
+
+    user: Mapped[User] = relationship()

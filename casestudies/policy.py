@@ -11,12 +11,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, request
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from casestudies.models import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# What an account that must change its password may reach before it has.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.password", "auth.logout", "static"})
 
 
 def public(view: F) -> F:
@@ -55,7 +59,7 @@ def route_policy(app: Flask, endpoint: str) -> str:
 
 def init_app(app: Flask) -> None:
     @app.before_request
-    def _require_sign_in() -> None:
+    def _require_sign_in() -> Response | None:
         if request.endpoint is None:
             return  # 404s and 405s answer as they are
         policy = route_policy(app, request.endpoint)
@@ -63,3 +67,12 @@ def init_app(app: Flask) -> None:
             abort(403)  # a route without a declared audience is closed, not open
         if policy != "public" and not current_user.is_authenticated:
             abort(401)  # Flask-Login's unauthorized handler turns this into a redirect
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS
+        ):
+            # An account an admin created with an initial password: its owner chooses their
+            # own before anything else.
+            return redirect(url_for("account.password"))
+        return None

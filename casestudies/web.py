@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, Request, abort, render_template, request
 from flask_login import current_user
@@ -220,12 +220,25 @@ def init_web(app: Flask) -> None:
     def _server_error(_error: Exception) -> tuple[str, int]:
         return _error_page(500, "Try again later. Nothing you saved before this page has been lost.")
 
+    production = app.config["EVERY_SEAT_ENV"] == "production"
+    content_security_policy = CONTENT_SECURITY_POLICY
+    if app.config.get("OIDC_ISSUER"):
+        # The single sign-on button's form redirects to the provider: browsers apply
+        # form-action to that redirect too.
+        issuer = urlsplit(app.config["OIDC_ISSUER"])
+        content_security_policy = content_security_policy.replace(
+            "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
+        )
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if production:
+            # Served over HTTPS only (behind the proxy): browsers remember it for two years.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         if current_user.is_authenticated and not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         if app.config.get("SERVER_NAME_LABEL"):

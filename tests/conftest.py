@@ -377,3 +377,6 @@ def sign_in(page, role: str = "learner", *, email: str | None = None) -> None:  
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
+
+
+from .oidc_fixtures import oidc_provider  # noqa: E402, F401 - the OpenID provider the single sign-on tests start

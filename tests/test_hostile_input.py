@@ -309,6 +309,10 @@ def build_world(app: Flask, payload: Payload) -> World:
     posted(admin, "/admin/users/new", user, [person])
     author = app.test_client()
     assert author.post("/login", data={"email": AUTHOR_EMAIL, "password": PASSWORD}).status_code == 302
+    # An account an admin created chooses its own password first.
+    own = {"current_password": PASSWORD, "new_password": "the author's own passphrase", "confirm_password": ""}
+    own["confirm_password"] = own["new_password"]
+    assert author.post("/account/password", data=own).status_code == 302
 
     posted(author, "/curate/cases/new", editor_form(case), [case["title"]])
     posted(author, f"/curate/cases/{SLUG}/status", {"to": "review", "comment": case["comment"]}, [case["title"]])

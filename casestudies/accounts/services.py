@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import func, select
 
+from casestudies.accounts import sessions
 from casestudies.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
 from casestudies.audit import services as audit
 from casestudies.extensions import db
@@ -30,9 +29,18 @@ def validate_password(password: str) -> None:
         raise AccountError(problem)
 
 
-def create_user(email: str, *, role: Role, password: str, name: str | None = None, actor: User | None = None) -> User:
-    """Create an active account and commit. `actor` is the admin who did it (None: the
-    command line), for the audit log."""
+def create_user(
+    email: str,
+    *,
+    role: Role,
+    password: str,
+    name: str | None = None,
+    actor: User | None = None,
+    must_change_password: bool | None = None,
+) -> User:
+    """Create an active account. `actor` is the admin who did it (None: the command line),
+    for the audit log. An account an admin creates must change its initial password at
+    first sign-in (unless told otherwise); one made at the command line need not."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError(f"'{email}' is not an email address", field="email")
@@ -44,6 +52,7 @@ def create_user(email: str, *, role: Role, password: str, name: str | None = Non
         raise AccountError(str(exc), field="password") from None
     user = User(email=email, name=(name or email.split("@")[0]).strip()[:120], role=role, is_active=True)
     user.set_password(password)
+    user.must_change_password = actor is not None if must_change_password is None else must_change_password
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user-create", detail=f"Created the account {_label(user)} as {role.value}")
@@ -68,18 +77,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def load_user(session_id: str) -> User | None:
-    """Flask-Login's loader, given User.get_id() as kept in the session: a deactivated
-    user, or a session from before the account's last password change, is treated as
-    signed out on the next request."""
-    user_id, _, token = str(session_id).partition(":")
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
-    if user is None or not user.is_active or not secrets.compare_digest(token, user.session_token or ""):
-        return None
-    return user
+def is_single_sign_on_account(email: str) -> bool:
+    user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    return user is not None and user.is_active and user.is_single_sign_on
+
+
+def load_user(session_key: str) -> User | None:
+    """Flask-Login's loader, given User.get_id() as kept in the cookie: the user of a live
+    server-side session (see sessions.py); anything else is treated as signed out."""
+    return sessions.load_session_user(session_key)
 
 
 # -- managing accounts (the admin's pages) and one's own password --------------------------
@@ -139,15 +145,41 @@ def set_active(user: User, active: bool, actor: User) -> bool:
         if user.role == Role.ADMIN and _other_active_admins(user) == 0:
             raise AccountError(f"{user.name} is the only active admin and can't be deactivated")
     user.is_active = active
+    if not active:
+        # Ended, not merely refused while inactive: reactivating doesn't revive them.
+        sessions.end_all_sessions(user)
     audit.record(actor, "user-active", detail=f"{_label(user)}: {'reactivated' if active else 'deactivated'}")
     return True
 
 
-def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
-    """Everyone's own password change: the current password is required, and the new one
-    must follow the password rules and be typed twice the same."""
+def end_user_session(user: User, session_id: int, actor: User) -> bool:
+    """An admin ends one of a user's sessions. Returns whether a live one was ended."""
+    ended = sessions.end_session(session_id, user)
+    if ended:
+        audit.record(actor, "session-end", detail=f"{_label(user)}: ended session {session_id}")
+    return ended
+
+
+def end_user_sessions(user: User, actor: User) -> int:
+    """An admin ends every session of a user. Returns how many ended."""
+    count = sessions.end_all_sessions(user)
+    audit.record(actor, "session-end", detail=f"{_label(user)}: ended all sessions ({count})")
+    return count
+
+
+def check_current_password(user: User, current: str) -> None:
+    if user.is_single_sign_on:
+        raise AccountError("Your account signs in with your organisation: it has no password here")
     if not user.check_password(current):
         raise AccountError("Your current password is not right", field="current_password")
+
+
+def change_own_password(user: User, current: str, new: str, confirm: str, *, current_checked: bool = False) -> None:
+    """Everyone's own password change: the current password is required, and the new one
+    must follow the password rules and be typed twice the same. Every other session of the
+    account ends. (Throttling of the current-password check: see throttle.py.)"""
+    if not current_checked:
+        check_current_password(user, current)
     try:
         validate_password(new)
     except AccountError as exc:
@@ -157,12 +189,27 @@ def change_own_password(user: User, current: str, new: str, confirm: str) -> Non
     if new == current:
         raise AccountError("The new password must be different from the current one", field="new_password")
     user.set_password(new)
+    user.must_change_password = False
+    sessions.end_all_sessions(user, except_id=sessions.current_session_id(user))
     audit.record(user, "user-password", detail=f"{_label(user)} changed their own password")
 
 
-# -- sign-in events for the audit log --------------------------------------------------------------
-def record_sign_in(user: User, address: str) -> None:
-    audit.record(user, "sign-in", detail=f"{_label(user)} signed in from {address or 'an unknown address'}")
+# -- signing in and out, and their events in the audit log -----------------------------------------
+def sign_in(user: User, *, user_agent: str, address: str, method: str = "password") -> str:
+    """Open a server-side session for a user whose identity has been checked (password or
+    single sign-on) and record it. Returns the session key for the cookie."""
+    key = sessions.start_session(user, user_agent=user_agent, address=address, method=method)
+    how = " with single sign-on" if method == "single sign-on" else ""
+    audit.record(user, "sign-in", detail=f"{_label(user)} signed in{how} from {address or 'an unknown address'}")
+    return key
+
+
+def sign_out(user: User) -> None:
+    """End the session the user is signed in with, and record it."""
+    session_id = sessions.current_session_id(user)
+    if session_id is not None:
+        sessions.end_session(session_id, user)
+    record_sign_out(user)
 
 
 def record_failed_sign_in(email_as_typed: str, address: str, *, blocked: bool = False) -> None:

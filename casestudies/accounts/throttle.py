@@ -1,63 +1,147 @@
-"""Sign-in throttling, per account and per client address, shared by every worker process
-(the attempts are rows in the database, not memory of one process)."""
+"""Throttling of password guesses (sign-in and the current-password check), shared by every
+worker process: the attempts are rows in the database, not memory of one process.
+
+Limits follow OWASP's authentication guidance: the lock is on the account *and* the client
+address together, with a delay that grows with each further failure, so a stranger
+guessing from elsewhere can't lock the owner out; and each address has a ceiling on
+failures across all accounts, against guessing one common password for many accounts.
+
+Each attempt is written and committed in its own short transaction *before* the password is
+checked, then the attempts already recorded are counted. Whatever the order in which
+parallel attempts commit, the k-th to commit sees at least k-1 others, so no more than the
+limit are ever checked (a refused attempt's row is removed; a failed one's stays)."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
-from casestudies.accounts.services import authenticate
+from casestudies.accounts.services import (
+    AccountError,
+    authenticate,
+    change_own_password,
+    check_current_password,
+    is_single_sign_on_account,
+)
 from casestudies.extensions import db
 from casestudies.models import LoginAttempt, User, utcnow
 
-WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+FREE_FAILURES = 5  # per account and address, before delays start
+FIRST_DELAY = timedelta(seconds=30)  # then doubled at each further failure...
+LONGEST_DELAY = timedelta(minutes=15)  # ...up to this
+PAIR_WINDOW = timedelta(hours=24)  # failures older than this are forgotten
+ADDRESS_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 20
-BLOCKED_MESSAGE = (
-    "Too many failed attempts to sign in. For your security, wait 15 minutes and try again, "
-    "or ask an administrator to reset your password."
+WRONG_PASSWORD_MESSAGE = "Email address or password is not right"  # noqa: S105 - a message, not a password
+SINGLE_SIGN_ON_MESSAGE = (
+    "This account signs in with your organisation account, not a password: "
+    "choose “Sign in with your organisation account”."
 )
 
 
-def _failures(column, value: str) -> int:  # type: ignore[no-untyped-def]
-    since = utcnow() - WINDOW
+def delay_after(failures: int) -> timedelta:
+    """How long after the last failure another try is allowed, given the failures so far."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(LONGEST_DELAY, FIRST_DELAY * 2 ** (failures - FREE_FAILURES))
+
+
+def blocked_message(wait: timedelta) -> str:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    when = "1 minute" if minutes == 1 else f"{minutes} minutes"
     return (
-        db.session.scalar(
-            select(func.count()).select_from(LoginAttempt).where(column == value, LoginAttempt.created_at >= since)
+        f"Too many failed attempts with this password. For your security, wait {when} and try again, "
+        "or ask an administrator to reset your password."
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    attempt_id: int
+    wait: timedelta | None  # None: the attempt may go ahead
+
+
+def _key(email: str) -> str:
+    return email.strip().lower()[:254]
+
+
+def claim_attempt(email: str, address: str) -> Claim:
+    """Record an attempt for (email, address) and decide whether its password may be checked.
+    The row is committed on a connection of its own, so that parallel requests see it and
+    a request that later fails still leaves it counted."""
+    email, address, now = _key(email), address[:64], utcnow()
+    with db.engine.begin() as connection:
+        connection.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - PAIR_WINDOW))
+        attempt_id = connection.execute(
+            insert(LoginAttempt).values(email=email, address=address, created_at=now)
+        ).inserted_primary_key[0]
+    with db.engine.begin() as connection:
+        others = LoginAttempt.id != attempt_id
+        failures, last = connection.execute(
+            select(func.count(), func.max(LoginAttempt.created_at)).where(
+                others, LoginAttempt.email == email, LoginAttempt.address == address
+            )
+        ).one()
+        from_address = connection.scalar(
+            select(func.count()).where(
+                others, LoginAttempt.address == address, LoginAttempt.created_at >= now - ADDRESS_WINDOW
+            )
         )
-        or 0
-    )
+        wait: timedelta | None = None
+        if (from_address or 0) >= MAX_FAILURES_PER_ADDRESS:
+            wait = ADDRESS_WINDOW
+        elif failures >= FREE_FAILURES and last is not None and now - last < delay_after(failures):
+            wait = delay_after(failures) - (now - last)
+        if wait is not None:
+            # A refused attempt doesn't count: the delay runs from the last checked one.
+            connection.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+    return Claim(attempt_id, wait)
 
 
-def is_blocked(email: str, address: str) -> bool:
-    """Whether sign-in is refused for now, whatever the password. The same answer for a
-    known and an unknown email, so the refusal reveals nothing about accounts."""
-    return (
-        _failures(LoginAttempt.email, email.strip().lower()) >= MAX_FAILURES_PER_ACCOUNT
-        or _failures(LoginAttempt.address, address) >= MAX_FAILURES_PER_ADDRESS
-    )
+def succeeded(email: str, address: str) -> None:
+    """The password was right: forget this account's failures from this address (on a
+    connection of its own too, whatever becomes of the request)."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            delete(LoginAttempt).where(LoginAttempt.email == _key(email), LoginAttempt.address == address[:64])
+        )
 
 
-def record_failure(email: str, address: str) -> None:
-    db.session.add(LoginAttempt(email=email.strip().lower()[:254], address=address[:64]))
-    # Old rows are of no use: keep the table small.
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - WINDOW * 4))
+@dataclass(frozen=True)
+class SignIn:
+    user: User | None
+    problem: str | None = None
+    blocked: bool = False
 
 
-def clear_failures(email: str) -> None:
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email.strip().lower()))
-
-
-def attempt_sign_in(email: str, password: str, address: str) -> tuple[User | None, str | None]:
-    """(user, None) on success; (None, message) otherwise. A blocked account or address is
-    refused before the password is checked, with the same message whether or not the
+def attempt_sign_in(email: str, password: str, address: str) -> SignIn:
+    """The user, or why not. A refused attempt gets the same answer whether or not the
     account exists."""
-    if is_blocked(email, address):
-        return None, BLOCKED_MESSAGE
+    claim = claim_attempt(email, address)
+    if claim.wait is not None:
+        return SignIn(None, blocked_message(claim.wait), blocked=True)
     user = authenticate(email, password)
     if user is None:
-        record_failure(email, address)
-        return None, "Email address or password is not right"
-    clear_failures(email)
-    return user, None
+        if is_single_sign_on_account(email):
+            return SignIn(None, SINGLE_SIGN_ON_MESSAGE)
+        return SignIn(None, WRONG_PASSWORD_MESSAGE)
+    succeeded(email, address)
+    return SignIn(user)
+
+
+class Throttled(AccountError):
+    """Too many wrong passwords: refused without checking."""
+
+
+def attempt_password_change(user: User, current: str, new: str, confirm: str, address: str) -> None:
+    """change_own_password, with its current-password check throttled as sign-in is (the
+    same counts: both guess the same password)."""
+    claim = claim_attempt(user.email, address)
+    if claim.wait is not None:
+        raise Throttled(blocked_message(claim.wait), field="current_password")
+    check_current_password(user, current)  # a wrong one leaves the attempt counted
+    succeeded(user.email, address)  # before the change writes anything (SQLite: one writer)
+    change_own_password(user, current, new, confirm, current_checked=True)

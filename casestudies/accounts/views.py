@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from casestudies.accounts import oidc, sessions
 from casestudies.accounts import services as accounts
 from casestudies.accounts.forms import ActiveForm, LoginForm, NewUserForm, PasswordForm, RoleForm
 from casestudies.accounts.services import MIN_PASSWORD_LENGTH, AccountError
-from casestudies.accounts.throttle import BLOCKED_MESSAGE, attempt_sign_in
+from casestudies.accounts.throttle import Throttled, attempt_password_change, attempt_sign_in
 from casestudies.database import keep_changes_on_error
 from casestudies.extensions import db
 from casestudies.forms import SignOutForm
@@ -29,31 +30,89 @@ def safe_next(target: str | None) -> str:
     return safe_local_target(target) or url_for("library.home")
 
 
+def _login_page(form: LoginForm, *, status: int = 200, sso_error: str | None = None):  # type: ignore[no-untyped-def]
+    return (
+        render_template(
+            "auth/login.html",
+            form=form,
+            sso_enabled=oidc.is_enabled(),
+            local_enabled=bool(current_app.config["LOCAL_LOGIN_ENABLED"]),
+            sso_error=sso_error,
+        ),
+        status,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login() -> str | Response:
+def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
+        return _login_page(form)
+    if not current_app.config["LOCAL_LOGIN_ENABLED"]:
+        return _login_page(form, status=403, sso_error="Sign-in with a password is switched off on this site.")
     if form.validate_on_submit():
-        user, problem = attempt_sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "")
-        if user is not None:
-            session.clear()  # a new session at sign-in: no fixation
-            login_user(user)
-            accounts.record_sign_in(user, request.remote_addr or "")
-            session.permanent = True  # expires after SESSION_IDLE_HOURS without a request
+        result = attempt_sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "")
+        if result.user is not None:
+            sign_in_user(result.user, method="password")
             return redirect(safe_next(form.next.data))
-        accounts.record_failed_sign_in(
-            form.email.data or "", request.remote_addr or "", blocked=problem == BLOCKED_MESSAGE
-        )
-        keep_changes_on_error()  # the failed attempt counts towards throttling, and is in the audit log
-        form.email.errors.append(problem or "")
-        return render_template("auth/login.html", form=form), 429 if problem == BLOCKED_MESSAGE else 400
-    if request.method == "POST":
-        return render_template("auth/login.html", form=form), 400
-    return render_template("auth/login.html", form=form)
+        accounts.record_failed_sign_in(form.email.data or "", request.remote_addr or "", blocked=result.blocked)
+        keep_changes_on_error()  # the failed attempt is in the audit log
+        form.email.errors.append(result.problem or "")
+        return _login_page(form, status=429 if result.blocked else 400)
+    return _login_page(form, status=400)
+
+
+# -- single sign-on (casestudies/accounts/oidc.py) -------------------------------------------------
+SSO_NEXT = "sso_next"
+
+
+@bp.post("/login/sso")
+@public
+def sso_start():  # type: ignore[no-untyped-def]
+    if not oidc.is_enabled():
+        abort(404)
+    if not ActiveForm().validate_on_submit():
+        abort(400)
+    session[SSO_NEXT] = safe_local_target(request.form.get("next")) or ""
+    try:
+        return oidc.begin(url_for("auth.sso_callback", _external=True))
+    except oidc.SingleSignOnError as exc:
+        return _login_page(LoginForm(formdata=None), status=502, sso_error=str(exc))
+
+
+@bp.get("/login/sso/callback")
+@public
+def sso_callback():  # type: ignore[no-untyped-def]
+    if not oidc.is_enabled():
+        abort(404)
+    target = session.get(SSO_NEXT)
+    try:
+        user = oidc.complete_sign_in(request.args.to_dict())
+    except oidc.NoAccess as exc:
+        keep_changes_on_error()  # the refusal is in the audit log; no account was made
+        return render_template("auth/no_access.html", message=str(exc)), 403
+    except oidc.SingleSignOnError as exc:
+        return _login_page(LoginForm(formdata=None), status=400, sso_error=str(exc))
+    sign_in_user(user, method="single sign-on")
+    return redirect(safe_next(target))
+
+
+def sign_in_user(user: User, *, method: str) -> None:
+    """Sign in after a checked password or single sign-on: a new server-side session and a
+    new cookie session (no fixation), recorded in the audit log. A session already open in
+    this browser (single sign-on as someone else) ends first."""
+    if current_user.is_authenticated:
+        accounts.sign_out(current_user._get_current_object())
+    session.clear()
+    accounts.sign_in(
+        user, user_agent=request.headers.get("User-Agent", ""), address=request.remote_addr or "", method=method
+    )
+    login_user(user)
+    session.permanent = True  # expires after SESSION_IDLE_HOURS without a request
 
 
 @bp.route("/logout", methods=["POST"])
@@ -61,7 +120,7 @@ def login() -> str | Response:
 def logout() -> Response:
     form = SignOutForm()
     if form.validate_on_submit():
-        accounts.record_sign_out(current_user._get_current_object())
+        accounts.sign_out(current_user._get_current_object())  # a copied cookie is worth nothing now
         logout_user()
         session.clear()
         flash("You have signed out.")
@@ -79,19 +138,18 @@ def password():  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         abort(400)
     try:
-        accounts.change_own_password(
-            current_user,
+        attempt_password_change(
+            current_user._get_current_object(),
             form.current_password.data or "",
             form.new_password.data or "",
             form.confirm_password.data or "",
+            request.remote_addr or "",
         )
     except AccountError as exc:
         db.session.rollback()
         getattr(form, exc.field or "new_password").errors = [str(exc)]
-        return render_template("account/password.html", form=form, min_length=min_length), 400
-    # The change gave the account a new session token, which ends its other sessions;
-    # this one is signed in again with the new token.
-    login_user(current_user._get_current_object(), fresh=True)
+        status = 429 if isinstance(exc, Throttled) else 400
+        return render_template("account/password.html", form=form, min_length=min_length), status
     flash("Your password has been changed, and you have been signed out everywhere else.")
     return redirect(url_for("library.home"))
 
@@ -149,7 +207,18 @@ def _user_page(user: User, *, error: str | None = None, status: int = 200):  # t
     form = RoleForm(formdata=None, role=user.role.value)
     if error:
         form.role.data = request.form.get("role", user.role.value)
-    return render_template("admin/user.html", user=user, form=form, roles=ROLE_CHOICES, error=error), status
+    return (
+        render_template(
+            "admin/user.html",
+            user=user,
+            form=form,
+            roles=ROLE_CHOICES,
+            error=error,
+            active_sessions=sessions.active_sessions(user),
+            own_session_id=sessions.current_session_id(current_user),
+        ),
+        status,
+    )
 
 
 @admin_bp.get("/admin/users/<int:user_id>")
@@ -204,4 +273,29 @@ def reactivate(user_id: int) -> Response:
         abort(400)
     accounts.set_active(target, True, current_user)
     flash(f"Reactivated {target.name}: they can sign in again.")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+# -- an account's sessions -------------------------------------------------------------------------
+@admin_bp.post("/admin/users/<int:user_id>/sessions/<int:session_id>/end")
+@requires(Role.ADMIN)
+def end_session(user_id: int, session_id: int) -> Response:
+    target = _user_or_404(user_id)
+    if not ActiveForm().validate_on_submit():
+        abort(400)
+    if accounts.end_user_session(target, session_id, current_user):
+        flash(f"Ended a session of {target.name}: it is signed out.")
+    else:
+        flash(f"That session of {target.name} had already ended.")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@admin_bp.post("/admin/users/<int:user_id>/sessions/end")
+@requires(Role.ADMIN)
+def end_all_sessions(user_id: int) -> Response:
+    target = _user_or_404(user_id)
+    if not ActiveForm().validate_on_submit():
+        abort(400)
+    count = accounts.end_user_sessions(target, current_user)
+    flash(f"Ended {count} session{'s' if count != 1 else ''} of {target.name}.")
     return redirect(url_for("admin.user", user_id=target.id))

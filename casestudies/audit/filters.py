@@ -39,6 +39,8 @@ ACTION_LABELS: dict[str, str] = {
     "sign-in": "Signed in",
     "sign-in-failed": "Failed sign-in",
     "sign-out": "Signed out",
+    "session-end": "Session ended by an admin",
+    "sign-in-refused": "Single sign-on refused",
     "export": "Export downloaded",
     "list-share": "Reading list shared",
     "list-unshare": "Reading list sharing stopped",

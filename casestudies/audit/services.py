@@ -41,6 +41,8 @@ ACTIONS = (
     "sign-in",
     "sign-in-failed",
     "sign-out",
+    "session-end",
+    "sign-in-refused",
     "export",
     "list-share",
     "list-unshare",

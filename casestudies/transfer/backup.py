@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
+from casestudies.config import private_file, private_folder
 from casestudies.extensions import db
 from casestudies.indexing import rebuild_index
 from casestudies.models import SearchNode, utcnow
@@ -45,10 +46,11 @@ def backup(target: str | Path, progress: Progress | None = None) -> dict[str, ob
     folder = Path(target)
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"{folder} is not empty: choose a new folder for the backup")
-    folder.mkdir(parents=True, exist_ok=True)
+    # The backup holds every account: readable by its owner only.
+    private_folder(folder).chmod(0o700)
     source = sqlite3.connect(_sqlite_path())
     try:
-        destination = sqlite3.connect(folder / DATABASE_FILE)
+        destination = sqlite3.connect(private_file(folder / DATABASE_FILE))
         with destination:
             # A consistent snapshot, even with writers running.
             source.backup(destination, pages=BACKUP_PAGES, progress=progress)

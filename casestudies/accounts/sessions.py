@@ -1,0 +1,111 @@
+"""Server-side sessions: each sign-in opens a user_session row; the cookie carries the row's
+id and a secret whose SHA-256 is stored, so the server can end any session and a copied or
+forged cookie is worth nothing once its row has ended."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from casestudies.extensions import db
+from casestudies.models import User, UserSession, utcnow
+
+# last_seen_at is written at most this often per session: one small UPDATE a minute, not
+# one per request.
+LAST_SEEN_EVERY = timedelta(minutes=1)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"]))
+
+
+def start_session(user: User, *, user_agent: str, address: str, method: str = "password") -> str:
+    """Open a session for the user and return the id Flask-Login keeps in the cookie
+    (also set as user.session_key, for login_user)."""
+    secret = secrets.token_urlsafe(32)
+    row = UserSession(
+        user_id=user.id,
+        token_hash=_hash(secret),
+        user_agent=user_agent[:200],
+        address=address[:64],
+        method=method,
+    )
+    db.session.add(row)
+    db.session.flush()
+    user.session_key = f"{row.id}:{secret}"
+    return user.session_key
+
+
+def load_session_user(session_key: str) -> User | None:
+    """Flask-Login's loader. The user of a live session: its row exists, has not ended and
+    has not been idle too long, the secret matches, and the account is active and has a
+    session token (an empty one is refused)."""
+    session_id, _, secret = str(session_key).partition(":")
+    if not secret or not session_id.isdigit() or len(session_id) > 18:
+        return None
+    row = db.session.get(UserSession, int(session_id))
+    if row is None or row.ended_at is not None:
+        return None
+    if not secrets.compare_digest(row.token_hash, _hash(secret)):
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > _idle_limit():
+        return None
+    user = row.user
+    if not user.is_active or not user.session_token:
+        return None
+    if now - row.last_seen_at >= LAST_SEEN_EVERY:
+        # Its own tiny transaction: the request holds no write lock from here on (SQLite),
+        # and the request's outcome doesn't matter to it.
+        with db.engine.begin() as connection:
+            connection.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    user.session_key = f"{row.id}:{secret}"
+    return user
+
+
+def current_session_id(user: User) -> int | None:
+    key = user.session_key or ""
+    session_id = key.partition(":")[0]
+    return int(session_id) if session_id.isdigit() else None
+
+
+def end_session(session_id: int, user: User | None = None) -> bool:
+    """End one session (of `user`, when given). Returns whether a live one was ended."""
+    condition = [UserSession.id == session_id, UserSession.ended_at.is_(None)]
+    if user is not None:
+        condition.append(UserSession.user_id == user.id)
+    result = db.session.execute(update(UserSession).where(*condition).values(ended_at=utcnow()))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def end_all_sessions(user: User, *, except_id: int | None = None) -> int:
+    """End every session of the user (but one, when given). Returns how many ended."""
+    condition = [UserSession.user_id == user.id, UserSession.ended_at.is_(None)]
+    if except_id is not None:
+        condition.append(UserSession.id != except_id)
+    result = db.session.execute(update(UserSession).where(*condition).values(ended_at=utcnow()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The user's live sessions, most recently used first."""
+    since = utcnow() - _idle_limit()
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.last_seen_at >= since)
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
+
+
+def get_session(session_id: int) -> UserSession | None:
+    return db.session.get(UserSession, session_id)
