@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -149,23 +150,30 @@ def private_file(path: str | Path) -> Path:
     return file
 
 
-def instance_secret(app: Flask, filename: str, nbytes: int) -> str:
-    """A random secret (hex of `nbytes` random bytes) kept in the app's instance folder:
-    made on first use, the same afterwards. The folder is 0700 and the file 0600. Several
-    processes starting at once agree on one secret: it is written to a temporary file,
-    then linked into place only if no other process got there first."""
+def instance_secret_file(app: Flask, filename: str, make: Callable[[], str]) -> Path:
+    """A file of secrets in the app's instance folder, holding make()'s text when it is first
+    needed. The folder is 0700 and the file 0600. Several processes starting at once agree
+    on one secret: it is written to a temporary file, then linked into place only if no
+    other process got there first."""
     folder = private_folder(app.instance_path)
     path = folder / filename
     if not path.exists():
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{filename}.")  # 0600
         try:
             with os.fdopen(descriptor, "w", encoding="ascii") as file:
-                file.write(secrets.token_hex(nbytes) + "\n")
+                file.write(make() + "\n")
             os.link(temporary, path)
         except FileExistsError:
             pass  # another process made it first: use theirs
         finally:
             os.unlink(temporary)
+    return path
+
+
+def instance_secret(app: Flask, filename: str, nbytes: int) -> str:
+    """A random secret (hex of `nbytes` random bytes) kept in the app's instance folder:
+    made on first use, the same afterwards."""
+    path = instance_secret_file(app, filename, lambda: secrets.token_hex(nbytes))
     secret = path.read_text("ascii").strip()
     if len(secret) < 2 * nbytes:
         raise RuntimeError(f"{path} holds a secret shorter than {nbytes} bytes: delete it to make a new one.")

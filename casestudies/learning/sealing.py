@@ -19,6 +19,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
 
+from ..config import instance_secret_file
+
 KEY_FILE_NAME = "reflection-keys"
 _lock = threading.Lock()
 
@@ -53,17 +55,10 @@ def write_reflection_key_file(path: Path, keys: list[str]) -> None:
 def instance_reflection_keys(app: Flask, *, create: bool = True) -> list[str]:
     """The keys in instance/reflection-keys, generating a first key (file mode 0600) when
     the file does not exist and `create` is set. Two processes starting together agree on
-    one key: the file is created exclusively, and the loser reads the winner's."""
+    one key (config.instance_secret_file, as SECRET_KEY's file)."""
     path = reflection_key_file(app)
     if not path.exists() and create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-                handle.write(Fernet.generate_key().decode("ascii") + "\n")
+        instance_secret_file(app, KEY_FILE_NAME, new_key)
     if not path.exists():
         return []
     return _split_keys(path.read_text("ascii"))
