@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from casestudies.curation import services as curation
 from casestudies.curation.forms import apply_question_action, parse_case_editor
-from casestudies.curation.services import CaseInput, CurationError, EditConflict
+from casestudies.curation.services import CaseInput, CurationError, EditConflict, PossibleDuplicates
 from casestudies.extensions import db
 from casestudies.forms import CsrfOnlyForm
 from casestudies.markdown import render_markdown
@@ -34,7 +34,9 @@ def _case_or_404(slug: str) -> Case:
         abort(404)
 
 
-def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, conflict=None, status=200):  # type: ignore[no-untyped-def]
+def _editor(  # type: ignore[no-untyped-def]
+    form: CaseInput, *, case: Case | None, errors=None, preview=None, conflict=None, duplicates=None, status=200
+):
     return (
         render_template(
             "curate/edit.html",
@@ -43,6 +45,7 @@ def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, co
             errors=errors or {},
             preview=preview,
             conflict=conflict,
+            duplicates=duplicates or [],
             known=curation.known_values(),
             dimensions=LEADERSHIP_DIMENSIONS,
             consents=CONSENTS,
@@ -78,7 +81,10 @@ def new_case():  # type: ignore[no-untyped-def]
         return _editor(form, case=None)
     if action == "preview":
         return _editor(form, case=None, preview=render_markdown(form.body))
-    case, errors = curation.create_case(form, current_user)
+    try:
+        case, errors = curation.create_case(form, current_user)
+    except PossibleDuplicates as found:
+        return _editor(form, case=None, duplicates=found.duplicates)
     if case is None:
         return _editor(form, case=None, errors=errors, status=400)
     flash(f"Draft “{case.title}” created.")
@@ -103,6 +109,8 @@ def edit_case(slug: str):  # type: ignore[no-untyped-def]
     except EditConflict as conflict:
         db.session.rollback()
         return _editor(form, case=case, conflict=conflict, status=409)
+    except PossibleDuplicates as found:
+        return _editor(form, case=case, duplicates=found.duplicates)
     if errors:
         return _editor(form, case=case, errors=errors, status=400)
     flash("Saved." if changed else "Nothing had changed, so no new revision was made.")
