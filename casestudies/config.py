@@ -23,6 +23,7 @@ ENV_SETTINGS = (
     "SEARCH_JOURNAL_RETENTION_HOURS",
     "SERVER_NAME_LABEL",
     "TWO_PERSON_REVIEW",
+    "AUTO_RETURN_OVERDUE",
 )
 
 
@@ -62,6 +63,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # wrote or sent for review (an admin may override, with a recorded reason). Turn it
         # off (False, or TWO_PERSON_REVIEW=0) for a team of one.
         "TWO_PERSON_REVIEW": True,
+        # Published cases whose review date has passed go back to review (when a curator
+        # opens the dashboard, and by `flask return-overdue`). Off by default.
+        "AUTO_RETURN_OVERDUE": False,
     }
 
 
@@ -78,6 +82,9 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     if "TWO_PERSON_REVIEW" in overrides:
         switch = overrides["TWO_PERSON_REVIEW"].strip().lower()
         overrides["TWO_PERSON_REVIEW"] = switch not in ("0", "false", "no", "off")
+    if "AUTO_RETURN_OVERDUE" in overrides:
+        switch = overrides["AUTO_RETURN_OVERDUE"].strip().lower()
+        overrides["AUTO_RETURN_OVERDUE"] = switch in ("1", "true", "yes", "on")
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides

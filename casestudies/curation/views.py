@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from casestudies.curation import overdue
 from casestudies.curation import services as curation
 from casestudies.curation.forms import apply_question_action, parse_case_editor
 from casestudies.curation.services import CaseInput, CurationError, EditConflict, PossibleDuplicates
@@ -58,8 +59,9 @@ def _editor(  # type: ignore[no-untyped-def]
 @bp.get("/")
 @requires(Role.CURATOR)
 def dashboard() -> str:
+    board, returned = overdue.dashboard_after_overdue()
     return render_template(
-        "curate/dashboard.html", board=curation.dashboard(), review_due_days=curation.REVIEW_DUE_DAYS
+        "curate/dashboard.html", board=board, returned=returned, review_due_days=curation.REVIEW_DUE_DAYS
     )
 
 
