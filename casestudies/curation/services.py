@@ -194,10 +194,34 @@ def validate_case_input(
             if name == "questions":
                 name = "questions-0-text"
             errors.setdefault(name, []).append(_sentence(problem.message))
-        return None, errors
+        return None, in_form_order(errors)
     if errors:
-        return None, errors
+        return None, in_form_order(errors)
     return data, errors
+
+
+# The editor's fields from top to bottom; the question rows come after them. A case-file
+# key that is no field of its own ("status", "updated") is shown at the title.
+EDITOR_FIELD_ORDER = ("title", "status", "updated", "slug", "summary", "seat", "setting", "dimensions", "tags",
+                      "consent", "review_by", "body")  # fmt: skip
+_QUESTION_PARTS = ("text", "notes", "minutes")
+
+
+def in_form_order(errors: FieldErrors) -> FieldErrors:
+    """The problems in the order of the editor's fields, so the error summary reads as the
+    form does; a field this list doesn't know keeps its place after the others."""
+
+    def position(item: tuple[int, str]) -> tuple[int, int, int, int]:
+        arrival, name = item
+        if name in EDITOR_FIELD_ORDER:
+            return (0, EDITOR_FIELD_ORDER.index(name), 0, 0)
+        _, row, part = name.split("-", 2) if name.startswith("questions-") and name.count("-") == 2 else ("", "", "")
+        if row.isdigit() and part in _QUESTION_PARTS:
+            return (1, int(row), _QUESTION_PARTS.index(part), 0)
+        return (2, 0, 0, arrival)
+
+    ordered = sorted(enumerate(errors), key=position)
+    return {name: errors[name] for _, name in ordered}
 
 
 def _sentence(message: str) -> str:
