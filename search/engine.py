@@ -404,7 +404,7 @@ class SearchIndex:
     def more_like_text(
         self, text: str, statuses: Iterable[str], limit: int = 5, *, exclude: int | None = None
     ) -> list[Hit]:
-        """Cases alike an unsaved text (title, summary and body together): most of its
+        """Cases alike an unsaved text (a case's summary and body, say): most of its
         distinctive words in common. `exclude` leaves out a case by id (the one edited)."""
         with self._searching() as state:
             allowed = set(state.facets.status_docs(statuses))

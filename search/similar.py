@@ -2,9 +2,8 @@
 
 The text's key terms (Whoosh's Bo1 expansion model: words frequent in the text and rare
 in the library) are looked for in each case's title, summary and body. A case counts as
-alike when it holds most of the text's weight, not merely some of it: two cases on the
-same subject share a few distinctive words, a copy shares nearly all. Words of the text
-that no case has count against every case.
+alike when it holds most of the key terms' weight, not merely some of it: two cases on
+the same subject share a few distinctive words, a copy shares nearly all.
 """
 
 from __future__ import annotations
@@ -17,8 +16,10 @@ from whoosh.searching import Searcher
 
 KEY_TERMS = 20
 SEARCHED_FIELDS = {"title": 2.0, "summary": 1.5, "body": 1.0}
-# The share of the key terms' weight a case must hold to count as alike.
-MIN_SHARED_WEIGHT = 0.5
+# The share of the key terms' weight a case must hold to count as alike. In the sample
+# library a case holds at most about half of another's; a copy holds all of its own.
+MIN_SHARED_WEIGHT = 0.7
+MIN_KEY_TERMS = 12
 # Cases looked at, before the shared weight is checked, per case wanted.
 CANDIDATES_PER_RESULT = 4
 
@@ -30,16 +31,12 @@ class SimilarCase:
     shared: float  # share of the key terms' weight found in the case, 0 to 1
 
 
-def key_terms(searcher: Searcher, text: str, number: int = KEY_TERMS) -> tuple[dict[str, float], int]:
+def key_terms(searcher: Searcher, text: str, number: int = KEY_TERMS) -> dict[str, float]:
     """The text's most distinctive words that the library has (as indexed: stemmed), with
-    their weights (the most distinctive weighs 1), and how many of its words the library
-    lacks altogether."""
+    their weights (the most distinctive weighs 1)."""
     if not text.strip() or searcher.doc_count() == 0:
-        return {}, 0
-    reader = searcher.reader()
-    words = {term for term, _, _, _ in searcher.schema["body"].index(text)}
-    unknown = sum(1 for term in words if ("body", term) not in reader)
-    return dict(searcher.key_terms_from_text("body", text, numterms=number)), unknown
+        return {}
+    return dict(searcher.key_terms_from_text("body", text, numterms=number))
 
 
 def similar_cases(
@@ -52,11 +49,11 @@ def similar_cases(
 ) -> list[SimilarCase]:
     """Up to `limit` cases among the document numbers `allowed` that hold at least
     `min_shared` of the text's key-term weight, most alike first."""
-    weights, unknown = key_terms(searcher, text)
-    # A word no case has weighs as much as the most distinctive word: no case holds it, so
-    # a text of many new words is like none of them.
-    total = sum(weights.values()) + unknown * max(weights.values(), default=1.0)
-    if not weights or total <= 0 or not allowed or limit < 1:
+    weights = key_terms(searcher, text)
+    total = sum(weights.values())
+    # A few sentences share their few key terms with many cases on the same subject: too
+    # little to call two texts alike (the title is compared on its own).
+    if len(weights) < MIN_KEY_TERMS or total <= 0 or not allowed or limit < 1:
         return []
     query = wq.Or([wq.Term(field, term, boost=boost) for term in weights for field, boost in SEARCHED_FIELDS.items()])
     results = searcher.search(query, filter=set(allowed), limit=limit * CANDIDATES_PER_RESULT, terms=True)

@@ -11,7 +11,10 @@ from casestudies.curation.duplicates import normalised_title
 from casestudies.curation.services import CaseInput, PossibleDuplicates
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
+from casestudies.indexing.documents import get_search_index
+from casestudies.markdown import markdown_to_text
 from casestudies.models import Case
+from casestudies.vocab import STATUSES
 
 from .conftest import ensure_user
 from .test_curation import good_input
@@ -78,11 +81,10 @@ def test_a_near_copy_of_a_case_is_offered_as_a_possible_duplicate(curator, libra
 def test_the_same_title_in_other_words_is_offered(curator, library) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PossibleDuplicates) as found:
         curation.create_case(good_input(title="the assistant who logged the flickering lights!"), curator)
-    # The title weighs in the text too, so the text may count as alike as well.
-    assert [(d.case.slug, d.reasons[0]) for d in found.value.duplicates] == [("flickering-lights", "the same title")]
+    assert [(d.case.slug, d.reasons) for d in found.value.duplicates] == [("flickering-lights", ["the same title"])]
     with pytest.raises(PossibleDuplicates) as found:
         curation.create_case(good_input(title="The assistant who logged the flickering light"), curator)
-    assert [d.reasons[0] for d in found.value.duplicates] == ["a very similar title"]
+    assert [d.reasons for d in found.value.duplicates] == [["a very similar title"]]
 
 
 def test_an_unrelated_case_is_not_offered(curator, library) -> None:  # type: ignore[no-untyped-def]
@@ -157,3 +159,23 @@ def test_the_editor_lists_duplicates_keeps_what_was_typed_and_saves_anyway(login
     response = client.post("/curate/cases/new", data={**form, "duplicates_seen": str(library.id)})
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Case)) == 4
+
+
+def test_a_few_sentences_on_the_same_subject_are_not_a_duplicate(curator, library) -> None:  # type: ignore[no-untyped-def]
+    short = good_input(
+        title="Night lights on the stroke ward",
+        summary="A healthcare assistant notices corridor lights at night.",
+        body="She logged the lights in a notebook.",
+    )
+    case, errors = curation.create_case(short, curator)
+    assert errors == {} and case is not None
+
+
+def test_no_sample_case_is_offered_as_another_s_duplicate_and_each_finds_itself(sample_app: Flask) -> None:
+    """The sample library's cases share subjects (raising concerns, handovers, social care)
+    but none is a copy of another: none is offered for another, and each text finds itself."""
+    index = get_search_index()
+    for case in db.session.scalars(select(Case)):
+        text = "\n".join([case.summary, markdown_to_text(case.body)])
+        assert [hit.id for hit in index.more_like_text(text, STATUSES, 5, exclude=case.id)] == [], case.slug
+        assert [hit.id for hit in index.more_like_text(text, STATUSES, 5)] == [case.id], case.slug

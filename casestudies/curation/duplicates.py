@@ -1,6 +1,6 @@
 """Possible duplicates of a case being saved: the same or a very similar title (from the
 database, so a case saved a moment ago counts) or a very similar text (the search engine's
-more-like-this over the title, summary and body)."""
+more-like-this over the summary and body)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,9 @@ def _title_matches(title: str, exclude: int | None) -> dict[int, str]:
 
 
 def _text_matches(data: CaseData, exclude: int | None) -> list[int]:
-    text = "\n".join([data.title, data.summary, markdown_to_text(data.body)])
+    # Without the title: compared on its own above, it made short texts look like every
+    # case that shares a few of its words.
+    text = "\n".join([data.summary, markdown_to_text(data.body)])
     try:
         hits = get_search_index().more_like_text(text, STATUSES, MAX_DUPLICATES, exclude=exclude)
     except SearchUnavailable:
