@@ -87,6 +87,12 @@ def test_the_same_title_in_other_words_is_offered(curator, library) -> None:  # 
     assert [d.reasons for d in found.value.duplicates] == [["a very similar title"]]
 
 
+def test_titles_that_share_a_phrase_but_not_their_other_words_are_not_near(curator, library) -> None:  # type: ignore[no-untyped-def]
+    title = "The pharmacist who logged the flickering lights"
+    case, errors = curation.create_case(good_input(title=title), curator)
+    assert errors == {} and case is not None
+
+
 def test_an_unrelated_case_is_not_offered(curator, library) -> None:  # type: ignore[no-untyped-def]
     case, errors = curation.create_case(good_input(), curator)  # the ward clerk and the phones
     assert errors == {} and case is not None

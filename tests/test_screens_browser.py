@@ -90,7 +90,11 @@ def test_the_diff_marks_changes_in_colour_and_words_with_a_question_per_line(lib
     text = questions_diff.inner_text()
     assert "\n2. How did Grace build trust" in text and "\n3. " in text  # one question per line
     removed, added = questions_diff.locator("del").first, questions_diff.locator("ins").first
-    assert removed.inner_text().startswith("[Removed: ") and added.inner_text().startswith("[Added: ")
+    labels = page.evaluate(
+        "els => els.map(e => getComputedStyle(e, '::before').content + getComputedStyle(e, '::after').content)",
+        [removed.element_handle(), added.element_handle()],
+    )
+    assert labels == ['"[Removed: ""]"', '"[Added: ""]"']  # heard, not seen
     colours = page.evaluate(
         "els => els.map(e => getComputedStyle(e).backgroundColor)",
         [removed.element_handle(), added.element_handle()],
