@@ -157,7 +157,7 @@ def test_the_editor_lists_duplicates_keeps_what_was_typed_and_saves_anyway(login
     response = client.post("/curate/cases/new", data=form)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "This case may already be in the library" in html
+    assert "<title>Possible duplicate: Write a new case" in html and "This case may already be in the library" in html
     assert "/curate/cases/flickering-lights" in html and "a very similar text" in html
     assert "Typed summary kept" in html and "What did she notice?" in html
     assert f'name="duplicates_seen" value="{library.id}"' in html
