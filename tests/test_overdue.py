@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from casestudies.config import environment_overrides
+from casestudies.curation import overdue
 from casestudies.curation import services as curation
 from casestudies.curation.overdue import dashboard_after_overdue, return_overdue_to_review
 from casestudies.extensions import db
@@ -74,13 +75,19 @@ def test_a_second_run_moves_nothing(cases) -> None:  # type: ignore[no-untyped-d
     assert db.session.scalar(select(CaseStateChange.id).where(CaseStateChange.case_id == cases["no-date"].id)) is None
 
 
-def test_a_case_already_claimed_elsewhere_is_left_alone(cases) -> None:  # type: ignore[no-untyped-def]
-    """Another server moved it between this one's select and update: no second state change."""
-    db.session.execute(
-        Case.__table__.update().where(Case.__table__.c.slug == "overdue").values(status="review")
-    )  # behind the session's back: the session still thinks the case is published
-    db.session.expire_all()
+def test_a_case_claimed_elsewhere_after_the_select_is_left_alone(cases, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another server sends the case back to review between this one's select and its
+    claim: the claim finds it no longer published, and nothing is recorded twice."""
+    real_update = overdue.update
+
+    def update_after_another_server(table):  # type: ignore[no-untyped-def]
+        db.session.execute(text("UPDATE \"case\" SET status = 'review' WHERE slug = 'overdue'"))
+        return real_update(table)
+
+    monkeypatch.setattr(overdue, "update", update_after_another_server)
     assert return_overdue_to_review(TODAY) == []
+    assert curation.state_history(cases["overdue"]) == []
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == cases["overdue"].id)) is None
 
 
 def test_the_dashboard_returns_overdue_cases_only_when_the_setting_is_on(app: Flask, cases) -> None:  # type: ignore[no-untyped-def]
