@@ -16,8 +16,8 @@ from whoosh.searching import Searcher
 
 KEY_TERMS = 20
 SEARCHED_FIELDS = {"title": 2.0, "summary": 1.5, "body": 1.0}
-# The share of the key terms' weight a case must hold to count as alike. In the sample
-# library a case holds at most about half of another's; a copy holds all of its own.
+# The share of the key terms' weight a case must hold to count as alike: a copy holds all
+# of it, a case on the same subject well under this.
 MIN_SHARED_WEIGHT = 0.7
 MIN_KEY_TERMS = 12
 # Cases looked at, before the shared weight is checked, per case wanted.
@@ -59,7 +59,7 @@ def similar_cases(
     results = searcher.search(query, filter=set(allowed), limit=limit * CANDIDATES_PER_RESULT, terms=True)
     found = []
     for hit in results:
-        matched = {text.decode("utf-8") if isinstance(text, bytes) else text for _, text in hit.matched_terms()}
+        matched = {term.decode("utf-8") if isinstance(term, bytes) else term for _, term in hit.matched_terms()}
         shared = sum(weight for term, weight in weights.items() if term in matched) / total
         if shared >= min_shared:
             found.append(SimilarCase(id=int(hit["id"]), score=hit.score or 0.0, shared=shared))

@@ -70,8 +70,8 @@ def _title_matches(title: str, exclude: int | None) -> dict[int, str]:
 
 
 def _text_matches(data: CaseData, exclude: int | None) -> list[int]:
-    # Without the title: compared on its own above, it made short texts look like every
-    # case that shares a few of its words.
+    # Without the title: it is compared on its own, and with it a short text looks like
+    # every case that shares a few of its words.
     text = "\n".join([data.summary, markdown_to_text(data.body)])
     try:
         hits = get_search_index().more_like_text(text, STATUSES, MAX_DUPLICATES, exclude=exclude)
