@@ -285,6 +285,22 @@ def purge_bin_command() -> None:
     click.echo(f"Deleted {count} case(s) for good.")
 
 
+@click.command("return-overdue")
+@commits
+def return_overdue_command() -> None:
+    """With AUTO_RETURN_OVERDUE on, send published cases whose review date has passed back
+    to review (meant for cron, daily)."""
+    from casestudies.curation.overdue import auto_return_enabled, return_overdue_to_review
+
+    if not auto_return_enabled():
+        click.echo("AUTO_RETURN_OVERDUE is off: no case was moved.")
+        return
+    moved = return_overdue_to_review()
+    click.echo(f"{len(moved)} case(s) went back to review: their review date had passed.")
+    for case in moved:
+        click.echo(f"  {case.slug} (review by {case.review_by})")
+
+
 @click.command("db-revision")
 @click.argument("message")
 def db_revision_command(message: str) -> None:
@@ -385,5 +401,6 @@ def init_app(app: Flask) -> None:
         restore_command,
         purge_bin_command,
         rotate_reflection_key_command,
+        return_overdue_command,
     ):
         app.cli.add_command(command)

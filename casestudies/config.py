@@ -39,6 +39,7 @@ ENV_SETTINGS = (
     "OIDC_ROLE_GROUPS",
     "OIDC_CLOCK_SKEW_SECONDS",
     "LOCAL_LOGIN_ENABLED",
+    "AUTO_RETURN_OVERDUE",
 )
 
 
@@ -95,6 +96,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Sign-in with an email address and a password here; switch off (0) to allow
         # single sign-on only.
         "LOCAL_LOGIN_ENABLED": True,
+        # Published cases whose review date has passed go back to review (when a curator
+        # opens the dashboard, and by `flask return-overdue`). Off by default.
+        "AUTO_RETURN_OVERDUE": False,
     }
 
 
@@ -108,17 +112,27 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
         overrides["SESSION_IDLE_HOURS"] = float(overrides["SESSION_IDLE_HOURS"])
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
         overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
-    if "TWO_PERSON_REVIEW" in overrides:
-        switch = overrides["TWO_PERSON_REVIEW"].strip().lower()
-        overrides["TWO_PERSON_REVIEW"] = switch not in ("0", "false", "no", "off")
-    if "LOCAL_LOGIN_ENABLED" in overrides:
-        switch = overrides["LOCAL_LOGIN_ENABLED"].strip().lower()
-        overrides["LOCAL_LOGIN_ENABLED"] = switch not in ("0", "false", "no", "off")
+    for name in SWITCHES:
+        if name in overrides:
+            overrides[name] = switch_value(name, overrides[name])
     if "OIDC_CLOCK_SKEW_SECONDS" in overrides:
         overrides["OIDC_CLOCK_SKEW_SECONDS"] = int(overrides["OIDC_CLOCK_SKEW_SECONDS"])
     if "TRUSTED_PROXIES" in overrides:
         overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
     return overrides
+
+
+# Settings that are on or off, read from the environment as 1/0, true/false, yes/no, on/off.
+SWITCHES = ("TWO_PERSON_REVIEW", "LOCAL_LOGIN_ENABLED", "AUTO_RETURN_OVERDUE")
+
+
+def switch_value(name: str, text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name} must be on or off (1/0, true/false, yes/no, on/off), not {text!r}.")
 
 
 def finalise(config: dict[str, Any]) -> None:

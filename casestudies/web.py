@@ -23,7 +23,6 @@ from werkzeug.wrappers import Response
 from whitenoise import WhiteNoise
 
 from casestudies.extensions import login_manager
-from casestudies.forms import SignOutForm
 from casestudies.models import Role
 from casestudies.paging import page_numbers
 from casestudies.vocab import LEADERSHIP_DIMENSIONS
@@ -256,7 +255,6 @@ def init_web(app: Flask) -> None:
 
         return {
             "Role": Role,
-            "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
             "LEADERSHIP_DIMENSIONS": LEADERSHIP_DIMENSIONS,
             "url_with": url_with,
             "page_numbers": page_numbers,

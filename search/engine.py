@@ -6,6 +6,7 @@
     facets.py            facet counts and filters, from per-value bitmaps kept per searcher
     snippets.py          marked fragments of a hit's text
     spelling.py          "Did you mean"
+    similar.py           cases alike a text not yet indexed (possible duplicates)
     caches.py            the bounded cache every kept result lives in
     whoosh_internals.py  the one module that reads Whoosh's private names
 
@@ -36,6 +37,7 @@ from .facets import FacetSets
 from .query import QueryBuilder, QueryParts, parse_user_query
 from .schema import FACET_FIELDS, fold, keyword_value
 from .scoring import Scorer, Scores, query_key, top_documents
+from .similar import similar_cases
 from .snippets import highlight_words, snippet
 from .spelling import Speller
 from .store import MAX_BATCH_DOCS, GenerationStore, IndexBatch, SearchUnavailable, is_lock_error
@@ -399,3 +401,14 @@ class SearchIndex:
                 return []
             results = searcher.search(wq.Or(parts), filter=set(allowed), limit=limit)
             return [Hit(id=int(hit["id"]), score=hit.score or 0.0) for hit in results]
+
+    def more_like_text(
+        self, text: str, statuses: Iterable[str], limit: int = 5, *, exclude: int | None = None
+    ) -> list[Hit]:
+        """Cases alike an unsaved text (a case's summary and body, say): most of its
+        distinctive words in common. `exclude` leaves out a case by id (the one edited)."""
+        with self._searching() as state:
+            allowed = set(state.facets.status_docs(statuses))
+            if exclude is not None:
+                allowed.discard(state.searcher.document_number(id=str(exclude)))
+            return [Hit(id=case.id, score=case.shared) for case in similar_cases(state.searcher, text, allowed, limit)]

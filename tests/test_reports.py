@@ -186,3 +186,18 @@ def test_the_case_page_links_to_the_report_form(login, make_case) -> None:  # ty
     make_case(slug="a-case")
     page = login("learner").get("/cases/a-case").get_data(as_text=True)
     assert 'href="/cases/a-case/report"' in page and "Report a problem with this case" in page
+
+
+@pytest.mark.parametrize("role", ["learner", "facilitator", "curator", "admin"])
+def test_my_reports_is_in_the_header_for_every_signed_in_reader(login, role: str) -> None:  # type: ignore[no-untyped-def]
+    client = login(role)
+    home = client.get("/").get_data(as_text=True)
+    nav = home[home.index('class="nhsuk-header__navigation') :]
+    assert 'href="/my-reports"' in nav and "My reports" in nav
+    mine = client.get("/my-reports").get_data(as_text=True)
+    link = mine[mine.index('href="/my-reports"') - 200 : mine.index('href="/my-reports"') + 200]
+    assert 'aria-current="page"' in link
+
+
+def test_the_sign_in_page_has_no_my_reports_link(client) -> None:  # type: ignore[no-untyped-def]
+    assert "/my-reports" not in client.get("/login").get_data(as_text=True)

@@ -6,6 +6,7 @@ from casestudies.curation.services import CaseInput, QuestionInput
 from casestudies.params import parse_int
 
 MAX_QUESTION_ROWS = 40
+MAX_DUPLICATES_SEEN = 50
 
 
 def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-untyped-def]
@@ -23,6 +24,8 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
             )
         )
     version = parse_int(formdata.get("version", ""))
+    seen = (parse_int(value) for value in formdata.getlist("duplicates_seen")[:MAX_DUPLICATES_SEEN])
+    duplicates_seen = frozenset(case_id for case_id in seen if case_id is not None)
     # Text fields are kept whole, as typed. Cutting them here saved a question, its notes or
     # a body shortened without any warning, and showed a refused title or summary again cut
     # short. The case format's rules refuse what is too long, beside the field, and
@@ -40,6 +43,7 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
         body=formdata.get("body", ""),
         questions=rows,
         version=version,
+        duplicates_seen=duplicates_seen,
     )
     return form, formdata.get("action", "save")[:30]
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
+from casestudies.curation.duplicates import PossibleDuplicate, possible_duplicates
 from casestudies.curation.revisions import case_to_data, normalised, save_case_data
 from casestudies.extensions import db
 from casestudies.models import (
@@ -60,6 +61,15 @@ class EditConflict(CurationError):
         self.current_version = case.version
 
 
+class PossibleDuplicates(CurationError):
+    """The case looks like one already in the library; nothing is saved until the curator
+    confirms (the editor sends back the ids shown, as `duplicates_seen`)."""
+
+    def __init__(self, duplicates: list[PossibleDuplicate]) -> None:
+        super().__init__("This case may already be in the library")
+        self.duplicates = duplicates
+
+
 # -- the editor ------------------------------------------------------------------------------------
 @dataclass
 class QuestionInput:
@@ -84,6 +94,7 @@ class CaseInput:
     body: str = ""
     questions: list[QuestionInput] = field(default_factory=list)
     version: int | None = None
+    duplicates_seen: frozenset[int] = frozenset()  # possible duplicates shown, saved anyway
 
     @classmethod
     def from_case(cls, case: Case) -> CaseInput:
@@ -183,10 +194,34 @@ def validate_case_input(
             if name == "questions":
                 name = "questions-0-text"
             errors.setdefault(name, []).append(_sentence(problem.message))
-        return None, errors
+        return None, in_form_order(errors)
     if errors:
-        return None, errors
+        return None, in_form_order(errors)
     return data, errors
+
+
+# The editor's fields from top to bottom; the question rows come after them. A case-file
+# key that is no field of its own ("status", "updated") is shown at the title.
+EDITOR_FIELD_ORDER = ("title", "status", "updated", "slug", "summary", "seat", "setting", "dimensions", "tags",
+                      "consent", "review_by", "body")  # fmt: skip
+_QUESTION_PARTS = ("text", "notes", "minutes")
+
+
+def in_form_order(errors: FieldErrors) -> FieldErrors:
+    """The problems in the order of the editor's fields, so the error summary reads as the
+    form does; a field this list doesn't know keeps its place after the others."""
+
+    def position(item: tuple[int, str]) -> tuple[int, int, int, int]:
+        arrival, name = item
+        if name in EDITOR_FIELD_ORDER:
+            return (0, EDITOR_FIELD_ORDER.index(name), 0, 0)
+        _, row, part = name.split("-", 2) if name.startswith("questions-") and name.count("-") == 2 else ("", "", "")
+        if row.isdigit() and part in _QUESTION_PARTS:
+            return (1, int(row), _QUESTION_PARTS.index(part), 0)
+        return (2, 0, 0, arrival)
+
+    ordered = sorted(enumerate(errors), key=position)
+    return {name: errors[name] for _, name in ordered}
 
 
 def _sentence(message: str) -> str:
@@ -201,6 +236,8 @@ def _slug_taken(slug: str, other_than: int | None = None) -> Case | None:
 
 
 def create_case(form: CaseInput, actor: User) -> tuple[Case | None, FieldErrors]:
+    """Save the editor's input as a new draft. Raises PossibleDuplicates when its title or
+    text looks like a case's that the curator has not yet been shown."""
     data, errors = validate_case_input(form, status=Status.DRAFT)
     if data is None:
         return None, errors
@@ -208,6 +245,9 @@ def create_case(form: CaseInput, actor: User) -> tuple[Case | None, FieldErrors]
     if existing is not None:
         where = "a case in the bin" if existing.is_deleted else f"“{existing.title}”"
         return None, {"slug": [f"The web address {data.slug} is already used by {where}. Choose another."]}
+    duplicates = possible_duplicates(data, already_seen=form.duplicates_seen)
+    if duplicates:
+        raise PossibleDuplicates(duplicates)
     case, _ = save_case_data(data, actor=actor, summary="Created")
     audit.record(actor, "create", case=case)
     return case, {}
@@ -215,7 +255,8 @@ def create_case(form: CaseInput, actor: User) -> tuple[Case | None, FieldErrors]
 
 def update_case(case: Case, form: CaseInput, actor: User) -> tuple[bool, FieldErrors]:
     """Save the editor's input as a new revision. Raises EditConflict when the case was
-    saved by someone else since the form was opened (optimistic locking)."""
+    saved by someone else since the form was opened (optimistic locking), and
+    PossibleDuplicates when a changed title or text looks like another case's."""
     if form.version is None or form.version != case.version:
         raise EditConflict(case)
     data, errors = validate_case_input(form, status=case.status, slug=case.slug)
@@ -224,11 +265,21 @@ def update_case(case: Case, form: CaseInput, actor: User) -> tuple[bool, FieldEr
     if case.status == Status.PUBLISHED and data.consent == "pending":
         return False, {"consent": ["A published case can't have consent pending: unpublish it first"]}
     before = case_to_data(case)
+    if _wording_changed(before, normalised(data)):
+        duplicates = possible_duplicates(data, exclude=case.id, already_seen=form.duplicates_seen)
+        if duplicates:
+            raise PossibleDuplicates(duplicates)
     data = replace(data, updated=before.updated if _same_but_date(before, data) else data.updated)
     _, changed = save_case_data(data, actor=actor, case=case, summary=_edit_summary(before, normalised(data)))
     if changed:
         audit.record(actor, "edit", case=case, detail=_edit_summary(before, normalised(data)))
     return changed, {}
+
+
+def _wording_changed(before: CaseData, after: CaseData) -> bool:
+    """Whether an edit touches what duplicates are found by: a change of tags alone does not
+    ask about duplicates again."""
+    return (before.title, before.summary, before.body) != (after.title, after.summary, after.body)
 
 
 def _same_but_date(before: CaseData, after: CaseData) -> bool:

@@ -6,9 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from casestudies.curation import overdue
 from casestudies.curation import services as curation
 from casestudies.curation.forms import apply_question_action, parse_case_editor
-from casestudies.curation.services import CaseInput, CurationError, EditConflict
+from casestudies.curation.services import CaseInput, CurationError, EditConflict, PossibleDuplicates
 from casestudies.extensions import db
 from casestudies.forms import CsrfOnlyForm
 from casestudies.markdown import render_markdown
@@ -34,7 +35,9 @@ def _case_or_404(slug: str) -> Case:
         abort(404)
 
 
-def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, conflict=None, status=200):  # type: ignore[no-untyped-def]
+def _editor(  # type: ignore[no-untyped-def]
+    form: CaseInput, *, case: Case | None, errors=None, preview=None, conflict=None, duplicates=None, status=200
+):
     return (
         render_template(
             "curate/edit.html",
@@ -43,6 +46,7 @@ def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, co
             errors=errors or {},
             preview=preview,
             conflict=conflict,
+            duplicates=duplicates or [],
             known=curation.known_values(),
             dimensions=LEADERSHIP_DIMENSIONS,
             consents=CONSENTS,
@@ -55,8 +59,9 @@ def _editor(form: CaseInput, *, case: Case | None, errors=None, preview=None, co
 @bp.get("/")
 @requires(Role.CURATOR)
 def dashboard() -> str:
+    board, returned = overdue.dashboard_after_overdue()
     return render_template(
-        "curate/dashboard.html", board=curation.dashboard(), review_due_days=curation.REVIEW_DUE_DAYS
+        "curate/dashboard.html", board=board, returned=returned, review_due_days=curation.REVIEW_DUE_DAYS
     )
 
 
@@ -78,7 +83,10 @@ def new_case():  # type: ignore[no-untyped-def]
         return _editor(form, case=None)
     if action == "preview":
         return _editor(form, case=None, preview=render_markdown(form.body))
-    case, errors = curation.create_case(form, current_user)
+    try:
+        case, errors = curation.create_case(form, current_user)
+    except PossibleDuplicates as found:
+        return _editor(form, case=None, duplicates=found.duplicates)
     if case is None:
         return _editor(form, case=None, errors=errors, status=400)
     flash(f"Draft “{case.title}” created.")
@@ -103,6 +111,8 @@ def edit_case(slug: str):  # type: ignore[no-untyped-def]
     except EditConflict as conflict:
         db.session.rollback()
         return _editor(form, case=case, conflict=conflict, status=409)
+    except PossibleDuplicates as found:
+        return _editor(form, case=case, duplicates=found.duplicates)
     if errors:
         return _editor(form, case=case, errors=errors, status=400)
     flash("Saved." if changed else "Nothing had changed, so no new revision was made.")

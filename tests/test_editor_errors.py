@@ -1,0 +1,70 @@
+"""The editor's error summary lists the problems in the order of the form's fields."""
+
+from __future__ import annotations
+
+from casestudies.curation import services as curation
+from casestudies.curation.services import QuestionInput, in_form_order
+
+from .conftest import ensure_user
+from .test_curation import good_input
+
+
+def test_problems_come_in_the_order_of_the_fields(app) -> None:  # type: ignore[no-untyped-def]
+    form = good_input(
+        title="",
+        consent="",
+        review_by="2027-02-30",
+        body=" ",
+        questions=[QuestionInput("Fine?", "", "ten"), QuestionInput("", "notes only", "")],
+    )
+    case, errors = curation.create_case(form, ensure_user("curator"))
+    assert case is None
+    # Checked in another order (question rows first, the case format's rules last), shown
+    # as the form reads.
+    assert list(errors) == [
+        "title",
+        "consent",
+        "review_by",
+        "body",
+        "questions-0-text",
+        "questions-0-minutes",
+        "questions-1-text",
+    ]
+    form.consent, form.review_by = "obtained", ""
+    form.questions = [QuestionInput("Fine?")]
+    _, errors = curation.create_case(form, ensure_user("curator"))
+    assert list(errors) == ["title", "body"]
+
+
+def test_unknown_fields_keep_their_place_after_the_known_ones() -> None:
+    errors = {
+        "questions-10-text": ["a"],
+        "teaching_notes": ["b"],
+        "questions-2-minutes": ["c"],
+        "body": ["d"],
+        "summary": ["e"],
+        "questions-2-text": ["f"],
+        "another": ["g"],
+    }
+    assert list(in_form_order(errors)) == [
+        "summary",
+        "body",
+        "questions-2-text",
+        "questions-2-minutes",
+        "questions-10-text",
+        "teaching_notes",
+        "another",
+    ]
+
+
+def test_the_editor_page_lists_the_problems_in_form_order(login) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    response = client.post(
+        "/curate/cases/new",
+        data={"title": "", "summary": "S", "seat": "Porter", "body": "", "q-0-text": "", "q-0-minutes": "x",
+              "action": "save"},
+    )  # fmt: skip
+    html = response.get_data(as_text=True)
+    summary = html[html.index("nhsuk-error-summary") : html.index("</h1>", html.index("nhsuk-error-summary"))]
+    links = [part.split('"', 1)[0] for part in summary.split('href="#')[1:]]
+    assert links == ["title", "consent", "body", "q-0-minutes"]
