@@ -20,14 +20,19 @@ from casestudies.indexing import catch_up
 from casestudies.models import Case
 
 from .conftest import PASSWORD, ROOT, case_data, ensure_user
-from .test_access import EXPECTED, _guide_for, _report_on, _url
+from .test_access import EXPECTED, _guide_for, _learning_for, _report_on, _url
 
 pytestmark = pytest.mark.slow
 
 JAVA = Path("/usr/bin/java")
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 # Endpoints whose answer is no HTML page (files), or not to a signed-in admin (sign-in).
-NOT_PAGES = {"static", "auth.login", "guides.pdf", "guides.shared_pdf", "audit.export_csv", "transfer.export"}
+# Routes that answer with something other than an HTML page (files, JSON, redirects).
+NOT_PAGES = {
+    "static", "auth.login", "auth.sso_callback", "transfer.progress", "guides.pdf", "guides.shared_pdf",
+    "audit.export_csv", "transfer.export", "learning.export_pdf", "learning.export_docx",
+    "learning.export_csv", "learning.export_my_data",
+}  # fmt: skip
 
 
 def _token(html: str) -> str:
@@ -96,16 +101,20 @@ def every_page(csrf_app: Flask) -> dict[str, str]:
     _report_on(case)
     admin = ensure_user("admin")
     _guide_for(admin, case)
+    _learning_for(admin, case)
     pages = {"/login (signed out)": csrf_app.test_client().get("/login").get_data(as_text=True)}
     client = _signed_in(csrf_app, admin.email)
+    bad = []
     for endpoint, (method, _) in EXPECTED.items():
         if method != "GET" or endpoint in NOT_PAGES:
             continue
         url = _url(csrf_app, endpoint)
         response = client.get(url)
-        assert response.status_code == 200, (endpoint, response.status_code)
-        assert response.mimetype == "text/html", endpoint
+        if response.status_code != 200 or response.mimetype != "text/html":
+            bad.append((endpoint, url, response.status_code, response.mimetype))
+            continue
         pages[url] = response.get_data(as_text=True)
+    assert not bad, bad
     editor = {"title": "", "summary": "S", "seat": "Porter", "body": "Some *text*", "q-0-text": "", "q-0-minutes": "x"}
     pages["editor with errors"] = _post(client, "/curate/cases/new", {**editor, "action": "save"})
     pages["editor with a preview"] = _post(client, "/curate/cases/new", {**editor, "action": "preview"})
