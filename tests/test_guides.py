@@ -129,7 +129,7 @@ def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> Non
     item = guide.items[0]
     q1, q2 = item.questions
     errors = guides.update_questions(guide, item.id, {q1.id: "5", q2.id: "ten"}, "save")
-    assert errors == {q2.id: "Enter the minutes as a whole number from 1 to 240"}
+    assert errors == {q2.id: "Case 1 ‘The porter and the lounge’, question 2: enter the minutes as a whole number from 1 to 240"}
     db.session.rollback()
     assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
     for bad in ("0", "241", "-3", "1.5", ""):
@@ -619,3 +619,15 @@ def test_the_pdf_renderer_fetches_only_the_apps_static_files(app: Flask) -> None
     html = '<html><body><h1>x</h1><img src="https://example.org/tracker.png" alt=""></body></html>'
     pdf = guides.render_pdf(html, base_url="http://every-seat.test/", static_dir=static)
     assert pdf.startswith(b"%PDF") and "x" in pdf_pages(pdf)[0]
+
+
+def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_question(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    (p1, p2), (c1,) = guide.items[0].questions, guide.items[1].questions
+    assert guides.update_plan(guide, {p1.id: "12", p2.id: "4", c1.id: "9"}, "save") == {}
+    db.session.commit()
+    assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
+    errors = guides.update_plan(guide, {p1.id: "13", c1.id: "0"}, f"down-{p1.id}")
+    assert errors == {c1.id: "Case 2 ‘The clerk and the board’, question 1: enter the minutes as a whole number from 1 to 240"}
+    db.session.rollback()
+    assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]

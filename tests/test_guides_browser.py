@@ -69,7 +69,7 @@ def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:  #
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert page.locator(".app-guide-case").first.get_by_label("Minutes for question 1").input_value() == "soon"
     page.locator(".app-guide-case").first.get_by_label("Minutes for question 1").fill("12")
-    page.get_by_role("button", name=named("Save minutes", "for " + RECEPTIONIST)).click()
+    page.get_by_role("button", name="Save the timed plan", exact=True).click()
     expect(page.locator(".app-guide-case").first).to_contain_text("Starts at 14:12")
     expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
 
@@ -130,3 +130,31 @@ def test_axe_finds_no_violation_on_the_builder_pages(library: Flask, page) -> No
     page.goto(link)
     assert page.get_by_role("button", name="Copy into my guides").is_visible()
     assert axe_violations(page) == [], "shared guide"
+
+
+def test_saving_the_plan_keeps_the_minutes_typed_in_every_case(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    """Bug: each case had its own save, and saving case 2 threw away minutes typed in case 1."""
+    sign_in(page, "facilitator")
+    _build_a_guide(page)
+    page.goto(page.url.split("/search")[0] + "/guides/")
+    page.get_by_role("link", name="Speaking up and flow").click()
+    cases = page.locator(".app-guide-case")
+    expect(cases).to_have_count(2)
+    cases.nth(0).get_by_label("Minutes for question 1").fill("12")
+    cases.nth(1).get_by_label("Minutes for question 1").fill("7")
+    with page.expect_navigation():
+        cases.nth(1).get_by_label("Minutes for question 1").press("Enter")  # save from case 2
+    cases = page.locator(".app-guide-case")
+    expect(cases.nth(0).get_by_label("Minutes for question 1")).to_have_value("12")
+    expect(cases.nth(1).get_by_label("Minutes for question 1")).to_have_value("7")
+    expect(page.locator(".app-flash")).to_contain_text("The timed plan was saved")
+
+    # A bad value names its case and question, and keeps every value typed.
+    cases.nth(0).get_by_label("Minutes for question 1").fill("20")
+    cases.nth(1).get_by_label("Minutes for question 1").fill("lots")
+    page.get_by_role("button", name="Save the timed plan", exact=True).click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Case 2 ‘The junior receptionist who spoke up ab…’, question 1: enter the minutes")
+    cases = page.locator(".app-guide-case")
+    assert cases.nth(0).get_by_label("Minutes for question 1").input_value() == "20"
+    assert cases.nth(1).get_by_label("Minutes for question 1").input_value() == "lots"

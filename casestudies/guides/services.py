@@ -417,34 +417,41 @@ def remove_case(guide: Guide, item_id: int) -> str:
     return item.case.title if is_case_available(item.case) else item.case_title
 
 
-def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[int, str]:
-    """Save the minutes typed for a case's chosen questions, then apply the button pressed:
-    "save", "up-<id>", "down-<id>", "remove-<id>" (a chosen question) or "use-<id>" (one of
-    the case's current questions not yet chosen). Returns errors by guide question id;
-    when there are any, nothing is changed."""
-    item = _item(guide, item_id)
-    case = item.case
-    if case is None or not is_case_available(case):
-        raise GuideError(unavailable_notice(item))
+def _short_title(title: str, limit: int = 40) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def _minutes_error(number: int, title: str, q_number: int, message: str) -> str:
+    """E.g. "Case 2 ‘The porter…’, question 3: enter the minutes as a whole number from 1 to 240"."""
+    return f"Case {number} ‘{_short_title(title)}’, question {q_number}: {message[:1].lower()}{message[1:]}"
+
+
+def update_plan(guide: Guide, minutes: dict[int, str], action: str) -> dict[int, str]:
+    """Save every minutes value typed in the timed plan (all cases at once), then apply the
+    button pressed: "save", "up-<id>", "down-<id>", "remove-<id>" (a chosen question) or
+    "use-<id>" (one of a case's current questions not yet chosen). Returns errors by guide
+    question id, each naming its case and question; when there are any, nothing changes."""
     errors: dict[int, str] = {}
     parsed: dict[int, int] = {}
-    for question in item.questions:
-        if question.id in minutes:
-            try:
-                parsed[question.id] = parse_minutes(minutes[question.id])
-            except ValueError as exc:
-                errors[question.id] = str(exc)
+    for number, item in enumerate(guide.items, start=1):
+        if not is_case_available(item.case):
+            continue
+        for q_number, question in enumerate(item.questions, start=1):
+            if question.id in minutes:
+                try:
+                    parsed[question.id] = parse_minutes(minutes[question.id])
+                except ValueError as exc:
+                    errors[question.id] = _minutes_error(number, item.case_title, q_number, str(exc))
     if errors:
         return errors
-    for question in item.questions:
-        if question.id in parsed:
-            question.minutes = parsed[question.id]
+    for item in guide.items:
+        for question in item.questions:
+            if question.id in parsed:
+                question.minutes = parsed[question.id]
     kind, _, number = action.partition("-")
     chosen_id = parse_int(number)
     if kind in ("up", "down", "remove") and chosen_id is not None:
-        target = next((q for q in item.questions if q.id == chosen_id), None)
-        if target is None:
-            raise GuideNotFound(number)
+        item, target = _chosen_question(guide, chosen_id)
         index = item.questions.index(target)
         if kind == "remove":
             item.questions.remove(target)
@@ -452,16 +459,41 @@ def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action
         else:
             _move(item.questions, index, kind)
     elif kind == "use" and chosen_id is not None:
-        source = next((q for q in case.questions if q.id == chosen_id), None)
-        if source is None:
-            raise GuideNotFound(number)
+        item, source = _unchosen_question(guide, chosen_id)
         if any(not q.is_own and q.text == source.text for q in item.questions):
             raise GuideError("That question is already in the guide")
         _append_question(item, source.text, None, source.minutes or DEFAULT_QUESTION_MINUTES, is_own=False)
     elif action != "save":
-        raise GuideError("Choose what to do with the questions")
+        raise GuideError("Choose what to do with the plan")
     _touch(guide)
     return {}
+
+
+def _chosen_question(guide: Guide, question_id: int) -> tuple[GuideCase, GuideQuestion]:
+    for item in guide.items:
+        if not is_case_available(item.case):
+            continue
+        for question in item.questions:
+            if question.id == question_id:
+                return item, question
+    raise GuideNotFound(question_id)
+
+
+def _unchosen_question(guide: Guide, question_id: int):  # type: ignore[no-untyped-def]
+    for item in guide.items:
+        if item.case is not None and is_case_available(item.case):
+            for question in item.case.questions:
+                if question.id == question_id:
+                    return item, question
+    raise GuideNotFound(question_id)
+
+
+def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[int, str]:
+    """update_plan, reached from one case's part of the builder: the case must be shown."""
+    item = _item(guide, item_id)
+    if not is_case_available(item.case):
+        raise GuideError(unavailable_notice(item))
+    return update_plan(guide, minutes, action)
 
 
 def _append_question(item: GuideCase, text: str, notes: str | None, minutes: int, *, is_own: bool) -> GuideQuestion:

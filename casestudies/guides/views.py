@@ -81,7 +81,6 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
             md=render_markdown,
             minute_errors=state.get("minute_errors", {}),
             typed_minutes=state.get("typed_minutes", {}),
-            errors_item=state.get("errors_item"),
             own_form=state.get("own_form"),
             own_form_item=state.get("own_form_item"),
             limits={"minutes": guides.MINUTES_RANGE},
@@ -213,24 +212,41 @@ def remove_case(guide_id: int, item_id: int) -> Response:
     return _to_builder(guide, "cases")
 
 
-@bp.post("/<int:guide_id>/cases/<int:item_id>/questions")
-@requires(Role.FACILITATOR)
-def update_questions(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-def]
     guide = _own(guide_id)
     _check_csrf()
     typed = question_minutes(request.form)
+    action = request.form.get("action", "save")[:30]
     try:
-        errors = guides.update_questions(guide, item_id, typed, request.form.get("action", "save")[:30])
+        if item_id is None:
+            errors = guides.update_plan(guide, typed, action)
+        else:
+            errors = guides.update_questions(guide, item_id, typed, action)
     except GuideNotFound:
         abort(404)
     except GuideError as exc:
         db.session.rollback()
         flash(str(exc))
-        return _to_builder(_own(guide_id), f"item-{item_id}")
+        return _to_builder(_own(guide_id), "plan-form")
     if errors:
         db.session.rollback()
-        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, errors_item=item_id)
-    return _to_builder(guide, f"item-{item_id}")
+        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed)
+    if action == "save":
+        flash("The timed plan was saved.")
+    return _to_builder(guide, f"item-{item_id}" if item_id is not None else "cases")
+
+
+@bp.post("/<int:guide_id>/plan")
+@requires(Role.FACILITATOR)
+def update_plan(guide_id: int):  # type: ignore[no-untyped-def]
+    """The one save of the whole timed plan: every minutes field of every case at once."""
+    return _save_plan(guide_id, None)
+
+
+@bp.post("/<int:guide_id>/cases/<int:item_id>/questions")
+@requires(Role.FACILITATOR)
+def update_questions(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+    return _save_plan(guide_id, item_id)
 
 
 @bp.post("/<int:guide_id>/cases/<int:item_id>/questions/new")
