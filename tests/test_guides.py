@@ -129,7 +129,7 @@ def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> Non
     item = guide.items[0]
     q1, q2 = item.questions
     errors = guides.update_questions(guide, item.id, {q1.id: "5", q2.id: "ten"}, "save")
-    assert errors == {q2.id: "Case 1 ‘The porter and the lounge’, question 2: enter the minutes as a whole number from 1 to 240"}
+    assert errors == {f"minutes-{q2.id}": "Case 1 ‘The porter and the lounge’, question 2: enter the minutes as a whole number from 1 to 240"}
     db.session.rollback()
     assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
     for bad in ("0", "241", "-3", "1.5", ""):
@@ -628,6 +628,98 @@ def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_quest
     db.session.commit()
     assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
     errors = guides.update_plan(guide, {p1.id: "13", c1.id: "0"}, f"down-{p1.id}")
-    assert errors == {c1.id: "Case 2 ‘The clerk and the board’, question 1: enter the minutes as a whole number from 1 to 240"}
+    assert errors == {f"minutes-{c1.id}": "Case 2 ‘The clerk and the board’, question 1: enter the minutes as a whole number from 1 to 240"}
     db.session.rollback()
     assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
+
+
+# -- segments of the session ---------------------------------------------------------------
+def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(14, 0), duration_minutes=60)
+    porter_item = guide.items[0]
+    welcome = guides.add_segment(guide, "welcome")
+    reading = guides.add_segment(guide, "reading", item_id=porter_item.id)
+    brk = guides.add_segment(guide, "break", minutes=7)
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    # Added at the end: porter (15+10), clerk (20), welcome 10, reading 1, break 7.
+    assert [(e.title, plan.clock(e.starts_at), e.minutes) for e in plan.entries] == [
+        ("The porter and the lounge", "14:00", 25),
+        ("The clerk and the board", "14:25", 20),
+        ("Welcome and introductions", "14:45", 10),
+        ("Reading time: The porter and the lounge", "14:55", 1),
+        ("Break", "14:56", 7),
+    ]
+    assert (plan.total_minutes, plan.is_over, plan.over_by) == (63, True, 3)
+    # Welcome to the front (past two cases), reading just before the porter case.
+    guide = reload(guide)
+    for _ in range(2):
+        guides.update_plan(guide, {}, f"segment-up-{welcome.id}")
+    for _ in range(2):
+        guides.update_plan(guide, {}, f"segment-up-{reading.id}")
+    assert guides.update_plan(guide, {}, f"segment-up-{welcome.id}") == {}  # already first: no change
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    assert [(e.title, plan.clock(e.starts_at)) for e in plan.entries] == [
+        ("Welcome and introductions", "14:00"),
+        ("Reading time: The porter and the lounge", "14:10"),
+        ("The porter and the lounge", "14:11"),
+        ("The clerk and the board", "14:36"),
+        ("Break", "14:56"),
+    ]
+    assert [c.number for c in plan.cases] == [1, 2]
+    assert plan.cases[0].questions[1].starts_at == 26  # questions follow the segments before them
+    # Minutes of segments and questions in one save; a bad segment value names the segment.
+    guide = reload(guide)
+    q1 = guide.items[0].questions[0]
+    errors = guides.update_plan(guide, {q1.id: "5"}, "save", {brk.id: "0"})
+    assert errors == {f"segment-{brk.id}": "‘Break’: enter the minutes as a whole number from 1 to 240"}
+    db.session.rollback()
+    guide = reload(guide)
+    assert guides.update_plan(guide, {q1.id: "5"}, "save", {brk.id: "12"}) == {}
+    guides.update_plan(guide, {}, f"segment-remove-{welcome.id}")
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    assert plan.total_minutes == 1 + 15 + 20 + 12 and len(plan.segments) == 2
+    assert sorted(row.position for row in guides.plan_rows(reload(guide))) == [0, 1, 2, 3]
+
+
+def test_reading_time_is_suggested_from_the_cases_length(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+    long_case = make_case(slug="long", title="A long case", body="word " * 1_900, summary="Short.")
+    assert guides.reading_minutes(long_case) == 10  # 1,902 words at 200 a minute
+    guide = make_guide(ensure_user("facilitator"), long_case)
+    segment = guides.add_segment(guide, "reading", item_id=guide.items[0].id)
+    assert segment.minutes == 10
+    assert guides.add_segment(guide, "reading", item_id=guide.items[0].id, minutes=4).minutes == 4
+    for kind, kwargs in (("nap", {}), ("reading", {}), ("break", {"minutes": 0}), ("break", {"label": "x" * 201})):
+        with pytest.raises(GuideError):
+            guides.add_segment(guide, kind, **kwargs)
+
+
+def test_segments_are_copied_with_the_guide_and_survive_their_case_leaving(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    author = ensure_user("facilitator")
+    guide = make_guide(author, *two_cases)
+    guides.add_segment(guide, "reading", item_id=guide.items[1].id)
+    guides.add_segment(guide, "plenary", label="Whole-group plenary")
+    db.session.commit()
+    copy = guides.duplicate_guide(reload(guide), ensure_user("curator"))
+    db.session.commit()
+    copied = guides.plan_guide(copy)
+    assert [e.title for e in copied.segments] == ["Reading time: The clerk and the board", "Whole-group plenary"]
+    assert copy.segments[0].item is copy.items[1]
+    guide = reload(guide)
+    guides.remove_case(guide, guide.items[1].id)
+    db.session.commit()
+    assert [e.title for e in guides.plan_guide(reload(guide)).segments] == ["Reading time", "Whole-group plenary"]
+
+
+def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(9, 0))
+    client = login("facilitator")
+    response = client.post(f"/guides/{guide.id}/segments", data={"kind": "welcome", "minutes": "", "label": ""})
+    assert response.status_code == 302
+    response = client.post(f"/guides/{guide.id}/segments", data={"kind": "break", "minutes": "often"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "There is a problem" in page and 'value="often"' in page
+    page = client.get(f"/guides/{guide.id}").get_data(as_text=True)
+    assert "Welcome and introductions" in page and "09:45" in page and "Minutes for Welcome and introductions" in page

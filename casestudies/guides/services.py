@@ -18,6 +18,7 @@ title it had when it was added, with a notice, and none of its text or questions
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casestudies.extensions import db
-from casestudies.models import Case, Guide, GuideCase, GuideQuestion, Role, User, utcnow
+from casestudies.models import Case, Guide, GuideCase, GuideQuestion, GuideSegment, Role, User, utcnow
 from casestudies.params import parse_int, parse_minutes
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN
@@ -42,6 +43,19 @@ MAX_QUESTIONS = 40  # per case in a guide
 TITLE_MAX = 200
 TEXT_MAX = 20_000
 QUESTION_MAX = 2_000
+MAX_SEGMENTS = 40
+READING_WORDS_PER_MINUTE = 200
+
+# Kinds of segment -> (name, default minutes). "activity" is a line of a suggested plan.
+SEGMENT_KINDS: dict[str, tuple[str, int]] = {
+    "welcome": ("Welcome and introductions", 10),
+    "reading": ("Reading time", 10),
+    "small-group": ("Small-group work", 20),
+    "break": ("Break", 15),
+    "plenary": ("Plenary", 20),
+    "close": ("Close", 5),
+    "activity": ("Activity", 10),
+}
 
 # URL value -> (file-name part, heading)
 EDITIONS: dict[str, tuple[str, str]] = {
@@ -66,6 +80,7 @@ def can_build_guides(user: User | None) -> bool:
 
 def _guide_query():  # type: ignore[no-untyped-def]
     return select(Guide).options(
+        selectinload(Guide.segments),
         selectinload(Guide.items).selectinload(GuideCase.questions),
         selectinload(Guide.items)
         .selectinload(GuideCase.case)
@@ -162,6 +177,20 @@ class PlannedCase:
 
 
 @dataclass(frozen=True)
+class PlannedSegment:
+    segment: GuideSegment
+    title: str
+    minutes: int
+    starts_at: int
+    number: int  # among the session's segments
+
+    is_segment = True
+
+
+PlannedCase.is_segment = False  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
 class GuidePlan:
     guide: Guide
     cases: list[PlannedCase]
@@ -169,6 +198,8 @@ class GuidePlan:
     start_time: time | None
     duration_minutes: int | None
     unavailable: list[PlannedCase] = field(default_factory=list)
+    # Cases and segments in the order of the session.
+    entries: list[PlannedCase | PlannedSegment] = field(default_factory=list)
 
     def clock(self, offset: int) -> str:
         """A time in the session: the clock time from the start time, else time elapsed."""
@@ -201,13 +232,53 @@ class GuidePlan:
     def question_count(self) -> int:
         return sum(len(c.questions) for c in self.cases)
 
+    @property
+    def segments(self) -> list[PlannedSegment]:
+        return [e for e in self.entries if isinstance(e, PlannedSegment)]
+
+
+def segment_title(segment: GuideSegment) -> str:
+    """"Reading time: The porter…" for a reading time; the label, else the kind's name."""
+    name = segment.label or SEGMENT_KINDS.get(segment.kind, ("Segment", 0))[0]
+    if segment.kind == "reading" and segment.item is not None and not segment.label:
+        return f"{name}: {segment.item.case_title}"
+    return name
+
+
+def reading_minutes(case: Case) -> int:
+    """Minutes to read a case at about READING_WORDS_PER_MINUTE words a minute (at least 1)."""
+    words = len(f"{case.summary} {case.body}".split())
+    return max(MINUTES_MIN, min(MINUTES_MAX, math.ceil(words / READING_WORDS_PER_MINUTE)))
+
+
+def plan_rows(guide: Guide) -> list[GuideCase | GuideSegment]:
+    """The guide's cases and segments in the order of the session."""
+    rows: list[GuideCase | GuideSegment] = [*guide.items, *guide.segments]
+    return sorted(rows, key=lambda row: (row.position, isinstance(row, GuideSegment)))
+
 
 def plan_guide(guide: Guide) -> GuidePlan:
-    """The guide as it reads now: cases in order with their chosen questions, each timed
-    from the start of the session. Unavailable cases keep their place but add no time."""
+    """The guide as it reads now: cases and segments in order, cases with their chosen
+    questions, each timed from the start of the session. Unavailable cases keep their
+    place but add no time."""
     cases: list[PlannedCase] = []
+    entries: list[PlannedCase | PlannedSegment] = []
     offset = 0
-    for number, item in enumerate(guide.items, start=1):
+    for row in plan_rows(guide):
+        if isinstance(row, GuideSegment):
+            entries.append(
+                PlannedSegment(
+                    segment=row,
+                    title=segment_title(row),
+                    minutes=row.minutes,
+                    starts_at=offset,
+                    number=sum(1 for e in entries if isinstance(e, PlannedSegment)) + 1,
+                )
+            )
+            offset += row.minutes
+            continue
+        item = row
+        number = len(cases) + 1
         case = item.case if is_case_available(item.case) else None
         planned_questions: list[PlannedQuestion] = []
         unused: list = []
@@ -233,19 +304,19 @@ def plan_guide(guide: Guide) -> GuidePlan:
                 )
                 offset += question.minutes
             unused = [q for q in case.questions if q.text not in chosen]
-        cases.append(
-            PlannedCase(
-                item=item,
-                number=number,
-                title=case.title if case is not None else item.case_title,
-                case=case,
-                notice=None if case is not None else unavailable_notice(item),
-                questions=planned_questions,
-                unused=unused,
-                minutes=offset - starts_at,
-                starts_at=starts_at,
-            )
+        planned = PlannedCase(
+            item=item,
+            number=number,
+            title=case.title if case is not None else item.case_title,
+            case=case,
+            notice=None if case is not None else unavailable_notice(item),
+            questions=planned_questions,
+            unused=unused,
+            minutes=offset - starts_at,
+            starts_at=starts_at,
         )
+        cases.append(planned)
+        entries.append(planned)
     return GuidePlan(
         guide=guide,
         cases=cases,
@@ -253,6 +324,7 @@ def plan_guide(guide: Guide) -> GuidePlan:
         start_time=guide.start_time,
         duration_minutes=guide.duration_minutes,
         unavailable=[c for c in cases if not c.is_available],
+        entries=entries,
     )
 
 
@@ -373,6 +445,25 @@ def _move(rows: list, index: int, direction: str) -> bool:  # type: ignore[type-
     return True
 
 
+def _renumber_plan(guide: Guide) -> None:
+    _renumber(plan_rows(guide))
+
+
+def _move_in_plan(guide: Guide, row: GuideCase | GuideSegment, direction: str) -> bool:
+    """Move a case or a segment one place up or down in the session (past a case or a
+    segment alike)."""
+    rows = plan_rows(guide)
+    moved = _move(rows, rows.index(row), direction)
+    if moved:
+        guide.items.sort(key=lambda item: item.position)
+        guide.segments.sort(key=lambda segment: segment.position)
+    return moved
+
+
+def _next_position(guide: Guide) -> int:
+    return max((row.position for row in plan_rows(guide)), default=-1) + 1
+
+
 def add_case(guide: Guide, case_id: int) -> GuideCase:
     """Add a published case at the end of the guide, with all its questions chosen at
     their suggested minutes (DEFAULT_QUESTION_MINUTES where none is suggested)."""
@@ -386,7 +477,7 @@ def add_case(guide: Guide, case_id: int) -> GuideCase:
     item = GuideCase(
         case=case,
         case_title=case.title,
-        position=len(guide.items),
+        position=_next_position(guide),
         questions=[
             GuideQuestion(
                 position=i, text=q.text, notes=None, minutes=q.minutes or DEFAULT_QUESTION_MINUTES, is_own=False
@@ -402,7 +493,7 @@ def add_case(guide: Guide, case_id: int) -> GuideCase:
 def move_case(guide: Guide, item_id: int, direction: str) -> bool:
     """Move a case up or down; False when it is already first or last."""
     item = _item(guide, item_id)
-    moved = _move(guide.items, guide.items.index(item), direction)
+    moved = _move_in_plan(guide, item, direction)
     if moved:
         _touch(guide)
     return moved
@@ -412,7 +503,11 @@ def remove_case(guide: Guide, item_id: int) -> str:
     """Remove a case (and its chosen questions) from the guide; returns its title."""
     item = _item(guide, item_id)
     guide.items.remove(item)
-    _renumber(guide.items)
+    for segment in guide.segments:
+        if segment.guide_case_id == item.id:
+            segment.guide_case_id = None
+            segment.item = None
+    _renumber_plan(guide)
     _touch(guide)
     return item.case.title if is_case_available(item.case) else item.case_title
 
@@ -426,12 +521,18 @@ def _minutes_error(number: int, title: str, q_number: int, message: str) -> str:
     return f"Case {number} ‘{_short_title(title)}’, question {q_number}: {message[:1].lower()}{message[1:]}"
 
 
-def update_plan(guide: Guide, minutes: dict[int, str], action: str) -> dict[int, str]:
-    """Save every minutes value typed in the timed plan (all cases at once), then apply the
-    button pressed: "save", "up-<id>", "down-<id>", "remove-<id>" (a chosen question) or
-    "use-<id>" (one of a case's current questions not yet chosen). Returns errors by guide
-    question id, each naming its case and question; when there are any, nothing changes."""
-    errors: dict[int, str] = {}
+def update_plan(
+    guide: Guide, minutes: dict[int, str], action: str, segment_minutes: dict[int, str] | None = None
+) -> dict[str, str]:
+    """Save every minutes value typed in the timed plan (all cases and segments at once),
+    then apply the button pressed: "save"; "up-<id>", "down-<id>", "remove-<id>" (a chosen
+    question); "use-<id>" (one of a case's current questions not yet chosen);
+    "case-up-<id>", "case-down-<id>" (a case); "segment-up-<id>", "segment-down-<id>",
+    "segment-remove-<id>" (a segment). Returns errors by field id ("minutes-<question id>",
+    "segment-<segment id>"), each naming its case and question or its segment; when there
+    are any, nothing changes."""
+    segment_minutes = segment_minutes or {}
+    errors: dict[str, str] = {}
     parsed: dict[int, int] = {}
     for number, item in enumerate(guide.items, start=1):
         if not is_case_available(item.case):
@@ -441,16 +542,52 @@ def update_plan(guide: Guide, minutes: dict[int, str], action: str) -> dict[int,
                 try:
                     parsed[question.id] = parse_minutes(minutes[question.id])
                 except ValueError as exc:
-                    errors[question.id] = _minutes_error(number, item.case_title, q_number, str(exc))
+                    errors[f"minutes-{question.id}"] = _minutes_error(number, item.case_title, q_number, str(exc))
+    parsed_segments: dict[int, int] = {}
+    for segment in guide.segments:
+        if segment.id in segment_minutes:
+            try:
+                parsed_segments[segment.id] = parse_minutes(segment_minutes[segment.id])
+            except ValueError as exc:
+                message = str(exc)
+                errors[f"segment-{segment.id}"] = (
+                    f"‘{_short_title(segment_title(segment))}’: {message[:1].lower()}{message[1:]}"
+                )
     if errors:
         return errors
     for item in guide.items:
         for question in item.questions:
             if question.id in parsed:
                 question.minutes = parsed[question.id]
-    kind, _, number = action.partition("-")
+    for segment in guide.segments:
+        if segment.id in parsed_segments:
+            segment.minutes = parsed_segments[segment.id]
+    _apply_plan_action(guide, action)
+    _touch(guide)
+    return {}
+
+
+def _apply_plan_action(guide: Guide, action: str) -> None:
+    if action == "save":
+        return
+    parts = action.split("-")
+    scope = parts.pop(0) if parts[0] in ("case", "segment") else "question"
+    kind, number = parts if len(parts) == 2 else ("", "")
     chosen_id = parse_int(number)
-    if kind in ("up", "down", "remove") and chosen_id is not None:
+    if chosen_id is None:
+        raise GuideError("Choose what to do with the plan")
+    if scope == "case" and kind in ("up", "down"):
+        _move_in_plan(guide, _item(guide, chosen_id), kind)
+    elif scope == "segment" and kind in ("up", "down", "remove"):
+        segment = next((seg for seg in guide.segments if seg.id == chosen_id), None)
+        if segment is None:
+            raise GuideNotFound(chosen_id)
+        if kind == "remove":
+            guide.segments.remove(segment)
+            _renumber_plan(guide)
+        else:
+            _move_in_plan(guide, segment, kind)
+    elif scope == "question" and kind in ("up", "down", "remove"):
         item, target = _chosen_question(guide, chosen_id)
         index = item.questions.index(target)
         if kind == "remove":
@@ -458,15 +595,13 @@ def update_plan(guide: Guide, minutes: dict[int, str], action: str) -> dict[int,
             _renumber(item.questions)
         else:
             _move(item.questions, index, kind)
-    elif kind == "use" and chosen_id is not None:
+    elif scope == "question" and kind == "use":
         item, source = _unchosen_question(guide, chosen_id)
         if any(not q.is_own and q.text == source.text for q in item.questions):
             raise GuideError("That question is already in the guide")
         _append_question(item, source.text, None, source.minutes or DEFAULT_QUESTION_MINUTES, is_own=False)
-    elif action != "save":
+    else:
         raise GuideError("Choose what to do with the plan")
-    _touch(guide)
-    return {}
 
 
 def _chosen_question(guide: Guide, question_id: int) -> tuple[GuideCase, GuideQuestion]:
@@ -488,7 +623,7 @@ def _unchosen_question(guide: Guide, question_id: int):  # type: ignore[no-untyp
     raise GuideNotFound(question_id)
 
 
-def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[int, str]:
+def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[str, str]:
     """update_plan, reached from one case's part of the builder: the case must be shown."""
     item = _item(guide, item_id)
     if not is_case_available(item.case):
@@ -518,6 +653,38 @@ def add_own_question(guide: Guide, item_id: int, text: str, notes: str, minutes:
     question = _append_question(item, text, notes or None, minutes, is_own=True)
     _touch(guide)
     return question
+
+
+def add_segment(
+    guide: Guide, kind: str, *, minutes: int | None = None, label: str = "", item_id: int | None = None
+) -> GuideSegment:
+    """A segment at the end of the session. A reading time names one of the guide's cases
+    and, without minutes, takes the case's reading_minutes; other kinds without minutes
+    take their default."""
+    if kind not in SEGMENT_KINDS:
+        raise GuideError("Choose a kind of segment")
+    label = label.strip()
+    if len(label) > TITLE_MAX:
+        raise GuideError(f"A segment's name is at most {TITLE_MAX} characters")
+    if len(guide.segments) >= MAX_SEGMENTS:
+        raise GuideError(f"A guide can hold at most {MAX_SEGMENTS} segments")
+    item = None
+    if kind == "reading":
+        if item_id is None:
+            raise GuideError("Choose the case to read")
+        item = _item(guide, item_id)
+        if item.case is None or not is_case_available(item.case):
+            raise GuideError(unavailable_notice(item))
+    if minutes is None:
+        minutes = reading_minutes(item.case) if item is not None and item.case is not None else SEGMENT_KINDS[kind][1]
+    try:
+        parse_minutes(str(minutes))
+    except ValueError as exc:
+        raise GuideError(str(exc)) from None
+    segment = GuideSegment(kind=kind, label=label, minutes=minutes, position=_next_position(guide), item=item)
+    guide.segments.append(segment)
+    _touch(guide)
+    return segment
 
 
 def share_guide(guide: Guide) -> str:
@@ -566,6 +733,17 @@ def duplicate_guide(guide: Guide, user: User) -> Guide:
             for item in guide.items
         ],
     )
+    items_by_id = {item.id: copied for item, copied in zip(guide.items, copy.items, strict=True)}
+    copy.segments = [
+        GuideSegment(
+            kind=segment.kind,
+            label=segment.label,
+            minutes=segment.minutes,
+            position=segment.position,
+            item=items_by_id.get(segment.guide_case_id) if segment.guide_case_id is not None else None,
+        )
+        for segment in guide.segments
+    ]
     db.session.add(copy)
     db.session.flush()
     return copy

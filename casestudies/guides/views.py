@@ -19,12 +19,13 @@ from casestudies.guides.forms import (
     GuideForm,
     HowItWentForm,
     OwnQuestionForm,
+    SegmentForm,
     question_minutes,
 )
 from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Guide, Role
-from casestudies.params import parse_minutes, safe_local_target
+from casestudies.params import parse_int, parse_minutes, safe_local_target
 from casestudies.policy import requires
 
 bp = Blueprint("guides", __name__, url_prefix="/guides")
@@ -81,12 +82,22 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
             md=render_markdown,
             minute_errors=state.get("minute_errors", {}),
             typed_minutes=state.get("typed_minutes", {}),
+            typed_segments=state.get("typed_segments", {}),
+            segment_form=state.get("segment_form") or _segment_form(guide),
             own_form=state.get("own_form"),
             own_form_item=state.get("own_form_item"),
             limits={"minutes": guides.MINUTES_RANGE},
         ),
         status,
     )
+
+
+def _segment_form(guide: Guide, form: SegmentForm | None = None) -> SegmentForm:
+    form = form or SegmentForm(formdata=None)
+    form.item_choices = [("", "Not a reading time")] + [
+        (str(item.id), item.case_title) for item in guide.items if guides.is_case_available(item.case)
+    ]
+    return form
 
 
 def _to_builder(guide: Guide, anchor: str | None = None) -> Response:
@@ -216,10 +227,11 @@ def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-d
     guide = _own(guide_id)
     _check_csrf()
     typed = question_minutes(request.form)
-    action = request.form.get("action", "save")[:30]
+    typed_segments = question_minutes(request.form, "segment")
+    action = request.form.get("action", "save")[:40]
     try:
         if item_id is None:
-            errors = guides.update_plan(guide, typed, action)
+            errors = guides.update_plan(guide, typed, action, typed_segments)
         else:
             errors = guides.update_questions(guide, item_id, typed, action)
     except GuideNotFound:
@@ -230,7 +242,9 @@ def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-d
         return _to_builder(_own(guide_id), "plan-form")
     if errors:
         db.session.rollback()
-        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed)
+        return _builder(
+            _own(guide_id), 400, minute_errors=errors, typed_minutes=typed, typed_segments=typed_segments
+        )
     if action == "save":
         flash("The timed plan was saved.")
     return _to_builder(guide, f"item-{item_id}" if item_id is not None else "cases")
@@ -270,6 +284,33 @@ def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
         return _to_builder(_own(guide_id), f"item-{item_id}")
     flash("Your question was added.")
     return _to_builder(guide, f"item-{item_id}")
+
+
+@bp.post("/<int:guide_id>/segments")
+@requires(Role.FACILITATOR)
+def add_segment(guide_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    form = _segment_form(guide, SegmentForm())
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _builder(guide, 400, segment_form=form)
+    try:
+        segment = guides.add_segment(
+            guide,
+            form.kind.data or "",
+            minutes=form.parsed_minutes(),
+            label=form.label.data or "",
+            item_id=parse_int(form.item_id.data or ""),
+        )
+    except GuideNotFound:
+        abort(404)
+    except GuideError as exc:
+        form.kind.errors = [str(exc)]
+        db.session.rollback()
+        return _builder(_own(guide_id), 400, segment_form=_segment_form(_own(guide_id), form))
+    flash(f"“{guides.segment_title(segment)}” added to the session ({segment.minutes} minutes).")
+    return _to_builder(guide, f"segment-row-{segment.id}")
 
 
 # -- sharing, duplicating, after the session -----------------------------------------------
