@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casestudies.curation.services import CaseInput, QuestionInput
+from casestudies.curation.services import CaseInput, QuestionInput, TeachingNotesInput
 from casestudies.params import parse_int
 
 MAX_QUESTION_ROWS = 40
@@ -40,6 +40,7 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
         body=formdata.get("body", ""),
         questions=rows,
         version=version,
+        teaching_notes=TeachingNotesInput(**{name: formdata.get(f"tn-{name}", "") for name in TeachingNotesInput.FIELDS}),
     )
     return form, formdata.get("action", "save")[:30]
 

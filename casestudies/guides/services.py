@@ -29,11 +29,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from casestudies.curation.revisions import teaching_notes_data
 from casestudies.extensions import db
 from casestudies.models import Case, Guide, GuideCase, GuideQuestion, GuideSegment, Role, User, utcnow
 from casestudies.params import parse_int, parse_minutes
 from casestudies.slugs import slugify
-from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN
+from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN, TeachingNotesData
 
 DEFAULT_QUESTION_MINUTES = 10  # for a case question without suggested minutes
 MINUTES_RANGE = (MINUTES_MIN, MINUTES_MAX)  # minutes for one question
@@ -84,7 +85,11 @@ def _guide_query():  # type: ignore[no-untyped-def]
         selectinload(Guide.items).selectinload(GuideCase.questions),
         selectinload(Guide.items)
         .selectinload(GuideCase.case)
-        .options(selectinload(Case.questions), selectinload(Case.dimensions)),
+        .options(
+            selectinload(Case.questions),
+            selectinload(Case.dimensions),
+            selectinload(Case.teaching_note),  # type: ignore[attr-defined]
+        ),
     )
 
 
@@ -685,6 +690,37 @@ def add_segment(
     guide.segments.append(segment)
     _touch(guide)
     return segment
+
+
+def teaching_notes(case: Case | None) -> TeachingNotesData | None:
+    """A case's teaching note, for facilitators' pages only (guides are theirs alone)."""
+    return teaching_notes_data(case.teaching_note) if case is not None else None  # type: ignore[attr-defined]
+
+
+def add_suggested_plan(guide: Guide, item_id: int) -> list[GuideSegment]:
+    """The steps of the case's suggested plan (its teaching note) as segments, right after
+    the case: a starting point the facilitator then moves, changes or removes."""
+    item = _item(guide, item_id)
+    if not is_case_available(item.case):
+        raise GuideError(unavailable_notice(item))
+    notes = teaching_notes(item.case)
+    if notes is None or not notes.plan:
+        raise GuideError(f"“{item.case_title}” has no suggested plan")
+    if len(guide.segments) + len(notes.plan) > MAX_SEGMENTS:
+        raise GuideError(f"A guide can hold at most {MAX_SEGMENTS} segments")
+    rows = plan_rows(guide)
+    at = rows.index(item) + 1
+    added = [
+        GuideSegment(kind="activity", label=_short_title(step.activity, TITLE_MAX), minutes=step.minutes, position=0)
+        for step in notes.plan
+    ]
+    rows[at:at] = added
+    guide.segments.extend(added)
+    _renumber(rows)
+    guide.segments.sort(key=lambda segment: segment.position)
+    guide.items.sort(key=lambda row: row.position)
+    _touch(guide)
+    return added
 
 
 def share_guide(guide: Guide) -> str:

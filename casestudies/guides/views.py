@@ -41,7 +41,11 @@ def _guide_helpers() -> dict[str, Any]:
             g.guide_choices = guides.guide_choices(current_user)
         return g.guide_choices
 
-    return {"can_build_guides": guides.can_build_guides, "guide_choices": guide_choices, "long_date": _long_date}
+    return {
+        "can_build_guides": guides.can_build_guides,
+        "guide_choices": guide_choices,
+        "long_date": _long_date,
+    }
 
 
 def _long_date(value: date) -> str:
@@ -87,6 +91,7 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
             own_form=state.get("own_form"),
             own_form_item=state.get("own_form_item"),
             limits={"minutes": guides.MINUTES_RANGE},
+            notes_of=guides.teaching_notes,
         ),
         status,
     )
@@ -313,6 +318,24 @@ def add_segment(guide_id: int):  # type: ignore[no-untyped-def]
     return _to_builder(guide, f"segment-row-{segment.id}")
 
 
+@bp.post("/<int:guide_id>/cases/<int:item_id>/suggested-plan")
+@requires(Role.FACILITATOR)
+def add_suggested_plan(guide_id: int, item_id: int) -> Response:
+    guide = _own(guide_id)
+    _check_csrf()
+    try:
+        added = guides.add_suggested_plan(guide, item_id)
+    except GuideNotFound:
+        abort(404)
+    except GuideError as exc:
+        db.session.rollback()
+        flash(str(exc) + ".")
+        return _to_builder(_own(guide_id), f"item-{item_id}")
+    minutes = sum(segment.minutes for segment in added)
+    flash(f"The case’s suggested plan was added after it: {len(added)} segments, {minutes} minutes.")
+    return _to_builder(guide, f"item-{item_id}")
+
+
 # -- sharing, duplicating, after the session -----------------------------------------------
 @bp.post("/<int:guide_id>/sharing")
 @requires(Role.FACILITATOR)
@@ -383,6 +406,8 @@ def _print_html(guide: Guide, edition: str, *, token: str | None, for_pdf: bool)
         md=render_markdown,
         urls=urls,
         for_pdf=for_pdf,
+        # The participant edition never has teaching notes, whatever the template does.
+        notes_of=guides.teaching_notes if edition == "facilitator" else (lambda case: None),
     )
 
 

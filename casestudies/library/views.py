@@ -17,6 +17,7 @@ from casestudies.library.services import (
     related_cases,
     search_cases,
 )
+from casestudies.curation.revisions import teaching_notes_data
 from casestudies.markdown import render_markdown
 from casestudies.models import Role
 from casestudies.params import parse_page
@@ -70,6 +71,9 @@ def case(slug: str) -> str:
         case=found,
         body_html=render_markdown(found.body),
         related=related_cases(found, current_user),
+        # Teaching notes: facilitators and above only, decided here, not in the template.
+        teaching_notes=teaching_notes_data(found.teaching_note) if current_user.can_see_facilitator_notes() else None,
+        md=render_markdown,
     )
 
 
