@@ -77,6 +77,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "guides.sharing": ("POST", "facilitator"),
     "guides.duplicate": ("POST", "facilitator"),
     "guides.shared_duplicate": ("POST", "facilitator"),
+    "guides.update_plan": ("POST", "facilitator"),
+    "guides.add_segment": ("POST", "facilitator"),
+    "guides.add_suggested_plan": ("POST", "facilitator"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
