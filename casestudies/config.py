@@ -22,6 +22,7 @@ ENV_SETTINGS = (
     "SEARCH_NODE_NAME",
     "SEARCH_JOURNAL_RETENTION_HOURS",
     "SERVER_NAME_LABEL",
+    "ACADEMY_NAME",
     "TWO_PERSON_REVIEW",
 )
 
@@ -62,6 +63,13 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # wrote or sent for review (an admin may override, with a recorded reason). Turn it
         # off (False, or TWO_PERSON_REVIEW=0) for a team of one.
         "TWO_PERSON_REVIEW": True,
+        # Printed guides: the academy named on their covers; how long one PDF may take to
+        # render (in a child process, killed after that: below gunicorn's 30 s worker
+        # timeout); where rendered PDFs are kept, keyed by their content (default: beside
+        # the search index).
+        "ACADEMY_NAME": "Every Seat Leadership Academy",
+        "PDF_RENDER_SECONDS": 20.0,
+        "PDF_CACHE_DIR": "",
     }
 
 
@@ -87,6 +95,8 @@ def finalise(config: dict[str, Any]) -> None:
     """Derive settings that follow from others, after every override has been applied."""
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_IDLE_HOURS"]))
+    if not config.get("PDF_CACHE_DIR"):
+        config["PDF_CACHE_DIR"] = str(Path(config["SEARCH_INDEX_DIR"]).parent / "pdf-cache")
     if not config.get("SEARCH_NODE_NAME"):
         config["SEARCH_NODE_NAME"] = f"{socket.gethostname()}:{Path(config['SEARCH_INDEX_DIR']).resolve()}"
     production = config["EVERY_SEAT_ENV"] == "production"

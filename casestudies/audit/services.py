@@ -42,6 +42,8 @@ ACTIONS = (
     "sign-in-failed",
     "sign-out",
     "export",
+    "handout-on",
+    "handout-off",
 )
 
 

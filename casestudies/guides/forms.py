@@ -190,3 +190,23 @@ class SegmentForm(FlaskForm):
     def parsed_minutes(self) -> int | None:
         value = (self.minutes.data or "").strip()
         return parse_minutes(value) if value else None
+
+
+class HandoutForm(FlaskForm):
+    """Switching the learners' handout on or off, with optional open and close dates."""
+
+    opens_on = StringField("Opens on (optional)", validators=[_parsed_by(parse_date)], default="")
+    closes_on = StringField("Closes on (optional)", validators=[_parsed_by(parse_date)], default="")
+
+    @classmethod
+    def for_guide(cls, guide) -> HandoutForm:  # type: ignore[no-untyped-def]
+        return cls(
+            formdata=None,
+            data={
+                "opens_on": guide.handout_opens_on.isoformat() if guide.handout_opens_on else "",
+                "closes_on": guide.handout_closes_on.isoformat() if guide.handout_closes_on else "",
+            },
+        )
+
+    def dates(self) -> tuple[date | None, date | None]:
+        return parse_date(self.opens_on.data or ""), parse_date(self.closes_on.data or "")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -17,12 +16,14 @@ from casestudies.guides.forms import (
     AddCaseForm,
     GuideActionForm,
     GuideForm,
+    HandoutForm,
     HowItWentForm,
     OwnQuestionForm,
     SegmentForm,
     question_minutes,
 )
-from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound
+from casestudies.guides.pdf import PdfRefused, pdf_download
+from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound, HandoutUnavailable
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Guide, Role
 from casestudies.params import parse_int, parse_minutes, safe_local_target
@@ -92,6 +93,8 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
             own_form_item=state.get("own_form_item"),
             limits={"minutes": guides.MINUTES_RANGE},
             notes_of=guides.teaching_notes,
+            handout_form=state.get("handout_form") or HandoutForm.for_guide(guide),
+            handout_state=guides.handout_state(guide),
         ),
         status,
     )
@@ -355,6 +358,31 @@ def sharing(guide_id: int) -> Response:
     return _to_builder(guide, "sharing")
 
 
+@bp.post("/<int:guide_id>/handout")
+@requires(Role.FACILITATOR)
+def handout_settings(guide_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    form = HandoutForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _builder(guide, 400, handout_form=form)
+    action = request.form.get("action", "")[:10]
+    try:
+        guides.update_handout(guide, current_user, action, *form.dates())
+    except GuideError as exc:
+        db.session.rollback()
+        form.closes_on.errors = [str(exc)]
+        return _builder(_own(guide_id), 400, handout_form=form)
+    messages = {
+        "on": "Learners can now open the participant edition with the handout link.",
+        "off": "The handout is switched off: its link no longer opens it.",
+        "dates": "The handout’s dates were saved.",
+    }
+    flash(messages[action])
+    return _to_builder(guide, "handout")
+
+
 def _duplicate(guide: Guide) -> Response:
     _check_csrf()
     copy = guides.duplicate_guide(guide, current_user)
@@ -382,8 +410,16 @@ def how_it_went(guide_id: int):  # type: ignore[no-untyped-def]
 
 
 # -- print views and PDFs ------------------------------------------------------------------
-def _print_html(guide: Guide, edition: str, *, token: str | None, for_pdf: bool) -> str:
-    if token is None:
+def _print_html(
+    guide: Guide, edition: str, *, token: str | None, for_pdf: bool, handout_token: str | None = None
+) -> str:
+    if handout_token is not None:
+        urls = {
+            "back": url_for("guides.handout", token=handout_token),
+            "pdf": url_for("guides.handout_pdf", token=handout_token),
+            "other": {},
+        }
+    elif token is None:
         urls = {
             "back": url_for("guides.builder", guide_id=guide.id),
             "pdf": url_for("guides.pdf", guide_id=guide.id, edition=edition),
@@ -406,20 +442,21 @@ def _print_html(guide: Guide, edition: str, *, token: str | None, for_pdf: bool)
         md=render_markdown,
         urls=urls,
         for_pdf=for_pdf,
+        academy=current_app.config["ACADEMY_NAME"],
         # The participant edition never has teaching notes, whatever the template does.
         notes_of=guides.teaching_notes if edition == "facilitator" else (lambda case: None),
     )
 
 
-def _pdf(guide: Guide, edition: str, token: str | None) -> Response:
-    html = _print_html(guide, edition, token=token, for_pdf=True)
-    pdf = guides.render_pdf(html, base_url=request.host_url, static_dir=Path(current_app.static_folder or "static"))
-    filename = guides.edition_filename(guide, edition)
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+def _pdf(guide: Guide, edition: str, token: str | None, handout_token: str | None = None) -> Response:
+    html = _print_html(guide, edition, token=token, for_pdf=True, handout_token=handout_token)
+    return pdf_download(html, guides.edition_filename(guide, edition))
+
+
+@bp.app_errorhandler(PdfRefused)
+def _pdf_refused(exc: PdfRefused) -> tuple[str, int]:
+    """Too large to render within the budget: a page saying so (never a worker timeout)."""
+    return render_template("guides/pdf_refused.html", message=str(exc)), 422
 
 
 @bp.get(f"/<int:guide_id>/print/{EDITION}")
@@ -465,3 +502,42 @@ def shared_pdf(token: str, edition: str) -> Response:
 @requires(Role.FACILITATOR)
 def shared_duplicate(token: str) -> Response:
     return _duplicate(_shared(token))
+
+
+# -- handouts for learners -----------------------------------------------------------------
+def _handout(token: str) -> Guide:
+    """The guide of an open handout (the visit recorded), or a page saying why not."""
+    try:
+        return guides.open_handout(token, current_user)
+    except HandoutUnavailable as exc:
+        abort(Response(render_template("guides/handout_unavailable.html", message=str(exc)), exc.status))
+
+
+@bp.get("/handout/<token>")
+@requires(Role.LEARNER)
+def handout(token: str) -> str:
+    guide = _handout(token)
+    return render_template(
+        "guides/handout.html", guide=guide, token=token, plan=guides.plan_guide(guide), md=render_markdown
+    )
+
+
+@bp.get("/handout/<token>/print")
+@requires(Role.LEARNER)
+def handout_print(token: str) -> str:
+    return _print_html(_handout(token), "participant", token=None, for_pdf=False, handout_token=token)
+
+
+@bp.get("/handout/<token>/pdf")
+@requires(Role.LEARNER)
+def handout_pdf(token: str) -> Response:
+    return _pdf(_handout(token), "participant", None, handout_token=token)
+
+
+@bp.get("/my-sessions")
+@requires(Role.LEARNER)
+def my_sessions() -> str:
+    opened = guides.handouts_opened_by(current_user)
+    return render_template(
+        "guides/my_sessions.html", sessions=[(guide, guides.handout_state(guide)) for guide in opened]
+    )

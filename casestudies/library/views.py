@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
+from casestudies.curation.revisions import teaching_notes_data
+from casestudies.guides.pdf import pdf_download
 from casestudies.indexing import synonym_groups
 from casestudies.library.services import (
     MAX_QUERY_CHARS,
@@ -17,9 +19,8 @@ from casestudies.library.services import (
     related_cases,
     search_cases,
 )
-from casestudies.curation.revisions import teaching_notes_data
 from casestudies.markdown import render_markdown
-from casestudies.models import Role
+from casestudies.models import Case, Role
 from casestudies.params import parse_page
 from casestudies.policy import requires
 
@@ -75,6 +76,29 @@ def case(slug: str) -> str:
         teaching_notes=teaching_notes_data(found.teaching_note) if current_user.can_see_facilitator_notes() else None,
         md=render_markdown,
     )
+
+
+def _case_print_html(slug: str, *, for_pdf: bool) -> tuple[Case, str]:
+    """One case for paper: its text and questions, without facilitator notes for anyone."""
+    try:
+        found = get_case_for_viewer(slug, current_user)
+    except CaseNotFound:
+        abort(404)
+    html = render_template("library/case_print.html", case=found, body_html=render_markdown(found.body), for_pdf=for_pdf)
+    return found, html
+
+
+@bp.get("/cases/<slug>/print")
+@requires(Role.LEARNER)
+def case_print(slug: str) -> str:
+    return _case_print_html(slug, for_pdf=False)[1]
+
+
+@bp.get("/cases/<slug>/pdf")
+@requires(Role.LEARNER)
+def case_pdf(slug: str):  # type: ignore[no-untyped-def]
+    found, html = _case_print_html(slug, for_pdf=True)
+    return pdf_download(html, f"{found.slug}.pdf")
 
 
 @bp.get("/search")
