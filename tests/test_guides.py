@@ -524,12 +524,12 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-participant-handout.pdf"'
     handout = pdf_pages(response.data)
-    assert len(handout) == 3  # the opening page, then one page per case
+    assert len(handout) == 3  # the cover, then the texts and cases following on
     assert all(f"Page {n} of 3" in text for n, text in enumerate(handout, start=1))
     cover, case_one, case_two = handout
     assert "Participant handout" in cover.title() or "PARTICIPANT HANDOUT" in cover
-    assert "Welcome to Speaking up" in cover and "(https://example.org/policy)" in cover  # link target as text
-    assert "What is said here stays here" in cover
+    assert "Welcome to Speaking up" in case_one and "(https://example.org/policy)" in case_one  # link target as text
+    assert "What is said here stays here" in case_one
     assert "The porter and the lounge" in case_one and "The clerk and the board" in case_two
     for text, in_order in (
         (
@@ -569,14 +569,15 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
     response = client.get(f"/guides/{guide.id}/pdf/facilitator")
     assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-facilitator-edition.pdf"'
     edition = pdf_pages(response.data)
-    assert len(edition) == 3
-    cover, case_one, case_two = edition
+    assert len(edition) == 4  # the cover, the plan and texts, then a page per case
+    cover, plan_page, case_one, case_two = edition
+    assert "Speaking up" in cover and "Planned 52 minutes" in cover
     positions = [
-        cover.index(part)
+        plan_page.index(part)
         for part in ("Learning objectives", "Name two ways", "Timed plan", "Introduction", "Opening words")
     ]
     assert positions == sorted(positions)
-    assert "Total, ending at 14:52 52" in cover and "fits the 90-minute session" in cover
+    assert "Total, ending at 14:52 52" in plan_page and "fits the 90-minute session" in plan_page
     assert "Leading with care, Engaging the team" in case_one
     for text, parts in (
         (

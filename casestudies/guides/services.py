@@ -40,11 +40,14 @@ from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN, TeachingNote
 DEFAULT_QUESTION_MINUTES = 10  # for a case question without suggested minutes
 MINUTES_RANGE = (MINUTES_MIN, MINUTES_MAX)  # minutes for one question
 DURATION_RANGE = (5, 600)  # minutes for the whole session
-MAX_CASES = 30
-MAX_QUESTIONS = 40  # per case in a guide
+MAX_CASES = 12  # a day's session at most; bounds the work of printing
+MAX_QUESTIONS = 20  # per case in a guide
 TITLE_MAX = 200
 TEXT_MAX = 20_000
 QUESTION_MAX = 2_000
+# All of a guide's own text together (details, own questions and notes, segment names):
+# what bounds the work of printing it, with MAX_CASES and MAX_QUESTIONS.
+GUIDE_TEXT_MAX = 60_000
 MAX_SEGMENTS = 40
 READING_WORDS_PER_MINUTE = 200
 
@@ -377,6 +380,23 @@ def _check_details(details: GuideDetails) -> None:
             raise GuideError(f"Each text is at most {TEXT_MAX} characters")
 
 
+def guide_text_length(guide: Guide, details: GuideDetails | None = None) -> int:
+    """The characters of the guide's own text (with `details` instead of its current ones)."""
+    d = details or guide
+    fields = (d.title, d.audience, d.objectives, d.introduction, d.opening_remarks, d.closing_remarks, d.ground_rules)
+    own = sum(len(text or "") for text in fields)
+    questions = sum(len(q.text) + len(q.notes or "") for item in guide.items for q in item.questions if q.is_own)
+    return own + questions + sum(len(segment.label) for segment in guide.segments)
+
+
+def _check_text_total(length: int) -> None:
+    if length > GUIDE_TEXT_MAX:
+        raise GuideError(
+            f"A guide’s own text is at most {GUIDE_TEXT_MAX:,} characters in all (with this change it would be "
+            f"{length:,}). Shorten some of its texts or questions"
+        )
+
+
 def _apply_details(guide: Guide, details: GuideDetails) -> None:
     guide.title = details.title.strip()
     guide.audience = details.audience.strip()
@@ -403,7 +423,8 @@ def create_guide(author: User, details: GuideDetails, *, first_case_id: int | No
     if not can_build_guides(author):
         raise GuideError("Only facilitators can build guides")
     _check_details(details)
-    guide = Guide(author=author, title="", items=[])
+    guide = Guide(author=author, title="", items=[], segments=[])
+    _check_text_total(guide_text_length(guide, details))
     _apply_details(guide, details)
     db.session.add(guide)
     problem = None
@@ -418,6 +439,7 @@ def create_guide(author: User, details: GuideDetails, *, first_case_id: int | No
 
 def update_guide(guide: Guide, details: GuideDetails) -> None:
     _check_details(details)
+    _check_text_total(guide_text_length(guide, details))
     _apply_details(guide, details)
     _touch(guide)
 
@@ -656,6 +678,7 @@ def add_own_question(guide: Guide, item_id: int, text: str, notes: str, minutes:
     if len(text) > QUESTION_MAX or len(notes) > QUESTION_MAX:
         raise GuideError(f"Questions and notes are at most {QUESTION_MAX} characters")
     parse_minutes(str(minutes))
+    _check_text_total(guide_text_length(guide) + len(text) + len(notes))
     question = _append_question(item, text, notes or None, minutes, is_own=True)
     _touch(guide)
     return question
@@ -674,6 +697,7 @@ def add_segment(
         raise GuideError(f"A segment's name is at most {TITLE_MAX} characters")
     if len(guide.segments) >= MAX_SEGMENTS:
         raise GuideError(f"A guide can hold at most {MAX_SEGMENTS} segments")
+    _check_text_total(guide_text_length(guide) + len(label))
     item = None
     if kind == "reading":
         if item_id is None:
