@@ -67,7 +67,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # render (in a child process, killed after that: below gunicorn's 30 s worker
         # timeout); where rendered PDFs are kept, keyed by their content (default: beside
         # the search index).
-        "ACADEMY_NAME": "Every Seat Leadership Academy",
+        "ACADEMY_NAME": "NHS Leadership Academy",  # as the site footer names it
         "PDF_RENDER_SECONDS": 20.0,
         "PDF_CACHE_DIR": "",
     }

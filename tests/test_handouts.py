@@ -117,6 +117,7 @@ def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:  
     client = login("learner")
     response = client.get(f"/guides/handout/{token}")
     assert response.status_code == 410 and "withdrawn by the session’s facilitator" in response.get_data(as_text=True)
+    assert response.mimetype == "text/html"  # a page, not text
     assert client.get(f"/guides/handout/{token}/pdf").status_code == 410
     mine = client.get("/guides/my-sessions").get_data(as_text=True)
     assert "Withdrawn" in mine and f"/guides/handout/{token}" not in mine

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -510,7 +510,7 @@ def _handout(token: str) -> Guide:
     try:
         return guides.open_handout(token, current_user)
     except HandoutUnavailable as exc:
-        abort(Response(render_template("guides/handout_unavailable.html", message=str(exc)), exc.status))
+        abort(make_response(render_template("guides/handout_unavailable.html", message=str(exc)), exc.status))
 
 
 @bp.get("/handout/<token>")
