@@ -15,15 +15,17 @@ from flask import Flask, render_template
 from pypdf import PdfReader
 
 from casestudies.extensions import db
-from casestudies.guides import pdf as guide_pdf
 from casestudies.guides import services as guides
 from casestudies.guides.services import GuideDetails, GuideError
 from casestudies.markdown import render_markdown
 from casestudies.transfer.casefile import QuestionData as Q
 
+from . import test_guides
 from .conftest import ensure_user
-from .test_guides import make_guide, two_cases  # noqa: F401 - a fixture
+from .test_guides import make_guide
 from .test_teaching_notes import NOTES
+
+two_cases = test_guides.two_cases  # the fixture, shared
 
 pytestmark = pytest.mark.pdf
 
@@ -37,7 +39,10 @@ def _three_cases(make_case):  # type: ignore[no-untyped-def]
             title=f"Flow case {i}",
             body=f"## Background\n\n{PARAGRAPH}\n\n## What happened\n\n{PARAGRAPH}\n",
             teaching_notes=NOTES,
-            questions=tuple(Q(f"Question {j} of flow case {i}: what would you do next?", notes=f"Steer {i}.{j}", minutes=10) for j in range(1, 4)),
+            questions=tuple(
+                Q(f"Question {j} of flow case {i}: what would you do next?", notes=f"Steer {i}.{j}", minutes=10)
+                for j in range(1, 4)
+            ),
         )
         for i in range(1, 4)
     ]
@@ -59,7 +64,9 @@ def _lowest_body_text(page) -> float:  # type: ignore[no-untyped-def]
     return min(heights)
 
 
-def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_handout(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_handout(
+    app: Flask, login, make_case
+) -> None:  # type: ignore[no-untyped-def]
     app.config["ACADEMY_NAME"] = "Northshire Leadership Academy"
     guide = make_guide(
         ensure_user("facilitator"),
@@ -97,7 +104,17 @@ def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_
         assert reader.metadata.title.startswith("Flow afternoon")
     facilitator_text = " ".join(page.extract_text() for page in readers["facilitator"].pages)
     handout_text = " ".join(page.extract_text() for page in readers["participant"].pages)
-    for secret in ("Steer 1.1", "Teaching notes", "Read the case alone", "Board plan", "Name two ways", "Timed plan", "minutes", "14:00", "Welcome and introductions"):
+    for secret in (
+        "Steer 1.1",
+        "Teaching notes",
+        "Read the case alone",
+        "Board plan",
+        "Name two ways",
+        "Timed plan",
+        "minutes",
+        "14:00",
+        "Welcome and introductions",
+    ):
         assert secret in facilitator_text or secret == "minutes", secret
         assert secret not in handout_text, secret
     # The timed plan's caption (for screen readers on the web page) is not in the PDF's text.
@@ -108,10 +125,19 @@ def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_
 def _facilitator_pdf(app: Flask, guide) -> list:  # type: ignore[no-untyped-def]
     with app.test_request_context("/"):
         html = render_template(
-            "guides/print.html", guide=guide, plan=guides.plan_guide(guide), objectives=guides.objectives_list(guide),
-            edition="facilitator", edition_title="Facilitator edition", is_facilitator=True, md=render_markdown,
-            urls={}, for_pdf=True, academy="Academy", notes_of=guides.teaching_notes,
-        )  # fmt: skip
+            "guides/print.html",
+            guide=guide,
+            plan=guides.plan_guide(guide),
+            objectives=guides.objectives_list(guide),
+            edition="facilitator",
+            edition_title="Facilitator edition",
+            is_facilitator=True,
+            md=render_markdown,
+            urls={},
+            for_pdf=True,
+            academy="Academy",
+            notes_of=guides.teaching_notes,
+        )
     pdf = guides.render_pdf(html, base_url="http://localhost/", static_dir=Path(app.static_folder or "static"))
     return PdfReader(io.BytesIO(pdf)).pages
 
@@ -139,10 +165,21 @@ def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> 
 def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     author = ensure_user("facilitator")
     limit = guides.GUIDE_TEXT_MAX
-    guide, _ = guides.create_guide(author, GuideDetails(title="Long", introduction="x" * 20_000, objectives="y" * 20_000))
+    guide, _ = guides.create_guide(
+        author, GuideDetails(title="Long", introduction="x" * 20_000, objectives="y" * 20_000)
+    )
     guides.add_case(guide, two_cases[0].id)
     with pytest.raises(GuideError, match=f"at most {limit:,} characters"):
-        guides.update_guide(guide, GuideDetails(title="Long", introduction="x" * 20_000, objectives="y" * 20_000, ground_rules="z" * 20_000, closing_remarks="w" * 20_000))
+        guides.update_guide(
+            guide,
+            GuideDetails(
+                title="Long",
+                introduction="x" * 20_000,
+                objectives="y" * 20_000,
+                ground_rules="z" * 20_000,
+                closing_remarks="w" * 20_000,
+            ),
+        )
     item = guide.items[0]
     with pytest.raises(GuideError, match=f"at most {limit:,} characters"):
         for _ in range(20):
@@ -172,13 +209,26 @@ def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask
     author = ensure_user("facilitator")
     cases = [
         make_case(
-            slug=f"big-{i}", title=f"Big case {i}", body=f"{PARAGRAPH}\n\n{PARAGRAPH}\n", teaching_notes=NOTES,
-            questions=tuple(Q(f"Case {i} question {j}: what next?", notes="n" * 200, minutes=5) for j in range(guides.MAX_QUESTIONS - 2)),
-        )  # fmt: skip
+            slug=f"big-{i}",
+            title=f"Big case {i}",
+            body=f"{PARAGRAPH}\n\n{PARAGRAPH}\n",
+            teaching_notes=NOTES,
+            questions=tuple(
+                Q(f"Case {i} question {j}: what next?", notes="n" * 200, minutes=5)
+                for j in range(guides.MAX_QUESTIONS - 2)
+            ),
+        )
         for i in range(guides.MAX_CASES)
     ]
     share = guides.GUIDE_TEXT_MAX // 6
-    guide = make_guide(author, *cases, **{name: "Words to say. " * (share // 14) for name in ("introduction", "opening_remarks", "closing_remarks", "ground_rules")})
+    guide = make_guide(
+        author,
+        *cases,
+        **{
+            name: "Words to say. " * (share // 14)
+            for name in ("introduction", "opening_remarks", "closing_remarks", "ground_rules")
+        },
+    )
     # Own questions at their longest, in every case with room, until the text limit.
     own = "q" * guides.QUESTION_MAX, "n" * guides.QUESTION_MAX
     for item in guide.items:

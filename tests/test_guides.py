@@ -129,7 +129,10 @@ def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> Non
     item = guide.items[0]
     q1, q2 = item.questions
     errors = guides.update_questions(guide, item.id, {q1.id: "5", q2.id: "ten"}, "save")
-    assert errors == {f"minutes-{q2.id}": "Case 1 ‘The porter and the lounge’, question 2: enter the minutes as a whole number from 1 to 240"}
+    assert errors == {
+        f"minutes-{q2.id}": "Case 1 ‘The porter and the lounge’, question 2: "
+        "enter the minutes as a whole number from 1 to 240"
+    }
     db.session.rollback()
     assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
     for bad in ("0", "241", "-3", "1.5", ""):
@@ -630,7 +633,10 @@ def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_quest
     db.session.commit()
     assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
     errors = guides.update_plan(guide, {p1.id: "13", c1.id: "0"}, f"down-{p1.id}")
-    assert errors == {f"minutes-{c1.id}": "Case 2 ‘The clerk and the board’, question 1: enter the minutes as a whole number from 1 to 240"}
+    assert errors == {
+        f"minutes-{c1.id}": "Case 2 ‘The clerk and the board’, question 1: "
+        "enter the minutes as a whole number from 1 to 240"
+    }
     db.session.rollback()
     assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
 

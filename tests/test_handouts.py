@@ -14,9 +14,12 @@ from casestudies.guides import services as guides
 from casestudies.guides.services import GuideError, HandoutUnavailable
 from casestudies.models import AuditEvent, utcnow
 
+from . import test_guides
 from .conftest import ensure_user
-from .test_guides import make_guide, two_cases  # noqa: F401 - a fixture
+from .test_guides import make_guide
 from .test_teaching_notes import NOTES
+
+two_cases = test_guides.two_cases  # the fixture, shared
 
 
 @pytest.fixture
@@ -100,8 +103,18 @@ def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:  
     page = client.get(f"/guides/handout/{token}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "The porter and the lounge" in html and "What did the porter notice?" in html and "Welcome, everyone." in html
-    for hidden in ("Porter steer", "Clerk steer", "Objective only", "Opening remarks only", "minutes", "14:00", "Welcome and introductions"):
+    assert (
+        "The porter and the lounge" in html and "What did the porter notice?" in html and "Welcome, everyone." in html
+    )
+    for hidden in (
+        "Porter steer",
+        "Clerk steer",
+        "Objective only",
+        "Opening remarks only",
+        "minutes",
+        "14:00",
+        "Welcome and introductions",
+    ):
         assert hidden not in html, hidden
     printed = client.get(f"/guides/handout/{token}/print").get_data(as_text=True)
     assert "Porter steer" not in printed and "facilitator edition" not in printed.lower()

@@ -19,6 +19,7 @@ from casestudies.indexing import catch_up
 from casestudies.library.services import search_cases
 from casestudies.models import Case
 from casestudies.transfer.casefile import (
+    BundleFile,
     CaseFileError,
     PlanStepData,
     TeachingNotesData,
@@ -26,7 +27,6 @@ from casestudies.transfer.casefile import (
     parse_case_file,
 )
 from casestudies.transfer.services import export_cases, import_cases
-from casestudies.transfer.casefile import BundleFile
 
 from .conftest import case_data, ensure_user
 
@@ -35,7 +35,11 @@ NOTES = TeachingNotesData(
     objectives=("Name two ways staff outside the ward lead change", "Explain why the sisters agreed"),
     suits="New ward managers; mixed clinical and non-clinical groups",
     opening_question="Who noticed the waiting first?",
-    plan=(PlanStepData(8, "Read the case alone"), PlanStepData(20, "Small groups: what did he do?"), PlanStepData(12, "Plenary")),
+    plan=(
+        PlanStepData(8, "Read the case alone"),
+        PlanStepData(20, "Small groups: what did he do?"),
+        PlanStepData(12, "Plenary"),
+    ),
     board_plan="Two columns: *what he saw* and *what he did*.",
     key_points=("Leadership from every seat", "Patients as partners"),
 )
@@ -44,7 +48,10 @@ SECRET = "quokkaflutter"  # a word only the teaching note holds
 
 def test_a_case_file_with_teaching_notes_round_trips_byte_for_byte() -> None:
     text = dump_case_file(case_data(teaching_notes=NOTES))
-    assert "teaching_notes:\n  synopsis: " in text and "  plan:\n    - minutes: 8\n      activity: Read the case alone\n" in text
+    assert (
+        "teaching_notes:\n  synopsis: " in text
+        and "  plan:\n    - minutes: 8\n      activity: Read the case alone\n" in text
+    )
     parsed = parse_case_file(text.encode(), "x.md")
     assert parsed.teaching_notes == NOTES
     assert dump_case_file(parsed) == text
@@ -63,7 +70,10 @@ def test_files_without_teaching_notes_are_unchanged() -> None:
     [
         ("teaching_notes: some text", "teaching_notes must be a mapping"),
         ("teaching_notes:\n  synopis: x", "unknown key 'synopis' in teaching_notes"),
-        ("teaching_notes:\n  plan:\n    - minutes: 0\n      activity: Read", "plan step 1 minutes must be a whole number"),
+        (
+            "teaching_notes:\n  plan:\n    - minutes: 0\n      activity: Read",
+            "plan step 1 minutes must be a whole number",
+        ),
         ("teaching_notes:\n  plan:\n    - activity: Read", "plan step 1 is missing 'minutes'"),
         ("teaching_notes:\n  objectives: one", "teaching_notes objectives must be a list"),
     ],
@@ -119,7 +129,11 @@ def _editor_input(**notes: str) -> CaseInput:
 def test_curators_write_teaching_notes_in_the_editor(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
     curator = ensure_user("curator")
     case, errors = curation.create_case(
-        _editor_input(synopsis="Calls went nowhere.", objectives="Map the calls\n\n- Fix one thing", plan="10 Read the case\n15 min: Pairs"),
+        _editor_input(
+            synopsis="Calls went nowhere.",
+            objectives="Map the calls\n\n- Fix one thing",
+            plan="10 Read the case\n15 min: Pairs",
+        ),
         curator,
     )
     assert errors == {}

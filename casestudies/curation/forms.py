@@ -40,7 +40,9 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
         body=formdata.get("body", ""),
         questions=rows,
         version=version,
-        teaching_notes=TeachingNotesInput(**{name: formdata.get(f"tn-{name}", "") for name in TeachingNotesInput.FIELDS}),
+        teaching_notes=TeachingNotesInput(
+            **{name: formdata.get(f"tn-{name}", "") for name in TeachingNotesInput.FIELDS}
+        ),
     )
     return form, formdata.get("action", "save")[:30]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from typing import ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
@@ -175,8 +176,8 @@ class SegmentForm(FlaskForm):
     # <select>s in the page; the service refuses a kind or case that is not one of these.
     kind = StringField("Kind of segment", default="welcome")
     item_id = StringField("Case to read (for reading time)", default="")
-    kind_choices = [(k, v[0]) for k, v in SEGMENT_KINDS.items() if k != "activity"]
-    item_choices: list[tuple[str, str]] = []
+    kind_choices: ClassVar[list[tuple[str, str]]] = [(k, v[0]) for k, v in SEGMENT_KINDS.items() if k != "activity"]
+    item_choices: list[tuple[str, str]]  # set by the view: the guide's cases
     minutes = StringField("Minutes (optional)", default="")
     label = StringField("Name (optional)", validators=[Length(max=TITLE_MAX)], default="")
 

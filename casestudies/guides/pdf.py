@@ -53,7 +53,7 @@ def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_di
         return cached.read_bytes()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH", "")]))}
     try:
-        finished = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+        finished = subprocess.run(
             [sys.executable, "-m", "casestudies.guides.pdf_worker", base_url, str(static_dir.resolve())],
             input=html.encode("utf-8"),
             capture_output=True,
@@ -89,4 +89,6 @@ def pdf_download(html: str, filename: str):  # type: ignore[no-untyped-def]
         cache_dir=Path(current_app.config["PDF_CACHE_DIR"]),
         seconds=float(current_app.config["PDF_RENDER_SECONDS"]),
     )
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

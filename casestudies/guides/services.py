@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from casestudies.audit import services as audit
 from casestudies.curation.revisions import teaching_notes_data
 from casestudies.extensions import db
-from casestudies.audit import services as audit
 from casestudies.models import Case, Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit, Role, User, utcnow
 from casestudies.params import parse_int, parse_minutes
 from casestudies.slugs import slugify
@@ -247,7 +247,7 @@ class GuidePlan:
 
 
 def segment_title(segment: GuideSegment) -> str:
-    """"Reading time: The porter…" for a reading time; the label, else the kind's name."""
+    """ "Reading time: The porter…" for a reading time; the label, else the kind's name."""
     name = segment.label or SEGMENT_KINDS.get(segment.kind, ("Segment", 0))[0]
     if segment.kind == "reading" and segment.item is not None and not segment.label:
         return f"{name}: {segment.item.case_title}"
@@ -834,7 +834,7 @@ class HandoutUnavailable(LookupError):
 
 
 def handout_state(guide: Guide, today: date | None = None) -> str:
-    """"off", "not-yet", "closed" or "open"."""
+    """ "off", "not-yet", "closed" or "open"."""
     today = today or utcnow().date()
     if not guide.is_handout_on or guide.handout_token is None:
         return "off"
@@ -848,7 +848,7 @@ def handout_state(guide: Guide, today: date | None = None) -> str:
 def update_handout(
     guide: Guide, actor: User, action: str, opens_on: date | None = None, closes_on: date | None = None
 ) -> None:
-    """"on": give learners the participant edition by link (the same link each time it is
+    """ "on": give learners the participant edition by link (the same link each time it is
     switched on again), open from opens_on to closes_on inclusive, either optional; "off":
     the link stops working at once; "dates": change the dates only. Switching on or off is
     recorded in the audit log."""
@@ -882,7 +882,8 @@ def open_handout(token: str, user: User, today: date | None = None) -> Guide:
         raise HandoutUnavailable(410, "This handout has been withdrawn by the session’s facilitator.")
     if state == "not-yet":
         raise HandoutUnavailable(
-            403, f"This handout opens on {_long_date(guide.handout_opens_on)}. Come back then."  # type: ignore[arg-type]
+            403,
+            f"This handout opens on {_long_date(guide.handout_opens_on)}. Come back then.",  # type: ignore[arg-type]
         )
     if state == "closed":
         raise HandoutUnavailable(410, f"This handout closed on {_long_date(guide.handout_closes_on)}.")  # type: ignore[arg-type]

@@ -250,9 +250,7 @@ def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-d
         return _to_builder(_own(guide_id), "plan-form")
     if errors:
         db.session.rollback()
-        return _builder(
-            _own(guide_id), 400, minute_errors=errors, typed_minutes=typed, typed_segments=typed_segments
-        )
+        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, typed_segments=typed_segments)
     if action == "save":
         flash("The timed plan was saved.")
     return _to_builder(guide, f"item-{item_id}" if item_id is not None else "cases")

@@ -84,7 +84,9 @@ def _case_print_html(slug: str, *, for_pdf: bool) -> tuple[Case, str]:
         found = get_case_for_viewer(slug, current_user)
     except CaseNotFound:
         abort(404)
-    html = render_template("library/case_print.html", case=found, body_html=render_markdown(found.body), for_pdf=for_pdf)
+    html = render_template(
+        "library/case_print.html", case=found, body_html=render_markdown(found.body), for_pdf=for_pdf
+    )
     return found, html
 
 

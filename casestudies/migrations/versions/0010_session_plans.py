@@ -56,7 +56,9 @@ def upgrade() -> None:
         sa.Column("suggested_plan", sa.Text(), nullable=False),
         sa.Column("board_plan", sa.Text(), nullable=False),
         sa.Column("key_points", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_teaching_note_case_id_case"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case.id"], name=op.f("fk_teaching_note_case_id_case"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teaching_note")),
         sa.UniqueConstraint("case_id", name=op.f("uq_teaching_note_case_id")),
     )
@@ -70,7 +72,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["guide_id"], ["guide.id"], name=op.f("fk_handout_visit_guide_id_guide"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_handout_visit_user_id_user"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_handout_visit_user_id_user"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handout_visit")),
         sa.UniqueConstraint("guide_id", "user_id", name="uq_handout_visit_guide_id_user_id"),
     )
