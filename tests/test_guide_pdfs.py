@@ -162,7 +162,7 @@ def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> 
         assert _lowest_body_text(page) < float(page.mediabox.height) / 3, number
 
 
-def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
     author = ensure_user("facilitator")
     limit = guides.GUIDE_TEXT_MAX
     guide, _ = guides.create_guide(
@@ -180,6 +180,12 @@ def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, two_cases
                 closing_remarks="w" * 20_000,
             ),
         )
+    db.session.commit()
+    response = login("facilitator").post(
+        f"/guides/{guide.id}/edit",
+        data={"title": "Long", "introduction": "x" * 20_000, "objectives": "y" * 20_000, "ground_rules": "z" * 20_000},
+    )
+    assert response.status_code == 400 and f"at most {limit:,} characters in all" in response.get_data(as_text=True)
     item = guide.items[0]
     with pytest.raises(GuideError, match=f"at most {limit:,} characters"):
         for _ in range(20):

@@ -724,9 +724,11 @@ def test_segments_are_copied_with_the_guide_and_survive_their_case_leaving(app: 
 def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(9, 0))
     client = login("facilitator")
-    response = client.post(f"/guides/{guide.id}/segments", data={"kind": "welcome", "minutes": "", "label": ""})
+    response = client.post(
+        f"/guides/{guide.id}/segments", data={"segment_kind": "welcome", "segment_minutes": "", "segment_label": ""}
+    )
     assert response.status_code == 302
-    response = client.post(f"/guides/{guide.id}/segments", data={"kind": "break", "minutes": "often"})
+    response = client.post(f"/guides/{guide.id}/segments", data={"segment_kind": "break", "segment_minutes": "often"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "There is a problem" in page and 'value="often"' in page
     page = client.get(f"/guides/{guide.id}").get_data(as_text=True)

@@ -109,6 +109,8 @@ def test_revisions_keep_the_teaching_notes_and_restore_them(app: Flask) -> None:
     db.session.commit()
     assert case.teaching_note is None and len(case.revisions) == 2
     assert "teaching_notes:" in case.revisions[0].content and "teaching_notes:" not in case.revisions[1].content
+    diff = curation.diff_revisions(case, 1, 2)
+    assert [d.label for d in diff] == ["Teaching notes"]
     curation.restore_revision(case, 1, curator)
     db.session.commit()
     assert case_to_data(case).teaching_notes == NOTES

@@ -501,6 +501,15 @@ def _questions_text(data: CaseData) -> str:
     return "\n".join(lines)
 
 
+def _teaching_notes_text(data: CaseData) -> str:
+    notes = TeachingNotesInput.from_data(data.teaching_notes)
+    return "\n".join(
+        f"{name.replace('_', ' ').capitalize()}: {getattr(notes, name)}"
+        for name in TeachingNotesInput.FIELDS
+        if getattr(notes, name)
+    )
+
+
 def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
     """Every field that differs between two revisions, as word-level pieces."""
     a, b = revision_data(get_revision(case, first)), revision_data(get_revision(case, second))
@@ -515,6 +524,7 @@ def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
         ("Consent", CONSENT_LABELS.get(a.consent, a.consent), CONSENT_LABELS.get(b.consent, b.consent)),
         ("Review by", str(a.review_by or ""), str(b.review_by or "")),
         ("Questions", _questions_text(a), _questions_text(b)),
+        ("Teaching notes", _teaching_notes_text(a), _teaching_notes_text(b)),
         ("Text", a.body, b.body),
     ]
     return [FieldDiff(label, _word_diff(x, y)) for label, x, y in fields if x != y]

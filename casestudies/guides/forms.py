@@ -174,14 +174,15 @@ class SegmentForm(FlaskForm):
     (blank: suggested) and an optional name."""
 
     # <select>s in the page; the service refuses a kind or case that is not one of these.
-    kind = StringField("Kind of segment", default="welcome")
-    item_id = StringField("Case to read (for reading time)", default="")
+    segment_kind = StringField("Kind of segment", default="welcome")
+    segment_case = StringField("Case to read (for reading time)", default="")
     kind_choices: ClassVar[list[tuple[str, str]]] = [(k, v[0]) for k, v in SEGMENT_KINDS.items() if k != "activity"]
     item_choices: list[tuple[str, str]]  # set by the view: the guide's cases
-    minutes = StringField("Minutes (optional)", default="")
-    label = StringField("Name (optional)", validators=[Length(max=TITLE_MAX)], default="")
+    # Names unlike the own-question form's, which shares the page.
+    segment_minutes = StringField("Minutes (optional)", default="")
+    segment_label = StringField("Name (optional)", validators=[Length(max=TITLE_MAX)], default="")
 
-    def validate_minutes(self, field) -> None:  # type: ignore[no-untyped-def]
+    def validate_segment_minutes(self, field) -> None:  # type: ignore[no-untyped-def]
         if (field.data or "").strip():
             try:
                 parse_minutes(field.data)
@@ -189,7 +190,7 @@ class SegmentForm(FlaskForm):
                 raise ValidationError(str(exc)) from None
 
     def parsed_minutes(self) -> int | None:
-        value = (self.minutes.data or "").strip()
+        value = (self.segment_minutes.data or "").strip()
         return parse_minutes(value) if value else None
 
 

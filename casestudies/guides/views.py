@@ -304,15 +304,15 @@ def add_segment(guide_id: int):  # type: ignore[no-untyped-def]
     try:
         segment = guides.add_segment(
             guide,
-            form.kind.data or "",
+            form.segment_kind.data or "",
             minutes=form.parsed_minutes(),
-            label=form.label.data or "",
-            item_id=parse_int(form.item_id.data or ""),
+            label=form.segment_label.data or "",
+            item_id=parse_int(form.segment_case.data or ""),
         )
     except GuideNotFound:
         abort(404)
     except GuideError as exc:
-        form.kind.errors = [str(exc)]
+        form.segment_kind.errors = [str(exc)]
         db.session.rollback()
         return _builder(_own(guide_id), 400, segment_form=_segment_form(_own(guide_id), form))
     flash(f"“{guides.segment_title(segment)}” added to the session ({segment.minutes} minutes).")
@@ -414,6 +414,7 @@ def _print_html(
     if handout_token is not None:
         urls = {
             "back": url_for("guides.handout", token=handout_token),
+            "back_label": "Back to the handout",
             "pdf": url_for("guides.handout_pdf", token=handout_token),
             "other": {},
         }
