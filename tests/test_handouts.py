@@ -154,3 +154,15 @@ def test_a_learner_prints_a_single_case_without_notes(app: Flask, login, make_ca
     html = client.get(f"/cases/{case.slug}/print").get_data(as_text=True)
     assert case.title in html and "What did the porter notice that others missed?" in html
     assert "Secret facilitator steer" not in html and "Read the case alone" not in html
+
+
+def test_deleting_a_guide_deletes_its_handout_visits(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+    learner = ensure_user("learner")
+    guides.open_handout(handout_guide.handout_token, learner)
+    db.session.commit()
+    guides.delete_guide(handout_guide)
+    db.session.commit()
+    assert guides.handouts_opened_by(learner) == []
+    from casestudies.models import HandoutVisit
+
+    assert db.session.scalars(select(HandoutVisit)).all() == []
