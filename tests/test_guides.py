@@ -733,3 +733,16 @@ def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # 
     assert response.status_code == 400 and "There is a problem" in page and 'value="often"' in page
     page = client.get(f"/guides/{guide.id}").get_data(as_text=True)
     assert "Welcome and introductions" in page and "09:45" in page and "Minutes for Welcome and introductions" in page
+
+
+def test_removing_a_case_from_the_plan_keeps_the_minutes_typed_elsewhere(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    first, second = guide.items
+    guides.add_segment(guide, "reading", item_id=second.id)
+    q1 = first.questions[0]
+    assert guides.update_plan(guide, {q1.id: "3"}, f"case-remove-{second.id}") == {}
+    db.session.commit()
+    guide = reload(guide)
+    assert [item.case_title for item in guide.items] == ["The porter and the lounge"]
+    assert guide.items[0].questions[0].minutes == 3
+    assert guide.segments[0].guide_case_id is None and guides.segment_title(guide.segments[0]) == "Reading time"

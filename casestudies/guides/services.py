@@ -555,7 +555,7 @@ def update_plan(
     """Save every minutes value typed in the timed plan (all cases and segments at once),
     then apply the button pressed: "save"; "up-<id>", "down-<id>", "remove-<id>" (a chosen
     question); "use-<id>" (one of a case's current questions not yet chosen);
-    "case-up-<id>", "case-down-<id>" (a case); "segment-up-<id>", "segment-down-<id>",
+    "case-up-<id>", "case-down-<id>", "case-remove-<id>" (a case); "segment-up-<id>", "segment-down-<id>",
     "segment-remove-<id>" (a segment). Returns errors by field id ("minutes-<question id>",
     "segment-<segment id>"), each naming its case and question or its segment; when there
     are any, nothing changes."""
@@ -606,6 +606,8 @@ def _apply_plan_action(guide: Guide, action: str) -> None:
         raise GuideError("Choose what to do with the plan")
     if scope == "case" and kind in ("up", "down"):
         _move_in_plan(guide, _item(guide, chosen_id), kind)
+    elif scope == "case" and kind == "remove":
+        remove_case(guide, chosen_id)
     elif scope == "segment" and kind in ("up", "down", "remove"):
         segment = next((seg for seg in guide.segments if seg.id == chosen_id), None)
         if segment is None:

@@ -253,6 +253,8 @@ def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-d
         return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, typed_segments=typed_segments)
     if action == "save":
         flash("The timed plan was saved.")
+    elif action.startswith("case-remove-"):
+        flash("The case was removed from the guide. The minutes you typed were saved.")
     return _to_builder(guide, f"item-{item_id}" if item_id is not None else "cases")
 
 
