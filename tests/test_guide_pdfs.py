@@ -6,6 +6,7 @@ guide's text, a time budget with a clear refusal, a cache keyed by content)."""
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import date, time
 from pathlib import Path
@@ -15,6 +16,7 @@ from flask import Flask, render_template
 from pypdf import PdfReader
 
 from casestudies.extensions import db
+from casestudies.guides import pdf as guide_pdf
 from casestudies.guides import services as guides
 from casestudies.guides.services import GuideDetails, GuideError
 from casestudies.markdown import render_markdown
@@ -250,3 +252,13 @@ def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask
     response = client.get(f"/guides/{guide.id}/pdf/facilitator")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert len(PdfReader(io.BytesIO(response.data)).pages) > guides.MAX_CASES
+
+
+def test_the_pdf_cache_keeps_the_newest_files_only(tmp_path: Path) -> None:
+    for number in range(5):
+        file = tmp_path / f"{number:02d}" / f"{number}.pdf"
+        file.parent.mkdir()
+        file.write_bytes(b"%PDF")
+        os.utime(file, ns=(number * 10**9, number * 10**9))
+    guide_pdf._trim(tmp_path, keep=2)
+    assert sorted(file.name for file in tmp_path.rglob("*.pdf")) == ["3.pdf", "4.pdf"]

@@ -19,6 +19,7 @@ from casestudies.guides.services import STYLESHEET
 
 # Above this much HTML a PDF is not even tried: it could not finish within the budget.
 HTML_MAX_CHARS = 3_000_000
+CACHE_MAX_FILES = 500  # the least recently written PDFs beyond this are removed
 PDF_VARIANT = "pdf/ua-1"  # tagged: a structure tree, the title shown by viewers
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +51,10 @@ def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_di
     key = _key(html, static_dir)
     cached = cache_dir / key[:2] / f"{key}.pdf"
     if cached.is_file():
-        return cached.read_bytes()
+        try:
+            return cached.read_bytes()
+        except FileNotFoundError:  # removed by another worker's trim meanwhile
+            pass
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH", "")]))}
     try:
         finished = subprocess.run(
@@ -71,7 +75,14 @@ def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_di
     with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False, suffix=".part") as handle:
         handle.write(finished.stdout)
     os.replace(handle.name, cached)
+    _trim(cache_dir)
     return finished.stdout
+
+
+def _trim(cache_dir: Path, keep: int = CACHE_MAX_FILES) -> None:
+    files = sorted(cache_dir.glob("*/*.pdf"), key=lambda file: file.stat().st_mtime_ns, reverse=True)
+    for file in files[keep:]:
+        file.unlink(missing_ok=True)
 
 
 __all__ = ["HTML_MAX_CHARS", "PDF_VARIANT", "REFUSAL", "PdfRefused", "render_within_budget"]
