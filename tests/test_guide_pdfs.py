@@ -34,12 +34,12 @@ pytestmark = pytest.mark.pdf
 PARAGRAPH = "The ward had tried everything to speed discharges, and the porters saw why first. " * 12
 
 
-def _three_cases(make_case):  # type: ignore[no-untyped-def]
+def _three_cases(make_case, paragraphs: int = 1):  # type: ignore[no-untyped-def]
     return [
         make_case(
             slug=f"flow-{i}",
             title=f"Flow case {i}",
-            body=f"## Background\n\n{PARAGRAPH}\n\n## What happened\n\n{PARAGRAPH}\n",
+            body=f"## Background\n\n{PARAGRAPH * paragraphs}\n\n## What happened\n\n{PARAGRAPH * paragraphs}\n",
             teaching_notes=NOTES,
             questions=tuple(
                 Q(f"Question {j} of flow case {i}: what would you do next?", notes=f"Steer {i}.{j}", minutes=10)
@@ -58,9 +58,10 @@ def _lowest_body_text(page) -> float:  # type: ignore[no-untyped-def]
     """The height (points from the page's foot) of the lowest text above the footer."""
     heights: list[float] = []
 
-    def visit(text, _cm, tm, _font, _size):  # type: ignore[no-untyped-def]
-        if text.strip() and tm[5] > 80:  # the footer's page number sits lower
-            heights.append(tm[5])
+    def visit(text, cm, tm, _font, _size):  # type: ignore[no-untyped-def]
+        height = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]  # WeasyPrint draws with a flipped y axis
+        if text.strip() and height > 80:  # the footer's page number sits lower
+            heights.append(height)
 
     page.extract_text(visitor_text=visit)
     return min(heights)
@@ -156,7 +157,8 @@ def test_no_heading_is_left_at_the_foot_of_a_page(app: Flask, make_case) -> None
 
 
 def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
-    guide = make_guide(ensure_user("facilitator"), *_three_cases(make_case), title="Flow afternoon")
+    # Each case's text nearly fills a page: its questions and answer boxes spill over.
+    guide = make_guide(ensure_user("facilitator"), *_three_cases(make_case, paragraphs=2), title="Flow afternoon")
     response = login("facilitator").get(f"/guides/{guide.id}/pdf/participant")
     pages = PdfReader(io.BytesIO(response.data)).pages
     # Every page after the cover and before the last is used down to its lower third.
