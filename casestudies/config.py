@@ -30,6 +30,7 @@ ENV_SETTINGS = (
     "SEARCH_NODE_NAME",
     "SEARCH_JOURNAL_RETENTION_HOURS",
     "SERVER_NAME_LABEL",
+    "ACADEMY_NAME",
     "TWO_PERSON_REVIEW",
     "REFLECTION_KEYS",
     "OIDC_ISSUER",
@@ -99,6 +100,13 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Published cases whose review date has passed go back to review (when a curator
         # opens the dashboard, and by `flask return-overdue`). Off by default.
         "AUTO_RETURN_OVERDUE": False,
+        # Printed guides: the academy named on their covers; how long one PDF may take to
+        # render (in a child process, killed after that: below gunicorn's 30 s worker
+        # timeout); where rendered PDFs are kept, keyed by their content (default: beside
+        # the search index).
+        "ACADEMY_NAME": "NHS Leadership Academy",  # as the site footer names it
+        "PDF_RENDER_SECONDS": 20.0,
+        "PDF_CACHE_DIR": "",
     }
 
 
@@ -139,6 +147,8 @@ def finalise(config: dict[str, Any]) -> None:
     """Derive settings that follow from others, after every override has been applied."""
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_IDLE_HOURS"]))
+    if not config.get("PDF_CACHE_DIR"):
+        config["PDF_CACHE_DIR"] = str(Path(config["SEARCH_INDEX_DIR"]).parent / "pdf-cache")
     if not config.get("SEARCH_NODE_NAME"):
         config["SEARCH_NODE_NAME"] = f"{socket.gethostname()}:{Path(config['SEARCH_INDEX_DIR']).resolve()}"
     production = config["EVERY_SEAT_ENV"] == "production"

@@ -27,7 +27,7 @@ from sqlalchemy import (
     and_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casestudies.extensions import db
@@ -442,6 +442,16 @@ class Guide(db.Model):
     items: Mapped[list[GuideCase]] = relationship(
         back_populates="guide", order_by="GuideCase.position", cascade="all, delete-orphan"
     )
+    # Segments share the position sequence of `items`: the session runs in that order.
+    segments: Mapped[list[GuideSegment]] = relationship(
+        back_populates="guide", order_by="GuideSegment.position", cascade="all, delete-orphan"
+    )
+    # The participant edition as a handout for learners: its link, whether it is on, and
+    # the optional dates it is open from and to (inclusive).
+    handout_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    is_handout_on: Mapped[bool] = mapped_column(Boolean, default=False)
+    handout_opens_on: Mapped[date | None] = mapped_column(Date)
+    handout_closes_on: Mapped[date | None] = mapped_column(Date)
 
     @property
     def is_shared(self) -> bool:
@@ -627,4 +637,62 @@ class UserSession(db.Model):
     # How the session was opened: "password" or "single sign-on".
     method: Mapped[str] = mapped_column(String(20), default="password")
 
+    user: Mapped[User] = relationship()
+
+
+# -- Session plans, teaching notes and handouts --------------------------------------------
+class GuideSegment(db.Model):
+    """A part of a session that is not a case's questions: welcome, reading time, small-group
+    work, a break, plenary, close, or an activity from a case's suggested plan. Its position
+    is in the same sequence as the guide's cases."""
+
+    __tablename__ = "guide_segment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guide.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    minutes: Mapped[int] = mapped_column(Integer)
+    # The case a reading time is for (None for other kinds, or once the case left the guide).
+    guide_case_id: Mapped[int | None] = mapped_column(ForeignKey("guide_case.id", ondelete="SET NULL"), index=True)
+
+    guide: Mapped[Guide] = relationship(back_populates="segments")
+    item: Mapped[GuideCase | None] = relationship()
+
+
+class TeachingNote(db.Model):
+    """A case's teaching note, for facilitators and above only: never shown to learners and
+    never put in the search index. Part of the case file (`teaching_notes:`)."""
+
+    __tablename__ = "teaching_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), unique=True)
+    synopsis: Mapped[str] = mapped_column(Text, default="")
+    objectives: Mapped[str] = mapped_column(Text, default="")  # one per line
+    suits: Mapped[str] = mapped_column(Text, default="")  # who the case suits
+    opening_question: Mapped[str] = mapped_column(Text, default="")
+    suggested_plan: Mapped[str] = mapped_column(Text, default="")  # "<minutes> <activity>" lines
+    board_plan: Mapped[str] = mapped_column(Text, default="")
+    key_points: Mapped[str] = mapped_column(Text, default="")  # one per line
+
+    case: Mapped[Case] = relationship(
+        backref=backref("teaching_note", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
+    )
+
+
+class HandoutVisit(db.Model):
+    """A signed-in user opened a guide's handout: listed under "My sessions"."""
+
+    __tablename__ = "handout_visit"
+    __table_args__ = (UniqueConstraint("guide_id", "user_id", name="uq_handout_visit_guide_id_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(ForeignKey("guide.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    first_opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    guide: Mapped[Guide] = relationship()
     user: Mapped[User] = relationship()

@@ -117,6 +117,17 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "learning.delete_notebook": ("GET", "learner"),
     "learning.remove_item": ("POST", "learner"),  # late: they take item 1 away
     "learning.remove_collection_case": ("POST", "curator"),
+    "guides.update_plan": ("POST", "facilitator"),
+    "guides.add_segment": ("POST", "facilitator"),
+    "guides.add_suggested_plan": ("POST", "facilitator"),
+    "guides.handout_settings": ("POST", "facilitator"),
+    # Handouts: any signed-in user, through the link of guide 1's handout (on: see below).
+    "guides.handout": ("GET", "learner"),
+    "guides.handout_print": ("GET", "learner"),
+    "guides.handout_pdf": ("GET", "learner"),
+    "guides.my_sessions": ("GET", "learner"),
+    "library.case_print": ("GET", "learner"),
+    "library.case_pdf": ("GET", "learner"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
@@ -149,6 +160,7 @@ def _guide_for(user, case) -> None:  # type: ignore[no-untyped-def]
 
     guide, _ = guides.create_guide(user, guides.GuideDetails(title="Sample guide"), first_case_id=case.id)
     guide.share_token = SAMPLE_ARGS["token"]
+    guide.handout_token, guide.is_handout_on = SAMPLE_ARGS["token"], True
     db.session.commit()
     assert (guide.id, guide.items[0].id) == (SAMPLE_ARGS["guide_id"], SAMPLE_ARGS["item_id"])
 
@@ -207,6 +219,8 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
     _report_on(case)
     if who in ROLES and ensure_user(who).has_role(Role.FACILITATOR):
         _guide_for(ensure_user(who), case)
+    elif who == "learner":  # a facilitator's guide, whose handout the learner opens
+        _guide_for(ensure_user("facilitator"), case)
     _learning_for(ensure_user(who) if who in ROLES else None, case)
     if who == "anonymous":
         client = app.test_client()

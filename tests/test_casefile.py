@@ -366,7 +366,7 @@ def test_dates_must_be_real(value: str) -> None:
 def test_unknown_key_is_named_with_the_allowed_keys() -> None:
     assert problems(*BASE, "tgas: [flow]") == [
         "case.md:5: unknown key 'tgas' (allowed: title, slug, summary, seat, setting, dimensions, tags, "
-        "questions, status, consent, review_by, updated)"
+        "questions, status, consent, review_by, updated, teaching_notes)"
     ]
     assert problems(*BASE, "body: text")[0].startswith("case.md:5: unknown key 'body' (allowed: ")
     # A hostile key is cut short in the report.
@@ -476,7 +476,7 @@ def test_every_problem_is_reported_at_once_in_line_order() -> None:
         "cases/bad.md:2: title is too long: 201 characters (at most 200)",
         "cases/bad.md:3: seat must not be empty",
         "cases/bad.md:4: unknown key 'tgas' (allowed: title, slug, summary, seat, setting, dimensions, tags, "
-        "questions, status, consent, review_by, updated)",
+        "questions, status, consent, review_by, updated, teaching_notes)",
         f"cases/bad.md:5: unknown dimension 'Bravery' (allowed: {', '.join(LEADERSHIP_DIMENSIONS)})",
         "cases/bad.md:6: a case whose consent is pending can't be published",
         "cases/bad.md:10: question 1 minutes must be a whole number from 1 to 240, not '0'",

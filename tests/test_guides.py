@@ -129,7 +129,10 @@ def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> Non
     item = guide.items[0]
     q1, q2 = item.questions
     errors = guides.update_questions(guide, item.id, {q1.id: "5", q2.id: "ten"}, "save")
-    assert errors == {q2.id: "Enter the minutes as a whole number from 1 to 240"}
+    assert errors == {
+        f"minutes-{q2.id}": "Case 1 ‘The porter and the lounge’, question 2: "
+        "enter the minutes as a whole number from 1 to 240"
+    }
     db.session.rollback()
     assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
     for bad in ("0", "241", "-3", "1.5", ""):
@@ -334,7 +337,8 @@ def test_a_learner_cannot_build_guides_or_see_the_controls(app: Flask, login, tw
     assert client.post("/guides/add-case", data={"case_id": two_cases[0].id, "guide": guide.id}).status_code == 403
     assert client.post(f"/guides/shared/{token}/duplicate").status_code == 403
     page = client.get("/cases/porter-lounge").get_data(as_text=True)
-    assert "Add to" not in page and "/guides" not in page
+    # Only "My sessions" (the learner's handouts) of all the /guides pages is linked.
+    assert "Add to" not in page and "/guides" not in page.replace('href="/guides/my-sessions"', "")
     assert len(reload(guide).items) == 2
 
 
@@ -523,12 +527,12 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-participant-handout.pdf"'
     handout = pdf_pages(response.data)
-    assert len(handout) == 3  # the opening page, then one page per case
+    assert len(handout) == 3  # the cover, then the texts and cases following on
     assert all(f"Page {n} of 3" in text for n, text in enumerate(handout, start=1))
     cover, case_one, case_two = handout
     assert "Participant handout" in cover.title() or "PARTICIPANT HANDOUT" in cover
-    assert "Welcome to Speaking up" in cover and "(https://example.org/policy)" in cover  # link target as text
-    assert "What is said here stays here" in cover
+    assert "Welcome to Speaking up" in case_one and "(https://example.org/policy)" in case_one  # link target as text
+    assert "What is said here stays here" in case_one
     assert "The porter and the lounge" in case_one and "The clerk and the board" in case_two
     for text, in_order in (
         (
@@ -568,14 +572,15 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
     response = client.get(f"/guides/{guide.id}/pdf/facilitator")
     assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-facilitator-edition.pdf"'
     edition = pdf_pages(response.data)
-    assert len(edition) == 3
-    cover, case_one, case_two = edition
+    assert len(edition) == 4  # the cover, the plan and texts, then a page per case
+    cover, plan_page, case_one, case_two = edition
+    assert "Speaking up" in cover and "Planned 52 minutes" in cover
     positions = [
-        cover.index(part)
+        plan_page.index(part)
         for part in ("Learning objectives", "Name two ways", "Timed plan", "Introduction", "Opening words")
     ]
     assert positions == sorted(positions)
-    assert "Total, ending at 14:52 52" in cover and "fits the 90-minute session" in cover
+    assert "Total, ending at 14:52 52" in plan_page and "fits the 90-minute session" in plan_page
     assert "Leading with care, Engaging the team" in case_one
     for text, parts in (
         (
@@ -619,3 +624,125 @@ def test_the_pdf_renderer_fetches_only_the_apps_static_files(app: Flask) -> None
     html = '<html><body><h1>x</h1><img src="https://example.org/tracker.png" alt=""></body></html>'
     pdf = guides.render_pdf(html, base_url="http://every-seat.test/", static_dir=static)
     assert pdf.startswith(b"%PDF") and "x" in pdf_pages(pdf)[0]
+
+
+def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_question(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    (p1, p2), (c1,) = guide.items[0].questions, guide.items[1].questions
+    assert guides.update_plan(guide, {p1.id: "12", p2.id: "4", c1.id: "9"}, "save") == {}
+    db.session.commit()
+    assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
+    errors = guides.update_plan(guide, {p1.id: "13", c1.id: "0"}, f"down-{p1.id}")
+    assert errors == {
+        f"minutes-{c1.id}": "Case 2 ‘The clerk and the board’, question 1: "
+        "enter the minutes as a whole number from 1 to 240"
+    }
+    db.session.rollback()
+    assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
+
+
+# -- segments of the session ---------------------------------------------------------------
+def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(14, 0), duration_minutes=60)
+    porter_item = guide.items[0]
+    welcome = guides.add_segment(guide, "welcome")
+    reading = guides.add_segment(guide, "reading", item_id=porter_item.id)
+    brk = guides.add_segment(guide, "break", minutes=7)
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    # Added at the end: porter (15+10), clerk (20), welcome 10, reading 1, break 7.
+    assert [(e.title, plan.clock(e.starts_at), e.minutes) for e in plan.entries] == [
+        ("The porter and the lounge", "14:00", 25),
+        ("The clerk and the board", "14:25", 20),
+        ("Welcome and introductions", "14:45", 10),
+        ("Reading time: The porter and the lounge", "14:55", 1),
+        ("Break", "14:56", 7),
+    ]
+    assert (plan.total_minutes, plan.is_over, plan.over_by) == (63, True, 3)
+    # Welcome to the front (past two cases), reading just before the porter case.
+    guide = reload(guide)
+    for _ in range(2):
+        guides.update_plan(guide, {}, f"segment-up-{welcome.id}")
+    for _ in range(2):
+        guides.update_plan(guide, {}, f"segment-up-{reading.id}")
+    assert guides.update_plan(guide, {}, f"segment-up-{welcome.id}") == {}  # already first: no change
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    assert [(e.title, plan.clock(e.starts_at)) for e in plan.entries] == [
+        ("Welcome and introductions", "14:00"),
+        ("Reading time: The porter and the lounge", "14:10"),
+        ("The porter and the lounge", "14:11"),
+        ("The clerk and the board", "14:36"),
+        ("Break", "14:56"),
+    ]
+    assert [c.number for c in plan.cases] == [1, 2]
+    assert plan.cases[0].questions[1].starts_at == 26  # questions follow the segments before them
+    # Minutes of segments and questions in one save; a bad segment value names the segment.
+    guide = reload(guide)
+    q1 = guide.items[0].questions[0]
+    errors = guides.update_plan(guide, {q1.id: "5"}, "save", {brk.id: "0"})
+    assert errors == {f"segment-{brk.id}": "‘Break’: enter the minutes as a whole number from 1 to 240"}
+    db.session.rollback()
+    guide = reload(guide)
+    assert guides.update_plan(guide, {q1.id: "5"}, "save", {brk.id: "12"}) == {}
+    guides.update_plan(guide, {}, f"segment-remove-{welcome.id}")
+    db.session.commit()
+    plan = guides.plan_guide(reload(guide))
+    assert plan.total_minutes == 1 + 15 + 20 + 12 and len(plan.segments) == 2
+    assert sorted(row.position for row in guides.plan_rows(reload(guide))) == [0, 1, 2, 3]
+
+
+def test_reading_time_is_suggested_from_the_cases_length(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+    long_case = make_case(slug="long", title="A long case", body="word " * 1_900, summary="Short.")
+    assert guides.reading_minutes(long_case) == 10  # 1,902 words at 200 a minute
+    guide = make_guide(ensure_user("facilitator"), long_case)
+    segment = guides.add_segment(guide, "reading", item_id=guide.items[0].id)
+    assert segment.minutes == 10
+    assert guides.add_segment(guide, "reading", item_id=guide.items[0].id, minutes=4).minutes == 4
+    for kind, kwargs in (("nap", {}), ("reading", {}), ("break", {"minutes": 0}), ("break", {"label": "x" * 201})):
+        with pytest.raises(GuideError):
+            guides.add_segment(guide, kind, **kwargs)
+
+
+def test_segments_are_copied_with_the_guide_and_survive_their_case_leaving(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    author = ensure_user("facilitator")
+    guide = make_guide(author, *two_cases)
+    guides.add_segment(guide, "reading", item_id=guide.items[1].id)
+    guides.add_segment(guide, "plenary", label="Whole-group plenary")
+    db.session.commit()
+    copy = guides.duplicate_guide(reload(guide), ensure_user("curator"))
+    db.session.commit()
+    copied = guides.plan_guide(copy)
+    assert [e.title for e in copied.segments] == ["Reading time: The clerk and the board", "Whole-group plenary"]
+    assert copy.segments[0].item is copy.items[1]
+    guide = reload(guide)
+    guides.remove_case(guide, guide.items[1].id)
+    db.session.commit()
+    assert [e.title for e in guides.plan_guide(reload(guide)).segments] == ["Reading time", "Whole-group plenary"]
+
+
+def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(9, 0))
+    client = login("facilitator")
+    response = client.post(
+        f"/guides/{guide.id}/segments", data={"segment_kind": "welcome", "segment_minutes": "", "segment_label": ""}
+    )
+    assert response.status_code == 302
+    response = client.post(f"/guides/{guide.id}/segments", data={"segment_kind": "break", "segment_minutes": "often"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "There is a problem" in page and 'value="often"' in page
+    page = client.get(f"/guides/{guide.id}").get_data(as_text=True)
+    assert "Welcome and introductions" in page and "09:45" in page and "Minutes for Welcome and introductions" in page
+
+
+def test_removing_a_case_from_the_plan_keeps_the_minutes_typed_elsewhere(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    first, second = guide.items
+    guides.add_segment(guide, "reading", item_id=second.id)
+    q1 = first.questions[0]
+    assert guides.update_plan(guide, {q1.id: "3"}, f"case-remove-{second.id}") == {}
+    db.session.commit()
+    guide = reload(guide)
+    assert [item.case_title for item in guide.items] == ["The porter and the lounge"]
+    assert guide.items[0].questions[0].minutes == 3
+    assert guide.segments[0].guide_case_id is None and guides.segment_title(guide.segments[0]) == "Reading time"

@@ -69,7 +69,7 @@ def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:  #
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert page.locator(".app-guide-case").first.get_by_label("Minutes for question 1").input_value() == "soon"
     page.locator(".app-guide-case").first.get_by_label("Minutes for question 1").fill("12")
-    page.get_by_role("button", name=named("Save minutes", "for " + RECEPTIONIST)).click()
+    page.get_by_role("button", name="Save the timed plan", exact=True).click()
     expect(page.locator(".app-guide-case").first).to_contain_text("Starts at 14:12")
     expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
 
@@ -130,3 +130,103 @@ def test_axe_finds_no_violation_on_the_builder_pages(library: Flask, page) -> No
     page.goto(link)
     assert page.get_by_role("button", name="Copy into my guides").is_visible()
     assert axe_violations(page) == [], "shared guide"
+
+
+def test_saving_the_plan_keeps_the_minutes_typed_in_every_case(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    """Bug: each case had its own save, and saving case 2 threw away minutes typed in case 1."""
+    sign_in(page, "facilitator")
+    _build_a_guide(page)
+    page.goto(page.url.split("/search")[0] + "/guides/")
+    page.get_by_role("link", name="Speaking up and flow").click()
+    cases = page.locator(".app-guide-case")
+    expect(cases).to_have_count(2)
+    cases.nth(0).get_by_label("Minutes for question 1").fill("12")
+    cases.nth(1).get_by_label("Minutes for question 1").fill("7")
+    with page.expect_navigation():
+        cases.nth(1).get_by_label("Minutes for question 1").press("Enter")  # save from case 2
+    cases = page.locator(".app-guide-case")
+    expect(cases.nth(0).get_by_label("Minutes for question 1")).to_have_value("12")
+    expect(cases.nth(1).get_by_label("Minutes for question 1")).to_have_value("7")
+    expect(page.locator(".app-flash")).to_contain_text("The timed plan was saved")
+
+    # A bad value names its case and question, and keeps every value typed.
+    cases.nth(0).get_by_label("Minutes for question 1").fill("20")
+    cases.nth(1).get_by_label("Minutes for question 1").fill("lots")
+    page.get_by_role("button", name="Save the timed plan", exact=True).click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Case 2 ‘The junior receptionist who spoke up ab…’, question 1: enter the minutes")
+    cases = page.locator(".app-guide-case")
+    assert cases.nth(0).get_by_label("Minutes for question 1").input_value() == "20"
+    assert cases.nth(1).get_by_label("Minutes for question 1").input_value() == "lots"
+
+
+def test_segments_teaching_notes_and_handouts_with_axe_on_every_new_page(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+    slug = "porter-redesigned-discharge-lounge"
+    # A curator writes the porter case's teaching notes in the editor.
+    sign_in(page, "curator")
+    page.goto(f"/curate/cases/{slug}/edit")
+    page.get_by_label("Synopsis").fill("A porter sees patients wait and redesigns the lounge.")
+    page.get_by_label("Suggested plan").fill("lots Read the case")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Suggested plan, line 1")
+    assert axe_violations(page) == [], "editor with a teaching-note error"
+    page.get_by_label("Suggested plan").fill("8 Read the case\n15 Pairs: what did the porter see?")
+    page.get_by_label("Board plan").fill("Two columns: seen and done.")
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(f"**/curate/cases/{slug}")
+    page.goto(f"/curate/cases/{slug}/edit")
+    assert axe_violations(page) == [], "editor with teaching notes"
+    page.context.clear_cookies()
+
+    sign_in(page, "facilitator")
+    page.goto(f"/cases/{slug}")
+    expect(page.locator("#teaching-notes")).to_be_visible()
+    assert axe_violations(page) == [], "case page with teaching notes"
+    builder = _build_a_guide(page)
+    page.goto(builder)
+    page.get_by_role("button", name=named("Add the case’s suggested plan", "for " + PORTER)).click()
+    expect(page.locator(".app-flash")).to_contain_text("2 segments, 23 minutes")
+    page.get_by_label("Kind of segment").select_option(label="Reading time")
+    page.get_by_label("Case to read (for reading time)").select_option(label=RECEPTIONIST)
+    page.get_by_role("button", name="Add the segment").click()
+    segments = page.locator(".app-guide-segment h3")
+    expect(segments).to_have_count(3)
+    reading = segments.nth(2).inner_text()
+    assert reading.startswith("Reading time: ")
+    page.get_by_role("button", name=named("Move up", reading)).click()  # past the receptionist case
+    expect(page.locator(".app-plan tbody th").nth(3)).to_have_text(reading)
+    page.get_by_label("Minutes for " + reading).fill("0")
+    page.get_by_role("button", name="Save the timed plan", exact=True).click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(f"‘{reading[:39]}")
+    assert axe_violations(page) == [], "builder with segments and an error"
+    page.get_by_label("Minutes for " + reading).fill("4")
+    page.get_by_role("button", name="Switch the handout on").click()
+    link = page.locator("#handout ~ .app-share-link a").get_attribute("href")
+    assert link and "/guides/handout/" in link
+    assert axe_violations(page) == [], "builder with the handout on"
+    page.goto(f"/{builder.split('://', 1)[1].split('/', 1)[1]}/print/facilitator")
+    assert "Read the case" in page.locator("main").inner_text()
+    assert axe_violations(page) == [], "facilitator edition with segments and teaching notes"
+    page.context.clear_cookies()
+
+    sign_in(page, "learner")
+    page.goto(link)
+    text = page.locator("main").inner_text()
+    assert PORTER in text and "Board plan" not in text and "minutes" not in text
+    assert axe_violations(page) == [], "handout"
+    page.get_by_role("link", name="My sessions", exact=True).first.click()
+    expect(page.get_by_role("link", name="Speaking up and flow")).to_be_visible()
+    assert axe_violations(page) == [], "my sessions"
+    page.goto(link + "/print")
+    assert axe_violations(page) == [], "handout print view"
+    page.goto("/guides/handout/no-such-handout")
+    expect(page.locator("h1")).to_have_text("This handout is not available")
+    assert axe_violations(page) == [], "handout not available"
+    page.goto(f"/cases/{slug}")
+    assert page.locator("#teaching-notes").count() == 0
+    page.get_by_role("link", name=named("Print this case", PORTER)).click()
+    page.wait_for_url(f"**/cases/{slug}/print")
+    assert axe_violations(page) == [], "case print view"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download this case as a PDF").click()
+    assert download.value.suggested_filename == f"{slug}.pdf"

@@ -31,7 +31,7 @@ VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 NOT_PAGES = {
     "static", "auth.login", "auth.sso_callback", "transfer.progress", "guides.pdf", "guides.shared_pdf",
     "audit.export_csv", "transfer.export", "learning.export_pdf", "learning.export_docx",
-    "learning.export_csv", "learning.export_my_data",
+    "learning.export_csv", "learning.export_my_data", "guides.handout_pdf", "library.case_pdf",
 }  # fmt: skip
 
 

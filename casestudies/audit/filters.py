@@ -36,6 +36,8 @@ ACTION_LABELS: dict[str, str] = {
     "review-override": "Two-person rule overridden by an admin",
     "report-create": "Problem reported by a reader",
     "report-resolve": "Reported problem resolved",
+    "handout-on": "Handout switched on",
+    "handout-off": "Handout switched off",
     "sign-in": "Signed in",
     "sign-in-failed": "Failed sign-in",
     "sign-out": "Signed out",

@@ -46,6 +46,8 @@ ACTIONS = (
     "export",
     "list-share",
     "list-unshare",
+    "handout-on",
+    "handout-off",
 )
 
 

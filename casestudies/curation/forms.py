@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casestudies.curation.services import CaseInput, QuestionInput
+from casestudies.curation.services import CaseInput, QuestionInput, TeachingNotesInput
 from casestudies.params import parse_int
 
 MAX_QUESTION_ROWS = 40
@@ -44,6 +44,9 @@ def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-unt
         questions=rows,
         version=version,
         duplicates_seen=duplicates_seen,
+        teaching_notes=TeachingNotesInput(
+            **{name: formdata.get(f"tn-{name}", "") for name in TeachingNotesInput.FIELDS}
+        ),
     )
     return form, formdata.get("action", "save")[:30]
 

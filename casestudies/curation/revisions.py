@@ -8,8 +8,8 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from casestudies.extensions import db
-from casestudies.models import Case, CaseRevision, Dimension, Question, Tag, User
-from casestudies.transfer.casefile import CaseData, QuestionData, dump_case_file
+from casestudies.models import Case, CaseRevision, Dimension, Question, Tag, TeachingNote, User
+from casestudies.transfer.casefile import CaseData, PlanStepData, QuestionData, TeachingNotesData, dump_case_file
 from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 
@@ -29,7 +29,47 @@ def case_to_data(case: Case) -> CaseData:
         review_by=case.review_by,
         updated=case.updated_on,
         body=case.body,
+        teaching_notes=teaching_notes_data(case.teaching_note),
     )
+
+
+# A teaching note's lists are stored one item a line; a plan step as "<minutes> <activity>".
+def teaching_notes_data(note: TeachingNote | None) -> TeachingNotesData | None:
+    if note is None:
+        return None
+
+    def lines(text: str) -> tuple[str, ...]:
+        return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+    steps = []
+    for line in lines(note.suggested_plan):
+        minutes, _, activity = line.partition(" ")
+        steps.append(PlanStepData(int(minutes), activity.strip()))
+    data = TeachingNotesData(
+        synopsis=note.synopsis or None,
+        objectives=lines(note.objectives),
+        suits=note.suits or None,
+        opening_question=note.opening_question or None,
+        plan=tuple(steps),
+        board_plan=note.board_plan or None,
+        key_points=lines(note.key_points),
+    )
+    return None if data.is_empty() else data
+
+
+def _apply_teaching_notes(case: Case, data: TeachingNotesData | None) -> None:
+    if data is None or data.is_empty():
+        case.teaching_note = None
+        return
+    note = case.teaching_note or TeachingNote()
+    note.synopsis = data.synopsis or ""
+    note.objectives = "\n".join(data.objectives)
+    note.suits = data.suits or ""
+    note.opening_question = data.opening_question or ""
+    note.suggested_plan = "\n".join(f"{step.minutes} {step.activity}" for step in data.plan)
+    note.board_plan = data.board_plan or ""
+    note.key_points = "\n".join(data.key_points)
+    case.teaching_note = note
 
 
 def normalised(data: CaseData) -> CaseData:
@@ -101,6 +141,7 @@ def save_case_data(
     case.questions = [
         Question(position=i, text=q.text, notes=q.notes, minutes=q.minutes) for i, q in enumerate(data.questions)
     ]
+    _apply_teaching_notes(case, data.teaching_notes)
     record_revision(case, actor=actor, summary=summary, data=data)
     db.session.flush()
     return case, True

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
 from casestudies.curation.duplicates import PossibleDuplicate, possible_duplicates
-from casestudies.curation.revisions import case_to_data, normalised, save_case_data
+from casestudies.curation.revisions import case_to_data, normalised, save_case_data, teaching_notes_data
 from casestudies.extensions import db
 from casestudies.models import (
     Case,
@@ -34,7 +34,15 @@ from casestudies.models import (
 )
 from casestudies.params import parse_minutes
 from casestudies.slugs import slugify
-from casestudies.transfer.casefile import CaseData, CaseFileError, QuestionData, dump_case_file, parse_case_file
+from casestudies.transfer.casefile import (
+    CaseData,
+    CaseFileError,
+    PlanStepData,
+    QuestionData,
+    TeachingNotesData,
+    dump_case_file,
+    parse_case_file,
+)
 from casestudies.vocab import CONSENT_LABELS, LEADERSHIP_DIMENSIONS, Status
 
 BIN_DAYS = 30
@@ -79,6 +87,71 @@ class QuestionInput:
 
 
 @dataclass
+class TeachingNotesInput:
+    """The teaching note's fields as typed (lists one item a line; plan lines "10 Activity")."""
+
+    synopsis: str = ""
+    objectives: str = ""
+    suits: str = ""
+    opening_question: str = ""
+    plan: str = ""
+    board_plan: str = ""
+    key_points: str = ""
+
+    FIELDS = ("synopsis", "objectives", "suits", "opening_question", "plan", "board_plan", "key_points")
+
+    @classmethod
+    def from_data(cls, data: TeachingNotesData | None) -> TeachingNotesInput:
+        if data is None:
+            return cls()
+        return cls(
+            synopsis=data.synopsis or "",
+            objectives="\n".join(data.objectives),
+            suits=data.suits or "",
+            opening_question=data.opening_question or "",
+            plan="\n".join(f"{step.minutes} {step.activity}" for step in data.plan),
+            board_plan=data.board_plan or "",
+            key_points="\n".join(data.key_points),
+        )
+
+
+_PLAN_LINE = re.compile(r"^(\d{1,3})\s*(?:minutes?|mins?)?\s*[-–:|]?\s*(\S.*)$")
+
+
+def parse_teaching_notes(notes: TeachingNotesInput, errors: FieldErrors) -> TeachingNotesData | None:
+    """The teaching note from the editor's fields; a plan line that is not "<minutes> <activity>"
+    is an error beside the plan field."""
+
+    def lines(text: str) -> tuple[str, ...]:
+        return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+    steps = []
+    for number, line in enumerate(lines(notes.plan), start=1):
+        match = _PLAN_LINE.match(line)
+        try:
+            minutes = parse_minutes(match.group(1)) if match else None
+        except ValueError:
+            minutes = None
+        if match is None or minutes is None:
+            errors.setdefault("tn-plan", []).append(
+                f"Suggested plan, line {number}: start with the minutes (1 to 240), then the activity, "
+                "for example “10 Read the case”"
+            )
+            continue
+        steps.append(PlanStepData(minutes, match.group(2).strip()))
+    data = TeachingNotesData(
+        synopsis=notes.synopsis.strip() or None,
+        objectives=lines(notes.objectives),
+        suits=notes.suits.strip() or None,
+        opening_question=notes.opening_question.strip() or None,
+        plan=tuple(steps),
+        board_plan=notes.board_plan.strip() or None,
+        key_points=lines(notes.key_points),
+    )
+    return None if data.is_empty() else data
+
+
+@dataclass
 class CaseInput:
     """What the editor form holds, as typed: nothing is lost when a save is refused."""
 
@@ -95,6 +168,7 @@ class CaseInput:
     questions: list[QuestionInput] = field(default_factory=list)
     version: int | None = None
     duplicates_seen: frozenset[int] = frozenset()  # possible duplicates shown, saved anyway
+    teaching_notes: TeachingNotesInput = field(default_factory=TeachingNotesInput)
 
     @classmethod
     def from_case(cls, case: Case) -> CaseInput:
@@ -111,6 +185,7 @@ class CaseInput:
             body=case.body,
             questions=[QuestionInput(q.text, q.notes or "", str(q.minutes or "")) for q in case.questions],
             version=case.version,
+            teaching_notes=TeachingNotesInput.from_data(teaching_notes_data(case.teaching_note)),  # type: ignore[attr-defined]
         )
 
     def tag_list(self) -> tuple[str, ...]:
@@ -182,6 +257,7 @@ def validate_case_input(
         review_by=review_by,
         updated=date.today(),
         body=form.body if form.body.strip() else "",
+        teaching_notes=parse_teaching_notes(form.teaching_notes, errors),
     )
     if any(d.casefold() not in {x.casefold() for x in LEADERSHIP_DIMENSIONS} for d in form.dimensions):
         errors.setdefault("dimensions", []).append("Choose dimensions from the list")
@@ -193,6 +269,8 @@ def validate_case_input(
             name = _field_of_line(text, problem.line)
             if name == "questions":
                 name = "questions-0-text"
+            elif name == "teaching_notes":
+                name = _teaching_field(problem.message)
             errors.setdefault(name, []).append(_sentence(problem.message))
         return None, in_form_order(errors)
     if errors:
@@ -222,6 +300,13 @@ def in_form_order(errors: FieldErrors) -> FieldErrors:
 
     ordered = sorted(enumerate(errors), key=position)
     return {name: errors[name] for _, name in ordered}
+
+
+def _teaching_field(message: str) -> str:
+    """The editor field of a teaching-note problem ("teaching_notes plan step 2 ...")."""
+    words = message.split()
+    name = words[1] if len(words) > 1 and words[0] == "teaching_notes" else "synopsis"
+    return "tn-" + (name if name in TeachingNotesInput.FIELDS else "synopsis")
 
 
 def _sentence(message: str) -> str:
@@ -290,6 +375,7 @@ def _edit_summary(before: CaseData, after: CaseData) -> str:
     labels = {
         "title": "title", "summary": "summary", "seat": "seat", "setting": "setting", "dimensions": "dimensions",
         "tags": "tags", "questions": "questions", "consent": "consent", "review_by": "review date", "body": "text",
+        "teaching_notes": "teaching notes",
     }  # fmt: skip
     changed = [label for name, label in labels.items() if getattr(before, name) != getattr(after, name)]
     return ("Edited " + ", ".join(changed))[:200] if changed else "Saved without changes"
@@ -466,6 +552,15 @@ def _questions_text(data: CaseData) -> str:
     return "\n".join(lines)
 
 
+def _teaching_notes_text(data: CaseData) -> str:
+    notes = TeachingNotesInput.from_data(data.teaching_notes)
+    return "\n".join(
+        f"{name.replace('_', ' ').capitalize()}: {getattr(notes, name)}"
+        for name in TeachingNotesInput.FIELDS
+        if getattr(notes, name)
+    )
+
+
 def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
     """Every field that differs between two revisions, as word-level pieces."""
     a, b = revision_data(get_revision(case, first)), revision_data(get_revision(case, second))
@@ -480,6 +575,7 @@ def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
         ("Consent", CONSENT_LABELS.get(a.consent, a.consent), CONSENT_LABELS.get(b.consent, b.consent)),
         ("Review by", str(a.review_by or ""), str(b.review_by or "")),
         ("Questions", _questions_text(a), _questions_text(b)),
+        ("Teaching notes", _teaching_notes_text(a), _teaching_notes_text(b)),
         ("Text", a.body, b.body),
     ]
     return [FieldDiff(label, _word_diff(x, y)) for label, x, y in fields if x != y]

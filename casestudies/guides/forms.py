@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from typing import ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
@@ -14,6 +15,7 @@ from casestudies.guides.services import (
     DURATION_RANGE,
     MINUTES_RANGE,
     QUESTION_MAX,
+    SEGMENT_KINDS,
     TEXT_MAX,
     TITLE_MAX,
     GuideDetails,
@@ -155,12 +157,58 @@ class GuideActionForm(FlaskForm):
     """Buttons (move, remove, share, duplicate, delete): the CSRF token is the point."""
 
 
-def question_minutes(formdata) -> dict[int, str]:  # type: ignore[no-untyped-def]
-    """The minutes typed for each chosen question: fields named minutes-<question id>."""
+def question_minutes(formdata, field: str = "minutes") -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """The minutes typed for each chosen question (fields named minutes-<question id>), or
+    with field="segment" for each segment (segment-<segment id>)."""
     typed: dict[int, str] = {}
     for name in formdata:
         prefix, _, number = name.partition("-")
-        question_id = parse_int(number)
-        if prefix == "minutes" and question_id is not None:
-            typed[question_id] = formdata.get(name, "")[:10]
+        row_id = parse_int(number)
+        if prefix == field and row_id is not None:
+            typed[row_id] = formdata.get(name, "")[:10]
     return typed
+
+
+class SegmentForm(FlaskForm):
+    """A segment added to the session: its kind, the case for a reading time, minutes
+    (blank: suggested) and an optional name."""
+
+    # <select>s in the page; the service refuses a kind or case that is not one of these.
+    segment_kind = StringField("Kind of segment", default="welcome")
+    segment_case = StringField("Case to read (for reading time)", default="")
+    kind_choices: ClassVar[list[tuple[str, str]]] = [(k, v[0]) for k, v in SEGMENT_KINDS.items() if k != "activity"]
+    item_choices: list[tuple[str, str]]  # set by the view: the guide's cases
+    # Names unlike the own-question form's, which shares the page.
+    segment_minutes = StringField("Minutes (optional)", default="")
+    segment_label = StringField("Name (optional)", validators=[Length(max=TITLE_MAX)], default="")
+
+    def validate_segment_minutes(self, field) -> None:  # type: ignore[no-untyped-def]
+        if (field.data or "").strip():
+            try:
+                parse_minutes(field.data)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+
+    def parsed_minutes(self) -> int | None:
+        value = (self.segment_minutes.data or "").strip()
+        return parse_minutes(value) if value else None
+
+
+class HandoutForm(FlaskForm):
+    """Switching the learners' handout on or off, with optional open and close dates."""
+
+    opens_on = StringField("Opens on (optional)", validators=[_parsed_by(parse_date)], default="")
+    closes_on = StringField("Closes on (optional)", validators=[_parsed_by(parse_date)], default="")
+
+    @classmethod
+    def for_guide(cls, guide) -> HandoutForm:  # type: ignore[no-untyped-def]
+        return cls(
+            formdata=None,
+            data={
+                "opens_on": guide.handout_opens_on.isoformat() if guide.handout_opens_on else "",
+                "closes_on": guide.handout_closes_on.isoformat() if guide.handout_closes_on else "",
+            },
+        )
+
+    def dates(self) -> tuple[date | None, date | None]:
+        return parse_date(self.opens_on.data or ""), parse_date(self.closes_on.data or "")

@@ -18,6 +18,7 @@ title it had when it was added, with a notice, and none of its text or questions
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -28,20 +29,38 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from casestudies.audit import services as audit
+from casestudies.curation.revisions import teaching_notes_data
 from casestudies.extensions import db
-from casestudies.models import Case, Guide, GuideCase, GuideQuestion, Role, User, utcnow
+from casestudies.models import Case, Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit, Role, User, utcnow
 from casestudies.params import parse_int, parse_minutes
 from casestudies.slugs import slugify
-from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN
+from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN, TeachingNotesData
 
 DEFAULT_QUESTION_MINUTES = 10  # for a case question without suggested minutes
 MINUTES_RANGE = (MINUTES_MIN, MINUTES_MAX)  # minutes for one question
 DURATION_RANGE = (5, 600)  # minutes for the whole session
-MAX_CASES = 30
-MAX_QUESTIONS = 40  # per case in a guide
+MAX_CASES = 12  # a day's session at most; bounds the work of printing
+MAX_QUESTIONS = 20  # per case in a guide
 TITLE_MAX = 200
 TEXT_MAX = 20_000
 QUESTION_MAX = 2_000
+# All of a guide's own text together (details, own questions and notes, segment names):
+# what bounds the work of printing it, with MAX_CASES and MAX_QUESTIONS.
+GUIDE_TEXT_MAX = 60_000
+MAX_SEGMENTS = 40
+READING_WORDS_PER_MINUTE = 200
+
+# Kinds of segment -> (name, default minutes). "activity" is a line of a suggested plan.
+SEGMENT_KINDS: dict[str, tuple[str, int]] = {
+    "welcome": ("Welcome and introductions", 10),
+    "reading": ("Reading time", 10),
+    "small-group": ("Small-group work", 20),
+    "break": ("Break", 15),
+    "plenary": ("Plenary", 20),
+    "close": ("Close", 5),
+    "activity": ("Activity", 10),
+}
 
 # URL value -> (file-name part, heading)
 EDITIONS: dict[str, tuple[str, str]] = {
@@ -66,10 +85,15 @@ def can_build_guides(user: User | None) -> bool:
 
 def _guide_query():  # type: ignore[no-untyped-def]
     return select(Guide).options(
+        selectinload(Guide.segments),
         selectinload(Guide.items).selectinload(GuideCase.questions),
         selectinload(Guide.items)
         .selectinload(GuideCase.case)
-        .options(selectinload(Case.questions), selectinload(Case.dimensions)),
+        .options(
+            selectinload(Case.questions),
+            selectinload(Case.dimensions),
+            selectinload(Case.teaching_note),  # type: ignore[attr-defined]
+        ),
     )
 
 
@@ -162,6 +186,20 @@ class PlannedCase:
 
 
 @dataclass(frozen=True)
+class PlannedSegment:
+    segment: GuideSegment
+    title: str
+    minutes: int
+    starts_at: int
+    number: int  # among the session's segments
+
+    is_segment = True
+
+
+PlannedCase.is_segment = False  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
 class GuidePlan:
     guide: Guide
     cases: list[PlannedCase]
@@ -169,6 +207,8 @@ class GuidePlan:
     start_time: time | None
     duration_minutes: int | None
     unavailable: list[PlannedCase] = field(default_factory=list)
+    # Cases and segments in the order of the session.
+    entries: list[PlannedCase | PlannedSegment] = field(default_factory=list)
 
     def clock(self, offset: int) -> str:
         """A time in the session: the clock time from the start time, else time elapsed."""
@@ -201,13 +241,53 @@ class GuidePlan:
     def question_count(self) -> int:
         return sum(len(c.questions) for c in self.cases)
 
+    @property
+    def segments(self) -> list[PlannedSegment]:
+        return [e for e in self.entries if isinstance(e, PlannedSegment)]
+
+
+def segment_title(segment: GuideSegment) -> str:
+    """ "Reading time: The porter…" for a reading time; the label, else the kind's name."""
+    name = segment.label or SEGMENT_KINDS.get(segment.kind, ("Segment", 0))[0]
+    if segment.kind == "reading" and segment.item is not None and not segment.label:
+        return f"{name}: {segment.item.case_title}"
+    return name
+
+
+def reading_minutes(case: Case) -> int:
+    """Minutes to read a case at about READING_WORDS_PER_MINUTE words a minute (at least 1)."""
+    words = len(f"{case.summary} {case.body}".split())
+    return max(MINUTES_MIN, min(MINUTES_MAX, math.ceil(words / READING_WORDS_PER_MINUTE)))
+
+
+def plan_rows(guide: Guide) -> list[GuideCase | GuideSegment]:
+    """The guide's cases and segments in the order of the session."""
+    rows: list[GuideCase | GuideSegment] = [*guide.items, *guide.segments]
+    return sorted(rows, key=lambda row: (row.position, isinstance(row, GuideSegment)))
+
 
 def plan_guide(guide: Guide) -> GuidePlan:
-    """The guide as it reads now: cases in order with their chosen questions, each timed
-    from the start of the session. Unavailable cases keep their place but add no time."""
+    """The guide as it reads now: cases and segments in order, cases with their chosen
+    questions, each timed from the start of the session. Unavailable cases keep their
+    place but add no time."""
     cases: list[PlannedCase] = []
+    entries: list[PlannedCase | PlannedSegment] = []
     offset = 0
-    for number, item in enumerate(guide.items, start=1):
+    for row in plan_rows(guide):
+        if isinstance(row, GuideSegment):
+            entries.append(
+                PlannedSegment(
+                    segment=row,
+                    title=segment_title(row),
+                    minutes=row.minutes,
+                    starts_at=offset,
+                    number=sum(1 for e in entries if isinstance(e, PlannedSegment)) + 1,
+                )
+            )
+            offset += row.minutes
+            continue
+        item = row
+        number = len(cases) + 1
         case = item.case if is_case_available(item.case) else None
         planned_questions: list[PlannedQuestion] = []
         unused: list = []
@@ -233,19 +313,19 @@ def plan_guide(guide: Guide) -> GuidePlan:
                 )
                 offset += question.minutes
             unused = [q for q in case.questions if q.text not in chosen]
-        cases.append(
-            PlannedCase(
-                item=item,
-                number=number,
-                title=case.title if case is not None else item.case_title,
-                case=case,
-                notice=None if case is not None else unavailable_notice(item),
-                questions=planned_questions,
-                unused=unused,
-                minutes=offset - starts_at,
-                starts_at=starts_at,
-            )
+        planned = PlannedCase(
+            item=item,
+            number=number,
+            title=case.title if case is not None else item.case_title,
+            case=case,
+            notice=None if case is not None else unavailable_notice(item),
+            questions=planned_questions,
+            unused=unused,
+            minutes=offset - starts_at,
+            starts_at=starts_at,
         )
+        cases.append(planned)
+        entries.append(planned)
     return GuidePlan(
         guide=guide,
         cases=cases,
@@ -253,6 +333,7 @@ def plan_guide(guide: Guide) -> GuidePlan:
         start_time=guide.start_time,
         duration_minutes=guide.duration_minutes,
         unavailable=[c for c in cases if not c.is_available],
+        entries=entries,
     )
 
 
@@ -299,6 +380,23 @@ def _check_details(details: GuideDetails) -> None:
             raise GuideError(f"Each text is at most {TEXT_MAX} characters")
 
 
+def guide_text_length(guide: Guide, details: GuideDetails | None = None) -> int:
+    """The characters of the guide's own text (with `details` instead of its current ones)."""
+    d = details or guide
+    fields = (d.title, d.audience, d.objectives, d.introduction, d.opening_remarks, d.closing_remarks, d.ground_rules)
+    own = sum(len(text or "") for text in fields)
+    questions = sum(len(q.text) + len(q.notes or "") for item in guide.items for q in item.questions if q.is_own)
+    return own + questions + sum(len(segment.label) for segment in guide.segments)
+
+
+def _check_text_total(length: int) -> None:
+    if length > GUIDE_TEXT_MAX:
+        raise GuideError(
+            f"A guide’s own text is at most {GUIDE_TEXT_MAX:,} characters in all (with this change it would be "
+            f"{length:,}). Shorten some of its texts or questions"
+        )
+
+
 def _apply_details(guide: Guide, details: GuideDetails) -> None:
     guide.title = details.title.strip()
     guide.audience = details.audience.strip()
@@ -325,7 +423,8 @@ def create_guide(author: User, details: GuideDetails, *, first_case_id: int | No
     if not can_build_guides(author):
         raise GuideError("Only facilitators can build guides")
     _check_details(details)
-    guide = Guide(author=author, title="", items=[])
+    guide = Guide(author=author, title="", items=[], segments=[])
+    _check_text_total(guide_text_length(guide, details))
     _apply_details(guide, details)
     db.session.add(guide)
     problem = None
@@ -340,6 +439,7 @@ def create_guide(author: User, details: GuideDetails, *, first_case_id: int | No
 
 def update_guide(guide: Guide, details: GuideDetails) -> None:
     _check_details(details)
+    _check_text_total(guide_text_length(guide, details))
     _apply_details(guide, details)
     _touch(guide)
 
@@ -373,6 +473,25 @@ def _move(rows: list, index: int, direction: str) -> bool:  # type: ignore[type-
     return True
 
 
+def _renumber_plan(guide: Guide) -> None:
+    _renumber(plan_rows(guide))
+
+
+def _move_in_plan(guide: Guide, row: GuideCase | GuideSegment, direction: str) -> bool:
+    """Move a case or a segment one place up or down in the session (past a case or a
+    segment alike)."""
+    rows = plan_rows(guide)
+    moved = _move(rows, rows.index(row), direction)
+    if moved:
+        guide.items.sort(key=lambda item: item.position)
+        guide.segments.sort(key=lambda segment: segment.position)
+    return moved
+
+
+def _next_position(guide: Guide) -> int:
+    return max((row.position for row in plan_rows(guide)), default=-1) + 1
+
+
 def add_case(guide: Guide, case_id: int) -> GuideCase:
     """Add a published case at the end of the guide, with all its questions chosen at
     their suggested minutes (DEFAULT_QUESTION_MINUTES where none is suggested)."""
@@ -386,7 +505,7 @@ def add_case(guide: Guide, case_id: int) -> GuideCase:
     item = GuideCase(
         case=case,
         case_title=case.title,
-        position=len(guide.items),
+        position=_next_position(guide),
         questions=[
             GuideQuestion(
                 position=i, text=q.text, notes=None, minutes=q.minutes or DEFAULT_QUESTION_MINUTES, is_own=False
@@ -402,7 +521,7 @@ def add_case(guide: Guide, case_id: int) -> GuideCase:
 def move_case(guide: Guide, item_id: int, direction: str) -> bool:
     """Move a case up or down; False when it is already first or last."""
     item = _item(guide, item_id)
-    moved = _move(guide.items, guide.items.index(item), direction)
+    moved = _move_in_plan(guide, item, direction)
     if moved:
         _touch(guide)
     return moved
@@ -412,56 +531,134 @@ def remove_case(guide: Guide, item_id: int) -> str:
     """Remove a case (and its chosen questions) from the guide; returns its title."""
     item = _item(guide, item_id)
     guide.items.remove(item)
-    _renumber(guide.items)
+    for segment in guide.segments:
+        if segment.guide_case_id == item.id:
+            segment.guide_case_id = None
+            segment.item = None
+    _renumber_plan(guide)
     _touch(guide)
     return item.case.title if is_case_available(item.case) else item.case_title
 
 
-def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[int, str]:
-    """Save the minutes typed for a case's chosen questions, then apply the button pressed:
-    "save", "up-<id>", "down-<id>", "remove-<id>" (a chosen question) or "use-<id>" (one of
-    the case's current questions not yet chosen). Returns errors by guide question id;
-    when there are any, nothing is changed."""
-    item = _item(guide, item_id)
-    case = item.case
-    if case is None or not is_case_available(case):
-        raise GuideError(unavailable_notice(item))
-    errors: dict[int, str] = {}
+def _short_title(title: str, limit: int = 40) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def _minutes_error(number: int, title: str, q_number: int, message: str) -> str:
+    """E.g. "Case 2 ‘The porter…’, question 3: enter the minutes as a whole number from 1 to 240"."""
+    return f"Case {number} ‘{_short_title(title)}’, question {q_number}: {message[:1].lower()}{message[1:]}"
+
+
+def update_plan(
+    guide: Guide, minutes: dict[int, str], action: str, segment_minutes: dict[int, str] | None = None
+) -> dict[str, str]:
+    """Save every minutes value typed in the timed plan (all cases and segments at once),
+    then apply the button pressed: "save"; "up-<id>", "down-<id>", "remove-<id>" (a chosen
+    question); "use-<id>" (one of a case's current questions not yet chosen);
+    "case-up-<id>", "case-down-<id>", "case-remove-<id>" (a case); "segment-up-<id>", "segment-down-<id>",
+    "segment-remove-<id>" (a segment). Returns errors by field id ("minutes-<question id>",
+    "segment-<segment id>"), each naming its case and question or its segment; when there
+    are any, nothing changes."""
+    segment_minutes = segment_minutes or {}
+    errors: dict[str, str] = {}
     parsed: dict[int, int] = {}
-    for question in item.questions:
-        if question.id in minutes:
+    for number, item in enumerate(guide.items, start=1):
+        if not is_case_available(item.case):
+            continue
+        for q_number, question in enumerate(item.questions, start=1):
+            if question.id in minutes:
+                try:
+                    parsed[question.id] = parse_minutes(minutes[question.id])
+                except ValueError as exc:
+                    errors[f"minutes-{question.id}"] = _minutes_error(number, item.case_title, q_number, str(exc))
+    parsed_segments: dict[int, int] = {}
+    for segment in guide.segments:
+        if segment.id in segment_minutes:
             try:
-                parsed[question.id] = parse_minutes(minutes[question.id])
+                parsed_segments[segment.id] = parse_minutes(segment_minutes[segment.id])
             except ValueError as exc:
-                errors[question.id] = str(exc)
+                message = str(exc)
+                errors[f"segment-{segment.id}"] = (
+                    f"‘{_short_title(segment_title(segment))}’: {message[:1].lower()}{message[1:]}"
+                )
     if errors:
         return errors
-    for question in item.questions:
-        if question.id in parsed:
-            question.minutes = parsed[question.id]
-    kind, _, number = action.partition("-")
+    for item in guide.items:
+        for question in item.questions:
+            if question.id in parsed:
+                question.minutes = parsed[question.id]
+    for segment in guide.segments:
+        if segment.id in parsed_segments:
+            segment.minutes = parsed_segments[segment.id]
+    _apply_plan_action(guide, action)
+    _touch(guide)
+    return {}
+
+
+def _apply_plan_action(guide: Guide, action: str) -> None:
+    if action == "save":
+        return
+    parts = action.split("-")
+    scope = parts.pop(0) if parts[0] in ("case", "segment") else "question"
+    kind, number = parts if len(parts) == 2 else ("", "")
     chosen_id = parse_int(number)
-    if kind in ("up", "down", "remove") and chosen_id is not None:
-        target = next((q for q in item.questions if q.id == chosen_id), None)
-        if target is None:
-            raise GuideNotFound(number)
+    if chosen_id is None:
+        raise GuideError("Choose what to do with the plan")
+    if scope == "case" and kind in ("up", "down"):
+        _move_in_plan(guide, _item(guide, chosen_id), kind)
+    elif scope == "case" and kind == "remove":
+        remove_case(guide, chosen_id)
+    elif scope == "segment" and kind in ("up", "down", "remove"):
+        segment = next((seg for seg in guide.segments if seg.id == chosen_id), None)
+        if segment is None:
+            raise GuideNotFound(chosen_id)
+        if kind == "remove":
+            guide.segments.remove(segment)
+            _renumber_plan(guide)
+        else:
+            _move_in_plan(guide, segment, kind)
+    elif scope == "question" and kind in ("up", "down", "remove"):
+        item, target = _chosen_question(guide, chosen_id)
         index = item.questions.index(target)
         if kind == "remove":
             item.questions.remove(target)
             _renumber(item.questions)
         else:
             _move(item.questions, index, kind)
-    elif kind == "use" and chosen_id is not None:
-        source = next((q for q in case.questions if q.id == chosen_id), None)
-        if source is None:
-            raise GuideNotFound(number)
+    elif scope == "question" and kind == "use":
+        item, source = _unchosen_question(guide, chosen_id)
         if any(not q.is_own and q.text == source.text for q in item.questions):
             raise GuideError("That question is already in the guide")
         _append_question(item, source.text, None, source.minutes or DEFAULT_QUESTION_MINUTES, is_own=False)
-    elif action != "save":
-        raise GuideError("Choose what to do with the questions")
-    _touch(guide)
-    return {}
+    else:
+        raise GuideError("Choose what to do with the plan")
+
+
+def _chosen_question(guide: Guide, question_id: int) -> tuple[GuideCase, GuideQuestion]:
+    for item in guide.items:
+        if not is_case_available(item.case):
+            continue
+        for question in item.questions:
+            if question.id == question_id:
+                return item, question
+    raise GuideNotFound(question_id)
+
+
+def _unchosen_question(guide: Guide, question_id: int):  # type: ignore[no-untyped-def]
+    for item in guide.items:
+        if item.case is not None and is_case_available(item.case):
+            for question in item.case.questions:
+                if question.id == question_id:
+                    return item, question
+    raise GuideNotFound(question_id)
+
+
+def update_questions(guide: Guide, item_id: int, minutes: dict[int, str], action: str) -> dict[str, str]:
+    """update_plan, reached from one case's part of the builder: the case must be shown."""
+    item = _item(guide, item_id)
+    if not is_case_available(item.case):
+        raise GuideError(unavailable_notice(item))
+    return update_plan(guide, minutes, action)
 
 
 def _append_question(item: GuideCase, text: str, notes: str | None, minutes: int, *, is_own: bool) -> GuideQuestion:
@@ -483,9 +680,74 @@ def add_own_question(guide: Guide, item_id: int, text: str, notes: str, minutes:
     if len(text) > QUESTION_MAX or len(notes) > QUESTION_MAX:
         raise GuideError(f"Questions and notes are at most {QUESTION_MAX} characters")
     parse_minutes(str(minutes))
+    _check_text_total(guide_text_length(guide) + len(text) + len(notes))
     question = _append_question(item, text, notes or None, minutes, is_own=True)
     _touch(guide)
     return question
+
+
+def add_segment(
+    guide: Guide, kind: str, *, minutes: int | None = None, label: str = "", item_id: int | None = None
+) -> GuideSegment:
+    """A segment at the end of the session. A reading time names one of the guide's cases
+    and, without minutes, takes the case's reading_minutes; other kinds without minutes
+    take their default."""
+    if kind not in SEGMENT_KINDS:
+        raise GuideError("Choose a kind of segment")
+    label = label.strip()
+    if len(label) > TITLE_MAX:
+        raise GuideError(f"A segment's name is at most {TITLE_MAX} characters")
+    if len(guide.segments) >= MAX_SEGMENTS:
+        raise GuideError(f"A guide can hold at most {MAX_SEGMENTS} segments")
+    _check_text_total(guide_text_length(guide) + len(label))
+    item = None
+    if kind == "reading":
+        if item_id is None:
+            raise GuideError("Choose the case to read")
+        item = _item(guide, item_id)
+        if item.case is None or not is_case_available(item.case):
+            raise GuideError(unavailable_notice(item))
+    if minutes is None:
+        minutes = reading_minutes(item.case) if item is not None and item.case is not None else SEGMENT_KINDS[kind][1]
+    try:
+        parse_minutes(str(minutes))
+    except ValueError as exc:
+        raise GuideError(str(exc)) from None
+    segment = GuideSegment(kind=kind, label=label, minutes=minutes, position=_next_position(guide), item=item)
+    guide.segments.append(segment)
+    _touch(guide)
+    return segment
+
+
+def teaching_notes(case: Case | None) -> TeachingNotesData | None:
+    """A case's teaching note, for facilitators' pages only (guides are theirs alone)."""
+    return teaching_notes_data(case.teaching_note) if case is not None else None  # type: ignore[attr-defined]
+
+
+def add_suggested_plan(guide: Guide, item_id: int) -> list[GuideSegment]:
+    """The steps of the case's suggested plan (its teaching note) as segments, right after
+    the case: a starting point the facilitator then moves, changes or removes."""
+    item = _item(guide, item_id)
+    if not is_case_available(item.case):
+        raise GuideError(unavailable_notice(item))
+    notes = teaching_notes(item.case)
+    if notes is None or not notes.plan:
+        raise GuideError(f"“{item.case_title}” has no suggested plan")
+    if len(guide.segments) + len(notes.plan) > MAX_SEGMENTS:
+        raise GuideError(f"A guide can hold at most {MAX_SEGMENTS} segments")
+    rows = plan_rows(guide)
+    at = rows.index(item) + 1
+    added = [
+        GuideSegment(kind="activity", label=_short_title(step.activity, TITLE_MAX), minutes=step.minutes, position=0)
+        for step in notes.plan
+    ]
+    rows[at:at] = added
+    guide.segments.extend(added)
+    _renumber(rows)
+    guide.segments.sort(key=lambda segment: segment.position)
+    guide.items.sort(key=lambda row: row.position)
+    _touch(guide)
+    return added
 
 
 def share_guide(guide: Guide) -> str:
@@ -534,6 +796,17 @@ def duplicate_guide(guide: Guide, user: User) -> Guide:
             for item in guide.items
         ],
     )
+    items_by_id = {item.id: copied for item, copied in zip(guide.items, copy.items, strict=True)}
+    copy.segments = [
+        GuideSegment(
+            kind=segment.kind,
+            label=segment.label,
+            minutes=segment.minutes,
+            position=segment.position,
+            item=items_by_id.get(segment.guide_case_id) if segment.guide_case_id is not None else None,
+        )
+        for segment in guide.segments
+    ]
     db.session.add(copy)
     db.session.flush()
     return copy
@@ -551,6 +824,101 @@ def save_how_it_went(guide: Guide, text: str) -> None:
     guide.how_it_went = text.strip()
     guide.how_it_went_at = utcnow() if guide.how_it_went else None
     _touch(guide)
+
+
+# -- handouts for learners -------------------------------------------------------------------
+class HandoutUnavailable(LookupError):
+    """The handout can't be opened now; `status` is the HTTP answer and the message says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def handout_state(guide: Guide, today: date | None = None) -> str:
+    """ "off", "not-yet", "closed" or "open"."""
+    today = today or utcnow().date()
+    if not guide.is_handout_on or guide.handout_token is None:
+        return "off"
+    if guide.handout_opens_on is not None and today < guide.handout_opens_on:
+        return "not-yet"
+    if guide.handout_closes_on is not None and today > guide.handout_closes_on:
+        return "closed"
+    return "open"
+
+
+def update_handout(
+    guide: Guide, actor: User, action: str, opens_on: date | None = None, closes_on: date | None = None
+) -> None:
+    """ "on": give learners the participant edition by link (the same link each time it is
+    switched on again), open from opens_on to closes_on inclusive, either optional; "off":
+    the link stops working at once; "dates": change the dates only. Switching on or off is
+    recorded in the audit log."""
+    if opens_on is not None and closes_on is not None and closes_on < opens_on:
+        raise GuideError("The closing date must be on or after the opening date")
+    if action not in ("on", "off", "dates"):
+        raise GuideError("Choose whether to switch the handout on or off")
+    if action != "off":
+        guide.handout_opens_on, guide.handout_closes_on = opens_on, closes_on
+    if action == "on" and not guide.is_handout_on:
+        guide.handout_token = guide.handout_token or secrets.token_urlsafe(24)
+        guide.is_handout_on = True
+        audit.record(actor, "handout-on", detail=f"Handout of guide {guide.id} “{guide.title}” switched on")
+    elif action == "off" and guide.is_handout_on:
+        guide.is_handout_on = False
+        audit.record(actor, "handout-off", detail=f"Handout of guide {guide.id} “{guide.title}” switched off")
+    _touch(guide)
+
+
+def open_handout(token: str, user: User, today: date | None = None) -> Guide:
+    """The guide whose handout this link is, for any signed-in user while it is on and open;
+    the visit is recorded (see handouts_opened_by). HandoutUnavailable otherwise: 404 for an
+    unknown link, 410 once switched off or closed, 403 before it opens."""
+    guide = None
+    if token and len(token) <= 64:
+        guide = db.session.scalar(_guide_query().where(Guide.handout_token == token))
+    if guide is None or guide.handout_token is None or not secrets.compare_digest(guide.handout_token, token):
+        raise HandoutUnavailable(404, "There is no handout at this address. Check the link you were given.")
+    state = handout_state(guide, today)
+    if state == "off":
+        raise HandoutUnavailable(410, "This handout has been withdrawn by the session’s facilitator.")
+    if state == "not-yet":
+        raise HandoutUnavailable(
+            403,
+            f"This handout opens on {_long_date(guide.handout_opens_on)}. Come back then.",  # type: ignore[arg-type]
+        )
+    if state == "closed":
+        raise HandoutUnavailable(410, f"This handout closed on {_long_date(guide.handout_closes_on)}.")  # type: ignore[arg-type]
+    _record_visit(guide, user)
+    return guide
+
+
+def _long_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _record_visit(guide: Guide, user: User) -> None:
+    visit = db.session.scalar(
+        select(HandoutVisit).where(HandoutVisit.guide_id == guide.id, HandoutVisit.user_id == user.id)
+    )
+    if visit is None:
+        db.session.add(HandoutVisit(guide=guide, user=user))
+    else:
+        visit.last_opened_at = utcnow()
+    db.session.flush()
+
+
+def handouts_opened_by(user: User) -> list[Guide]:
+    """The guides whose handouts the user has opened, the most recently opened first
+    (including handouts switched off or closed since: see handout_state)."""
+    return list(
+        db.session.scalars(
+            select(Guide)
+            .join(HandoutVisit, HandoutVisit.guide_id == Guide.id)
+            .where(HandoutVisit.user_id == user.id)
+            .order_by(HandoutVisit.last_opened_at.desc(), HandoutVisit.id.desc())
+        )
+    )
 
 
 # -- printing ------------------------------------------------------------------------------
@@ -624,4 +992,5 @@ def render_pdf(html: str, *, base_url: str, static_dir: Path) -> bytes:
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=base_url, url_fetcher=_static_fetcher(base_url, static_dir))
-    return document.write_pdf(stylesheets=[_stylesheet(static_dir)])
+    # pdf/ua-1: a tagged PDF (structure tree, MarkInfo) whose viewers show the <title>.
+    return document.write_pdf(stylesheets=[_stylesheet(static_dir)], pdf_variant="pdf/ua-1")

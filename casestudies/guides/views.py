@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -17,14 +16,17 @@ from casestudies.guides.forms import (
     AddCaseForm,
     GuideActionForm,
     GuideForm,
+    HandoutForm,
     HowItWentForm,
     OwnQuestionForm,
+    SegmentForm,
     question_minutes,
 )
-from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound
+from casestudies.guides.pdf import PdfRefused, pdf_download
+from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound, HandoutUnavailable
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Guide, Role
-from casestudies.params import parse_minutes, safe_local_target
+from casestudies.params import parse_int, parse_minutes, safe_local_target
 from casestudies.policy import requires
 
 bp = Blueprint("guides", __name__, url_prefix="/guides")
@@ -40,7 +42,11 @@ def _guide_helpers() -> dict[str, Any]:
             g.guide_choices = guides.guide_choices(current_user)
         return g.guide_choices
 
-    return {"can_build_guides": guides.can_build_guides, "guide_choices": guide_choices, "long_date": _long_date}
+    return {
+        "can_build_guides": guides.can_build_guides,
+        "guide_choices": guide_choices,
+        "long_date": _long_date,
+    }
 
 
 def _long_date(value: date) -> str:
@@ -81,13 +87,25 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
             md=render_markdown,
             minute_errors=state.get("minute_errors", {}),
             typed_minutes=state.get("typed_minutes", {}),
-            errors_item=state.get("errors_item"),
+            typed_segments=state.get("typed_segments", {}),
+            segment_form=state.get("segment_form") or _segment_form(guide),
             own_form=state.get("own_form"),
             own_form_item=state.get("own_form_item"),
             limits={"minutes": guides.MINUTES_RANGE},
+            notes_of=guides.teaching_notes,
+            handout_form=state.get("handout_form") or HandoutForm.for_guide(guide),
+            handout_state=guides.handout_state(guide),
         ),
         status,
     )
+
+
+def _segment_form(guide: Guide, form: SegmentForm | None = None) -> SegmentForm:
+    form = form or SegmentForm(formdata=None)
+    form.item_choices = [("", "Not a reading time")] + [
+        (str(item.id), item.case_title) for item in guide.items if guides.is_case_available(item.case)
+    ]
+    return form
 
 
 def _to_builder(guide: Guide, anchor: str | None = None) -> Response:
@@ -213,24 +231,44 @@ def remove_case(guide_id: int, item_id: int) -> Response:
     return _to_builder(guide, "cases")
 
 
-@bp.post("/<int:guide_id>/cases/<int:item_id>/questions")
-@requires(Role.FACILITATOR)
-def update_questions(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-def]
     guide = _own(guide_id)
     _check_csrf()
     typed = question_minutes(request.form)
+    typed_segments = question_minutes(request.form, "segment")
+    action = request.form.get("action", "save")[:40]
     try:
-        errors = guides.update_questions(guide, item_id, typed, request.form.get("action", "save")[:30])
+        if item_id is None:
+            errors = guides.update_plan(guide, typed, action, typed_segments)
+        else:
+            errors = guides.update_questions(guide, item_id, typed, action)
     except GuideNotFound:
         abort(404)
     except GuideError as exc:
         db.session.rollback()
         flash(str(exc))
-        return _to_builder(_own(guide_id), f"item-{item_id}")
+        return _to_builder(_own(guide_id), "plan-form")
     if errors:
         db.session.rollback()
-        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, errors_item=item_id)
-    return _to_builder(guide, f"item-{item_id}")
+        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, typed_segments=typed_segments)
+    if action == "save":
+        flash("The timed plan was saved.")
+    elif action.startswith("case-remove-"):
+        flash("The case was removed from the guide. The minutes you typed were saved.")
+    return _to_builder(guide, f"item-{item_id}" if item_id is not None else "cases")
+
+
+@bp.post("/<int:guide_id>/plan")
+@requires(Role.FACILITATOR)
+def update_plan(guide_id: int):  # type: ignore[no-untyped-def]
+    """The one save of the whole timed plan: every minutes field of every case at once."""
+    return _save_plan(guide_id, None)
+
+
+@bp.post("/<int:guide_id>/cases/<int:item_id>/questions")
+@requires(Role.FACILITATOR)
+def update_questions(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+    return _save_plan(guide_id, item_id)
 
 
 @bp.post("/<int:guide_id>/cases/<int:item_id>/questions/new")
@@ -256,6 +294,51 @@ def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
     return _to_builder(guide, f"item-{item_id}")
 
 
+@bp.post("/<int:guide_id>/segments")
+@requires(Role.FACILITATOR)
+def add_segment(guide_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    form = _segment_form(guide, SegmentForm())
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _builder(guide, 400, segment_form=form)
+    try:
+        segment = guides.add_segment(
+            guide,
+            form.segment_kind.data or "",
+            minutes=form.parsed_minutes(),
+            label=form.segment_label.data or "",
+            item_id=parse_int(form.segment_case.data or ""),
+        )
+    except GuideNotFound:
+        abort(404)
+    except GuideError as exc:
+        form.segment_kind.errors = [str(exc)]
+        db.session.rollback()
+        return _builder(_own(guide_id), 400, segment_form=_segment_form(_own(guide_id), form))
+    flash(f"“{guides.segment_title(segment)}” added to the session ({segment.minutes} minutes).")
+    return _to_builder(guide, f"segment-row-{segment.id}")
+
+
+@bp.post("/<int:guide_id>/cases/<int:item_id>/suggested-plan")
+@requires(Role.FACILITATOR)
+def add_suggested_plan(guide_id: int, item_id: int) -> Response:
+    guide = _own(guide_id)
+    _check_csrf()
+    try:
+        added = guides.add_suggested_plan(guide, item_id)
+    except GuideNotFound:
+        abort(404)
+    except GuideError as exc:
+        db.session.rollback()
+        flash(str(exc) + ".")
+        return _to_builder(_own(guide_id), f"item-{item_id}")
+    minutes = sum(segment.minutes for segment in added)
+    flash(f"The case’s suggested plan was added after it: {len(added)} segments, {minutes} minutes.")
+    return _to_builder(guide, f"item-{item_id}")
+
+
 # -- sharing, duplicating, after the session -----------------------------------------------
 @bp.post("/<int:guide_id>/sharing")
 @requires(Role.FACILITATOR)
@@ -273,6 +356,31 @@ def sharing(guide_id: int) -> Response:
         abort(400)
     flash(message)
     return _to_builder(guide, "sharing")
+
+
+@bp.post("/<int:guide_id>/handout")
+@requires(Role.FACILITATOR)
+def handout_settings(guide_id: int):  # type: ignore[no-untyped-def]
+    guide = _own(guide_id)
+    form = HandoutForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _builder(guide, 400, handout_form=form)
+    action = request.form.get("action", "")[:10]
+    try:
+        guides.update_handout(guide, current_user, action, *form.dates())
+    except GuideError as exc:
+        db.session.rollback()
+        form.closes_on.errors = [str(exc)]
+        return _builder(_own(guide_id), 400, handout_form=form)
+    messages = {
+        "on": "Learners can now open the participant edition with the handout link.",
+        "off": "The handout is switched off: its link no longer opens it.",
+        "dates": "The handout’s dates were saved.",
+    }
+    flash(messages[action])
+    return _to_builder(guide, "handout")
 
 
 def _duplicate(guide: Guide) -> Response:
@@ -302,8 +410,17 @@ def how_it_went(guide_id: int):  # type: ignore[no-untyped-def]
 
 
 # -- print views and PDFs ------------------------------------------------------------------
-def _print_html(guide: Guide, edition: str, *, token: str | None, for_pdf: bool) -> str:
-    if token is None:
+def _print_html(
+    guide: Guide, edition: str, *, token: str | None, for_pdf: bool, handout_token: str | None = None
+) -> str:
+    if handout_token is not None:
+        urls = {
+            "back": url_for("guides.handout", token=handout_token),
+            "back_label": "Back to the handout",
+            "pdf": url_for("guides.handout_pdf", token=handout_token),
+            "other": {},
+        }
+    elif token is None:
         urls = {
             "back": url_for("guides.builder", guide_id=guide.id),
             "pdf": url_for("guides.pdf", guide_id=guide.id, edition=edition),
@@ -326,18 +443,21 @@ def _print_html(guide: Guide, edition: str, *, token: str | None, for_pdf: bool)
         md=render_markdown,
         urls=urls,
         for_pdf=for_pdf,
+        academy=current_app.config["ACADEMY_NAME"],
+        # The participant edition never has teaching notes, whatever the template does.
+        notes_of=guides.teaching_notes if edition == "facilitator" else (lambda case: None),
     )
 
 
-def _pdf(guide: Guide, edition: str, token: str | None) -> Response:
-    html = _print_html(guide, edition, token=token, for_pdf=True)
-    pdf = guides.render_pdf(html, base_url=request.host_url, static_dir=Path(current_app.static_folder or "static"))
-    filename = guides.edition_filename(guide, edition)
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+def _pdf(guide: Guide, edition: str, token: str | None, handout_token: str | None = None) -> Response:
+    html = _print_html(guide, edition, token=token, for_pdf=True, handout_token=handout_token)
+    return pdf_download(html, guides.edition_filename(guide, edition))
+
+
+@bp.app_errorhandler(PdfRefused)
+def _pdf_refused(exc: PdfRefused) -> tuple[str, int]:
+    """Too large to render within the budget: a page saying so (never a worker timeout)."""
+    return render_template("guides/pdf_refused.html", message=str(exc)), 422
 
 
 @bp.get(f"/<int:guide_id>/print/{EDITION}")
@@ -383,3 +503,42 @@ def shared_pdf(token: str, edition: str) -> Response:
 @requires(Role.FACILITATOR)
 def shared_duplicate(token: str) -> Response:
     return _duplicate(_shared(token))
+
+
+# -- handouts for learners -----------------------------------------------------------------
+def _handout(token: str) -> Guide:
+    """The guide of an open handout (the visit recorded), or a page saying why not."""
+    try:
+        return guides.open_handout(token, current_user)
+    except HandoutUnavailable as exc:
+        abort(make_response(render_template("guides/handout_unavailable.html", message=str(exc)), exc.status))
+
+
+@bp.get("/handout/<token>")
+@requires(Role.LEARNER)
+def handout(token: str) -> str:
+    guide = _handout(token)
+    return render_template(
+        "guides/handout.html", guide=guide, token=token, plan=guides.plan_guide(guide), md=render_markdown
+    )
+
+
+@bp.get("/handout/<token>/print")
+@requires(Role.LEARNER)
+def handout_print(token: str) -> str:
+    return _print_html(_handout(token), "participant", token=None, for_pdf=False, handout_token=token)
+
+
+@bp.get("/handout/<token>/pdf")
+@requires(Role.LEARNER)
+def handout_pdf(token: str) -> Response:
+    return _pdf(_handout(token), "participant", None, handout_token=token)
+
+
+@bp.get("/my-sessions")
+@requires(Role.LEARNER)
+def my_sessions() -> str:
+    opened = guides.handouts_opened_by(current_user)
+    return render_template(
+        "guides/my_sessions.html", sessions=[(guide, guides.handout_state(guide)) for guide in opened]
+    )

@@ -6,6 +6,8 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from casestudies.curation.revisions import teaching_notes_data
+from casestudies.guides.pdf import pdf_download
 from casestudies.indexing import synonym_groups
 from casestudies.learning.collections import home_sections
 from casestudies.library.services import (
@@ -21,7 +23,7 @@ from casestudies.library.services import (
     search_cases,
 )
 from casestudies.markdown import render_markdown
-from casestudies.models import Role
+from casestudies.models import Case, Role
 from casestudies.params import parse_page
 from casestudies.policy import requires
 
@@ -79,6 +81,9 @@ def case(slug: str) -> str:
         case=found,
         body_html=render_markdown(found.body),
         related=related_cases(found, current_user),
+        # Teaching notes: facilitators and above only, decided here, not in the template.
+        teaching_notes=teaching_notes_data(found.teaching_note) if current_user.can_see_facilitator_notes() else None,
+        md=render_markdown,
     )
 
 
@@ -88,6 +93,31 @@ def _search_not_ready(error: SearchNotReady) -> ResponseReturnValue:
     indexer is still building it: a 503 the browser or a load balancer may retry."""
     page = render_template("error.html", code=503, title="Search is not ready yet", message=error.message)
     return page, 503, {"Retry-After": str(error.retry_after_s)}
+
+
+def _case_print_html(slug: str, *, for_pdf: bool) -> tuple[Case, str]:
+    """One case for paper: its text and questions, without facilitator notes for anyone."""
+    try:
+        found = get_case_for_viewer(slug, current_user)
+    except CaseNotFound:
+        abort(404)
+    html = render_template(
+        "library/case_print.html", case=found, body_html=render_markdown(found.body), for_pdf=for_pdf
+    )
+    return found, html
+
+
+@bp.get("/cases/<slug>/print")
+@requires(Role.LEARNER)
+def case_print(slug: str) -> str:
+    return _case_print_html(slug, for_pdf=False)[1]
+
+
+@bp.get("/cases/<slug>/pdf")
+@requires(Role.LEARNER)
+def case_pdf(slug: str):  # type: ignore[no-untyped-def]
+    found, html = _case_print_html(slug, for_pdf=True)
+    return pdf_download(html, f"{found.slug}.pdf")
 
 
 @bp.get("/search")

@@ -46,8 +46,10 @@ __all__ = [
     "BundleFile",
     "CaseData",
     "CaseFileError",
+    "PlanStepData",
     "Problem",
     "QuestionData",
+    "TeachingNotesData",
     "dump_case_file",
     "parse_case_file",
     "read_bundle",
@@ -68,9 +70,24 @@ FIELD_ORDER: tuple[str, ...] = (
     "consent",
     "review_by",
     "updated",
+    "teaching_notes",
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("title", "summary", "seat")
 QUESTION_KEYS: tuple[str, ...] = ("text", "notes", "minutes")
+# teaching_notes' keys, in the order dump_case_file writes them.
+TEACHING_NOTE_KEYS: tuple[str, ...] = (
+    "synopsis",
+    "objectives",
+    "suits",
+    "opening_question",
+    "plan",
+    "board_plan",
+    "key_points",
+)
+PLAN_STEP_KEYS: tuple[str, ...] = ("minutes", "activity")
+TEACHING_TEXT_MAX_LENGTH = 10_000  # each text of a teaching note
+TEACHING_ITEM_MAX_LENGTH = 500  # each objective, key point or plan activity
+TEACHING_ITEMS_MAX = 40  # objectives, key points or plan steps
 
 TITLE_MAX_LENGTH = 200
 SUMMARY_MAX_LENGTH = 600
@@ -97,6 +114,28 @@ class QuestionData:
 
 
 @dataclass(frozen=True)
+class PlanStepData:
+    minutes: int
+    activity: str
+
+
+@dataclass(frozen=True)
+class TeachingNotesData:
+    """A case's teaching note (facilitators only). Empty texts are None, empty lists ()."""
+
+    synopsis: str | None = None
+    objectives: tuple[str, ...] = ()
+    suits: str | None = None
+    opening_question: str | None = None
+    plan: tuple[PlanStepData, ...] = ()
+    board_plan: str | None = None
+    key_points: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return self == TeachingNotesData()
+
+
+@dataclass(frozen=True)
 class CaseData:
     title: str
     slug: str
@@ -111,6 +150,7 @@ class CaseData:
     consent: str = DEFAULT_CONSENT
     review_by: datetime.date | None = None
     updated: datetime.date | None = None
+    teaching_notes: TeachingNotesData | None = None  # None: the file has none
 
 
 @dataclass(frozen=True)
@@ -424,6 +464,74 @@ class _Checker:
         self.add(line, f"{what} minutes must be {expected}, not {_shown(value)}")
         return None
 
+    def teaching_notes(self, line: int, node: _Node) -> TeachingNotesData | None:
+        """None when absent or empty; every problem is reported with its line."""
+        if isinstance(node, _Scalar) and not node.value.strip():
+            return None
+        if not isinstance(node, _Map):
+            self.add(line, f"teaching_notes must be a mapping with keys such as synopsis and plan, not {_kind(node)}")
+            return None
+        found = self.entries(node, TEACHING_NOTE_KEYS, " in teaching_notes")
+
+        def text(name: str) -> str | None:
+            if name not in found:
+                return None
+            return self.text(f"teaching_notes {name}", *found[name], TEACHING_TEXT_MAX_LENGTH, required=False)
+
+        notes = TeachingNotesData(
+            synopsis=text("synopsis"),
+            objectives=self.one_line_items("objectives", found),
+            suits=text("suits"),
+            opening_question=text("opening_question"),
+            plan=self.plan_steps(found),
+            board_plan=text("board_plan"),
+            key_points=self.one_line_items("key_points", found),
+        )
+        return None if notes.is_empty() else notes
+
+    def one_line_items(self, name: str, found: dict[str, tuple[int, _Node]]) -> tuple[str, ...]:
+        if name not in found:
+            return ()
+        line, node = found[name]
+        items = self.items(f"teaching_notes {name}", line, node)
+        if len(items) > TEACHING_ITEMS_MAX:
+            self.add(line, f"teaching_notes {name} has {len(items)} items: at most {TEACHING_ITEMS_MAX}")
+        result = []
+        for index, item in enumerate(items[:TEACHING_ITEMS_MAX], start=1):
+            what = f"teaching_notes {name} item {index}"
+            value = self.text(what, item.line, item, TEACHING_ITEM_MAX_LENGTH, required=True)
+            if value is not None and "\n" in value:
+                self.add(item.line, f"{what} must be one line")
+            elif value is not None:
+                result.append(value)
+        return tuple(result)
+
+    def plan_steps(self, found: dict[str, tuple[int, _Node]]) -> tuple[PlanStepData, ...]:
+        if "plan" not in found:
+            return ()
+        line, node = found["plan"]
+        items = self.items("teaching_notes plan", line, node)
+        if len(items) > TEACHING_ITEMS_MAX:
+            self.add(line, f"teaching_notes plan has {len(items)} steps: at most {TEACHING_ITEMS_MAX}")
+        result = []
+        for index, item in enumerate(items[:TEACHING_ITEMS_MAX], start=1):
+            what = f"teaching_notes plan step {index}"
+            if not isinstance(item, _Map):
+                self.add(item.line, f"{what} must be a mapping with minutes and activity, not {_kind(item)}")
+                continue
+            step = self.entries(item, PLAN_STEP_KEYS, f" in {what}")
+            missing = [key for key in PLAN_STEP_KEYS if key not in step]
+            if missing:
+                self.add(item.line, f"{what} is missing {' and '.join(repr(key) for key in missing)}")
+                continue
+            minutes = self.minutes(what, *step["minutes"])
+            activity = self.text(f"{what} activity", *step["activity"], TEACHING_ITEM_MAX_LENGTH, required=True)
+            if activity is not None and "\n" in activity:
+                self.add(step["activity"][0], f"{what} activity must be one line")
+            elif minutes is not None and activity is not None:
+                result.append(PlanStepData(minutes, activity))
+        return tuple(result)
+
     def choice(self, what: str, line: int, node: _Node, allowed: tuple[str, ...]) -> str | None:
         """One of the allowed values, or None when empty (the default applies) or invalid."""
         value = self.text(what, line, node, None, required=False, expected=f"one of {_allowed(allowed)}")
@@ -477,6 +585,7 @@ def _case_from_tree(checker: _Checker, root: _Node | None, body: str, closing_li
         checker.add(found["status"][0], "a case whose consent is pending can't be published")
     review_by = checker.date("review_by", *found["review_by"]) if "review_by" in found else None
     updated = checker.date("updated", *found["updated"]) if "updated" in found else None
+    teaching_notes = checker.teaching_notes(*found["teaching_notes"]) if "teaching_notes" in found else None
     _check_body(checker, body, closing_line)
     if checker.problems or title is None or slug is None or summary is None or seat is None:
         return None
@@ -494,6 +603,7 @@ def _case_from_tree(checker: _Checker, root: _Node | None, body: str, closing_li
         consent=consent or DEFAULT_CONSENT,
         review_by=review_by,
         updated=updated,
+        teaching_notes=teaching_notes,
     )
 
 
@@ -653,6 +763,26 @@ def _question_lines(question: QuestionData) -> list[str]:
     return lines
 
 
+def _teaching_note_lines(notes: TeachingNotesData) -> list[str]:
+    lines = ["teaching_notes:"]
+    for name in TEACHING_NOTE_KEYS:
+        value = getattr(notes, name)
+        if name == "plan":
+            if value:
+                lines.append("  plan:")
+                for step in value:
+                    lines.append(f"    - minutes: {int(step.minutes)}")
+                    lines.append(f"      activity: {_scalar(step.activity.strip())}")
+        elif isinstance(value, tuple):
+            items = [item.strip() for item in value if item.strip()]
+            if items:
+                lines.append(f"  {name}:")
+                lines.extend(f"    - {_scalar(item)}" for item in items)
+        elif value and value.strip():
+            lines.append(f"  {name}: {_scalar(value.strip())}")
+    return lines
+
+
 def dump_case_file(case: CaseData) -> str:
     """The file text, keys in the spec table's order.
 
@@ -678,6 +808,8 @@ def dump_case_file(case: CaseData) -> str:
         lines.append(f"review_by: {_date(case.review_by)}")
     if case.updated is not None:
         lines.append(f"updated: {_date(case.updated)}")
+    if case.teaching_notes is not None and not case.teaching_notes.is_empty():
+        lines.extend(_teaching_note_lines(case.teaching_notes))
     lines.append("---")
     return "\n".join(lines) + "\n" + _normalise_body(case.body)
 

@@ -208,7 +208,12 @@ def export_cases(
     record the export in the audit log (not for a backup, which is a copy of everything)."""
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    query = select(Case).options(selectinload(Case.tags), selectinload(Case.dimensions), selectinload(Case.questions))
+    query = select(Case).options(
+        selectinload(Case.tags),
+        selectinload(Case.dimensions),
+        selectinload(Case.questions),
+        selectinload(Case.teaching_note),  # type: ignore[attr-defined]
+    )
     if slugs:
         query = query.where(Case.slug.in_(slugs))
         found = set(db.session.scalars(select(Case.slug).where(Case.slug.in_(slugs))))

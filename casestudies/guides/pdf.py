@@ -1,0 +1,105 @@
+"""PDFs within a time budget: every guide or case PDF is rendered by WeasyPrint in a child
+process that is killed when it runs past PDF_RENDER_SECONDS, so a huge document is refused
+with a message instead of holding a web worker until gunicorn kills it. Rendered PDFs are
+kept on disk, keyed by a hash of what they are made from, so asking again costs nothing.
+
+The child is `python -m casestudies.guides.pdf_worker`: HTML on stdin, the PDF on stdout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from casestudies.guides.services import STYLESHEET
+
+# Above this much HTML a PDF is not even tried: it could not finish within the budget.
+HTML_MAX_CHARS = 3_000_000
+CACHE_MAX_FILES = 500  # the least recently written PDFs beyond this are removed
+PDF_VARIANT = "pdf/ua-1"  # tagged: a structure tree, the title shown by viewers
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+class PdfRefused(RuntimeError):
+    """The PDF can't be made within the budget; the message is for the user."""
+
+
+REFUSAL = (
+    "This document is too large to make into a PDF in time. Use the print view and your "
+    "browser’s Print command instead, or shorten the guide (fewer cases or shorter texts)."
+)
+
+
+def _key(html: str, static_dir: Path) -> str:
+    stylesheet = (static_dir / STYLESHEET).stat()
+    digest = hashlib.sha256()
+    for part in (PDF_VARIANT, str(stylesheet.st_mtime_ns), str(stylesheet.st_size), html):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_dir: Path, seconds: float) -> bytes:
+    """The PDF of a print view's HTML (rendered with for_pdf=True), from the cache or from a
+    child process given `seconds`; PdfRefused when it is too large or too slow."""
+    if len(html) > HTML_MAX_CHARS:
+        raise PdfRefused(REFUSAL)
+    key = _key(html, static_dir)
+    cached = cache_dir / key[:2] / f"{key}.pdf"
+    if cached.is_file():
+        try:
+            return cached.read_bytes()
+        except FileNotFoundError:  # removed by another worker's trim meanwhile
+            pass
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH", "")]))}
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "casestudies.guides.pdf_worker", base_url, str(static_dir.resolve())],
+            input=html.encode("utf-8"),
+            capture_output=True,
+            timeout=seconds,
+            env=env,
+            cwd=_ROOT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise PdfRefused(REFUSAL) from None
+    if finished.returncode != 0 or not finished.stdout.startswith(b"%PDF"):
+        raise RuntimeError(f"the PDF renderer failed: {finished.stderr.decode('utf-8', 'replace')[-2000:]}")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside, then renamed: a reader never sees half a file.
+    with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False, suffix=".part") as handle:
+        handle.write(finished.stdout)
+    os.replace(handle.name, cached)
+    _trim(cache_dir)
+    return finished.stdout
+
+
+def _trim(cache_dir: Path, keep: int = CACHE_MAX_FILES) -> None:
+    files = sorted(cache_dir.glob("*/*.pdf"), key=lambda file: file.stat().st_mtime_ns, reverse=True)
+    for file in files[keep:]:
+        file.unlink(missing_ok=True)
+
+
+__all__ = ["HTML_MAX_CHARS", "PDF_VARIANT", "REFUSAL", "PdfRefused", "render_within_budget"]
+
+
+def pdf_download(html: str, filename: str):  # type: ignore[no-untyped-def]
+    """A response downloading the PDF of `html` (a print view rendered for_pdf), made within
+    the app's budget; PdfRefused propagates (the guides blueprint answers it with a page)."""
+    from flask import Response, current_app, request
+
+    pdf = render_within_budget(
+        html,
+        base_url=request.host_url,
+        static_dir=Path(current_app.static_folder or "static"),
+        cache_dir=Path(current_app.config["PDF_CACHE_DIR"]),
+        seconds=float(current_app.config["PDF_RENDER_SECONDS"]),
+    )
+    return Response(
+        pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

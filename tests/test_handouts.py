@@ -1,0 +1,168 @@
+"""Handouts: the participant edition given to learners by link, switched on and off, open
+between optional dates, listed under "My sessions"; and a single case printed by a learner."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from casestudies.extensions import db
+from casestudies.guides import services as guides
+from casestudies.guides.services import GuideError, HandoutUnavailable
+from casestudies.models import AuditEvent, utcnow
+
+from . import test_guides
+from .conftest import ensure_user
+from .test_guides import make_guide
+from .test_teaching_notes import NOTES
+
+two_cases = test_guides.two_cases  # the fixture, shared
+
+
+@pytest.fixture
+def handout_guide(two_cases, make_case):  # type: ignore[no-untyped-def]
+    facilitator = ensure_user("facilitator")
+    guide = make_guide(
+        facilitator,
+        *two_cases,
+        start_time=time(14, 0),
+        objectives="Objective only the facilitator sees",
+        opening_remarks="Opening remarks only the facilitator sees",
+        introduction="Welcome, everyone.",
+    )
+    guides.add_segment(guide, "welcome")
+    guides.update_handout(guide, facilitator, "on")
+    db.session.commit()
+    return guide
+
+
+def test_switching_a_handout_on_and_off_is_audited_and_keeps_its_link(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+    guide, facilitator = handout_guide, ensure_user("facilitator")
+    token = guide.handout_token
+    assert token and guides.handout_state(guide) == "open"
+    guides.update_handout(guide, facilitator, "off")
+    assert guides.handout_state(guide) == "off"
+    guides.update_handout(guide, facilitator, "on")
+    db.session.commit()
+    assert guide.handout_token == token
+    actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions.count("handout-on") == 2 and actions.count("handout-off") == 1
+    with pytest.raises(GuideError, match="closing date must be on or after"):
+        guides.update_handout(guide, facilitator, "dates", date(2027, 3, 2), date(2027, 3, 1))
+
+
+def test_a_handout_opens_only_while_on_and_between_its_dates(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+    guide, learner, facilitator = handout_guide, ensure_user("learner"), ensure_user("facilitator")
+    token = guide.handout_token
+    today = date(2027, 3, 10)
+    guides.update_handout(guide, facilitator, "dates", date(2027, 3, 11), date(2027, 3, 20))
+    with pytest.raises(HandoutUnavailable) as caught:
+        guides.open_handout(token, learner, today)
+    assert caught.value.status == 403 and "opens on 11 March 2027" in str(caught.value)
+    assert guides.open_handout(token, learner, date(2027, 3, 11)) is guide
+    assert guides.open_handout(token, learner, date(2027, 3, 20)) is guide
+    with pytest.raises(HandoutUnavailable) as caught:
+        guides.open_handout(token, learner, date(2027, 3, 21))
+    assert caught.value.status == 410 and "closed on 20 March 2027" in str(caught.value)
+    guides.update_handout(guide, facilitator, "off")
+    with pytest.raises(HandoutUnavailable) as caught:
+        guides.open_handout(token, learner, date(2027, 3, 12))
+    assert caught.value.status == 410 and "withdrawn" in str(caught.value)
+    for bad in ("", "nope", "x" * 65):
+        with pytest.raises(HandoutUnavailable) as caught:
+            guides.open_handout(bad, learner, today)
+        assert caught.value.status == 404
+
+
+def test_handouts_opened_by_lists_the_guides_newest_first(app: Flask, handout_guide, make_case) -> None:  # type: ignore[no-untyped-def]
+    learner, facilitator = ensure_user("learner"), ensure_user("facilitator")
+    other = make_guide(facilitator, title="Second session")
+    guides.update_handout(other, facilitator, "on")
+    assert guides.handouts_opened_by(learner) == []
+    guides.open_handout(handout_guide.handout_token, learner)
+    db.session.commit()
+    guides.open_handout(other.handout_token, learner)
+    db.session.commit()
+    assert guides.handouts_opened_by(learner) == [other, handout_guide]
+    visit_time = utcnow() + timedelta(seconds=5)
+    from casestudies.models import HandoutVisit
+
+    db.session.scalar(select(HandoutVisit).where(HandoutVisit.guide_id == handout_guide.id)).last_opened_at = visit_time
+    db.session.commit()
+    assert guides.handouts_opened_by(learner) == [handout_guide, other]
+    assert guides.handouts_opened_by(facilitator) == []
+
+
+def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:  # type: ignore[no-untyped-def]
+    guide = handout_guide
+    token = guide.handout_token
+    client = login("learner")
+    page = client.get(f"/guides/handout/{token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert (
+        "The porter and the lounge" in html and "What did the porter notice?" in html and "Welcome, everyone." in html
+    )
+    for hidden in (
+        "Porter steer",
+        "Clerk steer",
+        "Objective only",
+        "Opening remarks only",
+        "minutes",
+        "14:00",
+        "Welcome and introductions",
+    ):
+        assert hidden not in html, hidden
+    printed = client.get(f"/guides/handout/{token}/print").get_data(as_text=True)
+    assert "Porter steer" not in printed and "facilitator edition" not in printed.lower()
+    # Not the facilitator edition, the builder, or the share link.
+    for path in (f"/guides/{guide.id}", f"/guides/{guide.id}/print/facilitator", f"/guides/{guide.id}/pdf/facilitator"):
+        assert client.get(path).status_code == 403, path
+    mine = client.get("/guides/my-sessions").get_data(as_text=True)
+    assert "Speaking up: an afternoon for ward managers" in mine and f"/guides/handout/{token}" in mine
+    # Switched off: a clear page, 410; the session stays listed, without its link.
+    facilitator = login("facilitator")
+    response = facilitator.post(f"/guides/{guide.id}/handout", data={"action": "off"})
+    assert response.status_code == 302
+    client = login("learner")
+    response = client.get(f"/guides/handout/{token}")
+    assert response.status_code == 410 and "withdrawn by the session’s facilitator" in response.get_data(as_text=True)
+    assert response.mimetype == "text/html"  # a page, not text
+    assert client.get(f"/guides/handout/{token}/pdf").status_code == 410
+    mine = client.get("/guides/my-sessions").get_data(as_text=True)
+    assert "Withdrawn" in mine and f"/guides/handout/{token}" not in mine
+    assert client.get("/guides/handout/not-a-token").status_code == 404
+    # Dates through the builder: a closing date before the opening date is refused, kept.
+    facilitator = login("facilitator")
+    response = facilitator.post(
+        f"/guides/{guide.id}/handout", data={"action": "on", "opens_on": "2027-03-02", "closes_on": "2027-03-01"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "closing date must be on or after" in html and 'value="2027-03-01"' in html
+    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
+    facilitator.post(f"/guides/{guide.id}/handout", data={"action": "on", "closes_on": yesterday})
+    assert login("learner").get(f"/guides/handout/{token}").status_code == 410
+
+
+def test_a_learner_prints_a_single_case_without_notes(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(teaching_notes=NOTES)
+    client = login("learner")
+    assert f"/cases/{case.slug}/print" in client.get(f"/cases/{case.slug}").get_data(as_text=True)
+    html = client.get(f"/cases/{case.slug}/print").get_data(as_text=True)
+    assert case.title in html and "What did the porter notice that others missed?" in html
+    assert "Secret facilitator steer" not in html and "Read the case alone" not in html
+
+
+def test_deleting_a_guide_deletes_its_handout_visits(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+    learner = ensure_user("learner")
+    guides.open_handout(handout_guide.handout_token, learner)
+    db.session.commit()
+    guides.delete_guide(handout_guide)
+    db.session.commit()
+    assert guides.handouts_opened_by(learner) == []
+    from casestudies.models import HandoutVisit
+
+    assert db.session.scalars(select(HandoutVisit)).all() == []
