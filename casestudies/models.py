@@ -590,6 +590,8 @@ class Reflection(db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # "nmc" (the NMC reflective account) or "free"
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="SET NULL"), index=True)
+    # The session reflected on: a guide whose handout the writer opened.
+    guide_id: Mapped[int | None] = mapped_column(ForeignKey("guide.id", ondelete="SET NULL"), index=True)
     # When the learning happened: month and year only, as the regulators' guidance asks.
     activity_year: Mapped[int | None] = mapped_column(Integer)
     activity_month: Mapped[int | None] = mapped_column(Integer)
@@ -598,6 +600,7 @@ class Reflection(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     case: Mapped[Case | None] = relationship()
+    guide: Mapped[Guide | None] = relationship()
 
 
 class CpdEntry(db.Model):

@@ -166,3 +166,44 @@ def test_deleting_a_guide_deletes_its_handout_visits(app: Flask, handout_guide) 
     from casestudies.models import HandoutVisit
 
     assert db.session.scalars(select(HandoutVisit)).all() == []
+
+
+# -- a reflection on a session ----------------------------------------------------------------
+def test_a_reflection_names_a_session_only_if_its_writer_opened_the_handout(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.learning import notebook
+
+    learner = ensure_user("learner")
+    words = {"kind": "free", "title": "After the session", "body": "What I took away."}
+    with pytest.raises(notebook.NotebookError) as refused:
+        notebook.save_reflection(learner, notebook.ReflectionInput(**words, guide_id=handout_guide.id))
+    assert "guide_id" in refused.value.errors  # not opened yet: no link to someone else's guide
+    guides.open_handout(handout_guide.handout_token, learner)
+    reflection = notebook.save_reflection(learner, notebook.ReflectionInput(**words, guide_id=handout_guide.id))
+    db.session.commit()
+    assert notebook.open_reflection(reflection).session is handout_guide
+    assert notebook.my_data(learner)["reflections"][0]["session"] == handout_guide.title
+    # The facilitator who wrote the guide gains no way in: the reflection stays its writer's.
+    with pytest.raises(notebook.NotebookNotFound):
+        notebook.get_own_reflection(reflection.id, ensure_user("facilitator"))
+
+
+def test_the_handout_offers_a_reflection_on_its_session(app: Flask, login, handout_guide) -> None:  # type: ignore[no-untyped-def]
+    learner = login("learner")
+    handout = learner.get(f"/guides/handout/{handout_guide.handout_token}").get_data(as_text=True)
+    link = f"/my/notebook/reflections/new?session={handout_guide.id}"
+    assert link in handout
+    form = learner.get(link).get_data(as_text=True)
+    assert f'<option value="{handout_guide.id}" selected>{handout_guide.title}</option>' in form
+    answer = learner.post(
+        "/my/notebook/reflections/new",
+        data={"kind": "free", "title": "On the session", "body": "Notes to self.", "guide_id": str(handout_guide.id)},
+    )
+    assert answer.status_code == 302
+    page = learner.get(answer.headers["Location"]).get_data(as_text=True)
+    assert f"On the session “{handout_guide.title}”" in page
+    refused = learner.post(
+        "/my/notebook/reflections/new",
+        data={"kind": "free", "title": "Elsewhere", "body": "Notes.", "guide_id": "99999"},
+    )
+    assert refused.status_code == 400
+    assert "Choose one of the sessions whose handout you opened" in refused.get_data(as_text=True)

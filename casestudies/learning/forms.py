@@ -59,6 +59,7 @@ class ReflectionForm(FlaskForm):
     activity_year = StringField("Year")
     case_id = HiddenField()
     keep_case = BooleanField(default=True)
+    guide_id = StringField("Session (optional)")
 
     @classmethod
     def for_reflection(cls, opened: OpenReflection) -> ReflectionForm:
@@ -76,6 +77,7 @@ class ReflectionForm(FlaskForm):
                 "activity_year": str(text.activity_year or ""),
                 "case_id": str(text.case_id or ""),
                 "keep_case": True,
+                "guide_id": str(text.guide_id or ""),
             }
         )
         form.chosen_themes = tuple(text.themes)
@@ -100,6 +102,8 @@ class ReflectionForm(FlaskForm):
             # A year that is not a number is kept as -1 so that the service refuses it.
             activity_year=(parse_int(year, maximum=9999) or -1) if year else None,
             case_id=parse_int(self.case_id.data or "") if self.keep_case.data else None,
+            # Not a number: kept as 0, which names no session, so that the service refuses it.
+            guide_id=(parse_int(guide) or 0) if (guide := (self.guide_id.data or "").strip()) else None,
         )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from casestudies.extensions import db
+from casestudies.guides.services import handouts_opened_by
 from casestudies.learning.sealing import cipher_for, reseal, seal, unseal
 from casestudies.models import (
     AuditEvent,
@@ -111,6 +112,7 @@ class ReflectionInput:
     activity_month: int | None = None
     activity_year: int | None = None
     case_id: int | None = None
+    guide_id: int | None = None  # a session whose handout the writer opened
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,10 @@ class OpenReflection:
     def case(self) -> Case | None:
         return self.reflection.case
 
+    @property
+    def session(self) -> Guide | None:
+        return self.reflection.guide
+
 
 def month_label(month: int | None, year: int | None) -> str:
     if year is None:
@@ -148,7 +154,11 @@ def month_label(month: int | None, year: int | None) -> str:
 
 
 def _reflection_query(owner: User):  # type: ignore[no-untyped-def]
-    return select(Reflection).where(Reflection.owner_id == owner.id).options(selectinload(Reflection.case))
+    return (
+        select(Reflection)
+        .where(Reflection.owner_id == owner.id)
+        .options(selectinload(Reflection.case), selectinload(Reflection.guide))
+    )
 
 
 def get_own_reflection(reflection_id: int, owner: User) -> Reflection:
@@ -172,6 +182,7 @@ def open_reflection(reflection: Reflection) -> OpenReflection:
         activity_month=reflection.activity_month,
         activity_year=reflection.activity_year,
         case_id=reflection.case_id,
+        guide_id=reflection.guide_id,
     )
     return OpenReflection(reflection, text)
 
@@ -219,6 +230,8 @@ def _check_reflection(owner: User, data: ReflectionInput) -> tuple[ReflectionInp
         case = db.session.get(Case, data.case_id)
         if case is None or not owner.can_view_case(case):
             errors["case_id"] = "That case is not in the library"
+    if data.guide_id is not None and data.guide_id not in {guide.id for guide in handouts_opened_by(owner)}:
+        errors["guide_id"] = "Choose one of the sessions whose handout you opened"
     if errors:
         raise NotebookError(errors)
     return ReflectionInput(
@@ -233,6 +246,7 @@ def _check_reflection(owner: User, data: ReflectionInput) -> tuple[ReflectionInp
         activity_month=data.activity_month,
         activity_year=data.activity_year,
         case_id=data.case_id,
+        guide_id=data.guide_id,
     ), case
 
 
@@ -258,6 +272,7 @@ def save_reflection(owner: User, data: ReflectionInput, reflection: Reflection |
         case = case or reflection.case
     reflection.kind = data.kind
     reflection.case_id = case.id if case is not None else None
+    reflection.guide_id = data.guide_id
     reflection.activity_month = data.activity_month
     reflection.activity_year = data.activity_year
     reflection.sealed = _sealed_words(data)
@@ -477,6 +492,7 @@ def my_data(owner: User) -> dict[str, Any]:
                 "title": opened.text.title,
                 "when": opened.when,
                 "case": opened.case.title if opened.case else None,
+                "session": opened.session.title if opened.session else None,
                 **(
                     {question: getattr(opened.text, name) for name, question in NMC_QUESTIONS}
                     if opened.text.kind == "nmc"

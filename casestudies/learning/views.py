@@ -14,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from casestudies.extensions import db
+from casestudies.guides.services import handouts_opened_by
 from casestudies.learning import collections, exports, lists, notebook
 from casestudies.learning.forms import (
     ActionForm,
@@ -381,7 +382,10 @@ def notebook_home() -> str:
 
 
 def _reflection_page(form: ReflectionForm, found, case: Case | None, status: int = 200):  # type: ignore[no-untyped-def]
-    page = render_template("learning/reflection_form.html", form=form, found=found, case=case, **_notebook_vocabulary())
+    sessions = handouts_opened_by(current_user)
+    page = render_template(
+        "learning/reflection_form.html", form=form, found=found, case=case, sessions=sessions, **_notebook_vocabulary()
+    )
     return page, status
 
 
@@ -415,7 +419,11 @@ def new_reflection():  # type: ignore[no-untyped-def]
         kind = request.args.get("form", "nmc")
         form = ReflectionForm(
             formdata=None,
-            data={"kind": kind if kind in notebook.KINDS else "nmc", "case_id": request.args.get("case", "")[:10]},
+            data={
+                "kind": kind if kind in notebook.KINDS else "nmc",
+                "case_id": request.args.get("case", "")[:10],
+                "guide_id": request.args.get("session", "")[:10],
+            },
         )
         return _reflection_page(form, None, _linked_case(form.case_id.data))
     form = ReflectionForm()
