@@ -42,9 +42,11 @@ run: setup
 	@echo "Serving Every Seat on http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket $(GUNICORN_LIMITS) --access-logfile - 'app:create_app()'
 
+# Two processes (pytest-xdist): the suite, browsers and PDFs included, stays well under 10
+# minutes on 2 cores; each process has its own browser, servers and databases.
 test: deps assets
 	.ci/static-checks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 $(ARGS)
 
 # The suite without browser tests and without tests marked slow.
 # Known vulnerabilities in the pinned Python packages (needs the vulnerability service).

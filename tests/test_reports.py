@@ -189,14 +189,17 @@ def test_the_case_page_links_to_the_report_form(login, make_case) -> None:  # ty
 
 
 @pytest.mark.parametrize("role", ["learner", "facilitator", "curator", "admin"])
-def test_my_reports_is_in_the_header_for_every_signed_in_reader(login, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_my_reports_is_under_my_learning_for_every_signed_in_reader(login, role: str) -> None:  # type: ignore[no-untyped-def]
     client = login(role)
     home = client.get("/").get_data(as_text=True)
     nav = home[home.index('class="nhsuk-header__navigation') :]
-    assert 'href="/my-reports"' in nav and "My reports" in nav
+    assert 'href="/my/lists"' in nav and "My learning" in nav
+    lists = client.get("/my/lists").get_data(as_text=True)
+    assert 'href="/my-reports">My reports</a>' in lists
     mine = client.get("/my-reports").get_data(as_text=True)
-    link = mine[mine.index('href="/my-reports"') - 200 : mine.index('href="/my-reports"') + 200]
-    assert 'aria-current="page"' in link
+    assert '<strong aria-current="page">My reports</strong>' in mine
+    header = mine[mine.index('class="nhsuk-header__navigation') : mine.index("</header>")]
+    assert 'aria-current="page"' in header[header.index('href="/my/lists"') - 300 : header.index('href="/my/lists"') + 300]
 
 
 def test_the_sign_in_page_has_no_my_reports_link(client) -> None:  # type: ignore[no-untyped-def]

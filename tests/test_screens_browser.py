@@ -139,9 +139,10 @@ def test_the_dashboard_sends_an_overdue_case_back_to_review(library: Flask, page
     assert axe_violations(page) == []
 
 
-def test_a_reader_finds_my_reports_in_the_header(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_finds_my_reports_under_my_learning(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, "learner")
-    page.get_by_role("navigation").get_by_role("link", name="My reports").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="My learning").click()
+    page.get_by_role("navigation", name="My learning").get_by_role("link", name="My reports").click()
     page.wait_for_url("**/my-reports")
     assert page.locator("h1").inner_text() == "My reports"
     assert axe_violations(page) == []
