@@ -199,7 +199,8 @@ def test_my_reports_is_under_my_learning_for_every_signed_in_reader(login, role:
     mine = client.get("/my-reports").get_data(as_text=True)
     assert '<strong aria-current="page">My reports</strong>' in mine
     header = mine[mine.index('class="nhsuk-header__navigation') : mine.index("</header>")]
-    assert 'aria-current="page"' in header[header.index('href="/my/lists"') - 300 : header.index('href="/my/lists"') + 300]
+    at = header.index('href="/my/lists"')
+    assert 'aria-current="page"' in header[at - 300 : at + 300]
 
 
 def test_the_sign_in_page_has_no_my_reports_link(client) -> None:  # type: ignore[no-untyped-def]
