@@ -308,9 +308,14 @@ def playwright_browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, migrated_db_template: Path) -> Iterator[str]:
+def live_server(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
     """The app with CSRF on, served by a real HTTP server on 127.0.0.1 in a thread."""
-    app = make_test_app(tmp_path, migrated_db_template)
+    yield from serving(make_test_app(tmp_path, migrated_db_template))
+
+
+def serving(app: Flask) -> Iterator[Flask]:
+    """Serve app on a free 127.0.0.1 port in a thread (its URL in LIVE_URL), with its indexer,
+    until the generator is closed."""
     start_follower(app)  # as gunicorn.conf.py does for each worker
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)

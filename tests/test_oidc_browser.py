@@ -4,19 +4,16 @@ role the groups map to."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from casestudies.extensions import db
-from casestudies.indexing import start_follower, stop_follower
 
-from .conftest import _free_port, axe_violations, make_test_app
+from .conftest import axe_violations, make_test_app, serving
 from .oidc_fixtures import oidc_settings
 
 pytestmark = pytest.mark.browser
@@ -26,21 +23,7 @@ pytestmark = pytest.mark.browser
 def sso_server(tmp_path: Path, migrated_db_template, oidc_provider: str) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
     """The app with CSRF on and single sign-on set up, served on 127.0.0.1."""
     app = make_test_app(tmp_path, migrated_db_template, **oidc_settings(oidc_provider))
-    start_follower(app)
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{port}"
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        thread.join(5)
-        stop_follower(app)
-        with app.app_context():
-            app.extensions["search_index"].close()
-            db.engine.dispose()
+    yield from serving(app)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from casestudies.audit import services as audit
 from casestudies.curation.revisions import teaching_notes_data
 from casestudies.extensions import db
 from casestudies.models import Case, Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit, Role, User, utcnow
+from casestudies.ordering import move_row, renumber
 from casestudies.params import parse_int, parse_minutes
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN, TeachingNotesData
@@ -456,32 +457,15 @@ def _item(guide: Guide, item_id: int) -> GuideCase:
     raise GuideNotFound(item_id)
 
 
-def _renumber(rows: list) -> None:  # type: ignore[type-arg]
-    for position, row in enumerate(rows):
-        row.position = position
-
-
-def _move(rows: list, index: int, direction: str) -> bool:  # type: ignore[type-arg]
-    other = index - 1 if direction == "up" else index + 1 if direction == "down" else -1
-    if not 0 <= other < len(rows):
-        return False
-    # Swap positions, then sort in place: assigning items of an ORM collection would fire
-    # remove events, and delete-orphan would delete a row that is only changing place.
-    _renumber(rows)
-    rows[index].position, rows[other].position = other, index
-    rows.sort(key=lambda row: row.position)
-    return True
-
-
 def _renumber_plan(guide: Guide) -> None:
-    _renumber(plan_rows(guide))
+    renumber(plan_rows(guide))
 
 
 def _move_in_plan(guide: Guide, row: GuideCase | GuideSegment, direction: str) -> bool:
     """Move a case or a segment one place up or down in the session (past a case or a
     segment alike)."""
     rows = plan_rows(guide)
-    moved = _move(rows, rows.index(row), direction)
+    moved = move_row(rows, rows.index(row), direction)
     if moved:
         guide.items.sort(key=lambda item: item.position)
         guide.segments.sort(key=lambda segment: segment.position)
@@ -622,9 +606,9 @@ def _apply_plan_action(guide: Guide, action: str) -> None:
         index = item.questions.index(target)
         if kind == "remove":
             item.questions.remove(target)
-            _renumber(item.questions)
+            renumber(item.questions)
         else:
-            _move(item.questions, index, kind)
+            move_row(item.questions, index, kind)
     elif scope == "question" and kind == "use":
         item, source = _unchosen_question(guide, chosen_id)
         if any(not q.is_own and q.text == source.text for q in item.questions):
@@ -743,7 +727,7 @@ def add_suggested_plan(guide: Guide, item_id: int) -> list[GuideSegment]:
     ]
     rows[at:at] = added
     guide.segments.extend(added)
-    _renumber(rows)
+    renumber(rows)
     guide.segments.sort(key=lambda segment: segment.position)
     guide.items.sort(key=lambda row: row.position)
     _touch(guide)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.extensions import db
 from casestudies.models import Case, CaseStateChange, Collection, CollectionCase, User
+from casestudies.ordering import move_row
 from casestudies.slugs import is_valid_slug, slugify
 from casestudies.vocab import Status
 
@@ -210,10 +211,8 @@ def _item(collection: Collection, item_id: int) -> CollectionCase:
 
 
 def move_case(collection: Collection, item_id: int, direction: str) -> bool:
-    from casestudies.learning.lists import _move
-
     item = _item(collection, item_id)
-    moved = _move(collection.items, collection.items.index(item), direction)
+    moved = move_row(collection.items, collection.items.index(item), direction)
     db.session.flush()
     return moved
 

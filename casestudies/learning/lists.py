@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from casestudies.audit.services import record
 from casestudies.extensions import db
 from casestudies.models import Case, ReadingList, ReadingListItem, Role, User, utcnow
+from casestudies.ordering import move_row, renumber
 
 TITLE_MAX = 200
 MAX_LISTS = 100
@@ -139,7 +140,7 @@ def delete_list(reading_list: ReadingList) -> None:
     owner_id = reading_list.owner_id
     db.session.delete(reading_list)
     db.session.flush()
-    _renumber(lists_of_id(owner_id))
+    renumber(lists_of_id(owner_id))
 
 
 def lists_of_id(owner_id: int) -> list[ReadingList]:
@@ -150,27 +151,10 @@ def lists_of_id(owner_id: int) -> list[ReadingList]:
     )
 
 
-def _renumber(rows: list) -> None:  # type: ignore[type-arg]
-    for position, row in enumerate(rows):
-        row.position = position
-
-
-def _move(rows: list, index: int, direction: str) -> bool:  # type: ignore[type-arg]
-    other = index - 1 if direction == "up" else index + 1 if direction == "down" else -1
-    if not 0 <= other < len(rows):
-        return False
-    # Swap positions, then sort in place: assigning items of an ORM collection would fire
-    # remove events, and delete-orphan would delete a row that is only changing place.
-    _renumber(rows)
-    rows[index].position, rows[other].position = other, index
-    rows.sort(key=lambda row: row.position)
-    return True
-
-
 def move_list(reading_list: ReadingList, direction: str) -> bool:
     """Move a list up or down among its owner's lists; False when already first or last."""
     rows = lists_of_id(reading_list.owner_id)
-    moved = _move(rows, rows.index(reading_list), direction)
+    moved = move_row(rows, rows.index(reading_list), direction)
     db.session.flush()
     return moved
 
@@ -184,7 +168,7 @@ def _item(reading_list: ReadingList, item_id: int) -> ReadingListItem:
 
 def move_item(reading_list: ReadingList, item_id: int, direction: str) -> bool:
     item = _item(reading_list, item_id)
-    moved = _move(reading_list.items, reading_list.items.index(item), direction)
+    moved = move_row(reading_list.items, reading_list.items.index(item), direction)
     if moved:
         _touch(reading_list)
     db.session.flush()
@@ -196,7 +180,7 @@ def remove_item(reading_list: ReadingList, item_id: int) -> str:
     item = _item(reading_list, item_id)
     title = _title(item)
     reading_list.items.remove(item)
-    _renumber(reading_list.items)
+    renumber(reading_list.items)
     _touch(reading_list)
     db.session.flush()
     return title
