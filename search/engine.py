@@ -21,9 +21,10 @@ from __future__ import annotations
 import heapq
 import os
 import threading
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh import query as wq
@@ -52,7 +53,39 @@ SNIPPET_BYTES_PER_CHAR = 2
 
 SnippetKey = tuple[int, frozenset[str], frozenset[str]]
 # Cases that match only some of a query's groups: docnum -> (groups matched, summed score).
-Partial = dict[int, tuple[int, float]]
+
+
+@dataclass
+class Partial:
+    """The cases that match only some of a query's groups: how many each matches, and each
+    group's scores (for a case's summed score and its missing words, worked out only for
+    the cases a page shows)."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    group_scores: list[Scores] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def __contains__(self, docnum: int) -> bool:
+        return docnum in self.counts
+
+    def score(self, docnum: int) -> float:
+        return sum(scores.get(docnum, 0.0) for scores in self.group_scores)
+
+    def best(self, docnums: Iterable[int], wanted: int) -> list[int]:
+        """The first `wanted` of docnums by groups matched, then summed score, then docnum:
+        scores are summed only in the tiers of matched groups that the page reaches."""
+        tiers: dict[int, list[int]] = {}
+        for docnum in docnums:
+            tiers.setdefault(self.counts[docnum], []).append(docnum)
+        ranked: list[int] = []
+        for count in sorted(tiers, reverse=True):
+            if len(ranked) >= wanted:
+                break
+            tier = tiers[count]
+            ranked += heapq.nsmallest(wanted - len(ranked), tier, key=lambda d: (-self.score(d), d))
+        return ranked
 
 
 def _snippet_bytes(text: str) -> int:
@@ -241,7 +274,7 @@ class SearchIndex:
             if name in FACET_FIELDS and value:
                 key = fold(value)
                 selected[name] = (key, facets.facet_sets(name).get(key, frozenset()))
-        partial: Partial = {}
+        partial = Partial()
         parts: QueryParts | None = None
         if parsed.is_empty:
             matched_all = visible  # browsing with filters only
@@ -262,8 +295,8 @@ class SearchIndex:
             partial = self._partial_matches(state, parts, visible, exclude=matched_all)
             if partial:
                 query = wq.Or([group.query for group in parts.groups])
-                matched_all = matched_all.union(partial)
-                matched = matched.union(self._narrowed(frozenset(partial), selected))
+                matched_all = matched_all.union(partial.counts)
+                matched = matched.union(self._narrowed(frozenset(partial.counts), selected))
                 scope_key = ("some words", scope_key, request.statuses)
                 scope_docs = matched_all
         counts = {}
@@ -292,8 +325,7 @@ class SearchIndex:
         state: _SearcherState, parts: QueryParts, visible: frozenset[int], *, exclude: frozenset[int]
     ) -> Partial:
         """The visible cases that match at least a third of the query's groups (every quoted
-        phrase among them, no excluded word) but not all: docnum -> (groups matched,
-        summed score)."""
+        phrase among them, no excluded word) but not all, with how many groups each matches."""
         group_scores = [state.scorer.scores(group.query) for group in parts.groups]
         groups = zip(parts.groups, group_scores, strict=True)
         required = [scores.keys() for group, scores in groups if group.is_required]
@@ -303,18 +335,20 @@ class SearchIndex:
         if parts.excluded is not None:
             candidates -= state.scorer.scores(parts.excluded).keys()
         least = parts.least_matched
-        found: Partial = {}
-        for docnum in candidates:
-            values = [value for scores in group_scores if (value := scores.get(docnum)) is not None]
-            if len(values) >= least:
-                found[docnum] = (len(values), sum(values))
-        return found
+        matched_groups: Counter[int] = Counter()
+        for scores in group_scores:
+            matched_groups.update(scores.keys())  # counted in C, not document by document
+        counts = {docnum: count for docnum in candidates if (count := matched_groups[docnum]) >= least}
+        return Partial(counts, group_scores)
 
     @staticmethod
-    def _missing_words(state: _SearcherState, parts: QueryParts, docnum: int) -> tuple[str, ...]:
+    def _missing_words(parts: QueryParts, partial: Partial, docnum: int) -> tuple[str, ...]:
         """The typed words of the groups a case does not match (for the hits shown only)."""
         return tuple(
-            word for group in parts.groups if docnum not in state.scorer.scores(group.query) for word in group.words
+            word
+            for group, scores in zip(parts.groups, partial.group_scores, strict=True)
+            if docnum not in scores
+            for word in group.words
         )
 
     def _ranked_page(
@@ -336,18 +370,14 @@ class SearchIndex:
         if sort == "relevance" and not isinstance(query, wq.Every):
             # Every word first, by score (then the lower document number, as Whoosh orders
             # them); then the cases with most of the words, by how many, then by score.
-            complete = matched.difference(partial) if partial else matched
+            complete = matched.difference(partial.counts) if partial else matched
             top = top_documents(scores, complete, page * per_page)
             ranked = [(docnum, scores[docnum]) for docnum in top[start:]]
             if len(ranked) < per_page and partial:
                 wanted = page * per_page - len(complete)
-                some = heapq.nsmallest(
-                    wanted,
-                    (docnum for docnum in partial if docnum in matched),
-                    key=lambda d: (-partial[d][0], -partial[d][1], d),
-                )
+                some = partial.best((docnum for docnum in partial.counts if docnum in matched), wanted)
                 skip = max(0, start - len(complete))
-                ranked += [(docnum, partial[docnum][1]) for docnum in some[skip:]]
+                ranked += [(docnum, partial.score(docnum)) for docnum in some[skip:]]
         else:
             sortedby = {"newest": "updated", "title": "title_sort"}.get(sort)
             results = searcher.search(
@@ -374,7 +404,7 @@ class SearchIndex:
                         stored.get("summary", ""), words["summary"]
                     )
                     state.snippets.remember(key, marked)
-            lacks = self._missing_words(state, parts, docnum) if parts is not None and docnum in partial else ()
+            lacks = self._missing_words(parts, partial, docnum) if parts is not None and docnum in partial else ()
             hits.append(Hit(id=int(stored["id"]), score=score, snippet=marked, missing=lacks))
         return hits
 
