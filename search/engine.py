@@ -71,7 +71,7 @@ class Partial:
         return docnum in self.counts
 
     def score(self, docnum: int) -> float:
-        return sum(scores.get(docnum, 0.0) for scores in self.group_scores)
+        return sum([scores.get(docnum, 0.0) for scores in self.group_scores])
 
     def best(self, docnums: Iterable[int], wanted: int) -> list[int]:
         """The first `wanted` of docnums by groups matched, then summed score, then docnum:

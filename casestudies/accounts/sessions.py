@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from casestudies.extensions import db
 from casestudies.models import User, UserSession, utcnow
@@ -51,7 +52,8 @@ def load_session_user(session_key: str) -> User | None:
     session_id, _, secret = str(session_key).partition(":")
     if not secret or not session_id.isdigit() or len(session_id) > 18:
         return None
-    row = db.session.get(UserSession, int(session_id))
+    # One query for the session and its user: every signed-in request makes it.
+    row = db.session.get(UserSession, int(session_id), options=[joinedload(UserSession.user)])
     if row is None or row.ended_at is not None:
         return None
     if not secrets.compare_digest(row.token_hash, _hash(secret)):
