@@ -243,23 +243,25 @@ class SearchIndex:
         exact), cases that match at least a third of its words follow."""
         with self._searching() as state:
             graceful = not request.exact
-            page = self._search(state, request, request.text, graceful=graceful)
+            table = self.synonyms()  # one look at the file's time for the whole search
+            page = self._search(state, request, request.text, table, graceful=graceful)
             if request.exact or not request.text.strip():
                 return page
             visible = state.facets.status_docs(request.statuses)
-            table = self.synonyms()
             corrected = state.speller.correction(request.text, visible, table.words if table else frozenset())
             if corrected is None:
                 return page
             if page.all_words_total == 0:
                 # Nothing has every word as typed: show the correction's results at once,
                 # if it does better.
-                fixed = self._search(state, request, corrected, graceful=True)
+                fixed = self._search(state, request, corrected, table, graceful=True)
                 if fixed.all_words_total or (fixed.total and not page.total):
                     return replace(fixed, corrected_query=corrected)
             return replace(page, suggestion=corrected)
 
-    def _search(self, state: _SearcherState, request: SearchRequest, text: str, *, graceful: bool) -> SearchPage:
+    def _search(
+        self, state: _SearcherState, request: SearchRequest, text: str, table: SynonymTable | None, *, graceful: bool
+    ) -> SearchPage:
         page_number = max(1, request.page)
         parsed = parse_user_query(text)
         facets = state.facets
@@ -283,7 +285,7 @@ class SearchIndex:
             scope_key: object = None
             scope_docs: Collection[int] = ()
         else:
-            parts = QueryBuilder(self.analyse, self.synonyms()).parts(parsed)
+            parts = QueryBuilder(self.analyse, table).parts(parsed)
             query = parts.strict()
             scores = state.scorer.scores(query)
             matched_all = visible.intersection(scores)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
@@ -75,7 +77,7 @@ class Speller:
         if near:
             return sorted(near, key=lambda w: (-reader.doc_frequency(SPELL_FIELD, w), w))[:SPELLING_CANDIDATES]
         scored = []
-        for candidate in words | extra:
+        for candidate in chain(words, extra - words):
             if abs(len(candidate) - len(word)) <= 2:
                 distance = damerau_levenshtein(candidate, word, 2)
                 if distance <= 2:

@@ -262,5 +262,5 @@ def test_the_pdf_cache_keeps_the_newest_files_only(tmp_path: Path) -> None:
         file.parent.mkdir()
         file.write_bytes(b"%PDF")
         os.utime(file, ns=(number * 10**9, number * 10**9))
-    guide_pdf._trim(tmp_path, keep=2)
+    guide_pdf.trim_cache(tmp_path, keep=2)
     assert sorted(file.name for file in tmp_path.rglob("*.pdf")) == ["3.pdf", "4.pdf"]

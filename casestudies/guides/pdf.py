@@ -75,11 +75,11 @@ def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_di
     with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False, suffix=".part") as handle:
         handle.write(finished.stdout)
     os.replace(handle.name, cached)
-    _trim(cache_dir)
+    trim_cache(cache_dir)
     return finished.stdout
 
 
-def _trim(cache_dir: Path, keep: int = CACHE_MAX_FILES) -> None:
+def trim_cache(cache_dir: Path, keep: int = CACHE_MAX_FILES) -> None:
     files = sorted(cache_dir.glob("*/*.pdf"), key=lambda file: file.stat().st_mtime_ns, reverse=True)
     for file in files[keep:]:
         file.unlink(missing_ok=True)
