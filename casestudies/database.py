@@ -78,6 +78,12 @@ def keep_changes_on_error() -> None:
     g.keep_changes_on_error = True
 
 
+def discard_changes() -> None:
+    """Forget this request's changes so far, so that a form shown again after a refusal
+    reads the rows as they were; the one place a view undoes a service's partial work."""
+    db.session.rollback()
+
+
 def commit_request(response: Response) -> Response:
     """The one commit of a request. Services change the session and flush; a successful
     answer commits their work, an error answer (a refused form, a 404, a 500) rolls it back.

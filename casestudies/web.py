@@ -22,6 +22,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
 from whitenoise import WhiteNoise
 
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import login_manager
 from casestudies.models import Role
 from casestudies.paging import page_numbers
@@ -47,8 +48,11 @@ ERROR_TITLES = {
     403: "You do not have access to this page",
     404: "Page not found",
     405: "That action is not allowed here",
+    409: "That could not be done",
+    410: "This is no longer available",
     413: "The upload is too large",
     414: "The web address is too long",
+    422: "That could not be done",
 }
 ERROR_MESSAGES = {
     414: "Go back and try a shorter search, or fewer filters.",
@@ -208,6 +212,16 @@ def init_web(app: Flask) -> None:
         return _error_page(
             400, "The form had expired or was sent from somewhere else. Go back, reload the page and try again."
         )
+
+    # Services' errors that no view caught: the request's changes are rolled back by
+    # database.commit_request, as for every error answer.
+    @app.errorhandler(NotFound)
+    def _not_found(_error: NotFound) -> tuple[str, int]:
+        return _error_page(404)
+
+    @app.errorhandler(Refused)
+    def _refused(error: Refused) -> tuple[str, int]:
+        return _error_page(error.status, str(error))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int] | HTTPException:
