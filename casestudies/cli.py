@@ -112,7 +112,7 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
     --publish is given."""
     total = len(bundle_names(path)) if Path(path).is_dir() else None
     batched = total is not None and total > IMPORT_BATCH_FILES
-    counts = {"files": 0, "created": 0, "updated": 0, "unchanged": 0, "to_review": 0}
+    counts = {"files": 0, "created": 0, "updated": 0, "unchanged": 0, "to_review": 0, "pending": 0, "published": 0}
     try:
         if batched:
             problems = []
@@ -134,6 +134,11 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
                 counts["updated"] += len(report.updated)
                 counts["unchanged"] += len(report.unchanged)
                 counts["to_review"] += len(report.to_review)
+                counts["pending"] += len(report.pending)
+                counts["published"] += len(report.published)
+                if dry_run:
+                    for name, outcome in report.outcomes():
+                        click.echo(f"{name}: {outcome}")
                 bar.update(len(files))
     except BundleError as exc:
         click.echo(f"{path}:0: {exc}", err=True)
@@ -143,12 +148,21 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
         f"{verb} {counts['files']} file(s): {counts['created']} new, "
         f"{counts['updated']} updated, {counts['unchanged']} unchanged."
     )
+    if counts["pending"]:
+        click.echo(
+            f"{counts['pending']} file(s) for live cases {'would wait' if dry_run else 'wait'} as pending changes "
+            "in review: those cases stay live until another curator publishes the change."
+        )
+    if counts["published"]:
+        click.echo(
+            f"{counts['published']} live case(s) {'would be' if dry_run else 'were'} updated at once (--publish)."
+        )
     if counts["to_review"]:
         click.echo(
             f"{counts['to_review']} file(s) marked published {'would arrive' if dry_run else 'arrived'} in review "
             "(give --publish to keep them published)."
         )
-    if not dry_run and counts["created"] + counts["updated"]:
+    if not dry_run and counts["created"] + counts["updated"] + counts["pending"] + counts["published"]:
         db.session.commit()
         # A running server's indexer follows the journal; with none running, this
         # server's index is brought up to date here, as init-db and setup-demo do.

@@ -227,6 +227,12 @@ class Case(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # In the bin since then (restorable for BIN_DAYS); None for a live case.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # A published case's row is its live revision: what learners read. An edit waits as a
+    # pending change (a newer revision, a draft or in review) until a second curator
+    # publishes it (curation/pending.py). Revision numbers, not ids: no foreign-key cycle.
+    live_revision_number: Mapped[int | None] = mapped_column(Integer)
+    pending_revision_number: Mapped[int | None] = mapped_column(Integer)
+    pending_status: Mapped[str | None] = mapped_column(String(20))
 
     author: Mapped[User | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=case_tag, order_by="Tag.key")
@@ -286,9 +292,14 @@ class CaseRevision(db.Model):
     summary: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Written by the workflow (only the status line moved): its author wrote no content.
+    is_status_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Who sent this revision, as a pending change to a live case, for review.
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     case: Mapped[Case] = relationship(back_populates="revisions")
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
 
 
 class CaseStateChange(db.Model):

@@ -91,7 +91,7 @@ def test_the_editor_applies_the_case_format_rules_per_field(curator, overrides, 
 
 def test_a_taken_slug_is_refused_even_when_the_case_is_in_the_bin(curator) -> None:  # type: ignore[no-untyped-def]
     case = new_case(curator)
-    curation.delete_case(case, curator)
+    curation.delete_case(case, curator, "Leaving the library")
     db.session.commit()
     again, errors = curation.create_case(good_input(), curator)
     assert again is None and "bin" in errors["slug"][0]
@@ -213,8 +213,16 @@ def test_delete_moves_to_the_bin_and_restore_brings_it_back(curator, login) -> N
     curation.change_status(case, "published", second_curator())
     db.session.commit()
     learner = ensure_user("learner")
-    curation.delete_case(case, curator)
+    with pytest.raises(CurationError, match="published: say why"):
+        curation.delete_case(case, curator)  # a live case goes offline only by unpublishing, with a reason
+    curation.delete_case(case, curator, "Consent withdrawn")
     db.session.commit()
+    last = curation.state_history(case)[0]
+    assert (last.from_status, last.to_status, last.comment) == (
+        "published",
+        "draft",
+        "Moved to the bin: Consent withdrawn",
+    )
     catch_up()
     assert search_cases(learner, "phones").total == 0 and search_cases(curator, "phones").total == 0
     assert login("curator").get(f"/cases/{case.slug}").status_code == 404
@@ -223,15 +231,16 @@ def test_delete_moves_to_the_bin_and_restore_brings_it_back(curator, login) -> N
     curation.restore_case(case, curator)
     db.session.commit()
     catch_up()
-    assert search_cases(learner, "phones").total == 1
+    assert case.status == "draft"  # unpublished on its way to the bin: back as a draft
+    assert search_cases(learner, "phones").total == 0 and search_cases(curator, "phones").total == 1
     catch_up()
     assert check_index().is_clean
 
 
 def test_the_bin_is_emptied_after_thirty_days(curator) -> None:  # type: ignore[no-untyped-def]
     old, recent = new_case(curator), new_case(curator, title="Another one")
-    curation.delete_case(old, curator)
-    curation.delete_case(recent, curator)
+    curation.delete_case(old, curator, "Leaving the library")
+    curation.delete_case(recent, curator, "Leaving the library")
     old.deleted_at = utcnow() - timedelta(days=31)
     db.session.commit()
     assert curation.purge_expired() == 1
@@ -285,7 +294,7 @@ def test_coverage_counts_published_cases_by_seat_and_dimension(make_case) -> Non
 def test_every_change_is_in_the_audit_log(curator) -> None:  # type: ignore[no-untyped-def]
     case = new_case(curator)
     curation.change_status(case, "review", curator)
-    curation.delete_case(case, curator)
+    curation.delete_case(case, curator, "Leaving the library")
     curation.restore_case(case, curator)
     db.session.commit()
     listed = list_events(AuditFilters(case_id=case.id))

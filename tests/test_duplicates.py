@@ -108,7 +108,7 @@ def test_save_anyway_saves_once_every_duplicate_has_been_shown(curator, library)
 
 
 def test_a_case_in_the_bin_is_offered_marked_as_binned_by_title_and_not_by_text(curator, library) -> None:  # type: ignore[no-untyped-def]
-    curation.delete_case(library, curator)
+    curation.delete_case(library, curator, "Leaving the library")
     db.session.commit()
     catch_up()
     with pytest.raises(PossibleDuplicates) as found:

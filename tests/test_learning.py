@@ -83,7 +83,7 @@ def test_an_unpublished_or_deleted_case_shows_its_title_only(app: Flask, make_ca
     reading_list, _ = lists.save_case(learner, case.id, list_id=None)
     lists.save_case(learner, gone.id, list_id=reading_list.id)
     change_status(case, Status.DRAFT, curator, "Needs work")
-    delete_case(gone, curator)
+    delete_case(gone, curator, "Leaving the library")
     db.session.commit()
     shown = lists.shown_items(lists.get_own_list(reading_list.id, learner))
     assert [(s.title, s.case) for s in shown] == [("Kept title", None), ("Gone case", None)]

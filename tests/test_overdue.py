@@ -13,9 +13,7 @@ from casestudies.curation import overdue
 from casestudies.curation import services as curation
 from casestudies.curation.overdue import dashboard_after_overdue, return_overdue_to_review
 from casestudies.extensions import db
-from casestudies.models import AuditEvent, Case, CaseStateChange
-
-from .conftest import ensure_user
+from casestudies.models import AuditEvent, Case, CaseStateChange, utcnow
 
 TODAY = date(2027, 3, 10)
 
@@ -32,7 +30,7 @@ def cases(make_case):  # type: ignore[no-untyped-def]
         ),
         "overdue-binned": make_case(slug="overdue-binned", title="Binned", review_by=TODAY - timedelta(days=9)),
     }
-    curation.delete_case(made["overdue-binned"], ensure_user("curator"))
+    made["overdue-binned"].deleted_at = utcnow()  # binned while published, before the bin unpublished
     db.session.commit()
     return made
 

@@ -218,7 +218,7 @@ def test_a_file_marked_published_arrives_in_review(curator) -> None:  # type: ig
         curation.change_status(case, "published", curator)
 
 
-def test_an_update_to_a_published_case_arrives_in_review_and_the_same_file_is_unchanged(curator) -> None:  # type: ignore[no-untyped-def]
+def test_an_update_to_a_published_case_waits_as_a_change_in_review_and_the_same_file_is_unchanged(curator) -> None:  # type: ignore[no-untyped-def]
     from casestudies.transfer.services import import_cases
 
     import_cases([_published_file()], actor=None, publish=True)
@@ -226,8 +226,10 @@ def test_an_update_to_a_published_case_arrives_in_review_and_the_same_file_is_un
     assert import_cases([_published_file()], actor=curator).unchanged == ["porter-discharge-lounge.md"]
     report = import_cases([_published_file(summary="A new summary, not yet reviewed.")], actor=curator)
     db.session.commit()
-    assert report.updated == ["porter-discharge-lounge.md"] and report.to_review == ["porter-discharge-lounge.md"]
-    assert db.session.scalar(select(Case.status).where(Case.slug == "porter-discharge-lounge")) == "review"
+    assert report.pending == ["porter-discharge-lounge.md"] and report.updated == [] and report.to_review == []
+    case = db.session.scalar(select(Case).where(Case.slug == "porter-discharge-lounge"))
+    assert (case.status, case.pending_status) == ("published", "review")
+    assert case.summary != "A new summary, not yet reviewed."  # learners read the live text
 
 
 def test_an_admin_confirms_publication_and_it_is_recorded(admin, curator) -> None:  # type: ignore[no-untyped-def]

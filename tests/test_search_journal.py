@@ -21,6 +21,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, insert, select, update
 
+from casestudies.curation import pending
 from casestudies.curation.revisions import save_case_data
 from casestudies.curation.services import change_status
 from casestudies.extensions import db
@@ -102,7 +103,10 @@ def test_an_edit_through_one_server_is_found_through_the_other(app: Flask, secon
     wait_for(lambda: search_ids(second_server, "porter") == [case.id])
 
     # An edit through the first server (its service, its request's one commit).
+    # A pending change: learners read it once a second curator has published it.
     save_case_data(case_data(body="The wallabyesque discharge lounge.\n"), actor=curator, case=case)
+    pending.act(case, pending.SUBMIT, curator)
+    pending.act(case, pending.PUBLISH, ensure_user("curator", email="second-curator@example.org"))
     db.session.commit()
     seconds = wait_for(lambda: search_ids(second_server, "wallabyesque") == [case.id], timeout=5)
     assert seconds < 2.0

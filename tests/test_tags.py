@@ -45,7 +45,7 @@ def two_cases(make_case):  # type: ignore[no-untyped-def]
 # -- services -----------------------------------------------------------------------------------------
 def test_list_tags_counts_live_cases_and_those_in_the_bin(two_cases) -> None:  # type: ignore[no-untyped-def]
     first, _ = two_cases
-    curation.delete_case(first, ensure_user("curator"))
+    curation.delete_case(first, ensure_user("curator"), "Leaving the library")
     db.session.commit()
     uses = {use.tag.name: use for use in tags.list_tags()}
     assert list(uses) == ["flow", "patient experience", "phones"]  # alphabetical, one "flow" for both spellings
@@ -139,7 +139,7 @@ def test_only_an_unused_tag_can_be_deleted_even_a_binned_case_counts(two_cases) 
     curator = ensure_user("curator")
     with pytest.raises(TagError, match="1 case"):
         tags.delete_tag(tag_named("phones"), curator)
-    curation.delete_case(first, curator)
+    curation.delete_case(first, curator, "Leaving the library")
     db.session.commit()
     with pytest.raises(TagError, match="in the bin"):
         tags.delete_tag(tag_named("patient experience"), curator)

@@ -59,6 +59,8 @@ def return_overdue_to_review(today: date | None = None, *, run_by: str = "the co
             actor=None,
             case=case,
             summary=f"Back to review: {comment}",
+            direct=True,  # the setting's own deliberate step (AUTO_RETURN_OVERDUE)
+            status_change=True,
         )
         audit.record(None, "state", case=case, detail=f"{comment} (run by {run_by})", actor_label=SYSTEM_LABEL)
         moved.append(case)

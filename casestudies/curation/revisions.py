@@ -9,8 +9,15 @@ from sqlalchemy import select
 
 from casestudies.extensions import db
 from casestudies.models import Case, CaseRevision, Dimension, Question, Tag, TeachingNote, User
-from casestudies.transfer.casefile import CaseData, PlanStepData, QuestionData, TeachingNotesData, dump_case_file
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
+from casestudies.transfer.casefile import (
+    CaseData,
+    PlanStepData,
+    QuestionData,
+    TeachingNotesData,
+    dump_case_file,
+    parse_case_file,
+)
+from casestudies.vocab import LEADERSHIP_DIMENSIONS, Status
 
 
 # -- case files ----------------------------------------------------------------------------
@@ -114,18 +121,39 @@ def save_case_data(
     actor: User | None,
     case: Case | None = None,
     summary: str = "Saved",
+    direct: bool = False,
+    pending_status: str | None = None,
+    status_change: bool = False,
 ) -> tuple[Case, bool]:
     """Create or update a case from validated case data, keeping a revision of every save
     that changes something. Returns the case and whether anything changed.
 
+    A published case's row is its live revision, what learners read: a change to it is
+    recorded as a pending revision (`pending_status`: kept, or a draft) and the row is left
+    alone, unless `direct` (the workflow publishing or unpublishing, or a publication an
+    admin confirmed). `status_change` marks a revision the workflow wrote (only the status
+    moved), so the two-person rule knows its actor wrote no content.
+
     The caller commits (once, at the end of its unit of work).
     """
     data = normalised(data)
+    if case is not None and case.status == Status.PUBLISHED and not direct:
+        return stage_change(case, data, actor=actor, summary=summary, pending_status=pending_status)
     if case is not None and is_unchanged(case, data):
         return case, False
     if case is None:
         case = Case(author=actor, version=0)
         db.session.add(case)
+    _write_row(case, data)
+    revision = record_revision(case, actor=actor, summary=summary, data=data)
+    revision.is_status_change = status_change
+    case.pending_revision_number = None
+    case.pending_status = None
+    db.session.flush()
+    return case, True
+
+
+def _write_row(case: Case, data: CaseData) -> None:
     case.slug = data.slug
     case.title = data.title
     case.summary = data.summary
@@ -142,16 +170,73 @@ def save_case_data(
         Question(position=i, text=q.text, notes=q.notes, minutes=q.minutes) for i, q in enumerate(data.questions)
     ]
     _apply_teaching_notes(case, data.teaching_notes)
-    record_revision(case, actor=actor, summary=summary, data=data)
-    db.session.flush()
-    return case, True
 
 
 def record_revision(case: Case, *, actor: User | None, summary: str, data: CaseData | None = None) -> CaseRevision:
-    """Record the case as it now is (or as `data`, already normalised) as a new revision;
-    old revisions are never edited."""
+    """Record the case's row as it now is (or as `data`, already normalised) as a new
+    revision; old revisions are never edited. For a published case it is the live one."""
     content = dump_case_file(data if data is not None else normalised(case_to_data(case)))
+    revision = _new_revision(case, content, actor=actor, summary=summary)
+    case.live_revision_number = revision.number if case.status == Status.PUBLISHED else None
+    return revision
+
+
+def _new_revision(case: Case, content: str, *, actor: User | None, summary: str) -> CaseRevision:
     case.version = (case.version or 0) + 1
     revision = CaseRevision(case=case, number=case.version, content=content, summary=summary[:200], author=actor)
     db.session.add(revision)
     return revision
+
+
+# -- live and pending revisions --------------------------------------------------------------
+def revision_numbered(case: Case, number: int) -> CaseRevision | None:
+    return db.session.scalar(select(CaseRevision).where(CaseRevision.case_id == case.id, CaseRevision.number == number))
+
+
+def pending_revision(case: Case) -> CaseRevision | None:
+    """The change waiting for a second curator, if a published case has one."""
+    if case.status != Status.PUBLISHED or case.pending_revision_number is None:
+        return None
+    return revision_numbered(case, case.pending_revision_number)
+
+
+def working_data(case: Case) -> CaseData:
+    """What a curator edits: a published case's pending change if it has one, else its row."""
+    pending = pending_revision(case)
+    if pending is None:
+        return case_to_data(case)
+    return parse_case_file(pending.content.encode("utf-8"), f"revision-{pending.number}.md")
+
+
+def stage_change(
+    case: Case, data: CaseData, *, actor: User | None, summary: str, pending_status: str | None = None
+) -> tuple[Case, bool]:
+    """Record a change to a published case as its pending revision, leaving the row (the
+    live revision) as it is. A change while one is in review keeps it in review."""
+    data = normalised(replace(data, status=Status.PUBLISHED))
+    content = dump_case_file(data)
+    if case.live_revision_number is None:  # published before live revisions were kept
+        record_revision(case, actor=None, summary="The live revision")
+    if content == dump_case_file(normalised(working_data(case))):
+        if pending_status is not None and case.pending_revision_number is not None:
+            case.pending_status = pending_status  # e.g. an import sends an unchanged draft change for review
+        return case, False
+    revision = _new_revision(case, content, actor=actor, summary=summary)
+    status = pending_status or case.pending_status or Status.DRAFT
+    if status == Status.REVIEW:
+        revision.submitted_by = actor
+    case.pending_revision_number = revision.number
+    case.pending_status = status
+    db.session.flush()
+    return case, True
+
+
+def apply_revision(case: Case, revision: CaseRevision) -> None:
+    """Make a published case's pending revision its live one: the row takes its content
+    (and the search journal its row, as the flush writes the case)."""
+    data = parse_case_file(revision.content.encode("utf-8"), f"revision-{revision.number}.md")
+    _write_row(case, normalised(replace(data, status=Status.PUBLISHED)))
+    case.live_revision_number = revision.number
+    case.pending_revision_number = None
+    case.pending_status = None
+    db.session.flush()

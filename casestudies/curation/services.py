@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
 from casestudies.curation.duplicates import PossibleDuplicate, possible_duplicates
-from casestudies.curation.revisions import case_to_data, normalised, save_case_data, teaching_notes_data
+from casestudies.curation.revisions import case_to_data, normalised, save_case_data, working_data
 from casestudies.extensions import db
 from casestudies.models import (
     Case,
@@ -172,20 +172,22 @@ class CaseInput:
 
     @classmethod
     def from_case(cls, case: Case) -> CaseInput:
+        """The case as its editor opens it: a published case's pending change, if it has one."""
+        data = working_data(case)
         return cls(
-            title=case.title,
-            slug=case.slug,
-            summary=case.summary,
-            seat=case.seat,
-            setting=case.setting or "",
-            dimensions=[d.name for d in case.dimensions],
-            tags=", ".join(t.name for t in case.tags),
-            consent=case.consent,
-            review_by=case.review_by.isoformat() if case.review_by else "",
-            body=case.body,
-            questions=[QuestionInput(q.text, q.notes or "", str(q.minutes or "")) for q in case.questions],
+            title=data.title,
+            slug=data.slug,
+            summary=data.summary,
+            seat=data.seat,
+            setting=data.setting or "",
+            dimensions=list(data.dimensions),
+            tags=", ".join(data.tags),
+            consent=data.consent,
+            review_by=data.review_by.isoformat() if data.review_by else "",
+            body=data.body,
+            questions=[QuestionInput(q.text, q.notes or "", str(q.minutes or "")) for q in data.questions],
             version=case.version,
-            teaching_notes=TeachingNotesInput.from_data(teaching_notes_data(case.teaching_note)),  # type: ignore[attr-defined]
+            teaching_notes=TeachingNotesInput.from_data(data.teaching_notes),
         )
 
     def tag_list(self) -> tuple[str, ...]:
@@ -349,7 +351,7 @@ def update_case(case: Case, form: CaseInput, actor: User) -> tuple[bool, FieldEr
         return False, errors
     if case.status == Status.PUBLISHED and data.consent == "pending":
         return False, {"consent": ["A published case can't have consent pending: unpublish it first"]}
-    before = case_to_data(case)
+    before = working_data(case)
     if _wording_changed(before, normalised(data)):
         duplicates = possible_duplicates(data, exclude=case.id, already_seen=form.duplicates_seen)
         if duplicates:
@@ -386,24 +388,19 @@ def available_transitions(case: Case) -> list[tuple[str, str]]:
     return [(to, label) for (frm, to), label in TRANSITIONS.items() if frm == case.status]
 
 
-def _without_status(content: str) -> str:
-    """A revision's case file without its status line: what a status change leaves alone."""
-    return "\n".join(line for line in content.split("\n") if not line.startswith("status:"))
-
-
 def review_blockers(case: Case) -> dict[int, list[str]]:
     """Who may not publish the case under the two-person rule, and why: the author of its
-    current content (the latest revision that changed more than the status) and whoever
-    sent it for review."""
+    current content (the latest revision the workflow did not write: a column, never read
+    from the text) and whoever sent it for review."""
     blockers: dict[int, list[str]] = {}
     revisions = list(
         db.session.scalars(
             select(CaseRevision).where(CaseRevision.case_id == case.id).order_by(CaseRevision.number.desc())
         )
     )
-    for revision, older in zip(revisions, [*revisions[1:], None], strict=True):
-        if older is not None and _without_status(revision.content) == _without_status(older.content):
-            continue  # only the status changed: look further back for the content's author
+    for revision in revisions:
+        if revision.is_status_change:
+            continue  # only the status moved: look further back for the content's author
         if revision.author_id is not None:
             blockers[revision.author_id] = ["you wrote its current revision"]
         break
@@ -473,9 +470,10 @@ def change_status(case: Case, to_status: str, actor: User, comment: str = "", ov
             actor=actor,
         )
     )
+    # Unpublishing keeps the live text as the draft; a pending change stays in the history.
     data = replace(case_to_data(case), status=to_status)
     summary = f"{label}" + (f": {history_comment}" if history_comment else "")
-    save_case_data(data, actor=actor, case=case, summary=summary[:200])
+    save_case_data(data, actor=actor, case=case, summary=summary[:200], direct=True, status_change=True)
     audit.record(actor, "review-override" if overridden is not None else "state", case=case, detail=summary)
 
 
@@ -582,9 +580,15 @@ def diff_revisions(case: Case, first: int, second: int) -> list[FieldDiff]:
 
 
 # -- the bin ---------------------------------------------------------------------------------------
-def delete_case(case: Case, actor: User) -> None:
+def delete_case(case: Case, actor: User, reason: str = "") -> None:
+    """Move a case to the bin. A published case is unpublished first, with a reason: that is
+    the only way a live case goes offline."""
     if case.is_deleted:
         raise CurationError("This case is already in the bin")
+    if case.status == Status.PUBLISHED:
+        if not reason.strip():
+            raise CurationError("This case is published: say why it is leaving the library")
+        change_status(case, Status.DRAFT, actor, f"Moved to the bin: {reason.strip()}")
     case.deleted_at = utcnow()
     audit.record(actor, "delete", case=case, detail=f"Moved to the bin for {BIN_DAYS} days")
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from casestudies.curation import overdue
+from casestudies.curation import overdue, pending
 from casestudies.curation import services as curation
 from casestudies.curation.forms import apply_question_action, parse_case_editor
 from casestudies.curation.services import CaseInput, CurationError, EditConflict, PossibleDuplicates
@@ -61,7 +61,11 @@ def _editor(  # type: ignore[no-untyped-def]
 def dashboard() -> str:
     board, returned = overdue.dashboard_after_overdue()
     return render_template(
-        "curate/dashboard.html", board=board, returned=returned, review_due_days=curation.REVIEW_DUE_DAYS
+        "curate/dashboard.html",
+        board=board,
+        returned=returned,
+        changes=pending.pending_changes(),
+        review_due_days=curation.REVIEW_DUE_DAYS,
     )
 
 
@@ -115,15 +119,26 @@ def edit_case(slug: str):  # type: ignore[no-untyped-def]
         return _editor(form, case=case, duplicates=found.duplicates)
     if errors:
         return _editor(form, case=case, errors=errors, status=400)
-    flash("Saved." if changed else "Nothing had changed, so no new revision was made.")
+    if not changed:
+        flash("Nothing had changed, so no new revision was made.")
+    elif case.pending_revision_number is not None:
+        flash(
+            "Saved as a change waiting for review. "
+            "Learners still read the live text until another curator publishes it."
+        )
+    else:
+        flash("Saved.")
     return redirect(url_for("curate.manage", slug=case.slug))
 
 
 def _manage(case: Case, status: int = 200, **extra):  # type: ignore[no-untyped-def]
-    blocker = curation.publish_blocker(case, current_user)
-    transitions = curation.available_transitions(case)
+    has_change = case.pending_revision_number is not None and case.status == Status.PUBLISHED
+    blocker = (
+        pending.publish_blocker(case, current_user) if has_change else curation.publish_blocker(case, current_user)
+    )
+    transitions = pending.available_actions(case) + curation.available_transitions(case)
     if blocker is not None and not current_user.can_override_review():
-        transitions = [(to, label) for to, label in transitions if to != Status.PUBLISHED]
+        transitions = [(to, label) for to, label in transitions if to not in (Status.PUBLISHED, pending.PUBLISH)]
     return (
         render_template(
             "curate/manage.html",
@@ -132,6 +147,7 @@ def _manage(case: Case, status: int = 200, **extra):  # type: ignore[no-untyped-
             publish_blocker=blocker,
             open_reports=reports.open_report_count(case),
             history=curation.state_history(case),
+            change=pending.live_diff(case) if has_change else None,
             csrf_form=CsrfOnlyForm(),
             **extra,
         ),
@@ -152,14 +168,24 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     to_status = request.form.get("to", "")
+    done = None
     try:
-        curation.change_status(
-            case,
-            to_status,
-            current_user,
-            request.form.get("comment", ""),
-            override_reason=request.form.get("override_reason", ""),
-        )
+        if to_status in pending.ACTIONS:  # a published case's pending change
+            done = pending.act(
+                case,
+                to_status,
+                current_user,
+                request.form.get("comment", ""),
+                override_reason=request.form.get("override_reason", ""),
+            )
+        else:
+            curation.change_status(
+                case,
+                to_status,
+                current_user,
+                request.form.get("comment", ""),
+                override_reason=request.form.get("override_reason", ""),
+            )
     except CurationError as exc:
         db.session.rollback()
         return _manage(
@@ -170,7 +196,7 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
             override_reason=request.form.get("override_reason", ""),
             attempted=to_status,
         )
-    flash(f"“{case.title}” {STATUS_PHRASES.get(case.status, 'is now ' + case.status)}.")
+    flash(done or f"“{case.title}” {STATUS_PHRASES.get(case.status, 'is now ' + case.status)}.")
     return redirect(url_for("curate.manage", slug=case.slug))
 
 
@@ -182,7 +208,22 @@ def delete_case(slug: str):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        curation.delete_case(case, current_user)
+        reason = request.form.get("reason", "")
+        try:
+            curation.delete_case(case, current_user, reason)
+        except CurationError as exc:
+            db.session.rollback()
+            return (
+                render_template(
+                    "curate/delete.html",
+                    case=case,
+                    csrf_form=form,
+                    days=curation.BIN_DAYS,
+                    error=str(exc),
+                    reason=reason,
+                ),
+                400,
+            )
         flash(f"“{case.title}” moved to the bin. You can restore it for {curation.BIN_DAYS} days.")
         return redirect(url_for("curate.bin"))
     return render_template("curate/delete.html", case=case, csrf_form=form, days=curation.BIN_DAYS)
@@ -223,7 +264,13 @@ def restore_revision(slug: str, number: int) -> Response:
         db.session.rollback()
         flash(str(exc))
         return redirect(url_for("curate.history", slug=slug))
-    flash(f"Revision {number} restored as revision {case.version}.")
+    if case.pending_revision_number == case.version:
+        flash(
+            f"Revision {number} restored as revision {case.version}, a change waiting for review: "
+            "learners still read the live text until another curator publishes it."
+        )
+    else:
+        flash(f"Revision {number} restored as revision {case.version}.")
     return redirect(url_for("curate.history", slug=slug))
 
 

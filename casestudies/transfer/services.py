@@ -11,19 +11,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import case_to_data, is_unchanged, save_case_data
+from casestudies.curation.revisions import case_to_data, is_unchanged, normalised, save_case_data, working_data
 from casestudies.extensions import db
 from casestudies.models import Case, User
 from casestudies.transfer.casefile import BundleFile, CaseData, CaseFileError, Problem, dump_case_file, parse_case_file
 from casestudies.vocab import Status
 
+# What an import does with each valid file (the dry run and the import page say it per file).
+OUTCOMES: dict[str, str] = {
+    "created": "new case",
+    "unchanged": "unchanged",
+    "pending": "pending change to a live case (stays live)",
+    "updated": "draft updated",
+    "published": "live case updated at once (publication confirmed)",
+}
+
 
 @dataclass
 class ImportReport:
     problems: list[Problem] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # "new case"
+    updated: list[str] = field(default_factory=list)  # "draft updated": a case learners don't read
     unchanged: list[str] = field(default_factory=list)
+    # "pending change to a live case (stays live)": staged for a second curator, in review.
+    pending: list[str] = field(default_factory=list)
+    # A live case's text replaced at once: publication confirmed (admin page, --publish).
+    published: list[str] = field(default_factory=list)
     # Files marked published that arrive (or would arrive) in review, not published.
     to_review: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -34,7 +47,15 @@ class ImportReport:
 
     @property
     def file_count(self) -> int:
-        return len(self.created) + len(self.updated) + len(self.unchanged)
+        return len(self.created) + len(self.updated) + len(self.unchanged) + len(self.pending) + len(self.published)
+
+    def outcomes(self) -> list[tuple[str, str]]:
+        """(file name, what happens to it) for every valid file, in words."""
+        return [(name, OUTCOMES[kind]) for kind in OUTCOMES for name in getattr(self, kind)]
+
+    @property
+    def written(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.pending) + len(self.published)
 
 
 def validate_bundle(
@@ -79,7 +100,10 @@ def import_cases(
 
     A file marked `published` arrives in review, for a second pair of eyes, unless
     `publish` is given: by the command line (trusted: `--publish`), or by an admin who
-    confirmed publication in the browser. Either is recorded in the audit log."""
+    confirmed publication in the browser. Either is recorded in the audit log. A file for a
+    live (published) case never takes it offline: its differences wait as a pending change
+    in review (curation/pending.py), unless publication is confirmed and the file is marked
+    published."""
     if publish and actor is not None and not actor.can_confirm_publication_on_import():
         raise PermissionError("Only an admin can confirm publication on import")
     report = ImportReport(dry_run=dry_run)
@@ -111,6 +135,13 @@ def import_cases(
     with db.session.no_autoflush:
         for file, data in parsed:
             case = existing.get(data.slug)
+            if (
+                case is not None
+                and case.status == Status.PUBLISHED
+                and not (publish and data.status == Status.PUBLISHED)
+            ):
+                _stage_for_live_case(case, file, data, actor=actor, dry_run=dry_run, report=report)
+                continue
             note = ""
             if data.status == Status.PUBLISHED and not publish:
                 if case is not None and is_unchanged(case, data):
@@ -125,10 +156,17 @@ def import_cases(
                 continue
             if note.endswith("in review"):
                 report.to_review.append(file.name)
-            (report.updated if case is not None else report.created).append(file.name)
+            if case is None:
+                report.created.append(file.name)
+            else:
+                (report.published if case.status == Status.PUBLISHED else report.updated).append(file.name)
             if not dry_run:
                 saved, _ = save_case_data(
-                    data, actor=actor, case=case, summary=f"Imported from {file.name}" + (f", {note}" if note else "")
+                    data,
+                    actor=actor,
+                    case=case,
+                    summary=f"Imported from {file.name}" + (f", {note}" if note else ""),
+                    direct=True,  # a live case's file here is marked published, with publication confirmed
                 )
                 verb = "Updated" if case is not None else "Created"
                 audit.record(
@@ -139,6 +177,30 @@ def import_cases(
     else:
         db.session.flush()
     return report
+
+
+PENDING_NOTE = "a pending change to a live case, in review: it stays live until another curator publishes it"
+
+
+def _stage_for_live_case(
+    case: Case, file: BundleFile, data: CaseData, *, actor: User | None, dry_run: bool, report: ImportReport
+) -> None:
+    """A file for a live case: the same as its live text is unchanged; otherwise its
+    differences wait as a pending change in review, and learners keep reading the live text."""
+    data = replace(data, status=Status.PUBLISHED)
+    if is_unchanged(case, data) or (
+        case.pending_status == Status.REVIEW
+        and dump_case_file(normalised(working_data(case))) == dump_case_file(normalised(data))
+    ):
+        report.unchanged.append(file.name)
+        return
+    report.pending.append(file.name)
+    if dry_run:
+        return
+    save_case_data(
+        data, actor=actor, case=case, summary=f"Imported from {file.name}, {PENDING_NOTE}", pending_status=Status.REVIEW
+    )
+    audit.record(actor, "import", case=case, detail=f"Staged from {file.name}: {PENDING_NOTE}")
 
 
 def import_batches(
@@ -180,6 +242,8 @@ def _add(total: ImportReport, report: ImportReport) -> None:
     total.created += report.created
     total.updated += report.updated
     total.unchanged += report.unchanged
+    total.pending += report.pending
+    total.published += report.published
     total.to_review += report.to_review
 
 

@@ -114,7 +114,8 @@ def bundle_from_uploads(uploads: list[tuple[str, bytes]]) -> tuple[str, Batches]
 @dataclass(frozen=True)
 class FileOutcome:
     name: str
-    outcome: str  # "new", "update", "unchanged", "valid" (others have problems), "problems"
+    # "new", "update", "unchanged", "pending", "published", "valid" (others have problems), "problems"
+    outcome: str
     problems: list[str] = field(default_factory=list)  # "FILE:LINE: message"
 
 
@@ -140,6 +141,8 @@ def _check(files: list[BundleFile], report: ImportReport) -> tuple[list[FileOutc
         **dict.fromkeys(report.created, "new"),
         **dict.fromkeys(report.updated, "update"),
         **dict.fromkeys(report.unchanged, "unchanged"),
+        **dict.fromkeys(report.pending, "pending"),
+        **dict.fromkeys(report.published, "published"),
     }
     rows = []
     for f in files:

@@ -133,6 +133,12 @@ def confirm():  # type: ignore[no-untyped-def]
             if report.to_review
             else ""
         )
+        + (
+            f"{len(report.pending)} for live cases wait as pending changes in review: those cases stay live "
+            "until another curator publishes the change. "
+            if report.pending
+            else ""
+        )
         + "Search finds them as soon as the indexer has reached them (see “Search index” below)."
     )
     return redirect(url_for("transfer.index"))

@@ -1,0 +1,253 @@
+"""What learners read is what a second curator approved (issue 22): a published case's row
+is its live revision; every way of changing it writes a pending change that learners don't
+see until a curator who neither wrote nor sent it publishes it."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from casestudies.curation import services as curation
+from casestudies.curation.revisions import save_case_data
+from casestudies.curation.services import CaseInput
+from casestudies.extensions import db
+from casestudies.guides import services as guides
+from casestudies.indexing import catch_up
+from casestudies.learning import lists
+from casestudies.models import AuditEvent, Case
+from casestudies.transfer.casefile import dump_case_file
+
+from .conftest import PASSWORD, case_data, ensure_user
+from .test_guides import make_guide
+
+LIVE_TITLE = "The porter and the okapine lounge"
+LIVE_LINE = "Patients waited for hours in the okapine lounge."
+NEW_TITLE = "A title nobody has reviewed yet"
+NEW_LINE = "The quokkaish sentence nobody has reviewed."
+SLUG = "porter-okapine-lounge"
+
+LIVE = {"title": LIVE_TITLE, "body": f"## The situation\n\n{LIVE_LINE}\n"}
+NEW = {"title": NEW_TITLE, "body": f"## The situation\n\n{LIVE_LINE}\n\n{NEW_LINE}\n"}
+
+
+def signed_in(app: Flask, role: str, email: str) -> FlaskClient:
+    user = ensure_user(role, email=email)
+    client = app.test_client()
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    return client
+
+
+@pytest.fixture
+def world(app: Flask, make_case):  # type: ignore[no-untyped-def]
+    """A live case (revision 1 held the new text, as a draft; revision 2, the live text, was
+    sent by curator A and published by curator B) in a related case's page, a guide with
+    its handout on, and a learner's reading list."""
+    author = ensure_user("curator", email="curator-a@example.org")
+    second = ensure_user("curator", email="curator-b@example.org")
+    case, _ = save_case_data(case_data(slug=SLUG, status="draft", **NEW), actor=author)
+    save_case_data(case_data(slug=SLUG, status="draft", **LIVE), actor=author, case=case)
+    curation.change_status(case, "review", author)
+    curation.change_status(case, "published", second)
+    db.session.commit()
+    other = make_case(
+        slug="clerk-okapine-lounge",
+        title="The ward clerk and the okapine lounge",
+        body="## The situation\n\nThe ward clerk saw patients waiting for hours in the okapine lounge.\n",
+    )
+    facilitator = ensure_user("facilitator")
+    guide = make_guide(facilitator, case)
+    guides.update_handout(guide, facilitator, "on")
+    learner = ensure_user("learner")
+    reading_list, _ = lists.save_case(learner, case.id, list_id=None, new_title="Before my placement")
+    db.session.commit()
+    catch_up(app)
+    return {"case_id": case.id, "other": other.slug, "guide": guide.id, "token": guide.handout_token,
+            "list": reading_list.id}  # fmt: skip
+
+
+def surfaces(app: Flask, world) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Every place a learner (or a facilitator's guide) shows the case, as served."""
+    catch_up(app)
+    learner = signed_in(app, "learner", "learner@example.org")
+    facilitator = signed_in(app, "facilitator", "facilitator@example.org")
+    pages = {
+        "case page": learner.get(f"/cases/{SLUG}"),
+        "print view": learner.get(f"/cases/{SLUG}/print"),
+        "search results and snippets": learner.get("/search?q=okapine"),
+        "search for the new words": learner.get("/search?q=quokkaish"),
+        "related cases": learner.get(f"/cases/{world['other']}"),
+        "handout": learner.get(f"/guides/handout/{world['token']}"),
+        "guide, participant edition": facilitator.get(f"/guides/{world['guide']}/print/participant"),
+        "guide, facilitator edition": facilitator.get(f"/guides/{world['guide']}/print/facilitator"),
+        "reading list": learner.get(f"/my/lists/{world['list']}"),
+        "data download": learner.get("/my/data.json"),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+    seen = {name: _stable(response.get_data(as_text=True)) for name, response in pages.items()}
+    # The download's account activity grows with every sign-in: its cases are what is compared.
+    seen["data download"] = json.dumps(json.loads(seen["data download"])["reading_lists"], indent=1)
+    return seen
+
+
+def _stable(html: str) -> str:
+    """A page without what differs on every request (CSP nonces, CSRF tokens), so two answers
+    can be compared byte for byte."""
+    html = re.sub(r'nonce="[^"]*"', 'nonce=""', html)
+    html = re.sub(r'name="csrf_token" (type="hidden" )?value="[^"]*"', 'name="csrf_token"', html)
+    html = re.sub(r'<meta name="csrf-token" content="[^"]*"', "<meta", html)
+    return html
+
+
+# -- each way to change a live case ------------------------------------------------------------------
+def by_editor(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    case = db.session.get(Case, world["case_id"])
+    form = CaseInput.from_case(case)
+    fields = {
+        "title": NEW_TITLE, "slug": form.slug, "summary": form.summary, "seat": form.seat, "setting": form.setting,
+        "tags": form.tags, "consent": form.consent, "review_by": form.review_by, "body": NEW["body"],
+        "version": str(form.version), "action": "save", "dimensions": form.dimensions,
+        "duplicates_seen": [str(c.id) for c in db.session.scalars(select(Case))],
+    }  # fmt: skip
+    for index, question in enumerate(form.questions):
+        fields[f"q-{index}-text"] = question.text
+        fields[f"q-{index}-notes"] = question.notes
+        fields[f"q-{index}-minutes"] = question.minutes
+    response = signed_in(app, "curator", "curator-a@example.org").post(f"/curate/cases/{SLUG}/edit", data=fields)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def by_restoring(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app, "curator", "curator-a@example.org")
+    assert client.post(f"/curate/cases/{SLUG}/revisions/1/restore").status_code == 302
+
+
+def _new_file() -> bytes:
+    return dump_case_file(case_data(slug=SLUG, status="published", **NEW)).encode("utf-8")
+
+
+def by_import_page(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    client = signed_in(app, "curator", "curator-a@example.org")
+    check = client.post(
+        "/transfer/upload",
+        data={"files": [(io.BytesIO(_new_file()), f"{SLUG}.md")]},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "Pending change to a live case (stays live)" in check
+    token = check.split('name="upload" value="')[1].split('"')[0]
+    assert client.post("/transfer/import", data={"upload": token}).status_code == 302
+
+
+def by_command_line(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / f"{SLUG}.md").write_bytes(_new_file())
+    dry = app.test_cli_runner().invoke(args=["import", "--dry-run", str(folder)])
+    assert f"{SLUG}.md: pending change to a live case (stays live)" in dry.output, dry.output
+    result = app.test_cli_runner().invoke(args=["import", str(folder)])
+    assert result.exit_code == 0, result.output
+
+
+WAYS = {"editor": by_editor, "restore": by_restoring, "import page": by_import_page, "command line": by_command_line}
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_learners_read_the_live_text_until_a_second_curator_publishes_the_change(
+    app: Flask, world, tmp_path: Path, way: str
+) -> None:  # type: ignore[no-untyped-def]
+    before = surfaces(app, world)
+    assert LIVE_TITLE in before["case page"] and LIVE_LINE in before["case page"]
+    assert LIVE_TITLE in before["related cases"]  # the other case's page lists this one
+    assert SLUG not in before["search for the new words"]
+
+    WAYS[way](app, world, tmp_path)
+    db.session.expire_all()
+
+    waiting = surfaces(app, world)
+    for name, page in waiting.items():
+        assert page == before[name], f"{name} changed before a second curator published the change ({way})"
+        assert NEW_TITLE not in page and (NEW_LINE not in page), name
+
+    # Curator B sees the change against the live text, and publishes it.
+    author = signed_in(app, "curator", "curator-a@example.org")
+    case = db.session.get(Case, world["case_id"])
+    if case.pending_status == "draft":
+        assert author.post(f"/curate/cases/{SLUG}/status", data={"to": "submit-change"}).status_code == 302
+    reviewer = signed_in(app, "curator", "curator-b@example.org")
+    manage = reviewer.get(f"/curate/cases/{SLUG}").get_data(as_text=True)
+    assert "The change waiting, against the live text" in manage and "quokkaish" in manage
+    published = reviewer.post(f"/curate/cases/{SLUG}/status", data={"to": "publish-change"})
+    assert published.status_code == 302, published.get_data(as_text=True)
+    db.session.expire_all()
+
+    after = surfaces(app, world)
+    for name in ("case page", "print view", "handout", "guide, participant edition", "guide, facilitator edition"):
+        assert NEW_TITLE in after[name] and NEW_LINE in after[name], name
+    assert SLUG in after["search for the new words"] and NEW_TITLE in after["search for the new words"]
+    assert NEW_TITLE in after["related cases"] and NEW_TITLE in after["reading list"]
+    # A download keeps the title as it was when the case was saved to the list.
+    assert json.loads(after["data download"])[0]["cases"][0]["title"] == LIVE_TITLE
+
+
+# -- the three stories of the issue, each failing before ---------------------------------------------
+def test_a_body_line_beginning_status_does_not_hide_who_wrote_it(app: Flask) -> None:
+    author = ensure_user("curator", email="curator-a@example.org")
+    other = ensure_user("curator", email="curator-b@example.org")
+    # Written today, as the editor dates it: the other curator's save then differs from the
+    # revision before it only by a line beginning `status:`.
+    case, _ = save_case_data(case_data(slug=SLUG, status="draft", updated=date.today(), **LIVE), actor=author)
+    curation.change_status(case, "review", author)
+    form = CaseInput.from_case(case)
+    form.body += "status: checked, and the porter was wrong all along.\n"  # the paragraph goes on
+    changed, errors = curation.update_case(case, form, other)
+    assert changed and not errors
+    db.session.commit()
+    blocker = curation.publish_blocker(case, other)
+    assert blocker is not None and "you wrote its current revision" in blocker
+    with pytest.raises(curation.CurationError):
+        curation.change_status(case, "published", other)
+
+
+def test_reimporting_an_exported_live_case_keeps_it_live(app: Flask, world, login) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.transfer.casefile import BundleFile
+    from casestudies.transfer.services import import_cases
+
+    case = db.session.get(Case, world["case_id"])
+    exported = dump_case_file(replace(case_data(slug=SLUG, status="published", **LIVE), summary="Edited offline."))
+    report = import_cases([BundleFile(f"{SLUG}.md", exported.encode("utf-8"))], actor=ensure_user("curator"))
+    db.session.commit()
+    assert (
+        report.pending == [f"{SLUG}.md"]
+        and report.to_review == []
+        and report.outcomes() == [(f"{SLUG}.md", "pending change to a live case (stays live)")]
+    )
+    db.session.expire_all()
+    case = db.session.get(Case, world["case_id"])
+    assert (case.status, case.pending_status) == ("published", "review") and case.summary != "Edited offline."
+    catch_up(app)
+    learner = login("learner")
+    assert learner.get(f"/cases/{SLUG}").status_code == 200
+    assert "not available any more" not in learner.get(f"/guides/handout/{world['token']}").get_data(as_text=True)
+    assert "no longer available" not in learner.get(f"/my/lists/{world['list']}").get_data(as_text=True)
+
+
+def test_restoring_a_revision_of_a_live_case_waits_for_review(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    case = db.session.get(Case, world["case_id"])
+    curator = ensure_user("curator", email="curator-a@example.org")
+    curation.restore_revision(case, 1, curator)
+    db.session.commit()
+    db.session.expire_all()
+    case = db.session.get(Case, world["case_id"])
+    assert case.title == LIVE_TITLE and NEW_LINE not in case.body
+    assert case.pending_revision_number == case.version and case.pending_status == "draft"
+    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "revision-restore"))
