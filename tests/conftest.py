@@ -34,8 +34,9 @@ ROLES = [role.value for role in Role]
 # Set TEST_DATABASE_URL (a PostgreSQL URL whose user may create databases) to run the
 # suite against PostgreSQL: each test then gets a database copied from a migrated template.
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-PG_TEMPLATE = "every_seat_test_template"
-PG_PREFIX = "every_seat_test_"
+# TEST_DATABASE_PREFIX keeps two runs on one server apart (each drops its own databases).
+PG_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "every_seat_test_")
+PG_TEMPLATE = f"{PG_PREFIX}template"
 
 
 def _pg_admin():  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from casestudies.curation import pending
 from casestudies.curation import services as curation
 from casestudies.curation.revisions import save_case_data
 from casestudies.curation.services import CaseInput
@@ -251,3 +252,116 @@ def test_restoring_a_revision_of_a_live_case_waits_for_review(app: Flask, world)
     assert case.title == LIVE_TITLE and NEW_LINE not in case.body
     assert case.pending_revision_number == case.version and case.pending_status == "draft"
     assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "revision-restore"))
+
+
+# -- the pending change's workflow -------------------------------------------------------------------
+def _edit(case: Case, actor, **fields) -> None:  # type: ignore[no-untyped-def]
+    form = CaseInput.from_case(case)
+    for name, value in fields.items():
+        setattr(form, name, value)
+    form.duplicates_seen = frozenset(db.session.scalars(select(Case.id)))
+    changed, errors = curation.update_case(case, form, actor)
+    assert changed and not errors
+
+
+def test_whoever_wrote_or_sent_a_change_cannot_publish_it_and_an_admin_override_is_recorded(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    case = db.session.get(Case, world["case_id"])
+    writer = ensure_user("curator", email="curator-a@example.org")
+    sender = ensure_user("curator", email="curator-b@example.org")
+    _edit(case, writer, body=NEW["body"])
+    with pytest.raises(curation.CurationError, match="not in review"):
+        pending.act(case, pending.PUBLISH, ensure_user("curator", email="curator-c@example.org"))
+    pending.act(case, pending.SUBMIT, sender)
+    assert pending.change_blockers(case) == {writer.id: ["you wrote it"], sender.id: ["you sent it for review"]}
+    for blocked in (writer, sender):
+        with pytest.raises(curation.CurationError, match="Another curator must publish this change"):
+            pending.act(case, pending.PUBLISH, blocked)
+    admin = ensure_user("admin")
+    _edit(case, admin, title=NEW_TITLE)  # the admin wrote part of it too
+    with pytest.raises(curation.CurationError, match="give the reason"):
+        pending.act(case, pending.PUBLISH, admin)
+    pending.act(case, pending.PUBLISH, admin, override_reason="The author is on leave; the text was checked by phone")
+    db.session.commit()
+    assert case.title == NEW_TITLE and NEW_LINE in case.body and case.pending_revision_number is None
+    assert case.live_revision_number == case.version
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "review-override"))
+    assert event.actor_id == admin.id and "The author is on leave" in event.detail
+
+
+def test_returning_a_change_keeps_the_live_text_and_the_change_can_be_sent_again(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    case = db.session.get(Case, world["case_id"])
+    writer = ensure_user("curator", email="curator-a@example.org")
+    reviewer = ensure_user("curator", email="curator-b@example.org")
+    _edit(case, writer, body=NEW["body"])
+    pending.act(case, pending.SUBMIT, writer)
+    with pytest.raises(curation.CurationError, match="comment is required"):
+        pending.act(case, pending.RETURN, reviewer)
+    pending.act(case, pending.RETURN, reviewer, "Check the quote with the porter first")
+    db.session.commit()
+    assert case.pending_status == "draft" and NEW_LINE not in case.body and case.status == "published"
+    assert NEW_LINE in CaseInput.from_case(case).body  # the editor reopens the change, nothing lost
+    pending.act(case, pending.SUBMIT, writer)
+    pending.act(case, pending.PUBLISH, reviewer)
+    db.session.commit()
+    assert NEW_LINE in case.body
+    changes = select(AuditEvent.action).where(AuditEvent.action.like("change-%")).order_by(AuditEvent.id)
+    actions = db.session.scalars(changes).all()
+    assert actions == ["change-submit", "change-return", "change-submit", "change-publish"]
+
+
+def test_unpublishing_keeps_the_live_text_as_the_draft_and_the_change_in_history(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    case = db.session.get(Case, world["case_id"])
+    writer = ensure_user("curator", email="curator-a@example.org")
+    _edit(case, writer, body=NEW["body"])
+    change = case.pending_revision_number
+    with pytest.raises(curation.CurationError, match="comment"):
+        curation.change_status(case, "draft", writer)
+    curation.change_status(case, "draft", writer, "Consent withdrawn")
+    db.session.commit()
+    assert case.status == "draft" and NEW_LINE not in case.body
+    assert case.pending_revision_number is None and case.live_revision_number is None
+    assert NEW_LINE in curation.get_revision(case, change).content
+
+
+def test_the_dashboard_lists_changes_waiting_and_the_review_page_shows_the_diff(app: Flask, world, login) -> None:  # type: ignore[no-untyped-def]
+    case = db.session.get(Case, world["case_id"])
+    _edit(case, ensure_user("curator", email="curator-a@example.org"), body=NEW["body"])
+    db.session.commit()
+    client = signed_in(app, "curator", "curator-b@example.org")
+    board = client.get("/curate/").get_data(as_text=True)
+    drafts = board.split('id="changes-in-draft"')[1].split("</ul>")[0]
+    assert LIVE_TITLE in drafts
+    manage = client.get(f"/curate/cases/{SLUG}").get_data(as_text=True)
+    assert re.search(r"<ins>[^<]*quokkaish[^<]*</ins>", manage)  # the change against the live text
+    assert "Submit the change for review" in manage
+    history = client.get(f"/curate/cases/{SLUG}/history").get_data(as_text=True)
+    assert "(live)" in history and "(change waiting)" in history
+
+
+def test_a_live_case_goes_to_the_bin_only_with_a_reason(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app, "curator", "curator-a@example.org")
+    page = client.get(f"/curate/cases/{SLUG}/delete").get_data(as_text=True)
+    assert 'name="reason"' in page
+    refused = client.post(f"/curate/cases/{SLUG}/delete", data={"reason": " "})
+    assert refused.status_code == 400 and "say why it is leaving the library" in refused.get_data(as_text=True)
+    assert client.post(f"/curate/cases/{SLUG}/delete", data={"reason": "Consent withdrawn"}).status_code == 302
+    db.session.expire_all()
+    case = db.session.get(Case, world["case_id"])
+    assert case.is_deleted and case.status == "draft"
+    assert curation.state_history(case)[0].comment == "Moved to the bin: Consent withdrawn"
+
+
+def test_publish_on_the_command_line_still_replaces_a_live_case_at_once_and_is_recorded(
+    app: Flask, world, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / f"{SLUG}.md").write_bytes(_new_file())
+    result = app.test_cli_runner().invoke(args=["import", "--publish", str(folder)])
+    assert result.exit_code == 0 and "updated at once (--publish)" in result.output, result.output
+    db.session.expire_all()
+    case = db.session.get(Case, world["case_id"])
+    assert case.title == NEW_TITLE and case.pending_revision_number is None
+    assert case.live_revision_number == case.version
+    detail = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "import")).all()[-1]
+    assert detail.endswith("published as marked (command line --publish)")

@@ -47,3 +47,72 @@ def test_upgrading_an_old_database_keeps_its_data(tmp_path: Path) -> None:
         assert db.session.get(Case, 1).deleted_at is None
         assert read_bundle(SAMPLE_DIR)  # the library still imports on the new schema
         db.engine.dispose()
+
+
+def _database_at_previous_release(tmp_path: Path) -> str:
+    """A new, empty database: a SQLite file, or a PostgreSQL database when the suite runs
+    against PostgreSQL (TEST_DATABASE_URL)."""
+    from .conftest import PG_PREFIX, PG_URL, _pg_admin, _pg_url
+
+    if not PG_URL:
+        return f"sqlite:///{tmp_path / 'previous.db'}"
+    import uuid
+
+    from sqlalchemy import text
+
+    name = f"{PG_PREFIX}{uuid.uuid4().hex[:12]}"
+    engine = _pg_admin()
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return _pg_url(name)
+
+
+def test_every_published_case_gets_a_live_revision_equal_to_its_current_one(tmp_path: Path) -> None:
+    """Migration 0013 on a library made by the previous release's schema (0012): a published
+    case's live revision is its newest; drafts and cases in review have none; the revisions
+    the workflow wrote are marked, so who may publish is read from a column."""
+    url = _database_at_previous_release(tmp_path)
+    app = create_app({"DATABASE_URL": url, "SEARCH_INDEX_DIR": str(tmp_path / "ix"), "TESTING": True})
+    with app.app_context():
+        config = _alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0012")
+        from sqlalchemy import text
+
+        with db.engine.begin() as connection:
+            for number, (slug, status) in enumerate([("live", "published"), ("draft", "draft"), ("waiting", "review")]):
+                connection.execute(
+                    text(
+                        'INSERT INTO "case" (id, slug, title, summary, seat, body, status, consent, created_at, '
+                        "updated_at, version) VALUES (:id, :slug, 'T', 'S', 'Porter', 'Body', :status, 'obtained', "
+                        "'2026-01-01', '2026-01-01', 3)"
+                    ),
+                    {"id": number + 1, "slug": slug, "status": status},
+                )
+                for revision, summary in [(1, "Created"), (2, "Submit for review"), (3, "Publish: second reader")]:
+                    connection.execute(
+                        text(
+                            "INSERT INTO case_revision (case_id, number, content, summary, created_at) "
+                            "VALUES (:case_id, :number, 'x', :summary, '2026-01-01')"
+                        ),
+                        {"case_id": number + 1, "number": revision, "summary": summary},
+                    )
+        upgrade_database()
+        live = {case.slug: case.live_revision_number for case in db.session.scalars(select(Case))}
+        assert live == {"live": 3, "draft": None, "waiting": None}
+        assert all(case.pending_revision_number is None for case in db.session.scalars(select(Case)))
+        marked = db.session.execute(
+            select(CaseRevision.number, CaseRevision.is_status_change).where(CaseRevision.case_id == 1)
+        ).all()
+        assert sorted(marked) == [(1, False), (2, True), (3, True)]
+        db.session.remove()
+        db.engine.dispose()
+    if url.startswith("postgresql"):
+        from .conftest import _pg_admin
+
+        engine = _pg_admin()
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        engine.dispose()
