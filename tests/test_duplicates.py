@@ -6,9 +6,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.curation import services as curation
+from casestudies import curation
+from casestudies.curation import CaseInput, PossibleDuplicates
 from casestudies.curation.duplicates import normalised_title
-from casestudies.curation.services import CaseInput, PossibleDuplicates
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.indexing.documents import get_search_index

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from casestudies.audit.services import AuditFilters, list_events
-from casestudies.curation.services import change_status, delete_case
+from casestudies.curation import change_status, delete_case
 from casestudies.extensions import db
 from casestudies.learning import collections, lists, notebook
 from casestudies.learning.exports import cpd_csv

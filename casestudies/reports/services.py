@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from casestudies import curation
 from casestudies.audit import services as audit
-from casestudies.curation import services as curation
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, CaseReport, User, utcnow
