@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
 from casestudies.cases.data import CaseData, PlanStepData, QuestionData, TeachingNotesData
+from casestudies.cases.limits import MINUTES_MAX, MINUTES_MIN
 from casestudies.cases.revisions import case_to_data, normalised, save_case_data, teaching_notes_data
-from casestudies.cases.rules import consent_refusal
-from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS, Status
+from casestudies.cases.vocab import DEFAULT_CONSENT, LEADERSHIP_DIMENSIONS, Status
 from casestudies.curation.duplicates import possible_duplicates
 from casestudies.curation.errors import CurationNotFound, EditConflict, PossibleDuplicates, sentence
 from casestudies.extensions import db
@@ -79,8 +79,8 @@ def parse_teaching_notes(notes: TeachingNotesInput, errors: FieldErrors) -> Teac
             minutes = None
         if match is None or minutes is None:
             errors.setdefault("tn-plan", []).append(
-                f"Suggested plan, line {number}: start with the minutes (1 to 240), then the activity, "
-                "for example “10 Read the case”"
+                f"Suggested plan, line {number}: start with the minutes ({MINUTES_MIN} to {MINUTES_MAX}), "
+                "then the activity, for example “10 Read the case”"
             )
             continue
         steps.append(PlanStepData(minutes, match.group(2).strip()))
@@ -186,7 +186,7 @@ def validate_case_input(
         errors.setdefault("consent", []).append(
             "Choose whether consent was obtained, is not needed or is still pending"
         )
-        consent = "not-needed"  # checked no further: the error above stops the save
+        consent = DEFAULT_CONSENT  # checked no further: the error above stops the save
     chosen = {d.casefold() for d in form.dimensions}
     candidate = CaseData(
         title=form.title,
@@ -285,12 +285,10 @@ def update_case(case: Case, form: CaseInput, actor: User) -> tuple[bool, FieldEr
     PossibleDuplicates when a changed title or text looks like another case's."""
     if form.version is None or form.version != case.version:
         raise EditConflict(case)
+    # A published case with consent pending is refused here, by the case-file reader (cases.rules).
     data, errors = validate_case_input(form, status=case.status, slug=case.slug)
     if data is None:
         return False, errors
-    refusal = consent_refusal(case.status, data.consent)
-    if refusal is not None:
-        return False, {"consent": [sentence(refusal)]}
     before = case_to_data(case)
     if _wording_changed(before, normalised(data)):
         duplicates = possible_duplicates(data, exclude=case.id, already_seen=form.duplicates_seen)
