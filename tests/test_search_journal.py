@@ -21,8 +21,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, insert, select, update
 
-from casestudies.curation.revisions import save_case_data
-from casestudies.curation.services import change_status
+from casestudies.cases.revisions import save_case_data
+from casestudies.curation import change_status
 from casestudies.extensions import db
 from casestudies.indexing import (
     catch_up,
