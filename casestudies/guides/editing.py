@@ -45,7 +45,7 @@ class GuideError(Refused):
 
 @dataclass(frozen=True)
 class GuideDetails:
-    """A guide's own fields, already parsed (see guide_forms.GuideForm.details())."""
+    """A guide's own fields, already parsed (see guides.forms.GuideForm.details())."""
 
     title: str
     audience: str = ""
