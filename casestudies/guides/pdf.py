@@ -89,7 +89,15 @@ def trim_cache(cache_dir: Path, keep: int = CACHE_MAX_FILES) -> None:
         file.unlink(missing_ok=True)
 
 
-__all__ = ["HTML_MAX_CHARS", "PDF_VARIANT", "REFUSAL", "PdfRefused", "render_within_budget"]
+__all__ = [
+    "HTML_MAX_CHARS",
+    "PDF_VARIANT",
+    "REFUSAL",
+    "PdfRefused",
+    "pdf_download",
+    "render_within_budget",
+    "trim_cache",
+]
 
 
 def pdf_download(html: str, filename: str):  # type: ignore[no-untyped-def]
