@@ -16,12 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from casestudies import curation
+from casestudies.cases.revisions import save_case_data
 from casestudies.curation import pending
-from casestudies.curation import services as curation
-from casestudies.curation.revisions import save_case_data
-from casestudies.curation.services import CaseInput
+from casestudies.curation.editor import CaseInput
 from casestudies.extensions import db
-from casestudies.guides import services as guides
+from casestudies.guides import handouts
 from casestudies.indexing import catch_up
 from casestudies.learning import lists
 from casestudies.models import AuditEvent, Case
@@ -66,7 +66,7 @@ def world(app: Flask, make_case):  # type: ignore[no-untyped-def]
     )
     facilitator = ensure_user("facilitator")
     guide = make_guide(facilitator, case)
-    guides.update_handout(guide, facilitator, "on")
+    handouts.update_handout(guide, facilitator, "on")
     learner = ensure_user("learner")
     reading_list, _ = lists.save_case(learner, case.id, list_id=None, new_title="Before my placement")
     db.session.commit()

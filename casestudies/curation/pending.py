@@ -2,7 +2,7 @@
 
 A published case's row is its live revision, what learners, search, guides, handouts,
 lists and downloads read. The editor, restoring a revision and imports write a pending
-revision instead (curation/revisions.py, `stage_change`); it goes live only when a curator
+revision instead (cases/revisions.py, `stage_change`); it goes live only when a curator
 who neither wrote nor sent any of it publishes it (an admin may override, with a reason).
 Returning a change keeps the live text and the change, as a draft, in the history.
 """
@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import apply_revision, pending_revision
-from casestudies.curation.services import CurationError, FieldDiff, diff_revisions, two_person_rule_applies
+from casestudies.cases.revisions import apply_revision, pending_revision
+from casestudies.cases.vocab import Status
+from casestudies.curation.errors import CurationError
+from casestudies.curation.history import FieldDiff, diff_revisions
+from casestudies.curation.workflow import two_person_rule_applies
 from casestudies.extensions import db
 from casestudies.models import Case, CaseRevision, Role, User
 from casestudies.transfer.casefile import parse_case_file
-from casestudies.vocab import Status
 
 SUBMIT, PUBLISH, RETURN = "submit-change", "publish-change", "return-change"
 ACTIONS: dict[str, str] = {

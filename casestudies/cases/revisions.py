@@ -7,17 +7,12 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
+from casestudies.cases.data import CaseData, PlanStepData, QuestionData, TeachingNotesData
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS, Status
 from casestudies.extensions import db
 from casestudies.models import Case, CaseRevision, Dimension, Question, Tag, TeachingNote, User
-from casestudies.transfer.casefile import (
-    CaseData,
-    PlanStepData,
-    QuestionData,
-    TeachingNotesData,
-    dump_case_file,
-    parse_case_file,
-)
-from casestudies.vocab import LEADERSHIP_DIMENSIONS, Status
+from casestudies.transfer.casefile.dump import dump_case_file
+from casestudies.transfer.casefile.parse import parse_case_file
 
 
 # -- case files ----------------------------------------------------------------------------
