@@ -86,3 +86,49 @@ def test_axe_on_an_editor_showing_errors(library: Flask, page) -> None:  # type:
     page.get_by_role("button", name="Save as draft").click()
     page.locator(".nhsuk-error-summary").wait_for()
     assert axe_violations(page) == []
+
+
+def test_a_change_to_a_live_case_waits_for_a_second_curator(library: Flask, page, playwright_browser) -> None:  # type: ignore[no-untyped-def]
+    """Curator A edits a live case; the learner still reads the old text; curator B sees the
+    change against the live text and publishes it; the learner reads the new text."""
+    slug = "district-nurse-joint-care-planning"
+    sentence = "The numbatish sentence nobody has reviewed."
+    learner = playwright_browser.new_context(base_url=library.config["LIVE_URL"]).new_page()
+    sign_in(learner, "learner")
+    learner.goto(f"/cases/{slug}")
+    live_text = learner.locator("main").inner_text()
+
+    sign_in(page, "curator")
+    page.goto(f"/curate/cases/{slug}/edit")
+    body = page.get_by_label("Text of the case")
+    body.fill(body.input_value() + f"\n\n{sentence}\n")
+    page.get_by_role("button", name="Save changes").click()
+    if page.get_by_role("button", name="Save anyway").count():  # a similar case in the library
+        page.get_by_role("button", name="Save anyway").click()
+    page.wait_for_url(f"**/curate/cases/{slug}")
+    assert "waiting for review" in page.locator(".app-flash").inner_text()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Submit the change for review").click()
+    assert "in review" in page.locator(".app-flash").inner_text()
+    assert page.get_by_role("button", name="Publish the change").count() == 0  # A wrote it
+    assert "Another curator must publish this change" in page.locator("#publish-blocked").inner_text()
+    assert axe_violations(page) == []
+
+    learner.goto(f"/cases/{slug}")
+    assert learner.locator("main").inner_text() == live_text and "numbatish" not in learner.content()
+
+    reviewer = playwright_browser.new_context(base_url=library.config["LIVE_URL"]).new_page()
+    sign_in(reviewer, email="second-curator@example.org")
+    reviewer.goto("/curate/")
+    assert axe_violations(reviewer) == []
+    reviewer.locator("#changes-in-review + ul a").first.click()
+    assert "numbatish" in reviewer.locator(".app-diff ins").all_inner_texts().__str__()
+    assert axe_violations(reviewer) == []
+    reviewer.get_by_role("button", name="Publish the change").click()
+    assert "learners now read it" in reviewer.locator(".app-flash").inner_text()
+    assert axe_violations(reviewer) == []
+    reviewer.context.close()
+
+    learner.goto(f"/cases/{slug}")
+    assert sentence in learner.locator("main").inner_text()
+    learner.context.close()

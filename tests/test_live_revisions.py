@@ -24,7 +24,7 @@ from casestudies.extensions import db
 from casestudies.guides import handouts
 from casestudies.indexing import catch_up
 from casestudies.learning import lists
-from casestudies.models import AuditEvent, Case
+from casestudies.models import AuditEvent, Case, SearchJournal
 from casestudies.transfer.casefile import dump_case_file
 
 from .conftest import PASSWORD, case_data, ensure_user
@@ -365,3 +365,18 @@ def test_publish_on_the_command_line_still_replaces_a_live_case_at_once_and_is_r
     assert case.live_revision_number == case.version
     detail = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "import")).all()[-1]
     assert detail.endswith("published as marked (command line --publish)")
+
+
+def test_a_pending_change_leaves_the_index_alone_and_its_publication_is_journaled(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    def journaled() -> int:
+        return len(db.session.scalars(select(SearchJournal.id).where(SearchJournal.case_id == world["case_id"])).all())
+
+    case = db.session.get(Case, world["case_id"])
+    before = journaled()
+    _edit(case, ensure_user("curator", email="curator-a@example.org"), body=NEW["body"])
+    pending.act(case, pending.SUBMIT, ensure_user("curator", email="curator-a@example.org"))
+    db.session.commit()
+    assert journaled() == before  # what learners read has not changed
+    pending.act(case, pending.PUBLISH, ensure_user("curator", email="curator-b@example.org"))
+    db.session.commit()
+    assert journaled() == before + 1

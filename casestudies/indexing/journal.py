@@ -35,12 +35,24 @@ def _tag_renamed_or_deleted(session: Session, tag: Tag) -> bool:
     return tag in session.deleted or session.is_modified(tag, include_collections=False)
 
 
+# A case's columns that are no part of its search document: a pending change (a new
+# revision number and its state) leaves what learners read, and so the index, alone.
+_BOOKKEEPING = frozenset({"version", "live_revision_number", "pending_revision_number", "pending_status", "updated_at"})
+
+
+def _document_may_change(case: Case) -> bool:
+    state = inspect(case)
+    return any(attr.key not in _BOOKKEEPING and attr.history.has_changes() for attr in state.attrs)
+
+
 def affected_cases(session: Session) -> dict[int, bool]:
     """{case id: whether it left the index} for what this flush is writing."""
     changed: dict[int, bool] = {}
     tag_ids: list[int] = []
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Case) and obj.id is not None:
+            if obj in session.dirty and obj not in session.deleted and not _document_may_change(obj):
+                continue
             changed[obj.id] = obj in session.deleted or obj.deleted_at is not None
         elif isinstance(obj, Question) and obj.case_id is not None:
             changed.setdefault(obj.case_id, False)
