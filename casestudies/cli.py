@@ -125,7 +125,7 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
             _refuse_if_problems(problems)
         with progress(total, "Would import" if dry_run else "Importing") as bar:
             for files in read_bundle_batches(path, IMPORT_BATCH_FILES):
-                report = import_cases(files, actor=None, dry_run=dry_run, publish=publish)
+                report = import_cases(files, actor=None, dry_run=dry_run, publish=publish, flag_duplicates=dry_run)
                 _refuse_if_problems(report.problems)
                 db.session.flush()
                 db.session.expunge_all()  # flushed: written in the transaction, not kept in memory
@@ -139,6 +139,8 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
                 if dry_run:
                     for name, outcome in report.outcomes():
                         click.echo(f"{name}: {outcome}")
+                    for name, cases in report.duplicates.items():
+                        click.echo(f"{name}: possible duplicate of {'; '.join(cases)}")
                 bar.update(len(files))
     except BundleError as exc:
         click.echo(f"{path}:0: {exc}", err=True)

@@ -380,3 +380,18 @@ def test_a_pending_change_leaves_the_index_alone_and_its_publication_is_journale
     pending.act(case, pending.PUBLISH, ensure_user("curator", email="curator-b@example.org"))
     db.session.commit()
     assert journaled() == before + 1
+
+
+def test_the_dry_run_and_the_import_page_flag_possible_duplicates(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    twin = dump_case_file(case_data(slug="another-okapine-lounge", status="draft", **LIVE)).encode("utf-8")
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "twin.md").write_bytes(twin)
+    dry = app.test_cli_runner().invoke(args=["import", "--dry-run", str(folder)])
+    assert f"twin.md: possible duplicate of “{LIVE_TITLE}” (the same title" in dry.output, dry.output
+    assert "twin.md: new case" in dry.output
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    client = signed_in(app, "curator", "curator-a@example.org")
+    files = {"files": [(io.BytesIO(twin), "twin.md")]}
+    check = client.post("/transfer/upload", data=files, content_type="multipart/form-data").get_data(as_text=True)
+    assert f"Possible duplicate of “{LIVE_TITLE}” (the same title" in check

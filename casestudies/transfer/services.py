@@ -14,6 +14,7 @@ from casestudies.audit import services as audit
 from casestudies.cases.data import CaseData
 from casestudies.cases.revisions import case_to_data, is_unchanged, normalised, save_case_data, working_data
 from casestudies.cases.vocab import Status
+from casestudies.curation.duplicates import possible_duplicates
 from casestudies.extensions import db
 from casestudies.models import Case, User
 from casestudies.transfer.casefile import BundleFile, CaseFileError, Problem, dump_case_file, parse_case_file
@@ -38,6 +39,9 @@ class ImportReport:
     pending: list[str] = field(default_factory=list)
     # A live case's text replaced at once: publication confirmed (admin page, --publish).
     published: list[str] = field(default_factory=list)
+    # A new case's file that looks like a case already in the library (the editor's check):
+    # file name -> "“Title” (the same title)", ...
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
     # Files marked published that arrive (or would arrive) in review, not published.
     to_review: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -94,6 +98,7 @@ def import_cases(
     dry_run: bool = False,
     publish: bool = False,
     first_file_for_slug: dict[str, str] | None = None,
+    flag_duplicates: bool = False,
 ) -> ImportReport:
     """Validate every file; unless this is a dry run and if all are valid, create or update
     the cases in one transaction. All or nothing: one invalid file means nothing is written,
@@ -136,6 +141,8 @@ def import_cases(
     with db.session.no_autoflush:
         for file, data in parsed:
             case = existing.get(data.slug)
+            if case is None and flag_duplicates:
+                _flag_duplicates(file, data, report)
             if (
                 case is not None
                 and case.status == Status.PUBLISHED
@@ -180,6 +187,12 @@ def import_cases(
     return report
 
 
+def _flag_duplicates(file: BundleFile, data: CaseData, report: ImportReport) -> None:
+    found = possible_duplicates(data)
+    if found:
+        report.duplicates[file.name] = [f"“{d.case.title}” ({' and '.join(d.reasons)})" for d in found]
+
+
 PENDING_NOTE = "a pending change to a live case, in review: it stays live until another curator publishes it"
 
 
@@ -211,6 +224,7 @@ def import_batches(
     dry_run: bool = False,
     publish: bool = False,
     reports: Callable[[list[BundleFile], ImportReport], None] | None = None,
+    flag_duplicates: bool = False,
 ) -> ImportReport:
     """import_cases for a bundle too large to hold at once, read by batches() (called
     once per pass): every batch is checked, a slug used twice anywhere in the bundle
@@ -220,7 +234,14 @@ def import_batches(
     total = ImportReport(dry_run=dry_run)
     slugs: dict[str, str] = {}
     for files in batches():
-        report = import_cases(files, actor=actor, dry_run=True, publish=publish, first_file_for_slug=slugs)
+        report = import_cases(
+            files,
+            actor=actor,
+            dry_run=True,
+            publish=publish,
+            first_file_for_slug=slugs,
+            flag_duplicates=flag_duplicates,
+        )
         _add(total, report)
         if reports is not None:
             reports(files, report)
@@ -245,6 +266,7 @@ def _add(total: ImportReport, report: ImportReport) -> None:
     total.unchanged += report.unchanged
     total.pending += report.pending
     total.published += report.published
+    total.duplicates |= report.duplicates
     total.to_review += report.to_review
 
 

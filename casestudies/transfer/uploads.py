@@ -124,6 +124,7 @@ class FileOutcome:
     # "new", "update", "unchanged", "pending", "published", "valid" (others have problems), "problems"
     outcome: str
     problems: list[str] = field(default_factory=list)  # "FILE:LINE: message"
+    duplicates: list[str] = field(default_factory=list)  # cases it may duplicate, for a new case
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def _check(files: list[BundleFile], report: ImportReport) -> tuple[list[FileOutc
         if f.name in by_file:
             rows.append(FileOutcome(f.name, "problems", by_file[f.name]))
         else:
-            rows.append(FileOutcome(f.name, outcome.get(f.name, "valid")))
+            rows.append(FileOutcome(f.name, outcome.get(f.name, "valid"), duplicates=report.duplicates.get(f.name, [])))
     return rows, general
 
 
@@ -181,7 +182,7 @@ def check_upload(uploads: list[tuple[str, bytes]], user: User) -> ImportCheck:
     uploads = [(name, data) for name, data in uploads if name]
     kind, batches = bundle_from_uploads(uploads)
     outcomes = _Outcomes()
-    report = import_batches(batches, actor=user, dry_run=True, reports=outcomes.add)
+    report = import_batches(batches, actor=user, dry_run=True, reports=outcomes.add, flag_duplicates=True)
     token = _store(user, kind, uploads if kind == "md" else uploads[:1]) if report.ok else None
     return ImportCheck(report, outcomes.rows, outcomes.general, token)
 
