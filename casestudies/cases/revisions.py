@@ -213,8 +213,10 @@ def stage_change(
     if case.live_revision_number is None:  # published before live revisions were kept
         record_revision(case, actor=None, summary="The live revision")
     if content == dump_case_file(normalised(working_data(case))):
-        if pending_status is not None and case.pending_revision_number is not None:
-            case.pending_status = pending_status  # e.g. an import sends an unchanged draft change for review
+        pending = pending_revision(case)
+        if pending is not None and pending_status == Status.REVIEW and case.pending_status != Status.REVIEW:
+            case.pending_status = pending_status  # an import sends the same draft change for review
+            pending.submitted_by = actor
         return case, False
     revision = _new_revision(case, content, actor=actor, summary=summary)
     status = pending_status or case.pending_status or Status.DRAFT
