@@ -205,6 +205,7 @@ def test_a_case_unpublished_later_shows_only_its_title_and_a_notice(app: Flask, 
         ),
         actor=None,
         case=first,
+        direct=True,  # unpublished, and rewritten as a draft
     )
     db.session.commit()
     plan = timed_plan.plan_guide(reload(guide))
@@ -249,6 +250,7 @@ def test_a_reworded_case_question_stays_as_chosen_and_is_flagged(app: Flask, two
         ),
         actor=None,
         case=second,
+        direct=True,  # the change as a second curator published it
     )
     db.session.commit()
     [planned] = timed_plan.plan_guide(reload(guide)).cases

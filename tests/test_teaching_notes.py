@@ -104,7 +104,7 @@ def test_export_import_export_is_byte_identical(app: Flask, tmp_path, notes) -> 
 
 def test_revisions_keep_the_teaching_notes_and_restore_them(app: Flask) -> None:
     curator = ensure_user("curator")
-    case, _ = save_case_data(case_data(teaching_notes=NOTES), actor=curator)
+    case, _ = save_case_data(case_data(teaching_notes=NOTES, status="draft"), actor=curator)
     db.session.commit()
     save_case_data(replace(case_to_data(case), teaching_notes=None), actor=curator, case=case, summary="Notes out")
     db.session.commit()
