@@ -19,6 +19,7 @@ from casestudies.models import Case, Role
 from casestudies.params import parse_int
 from casestudies.policy import requires
 from casestudies.reports import services as reports
+from casestudies.reports.services import count_open_reports
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
 
@@ -60,6 +61,7 @@ def dashboard() -> str:
         returned=returned,
         changes=pending.pending_changes(),
         review_due_days=curation.REVIEW_DUE_DAYS,
+        open_reports=count_open_reports(),
     )
 
 
