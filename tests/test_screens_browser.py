@@ -26,7 +26,9 @@ SLUG = "district-nurse-joint-care-planning"
 def _change_sample_case(app: Flask, **changes) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         case = db.session.query(Case).filter_by(slug=SLUG).one()
-        save_case_data(replace(case_to_data(case), **changes), actor=None, case=case, summary="Changed by the test")
+        save_case_data(  # the live row itself, as if a change had been published
+            replace(case_to_data(case), **changes), actor=None, case=case, summary="Changed by the test", direct=True
+        )
         db.session.commit()
         catch_up(app)
         db.session.remove()
