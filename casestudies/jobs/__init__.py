@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     app.extensions["job_render_slots"] = threading.BoundedSemaphore(int(app.config["RENDER_CONCURRENCY"]))
     app.extensions["job_runner"] = Runner(app)
     from casestudies.jobs import renders  # noqa: F401 - registers the render handlers
+    from casestudies.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)
 
 
 def get_runner(app: Flask | None = None) -> Runner:

@@ -121,6 +121,10 @@ def render(job: Job, payload: dict[str, object]) -> bytes:
             )
         except pdfs.PdfRefused as refused:
             raise JobRefused(str(refused)) from None
+        except RuntimeError:
+            if "sealed" in payload:  # the renderer's output may quote the private text
+                raise RuntimeError("the PDF renderer failed (its output withheld: a private document)") from None
+            raise
     if "sealed" in payload:
         from casestudies.learning.sealing import seal
 
