@@ -190,7 +190,7 @@ def test_a_private_jobs_status_is_its_owners_only(app: Flask, login) -> None:  #
 def _start_runner(app: Flask, tmp_path: Path, label: str, **env: str) -> subprocess.Popen[str]:
     server = tmp_path / f"server-{label}"
     server.mkdir(exist_ok=True)
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, this repository's module
+    process = subprocess.Popen(
         [sys.executable, "-m", "tests.job_worker", app.config["DATABASE_URL"], str(server), label],
         cwd=ROOT,
         env={**os.environ, "TEST_REFLECTION_KEY": TEST_REFLECTION_KEY, **env},
