@@ -224,10 +224,9 @@ def test_a_pdf_past_its_time_budget_is_refused_with_a_message_and_the_refusal_is
     assert again.status_code == 200 and again.data == first.data
 
 
-@pytest.mark.slow
-def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def largest_guide(make_case):  # type: ignore[no-untyped-def]
     """Every case a guide may hold, each with every question it may hold, and the guide's own
-    text filled to its limit: the facilitator edition renders within PDF_RENDER_SECONDS."""
+    text filled to its limit: the largest guide the forms accept (committed)."""
     author = ensure_user("facilitator")
     cases = [
         make_case(
@@ -262,6 +261,12 @@ def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask
         guides.add_own_question(guide, guide.items[-1].id, *own, 5)
     assert guides.guide_text_length(guide) > guides.GUIDE_TEXT_MAX - 2 * guides.QUESTION_MAX
     db.session.commit()
+    return guide
+
+
+@pytest.mark.slow
+def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    guide = largest_guide(make_case)
     client = login("facilitator")
     response = fetch_pdf(client, f"/guides/{guide.id}/pdf/facilitator")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
