@@ -122,6 +122,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "JOB_LEASE_SECONDS": 60.0,
         "JOB_POLL_SECONDS": 0.5,
         "JOB_RETRY_BASE_SECONDS": 30.0,
+        # Finished jobs (a PDF's result among them) are deleted after this many days;
+        # failed and refused ones (a refused PDF is remembered that long) after this many.
+        "JOB_KEEP_FINISHED_DAYS": 7.0,
+        "JOB_KEEP_FAILED_DAYS": 30.0,
     }
 
 

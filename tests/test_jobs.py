@@ -253,3 +253,26 @@ def test_with_two_servers_each_job_runs_once(app: Flask, tmp_path: Path) -> None
     by = Counter(line.split()[2] for line in _lines(log) if line.startswith("start"))
     assert set(by) == {"a", "b"}, by  # both servers took part
     assert {_job(i).state for i in ids} == {FINISHED}
+
+
+def test_a_job_that_is_over_keeps_no_input_and_old_ones_are_pruned(app: Flask) -> None:
+    done = enqueue("test_record", {"secret": "x" * 1000}).id
+    failed = enqueue("test_boom", {"secret": "y"}, max_attempts=1).id
+    db.session.commit()
+    assert run_jobs(app) == 2
+    assert _job(done).payload == "{}" and _job(failed).payload == "{}"
+    assert queue.prune(7, 30) == 0  # both are new
+    db.session.query(Job).update({Job.finished_at: utcnow() - timedelta(days=8)})
+    db.session.commit()
+    assert queue.prune(7, 30) == 1  # the finished one; the failure is kept for 30 days
+    assert db.session.get(Job, failed) is not None and db.session.get(Job, done) is None
+
+
+def test_the_page_following_a_pdf_job_checks_again_at_the_same_address(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    case = make_case()
+    client = login("learner")
+    page = client.get(f"/cases/{case.slug}/pdf").get_data(as_text=True)
+    assert "Making your PDF" in page and f'href="/cases/{case.slug}/pdf"' in page and "Check again" in page
+    # Asked again before it is made: the same job, not a second one.
+    client.get(f"/cases/{case.slug}/pdf")
+    assert db.session.query(Job).count() == 1

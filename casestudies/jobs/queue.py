@@ -174,7 +174,8 @@ def execute(job_id: int, runner: str, *, retry_base_seconds: float) -> str:
 
 
 def _end(job_id: int, runner: str, state: str, *, error: str | None = None, result: bytes | None = None) -> str:
-    values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "locked_until": None}
+    # A job that is over keeps no input (a PDF's HTML can be megabytes; a notebook's is sealed).
+    values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "locked_until": None, "payload": "{}"}
     if state == FINISHED:
         values["result"] = result
         values["error"] = None
@@ -232,3 +233,21 @@ def retry(job_id: int) -> Job:
     job.locked_by = job.locked_until = job.finished_at = None
     db.session.flush()
     return job
+
+
+def prune(finished_days: float, failed_days: float) -> int:
+    """Delete finished jobs (and their results) older than `finished_days`, and failed or
+    refused ones older than `failed_days` (a refusal is remembered that long). How many."""
+    from sqlalchemy import delete
+
+    now = utcnow()
+    gone = db.session.execute(
+        delete(Job).where(
+            or_(
+                and_(Job.state == FINISHED, Job.finished_at < now - timedelta(days=finished_days)),
+                and_(Job.state.in_((FAILED, REFUSED)), Job.finished_at < now - timedelta(days=failed_days)),
+            )
+        )
+    )
+    db.session.commit()
+    return int(gone.rowcount or 0)

@@ -22,6 +22,7 @@ from casestudies.jobs import queue
 
 LOCK_FILE = "runner.lock"
 ELECTION_RETRY_S = 2.0
+PRUNE_EVERY_BEATS = 180  # with the default lease of 60 s: about once an hour
 log = logging.getLogger(__name__)
 
 
@@ -105,9 +106,25 @@ class Runner:
         ]
         for worker in self._workers:
             worker.start()
-        # The heartbeat: renew the lease of every job this runner holds.
+        # The heartbeat: renew the lease of every job this runner holds; now and then, prune.
+        beats = 0
         while not self._stop.wait(self.lease / 3):
             self._renew()
+            beats += 1
+            if beats % PRUNE_EVERY_BEATS == 1:
+                self._prune()
+
+    def _prune(self) -> None:
+        with self.app.app_context():
+            try:
+                queue.prune(
+                    float(self.app.config["JOB_KEEP_FINISHED_DAYS"]), float(self.app.config["JOB_KEEP_FAILED_DAYS"])
+                )
+            except Exception:  # noqa: BLE001 - pruning is tried again later
+                db.session.rollback()
+                log.exception("could not prune old jobs")
+            finally:
+                db.session.remove()
 
     def _renew(self) -> None:
         with self._running_lock:
