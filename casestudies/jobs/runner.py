@@ -120,7 +120,7 @@ class Runner:
                 queue.prune(
                     float(self.app.config["JOB_KEEP_FINISHED_DAYS"]), float(self.app.config["JOB_KEEP_FAILED_DAYS"])
                 )
-            except Exception:  # noqa: BLE001 - pruning is tried again later
+            except Exception:
                 db.session.rollback()
                 log.exception("could not prune old jobs")
             finally:
