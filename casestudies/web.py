@@ -22,11 +22,11 @@ from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
 from whitenoise import WhiteNoise
 
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import login_manager
 from casestudies.models import Role
 from casestudies.paging import page_numbers
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from casestudies.accounts.services import create_user
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.database import upgrade_database
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, start_follower, stop_follower

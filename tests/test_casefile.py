@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import (
     BundleError,
@@ -29,7 +30,6 @@ from casestudies.transfer.casefile import (
     read_bundle,
     read_bundle_from_zip_bytes,
 )
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 # The example of the spec, verbatim: parsed then dumped it must come back byte for byte.
 SPEC_EXAMPLE = """\

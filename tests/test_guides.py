@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.guides import services as guides
 from casestudies.guides.services import GuideDetails, GuideError, GuideNotFound

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, check_index, ensure_index, get_follower, get_search_index, rebuild_index
 from casestudies.models import Case, SearchJournal, Tag

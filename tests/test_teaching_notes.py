@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from casestudies.curation import services as curation
-from casestudies.curation.revisions import case_to_data, save_case_data
-from casestudies.curation.services import CaseInput, QuestionInput, TeachingNotesInput
+from casestudies import curation
+from casestudies.cases.revisions import case_to_data, save_case_data
+from casestudies.curation import CaseInput, QuestionInput, TeachingNotesInput
 from casestudies.extensions import db
 from casestudies.guides import services as guides
 from casestudies.guides.services import GuideDetails, GuideError

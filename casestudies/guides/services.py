@@ -30,13 +30,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import teaching_notes_data
+from casestudies.cases import MINUTES_MAX, MINUTES_MIN, TeachingNotesData, is_case_available
+from casestudies.cases.revisions import teaching_notes_data
 from casestudies.extensions import db
 from casestudies.models import Case, Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit, Role, User, utcnow
 from casestudies.ordering import move_row, renumber
 from casestudies.params import parse_int, parse_minutes
 from casestudies.slugs import slugify
-from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN, TeachingNotesData
 
 DEFAULT_QUESTION_MINUTES = 10  # for a case question without suggested minutes
 MINUTES_RANGE = (MINUTES_MIN, MINUTES_MAX)  # minutes for one question
@@ -141,11 +141,6 @@ def guide_choices(user: User) -> list:  # type: ignore[type-arg]
 
 
 # -- the timed plan ------------------------------------------------------------------------
-def is_case_available(case: Case | None) -> bool:
-    """Whether a guide may show this case: published now (not a draft, not in the bin)."""
-    return case is not None and case.is_published
-
-
 def unavailable_notice(item: GuideCase) -> str:
     if item.case is None:
         return (
