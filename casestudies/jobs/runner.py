@@ -165,7 +165,7 @@ class Runner:
                 state = queue.execute(
                     job_id, self.name, retry_base_seconds=float(self.app.config["JOB_RETRY_BASE_SECONDS"])
                 )
-                log.info("job %s: %s", job_id, state)
+                log.info("job %s: %s (runner %s)", job_id, state, self.name)
             finally:
                 with self._running_lock:
                     self._running.discard(job_id)
