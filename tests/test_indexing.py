@@ -146,6 +146,7 @@ def test_a_missing_or_damaged_index_is_rebuilt_at_start_up(app: Flask, make_case
     assert check_index().is_clean
 
 
+@pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 def test_two_processes_editing_at_once_lose_nothing(app: Flask, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Two real processes save edits concurrently; every edit reaches the index."""
     import subprocess

@@ -16,9 +16,10 @@ import hashlib
 import hmac
 from pathlib import Path
 
-from flask import Response, current_app, g, render_template, request
+from flask import Response, current_app, render_template, request
 from flask_login import current_user
 
+from casestudies.database import keep_changes_on_error
 from casestudies.guides import pdf as pdfs
 from casestudies.jobs.models import FINISHED, QUEUED, REFUSED, RUNNING, Job
 from casestudies.jobs.queue import JobRefused, enqueue, handler, latest_with_key
@@ -78,7 +79,7 @@ def pdf_response(html: str, filename: str, *, owner: User | None = None) -> Resp
                     pdfs.store_cached(cache_dir, content, pdf)  # this server's copy
                 return _download(pdf, filename)
         elif job.state == REFUSED:
-            g.keep_changes_on_error = True  # e.g. the handout visit stands
+            keep_changes_on_error()  # e.g. the handout visit stands
             raise pdfs.PdfRefused(job.error or pdfs.REFUSAL)
         elif job.state in (QUEUED, RUNNING):
             return progress_page(job)

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from casestudies.database import discard_changes
 from casestudies.extensions import db
-from casestudies.guides.services import handouts_opened_by
+from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning import collections, exports, lists, notebook
 from casestudies.learning.forms import (
     ActionForm,
