@@ -255,12 +255,12 @@ def test_with_two_servers_each_job_runs_once(app: Flask, tmp_path: Path) -> None
     assert {_job(i).state for i in ids} == {FINISHED}
 
 
-def test_a_job_that_is_over_keeps_no_input_and_old_ones_are_pruned(app: Flask) -> None:
+def test_a_finished_job_keeps_no_input_and_old_jobs_are_pruned(app: Flask) -> None:
     done = enqueue("test_record", {"secret": "x" * 1000}).id
     failed = enqueue("test_boom", {"secret": "y"}, max_attempts=1).id
     db.session.commit()
     assert run_jobs(app) == 2
-    assert _job(done).payload == "{}" and _job(failed).payload == "{}"
+    assert _job(done).payload == "{}" and _job(failed).payload == '{"secret": "y"}'  # to be retried
     assert queue.prune(7, 30) == 0  # both are new
     db.session.query(Job).update({Job.finished_at: utcnow() - timedelta(days=8)})
     db.session.commit()

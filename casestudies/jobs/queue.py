@@ -174,11 +174,13 @@ def execute(job_id: int, runner: str, *, retry_base_seconds: float) -> str:
 
 
 def _end(job_id: int, runner: str, state: str, *, error: str | None = None, result: bytes | None = None) -> str:
-    # A job that is over keeps no input (a PDF's HTML can be megabytes; a notebook's is sealed).
-    values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "locked_until": None, "payload": "{}"}
+    values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "locked_until": None}
     if state == FINISHED:
         values["result"] = result
         values["error"] = None
+        # A finished job keeps no input (a PDF's HTML can be megabytes); a failed or refused
+        # one keeps it, to be tried again from the admins' page.
+        values["payload"] = "{}"
     else:
         values["error"] = error
     done = db.session.execute(_held(job_id, runner).values(**values).execution_options(synchronize_session=False))
