@@ -52,12 +52,6 @@ SNIPPET_CACHE_BYTES = 4 * 1024 * 1024
 SNIPPET_ENTRY_BYTES = 1024
 SNIPPET_BYTES_PER_CHAR = 2
 
-# Pseudo-relevance feedback (measured, see README "Search relevance"): the top PRF_DOCS
-# cases' most distinctive body words, PRF_TERMS of them, weighing PRF_WEIGHT, re-rank the
-# matches. 0 terms: off.
-PRF_DOCS = 3
-PRF_TERMS = 0
-PRF_WEIGHT = 0.3
 MAX_RELATED_SHOWN = 8  # thesaurus terms named on a page for the words no case mentions
 
 SnippetKey = tuple[int, frozenset[str], frozenset[str]]
@@ -72,7 +66,6 @@ class Partial:
 
     counts: dict[int, int] = field(default_factory=dict)
     group_scores: list[Scores] = field(default_factory=list)
-    bonus: Scores = field(default_factory=dict)  # pseudo-relevance feedback's scores, added
 
     def __bool__(self) -> bool:
         return bool(self.counts)
@@ -81,7 +74,7 @@ class Partial:
         return docnum in self.counts
 
     def score(self, docnum: int) -> float:
-        return sum([scores.get(docnum, 0.0) for scores in self.group_scores]) + self.bonus.get(docnum, 0.0)
+        return sum([scores.get(docnum, 0.0) for scores in self.group_scores])
 
     def best(self, docnums: Iterable[int], wanted: int) -> list[int]:
         """The first `wanted` of docnums by groups matched, then summed score, then docnum:
@@ -364,8 +357,6 @@ class SearchIndex:
                 matched = matched.union(self._narrowed(frozenset(partial.counts), selected))
                 scope_key = ("some words", scope_key, request.statuses)
                 scope_docs = matched_all
-        if PRF_TERMS and parts is not None and request.sort == "relevance" and matched:
-            scores, partial = self._with_feedback(state, scores, partial, matched)
         counts = {}
         matched_all_bits = facets.status_bits(request.statuses)
         if scope_key is not None:
@@ -380,23 +371,6 @@ class SearchIndex:
             state, query, scores, partial, parts, matched, request.sort, page_number, request.per_page
         )
         return SearchPage(hits, len(matched), page_number, request.per_page, counts, all_words_total=all_words)
-
-    @staticmethod
-    def _with_feedback(
-        state: _SearcherState, scores: Scores, partial: Partial, matched: frozenset[int]
-    ) -> tuple[Scores, Partial]:
-        complete = matched.difference(partial.counts) if partial else matched
-        seed = top_documents(scores, complete, PRF_DOCS)
-        if len(seed) < PRF_DOCS and partial:
-            seed += partial.best((d for d in partial.counts if d in matched), PRF_DOCS - len(seed))
-        if not seed:
-            return scores, partial
-        terms = state.searcher.key_terms(seed, "body", numterms=PRF_TERMS)
-        feedback = state.scorer.scores(wq.Or([wq.Term("body", term, boost=PRF_WEIGHT) for term, _ in terms]))
-        boosted = {docnum: score + feedback.get(docnum, 0.0) for docnum, score in scores.items()}
-        if partial:
-            partial = replace(partial, bonus=feedback)
-        return boosted, partial
 
     @staticmethod
     def _narrowed(docs: frozenset[int], selected: dict[str, tuple[str, frozenset[int]]]) -> frozenset[int]:
