@@ -31,7 +31,7 @@ from whoosh import query as wq
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
-from .analysis import text_analyzer
+from .analysis import query_analyzer
 from .caches import BoundedCache
 from .documents import FACETS, CaseDoc, CheckReport, Hit, SearchPage, SearchRequest
 from .facets import FacetSets
@@ -138,7 +138,7 @@ class SearchIndex:
         self._store = GenerationStore(self.directory)
         self._state: _SearcherState | None = None
         self._state_index: Index | None = None  # the index self._state's searcher reads
-        self._analyzer = text_analyzer()
+        self._analyzer = query_analyzer()
 
     # -- text analysis -------------------------------------------------------------------
     def analyse(self, text: str) -> list[str]:

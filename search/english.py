@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import gzip
 import json
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,12 +26,39 @@ WORD_LIST_RESOURCE = "resources/en.json.gz"
 HEALTH_WORDS_FILE = Path(__file__).with_name("health_words.txt")
 
 
+class WordList:
+    """A set of words held in one string, sorted, with each word's offset: about 2 MB for
+    the English list, where a frozenset of its strings holds 21 MB in every worker."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        ordered = sorted(set(words))
+        self._text = "\n".join(ordered) + "\n"
+        self._offsets = array("I")
+        position = 0
+        for word in ordered:
+            self._offsets.append(position)
+            position += len(word) + 1
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, i: int) -> str:
+        start = self._offsets[i]
+        return self._text[start : self._text.index("\n", start)]
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str) or "\n" in word:
+            return False
+        i = bisect_left(self, word)
+        return i < len(self) and self[i] == word
+
+
 @cache
-def english_words() -> frozenset[str]:
-    """Every word of the list, lower case. Read once per process (about 15 MB resident)."""
+def english_words() -> WordList:
+    """Every word of the list, lower case. Read once per process."""
     data = resources.files(WORD_LIST_PACKAGE).joinpath(WORD_LIST_RESOURCE).read_bytes()
     health = (line.strip() for line in HEALTH_WORDS_FILE.read_text("utf-8").splitlines())
-    return frozenset(
+    return WordList(
         [*(word.lower() for word in json.loads(gzip.decompress(data))), *(w for w in health if w and w[0] != "#")]
     )
 

@@ -244,7 +244,9 @@ class QueryBuilder:
         if not terms:  # only stop words
             return None
         if clause.is_phrase:
-            return self._with_synonyms(terms, self._terms_query(terms))
+            # A quoted phrase keeps its synonyms, not the thesaurus's wider terms: the
+            # learner asked for those words.
+            return self._with_synonyms(terms, self._terms_query(terms), concepts=not clause.is_quoted)
         # Words not quoted: every word must match, anywhere.
         typed = wq.And([self._terms_query((t,)) for t in terms])
         variants: list[str] = []
@@ -255,9 +257,11 @@ class QueryBuilder:
             if variants:
                 typed = wq.Or([typed, *(self._terms_query((v,)) for v in variants)])
         # A word's other spelling brings its synonyms too ("pediatric" finds "paediatrician").
-        return self._with_synonyms(terms, typed, also=[(v,) for v in variants])
+        return self._with_synonyms(terms, typed, also=[(v,) for v in variants], concepts=not clause.is_quoted)
 
-    def _with_synonyms(self, terms: tuple[str, ...], typed: wq.Query, also: Sequence[tuple[str, ...]] = ()) -> wq.Query:
+    def _with_synonyms(
+        self, terms: tuple[str, ...], typed: wq.Query, also: Sequence[tuple[str, ...]] = (), *, concepts: bool = True
+    ) -> wq.Query:
         spelled = {terms, *also}
         alternatives: dict[tuple[str, ...], float] = {}
         if self.synonyms is not None:
@@ -265,7 +269,7 @@ class QueryBuilder:
                 for alt in self.synonyms.alternatives(each):
                     if alt not in spelled:
                         alternatives.setdefault(alt, SYNONYM_BOOST)
-        if self.thesaurus is not None:
+        if self.thesaurus is not None and concepts:
             # A concept's other terms, each weighing less than a synonym.
             for each in (terms, *also, *list(alternatives)):
                 for alt, weight in self.thesaurus.alternatives(each):
