@@ -52,7 +52,7 @@ SNIPPET_CACHE_BYTES = 4 * 1024 * 1024
 SNIPPET_ENTRY_BYTES = 1024
 SNIPPET_BYTES_PER_CHAR = 2
 
-MAX_RELATED_SHOWN = 8  # thesaurus terms named on a page for the words no case mentions
+MAX_RELATED_SHOWN = 4  # thesaurus terms named on a page for the words no case mentions
 
 SnippetKey = tuple[int, frozenset[str], frozenset[str]]
 # Cases that match only some of a query's groups: docnum -> (groups matched, summed score).
@@ -290,7 +290,8 @@ class SearchIndex:
         self, state: _SearcherState, page: SearchPage, text: str, visible: frozenset[int], thesaurus: Thesaurus | None
     ) -> SearchPage:
         """page with the words of text that no visible case mentions (as typed: a synonym or
-        related term found instead does not count), and the thesaurus's terms for them."""
+        related term found instead does not count), and the thesaurus's terms for them that
+        some visible case has."""
         unmatched: list[str] = []
         related: list[str] = []
         builder = QueryBuilder(self.analyse, None)
@@ -302,8 +303,13 @@ class SearchIndex:
             if not visible.isdisjoint(state.scorer.scores(builder.terms_query(terms)).keys()):
                 continue
             unmatched.append(lowered)
-            if thesaurus is not None:
-                related += [term for term in thesaurus.related_terms(terms) if term not in related]
+            if thesaurus is not None:  # the related terms that some visible case has
+                for term in thesaurus.related_terms(terms):
+                    analysed = tuple(self.analyse(term))
+                    if term in related or len(related) >= MAX_RELATED_SHOWN or not analysed:
+                        continue
+                    if not visible.isdisjoint(state.scorer.scores(builder.terms_query(analysed)).keys()):
+                        related.append(term)
         if not unmatched:
             return page
         return replace(page, unmatched=tuple(unmatched), related=tuple(related[:MAX_RELATED_SHOWN]))
