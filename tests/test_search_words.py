@@ -114,7 +114,7 @@ def test_a_real_word_no_case_uses_is_said_so_and_logged(app: Flask, login) -> No
     assert "Showing results for" in replaced
     client.get("/search", query_string={"q": "zzyzzyva"})
     assert _log_rows() == [("bullying", 1), ("receptionst (shown: receptionist)", 1), ("zzyzzyva", 1)]
-    from casestudies.curation.services import dashboard
+    from casestudies.curation.dashboard import dashboard
 
     assert ("bullying", 1) in dashboard().empty_searches
     assert date.today()  # the rows are today's (the dashboard lists the last 30 days)
