@@ -38,6 +38,7 @@ def _search_index(app: Flask):  # type: ignore[no-untyped-def]
     return app.extensions["search_index"]
 
 
+@pytest.mark.slow  # about 2,300 searches
 def test_no_real_word_is_corrected_alone_or_in_a_sentence(sample_app: Flask) -> None:
     """Through the engine (a learner's statuses), which decides on corrections: each word
     alone, then inside a sentence of everyday words."""
