@@ -156,3 +156,11 @@ def test_a_concept_is_found_in_other_words_but_below_the_learners_own(tmp_path: 
     )
     page = index.search(SearchRequest(text="bullying"))
     assert [hit.id for hit in page.hits] == [1, 2] and page.unmatched == ()
+
+
+def test_one_word_of_a_multi_word_synonym_reaches_the_cases_of_its_phrase(sample_app: Flask) -> None:
+    # "multidisciplinary" alone found nothing while "MDT" and "multidisciplinary team" found 4.
+    learner = ensure_user("learner")
+    phrase = {item.case.slug for item in search_cases(learner, "multidisciplinary team").items}
+    assert len(phrase) >= 4
+    assert phrase <= {item.case.slug for item in search_cases(learner, "multidisciplinary").items}
