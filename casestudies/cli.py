@@ -301,6 +301,19 @@ def return_overdue_command() -> None:
         click.echo(f"  {case.slug} (review by {case.review_by})")
 
 
+@click.command("prune")
+@commits
+def prune_command() -> None:
+    """Delete audit events older than AUDIT_RETENTION_DAYS and the rows of sessions that
+    ended or expired (meant for cron, daily)."""
+    from casestudies.accounts.sessions import prune_sessions
+    from casestudies.audit.services import prune_events
+
+    events = prune_events()
+    ended = prune_sessions()
+    click.echo(f"Deleted {events} audit event(s) older than the retention period and {ended} ended session(s).")
+
+
 @click.command("db-revision")
 @click.argument("message")
 def db_revision_command(message: str) -> None:
@@ -402,5 +415,6 @@ def init_app(app: Flask) -> None:
         purge_bin_command,
         rotate_reflection_key_command,
         return_overdue_command,
+        prune_command,
     ):
         app.cli.add_command(command)

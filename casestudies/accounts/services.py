@@ -65,8 +65,11 @@ _DUMMY_USERS: dict[str, User] = {}
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """The account, if the password is right. An unknown email, a deactivated account and a
+    single sign-on account (no local password) each verify one hash of the same method as a
+    real account, so none can be told from a wrong password by the time it takes."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not user.password_hash:
         method = password_hash_method()
         if method not in _DUMMY_USERS:
             probe = User()
@@ -75,11 +78,6 @@ def authenticate(email: str, password: str) -> User | None:
         _DUMMY_USERS[method].check_password(password)
         return None
     return user if user.check_password(password) else None
-
-
-def is_single_sign_on_account(email: str) -> bool:
-    user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
-    return user is not None and user.is_active and user.is_single_sign_on
 
 
 def load_user(session_key: str) -> User | None:

@@ -24,7 +24,6 @@ from casestudies.accounts.services import (
     authenticate,
     change_own_password,
     check_current_password,
-    is_single_sign_on_account,
 )
 from casestudies.extensions import db
 from casestudies.models import LoginAttempt, User, utcnow
@@ -36,10 +35,6 @@ PAIR_WINDOW = timedelta(hours=24)  # failures older than this are forgotten
 ADDRESS_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 20
 WRONG_PASSWORD_MESSAGE = "Email address or password is not right"  # noqa: S105 - a message, not a password
-SINGLE_SIGN_ON_MESSAGE = (
-    "This account signs in with your organisation account, not a password: "
-    "choose “Sign in with your organisation account”."
-)
 
 
 def delay_after(failures: int) -> timedelta:
@@ -118,15 +113,13 @@ class SignIn:
 
 
 def attempt_sign_in(email: str, password: str, address: str) -> SignIn:
-    """The user, or why not. A refused attempt gets the same answer whether or not the
-    account exists."""
+    """The user, or why not. A refused attempt gets the same answer whether the account
+    exists or not, and whether it signs in with a password or single sign-on."""
     claim = claim_attempt(email, address)
     if claim.wait is not None:
         return SignIn(None, blocked_message(claim.wait), blocked=True)
     user = authenticate(email, password)
     if user is None:
-        if is_single_sign_on_account(email):
-            return SignIn(None, SINGLE_SIGN_ON_MESSAGE)
         return SignIn(None, WRONG_PASSWORD_MESSAGE)
     succeeded(email, address)
     return SignIn(user)

@@ -49,7 +49,7 @@ def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.next.data = request.args.get("next", "")
         return _login_page(form)
     if not current_app.config["LOCAL_LOGIN_ENABLED"]:

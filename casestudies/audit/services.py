@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from casestudies.extensions import db
-from casestudies.models import AuditEvent, Case, User
+from casestudies.models import AuditEvent, Case, User, utcnow
 from casestudies.paging import paginate
 
 ACTIONS = (
@@ -71,6 +72,13 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def prune_events() -> int:
+    """Delete events older than AUDIT_RETENTION_DAYS (default two years). Returns how many."""
+    cutoff = utcnow() - timedelta(days=int(current_app.config["AUDIT_RETENTION_DAYS"]))
+    result = db.session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
