@@ -211,14 +211,24 @@ def sign_out(user: User) -> None:
 
 
 def record_failed_sign_in(email_as_typed: str, address: str, *, blocked: bool = False) -> None:
-    """The email as typed (never the password), printable characters only, cut to length."""
+    """The email as typed (never the password), printable characters only, cut to length.
+    Repeats are counted rather than written again (audit.record_repeated): wrong passwords
+    on one row per account and address, throttled refusals on one row per address."""
     typed = "".join(ch for ch in email_as_typed if ch.isprintable())[:254]
-    why = "refused by throttling" if blocked else "wrong email address or password"
-    audit.record(
-        None,
+    where = address or "an unknown address"
+    if blocked:
+        audit.record_repeated(
+            "sign-in-failed",
+            f"throttled|{address}",
+            actor_label=f"not signed in: {where}",
+            detail=f"Failed sign-ins from {where} refused by throttling (the first as “{typed}”)",
+        )
+        return
+    audit.record_repeated(
         "sign-in-failed",
+        f"failed|{address}|{typed.strip().lower()}",
         actor_label=f"not signed in: “{typed}”",
-        detail=f"Failed sign-in as “{typed}” from {address or 'an unknown address'} ({why})",
+        detail=f"Failed sign-in as “{typed}” from {where} (wrong email address or password)",
     )
 
 
