@@ -110,10 +110,10 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
     read IMPORT_BATCH_FILES files at a time, every batch checked before any is written,
     then all written in one transaction. Files marked published arrive in review unless
     --publish is given."""
-    total = len(bundle_names(path)) if Path(path).is_dir() else None
-    batched = total is not None and total > IMPORT_BATCH_FILES
     counts = {"files": 0, "created": 0, "updated": 0, "unchanged": 0, "to_review": 0}
     try:
+        total = len(bundle_names(path)) if Path(path).is_dir() else None
+        batched = total is not None and total > IMPORT_BATCH_FILES
         if batched:
             problems = []
             slugs: dict[str, str] = {}  # a slug used twice is refused across batches too
