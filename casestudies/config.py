@@ -44,6 +44,7 @@ ENV_SETTINGS = (
     "OIDC_GROUPS_CLAIM",
     "OIDC_ROLE_GROUPS",
     "OIDC_CLOCK_SKEW_SECONDS",
+    "OIDC_REQUIRE_VERIFIED_EMAIL",
     "LOCAL_LOGIN_ENABLED",
     "AUTO_RETURN_OVERDUE",
 )
@@ -103,6 +104,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "OIDC_GROUPS_CLAIM": "groups",
         "OIDC_ROLE_GROUPS": "",
         "OIDC_CLOCK_SKEW_SECONDS": 60,
+        # An account is made (or linked, or its address changed) only for an email address
+        # the provider says is verified; switch off (0) for a provider that never sends
+        # `email_verified` and verifies every address itself.
+        "OIDC_REQUIRE_VERIFIED_EMAIL": True,
         # Sign-in with an email address and a password here; switch off (0) to allow
         # single sign-on only.
         "LOCAL_LOGIN_ENABLED": True,
@@ -143,7 +148,7 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
 
 
 # Settings that are on or off, read from the environment as 1/0, true/false, yes/no, on/off.
-SWITCHES = ("TWO_PERSON_REVIEW", "LOCAL_LOGIN_ENABLED", "AUTO_RETURN_OVERDUE")
+SWITCHES = ("TWO_PERSON_REVIEW", "LOCAL_LOGIN_ENABLED", "AUTO_RETURN_OVERDUE", "OIDC_REQUIRE_VERIFIED_EMAIL")
 
 
 def switch_value(name: str, text: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from casestudies.accounts import sessions
+from casestudies.accounts.emails import lookalike_message, lookalike_of
 from casestudies.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
 from casestudies.audit import services as audit
 from casestudies.extensions import db
@@ -44,8 +45,7 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError(f"'{email}' is not an email address", field="email")
-    if db.session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
-        raise AccountError(f"A user with the email {email} already exists", field="email")
+    _check_email_is_free(email)
     try:
         validate_password(password)
     except AccountError as exc:
@@ -57,6 +57,15 @@ def create_user(
     db.session.flush()
     audit.record(actor, "user-create", detail=f"Created the account {_label(user)} as {role.value}")
     return user
+
+
+def _check_email_is_free(email: str, *, user: User | None = None) -> None:
+    """No other account has this address, nor one that only looks like it."""
+    same = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if same is not None and same is not user:
+        raise AccountError(f"A user with the email {email} already exists", field="email")
+    if lookalike_of(email, exclude=user) is not None:
+        raise AccountError(lookalike_message(email), field="email")
 
 
 # Compared against when the email is unknown, so both failures cost the same time: one
@@ -163,6 +172,52 @@ def end_user_sessions(user: User, actor: User) -> int:
     count = sessions.end_all_sessions(user)
     audit.record(actor, "session-end", detail=f"{_label(user)}: ended all sessions ({count})")
     return count
+
+
+def update_details(user: User, name: str, email: str, actor: User) -> bool:
+    """An admin corrects a user's name and email address. The address must be free (and
+    not a look-alike of another's). Returns whether anything changed."""
+    name, email = " ".join(name.split()), normalise_email(email)
+    if not name:
+        raise AccountError("Enter the person’s name", field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise AccountError(f"The name must be {MAX_NAME_LENGTH} characters or fewer", field="name")
+    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
+        raise AccountError("Enter an email address like name@example.org", field="email")
+    if email != user.email:
+        _check_email_is_free(email, user=user)
+    changes = [
+        f"{what} “{before}” → “{after}”"
+        for what, before, after in (("name", user.name, name), ("email", user.email, email))
+        if before != after
+    ]
+    if not changes:
+        return False
+    before_label = _label(user)
+    user.name, user.email = name, email
+    audit.record(actor, "user-details", detail=f"{before_label}: {'; '.join(changes)}")
+    return True
+
+
+def convert_to_single_sign_on(user: User, issuer: str, actor: User) -> None:
+    """An admin turns a local account into a single sign-on one: its password is removed
+    and its sessions end. The organisation account is linked at its first sign-in with
+    single sign-on, by its verified email address (oidc.account_for)."""
+    if user.is_single_sign_on:
+        raise AccountError(f"{user.name} already signs in with their organisation account")
+    if not issuer:
+        raise AccountError("Single sign-on is not set up on this site (OIDC_ISSUER)")
+    if user.id == actor.id:
+        raise AccountError("You can’t change how you sign in yourself: ask another admin")
+    user.password_hash = ""
+    user.must_change_password = False
+    user.oidc_issuer, user.oidc_subject = issuer, None
+    sessions.end_all_sessions(user)
+    audit.record(
+        actor,
+        "user-sign-in-method",
+        detail=f"{_label(user)}: moved to single sign-on (their organisation account); the password was removed",
+    )
 
 
 def check_current_password(user: User, current: str) -> None:
