@@ -28,6 +28,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import func, select
 
 from casestudies.accounts import sessions
+from casestudies.accounts.demotion import end_shares_beyond_role
 from casestudies.accounts.emails import lookalike_message, lookalike_of
 from casestudies.audit import services as audit
 from casestudies.extensions import db
@@ -253,6 +254,7 @@ def account_for(claims: dict[str, Any]) -> User:
             detail=f"{user.name} <{user.email}>: {user.role.value} → {role.value} (organisation groups)",
         )
         user.role = role
+        end_shares_beyond_role(user, None)
     return user
 
 
@@ -322,6 +324,7 @@ def _create_account(claims: dict[str, Any], issuer: str, subject: str, role: Rol
                 detail=f"{existing.name} <{email}>: {existing.role.value} → {role.value} (organisation groups)",
             )
             existing.role = role
+            end_shares_beyond_role(existing, None)
         _follow_details(existing, claims)
         return existing
     if existing is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from casestudies.accounts import sessions
+from casestudies.accounts.demotion import end_shares_beyond_role
 from casestudies.accounts.emails import lookalike_message, lookalike_of
 from casestudies.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
 from casestudies.audit import services as audit
@@ -138,6 +139,7 @@ def change_role(user: User, role: Role, actor: User) -> bool:
     before = user.role
     user.role = role
     audit.record(actor, "user-role", detail=f"{_label(user)}: {before.value} → {role.value}")
+    end_shares_beyond_role(user, actor)
     return True
 
 
