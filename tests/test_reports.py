@@ -205,3 +205,12 @@ def test_my_reports_is_under_my_learning_for_every_signed_in_reader(login, role:
 
 def test_the_sign_in_page_has_no_my_reports_link(client) -> None:  # type: ignore[no-untyped-def]
     assert "/my-reports" not in client.get("/login").get_data(as_text=True)
+
+
+def test_the_resolution_page_links_to_the_case_once_escaped(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+    # The Case row showed its own markup as text ("&lt;a href=…"): escaped twice.
+    case = make_case(title="Tom & Jerry’s <b>ward</b>")
+    report = report_on(case, learner)
+    html = login("curator").get(f"/curate/reports/{report.id}").get_data(as_text=True)
+    assert f'<a href="/curate/cases/{case.slug}">Tom &amp; Jerry’s &lt;b&gt;ward&lt;/b&gt;</a> (' in html
+    assert "&lt;a href" not in html

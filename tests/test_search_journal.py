@@ -104,8 +104,8 @@ def test_an_edit_through_one_server_is_found_through_the_other(app: Flask, secon
     # An edit through the first server (its service, its request's one commit).
     save_case_data(case_data(body="The wallabyesque discharge lounge.\n"), actor=curator, case=case)
     db.session.commit()
-    seconds = wait_for(lambda: search_ids(second_server, "wallabyesque") == [case.id], timeout=5)
-    assert seconds < 2.0
+    # A bound for correctness, not speed (that is bench's cross_node_edit_p95_ms).
+    wait_for(lambda: search_ids(second_server, "wallabyesque") == [case.id], timeout=10)
     wait_for(lambda: search_ids(app, "wallabyesque") == [case.id], timeout=5)
 
     # Unpublished through the first server: gone from learners' search on the second.

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit.services import record
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, ReadingList, ReadingListItem, Role, User, utcnow
 from casestudies.ordering import move_row, renumber
@@ -26,11 +27,11 @@ MAX_ITEMS = 500
 DEFAULT_LIST_TITLE = "Saved cases"
 
 
-class ListNotFound(LookupError):
+class ListNotFound(NotFound):
     """No such list for this user (a 404)."""
 
 
-class ListError(ValueError):
+class ListError(Refused):
     """A rule refused the change; the message is for the user."""
 
 

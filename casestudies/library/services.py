@@ -14,6 +14,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer, selectinload
 
+from casestudies.errors import NotFound
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
 from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag, utcnow
@@ -26,7 +27,7 @@ MAX_LOGGED_QUERY = 200
 SEARCH_LOG_DAYS = 90  # zero-result searches are counted per day and kept this long
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(NotFound):
     pass
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
 from casestudies.curation import services as curation
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, CaseReport, User, utcnow
 from casestudies.vocab import Status
@@ -35,7 +36,7 @@ MAX_OPEN_REPORTS = 30
 FieldErrors = dict[str, str]
 
 
-class ReportError(ValueError):
+class ReportError(Refused):
     """A rule refused the change; the message is for the user."""
 
 
@@ -70,7 +71,7 @@ def _volume_problem(reporter: User) -> str | None:
 def report_problem(case: Case, reporter: User, form: ReportInput) -> tuple[CaseReport | None, FieldErrors]:
     """A reader's report of a problem with a case they can see."""
     if not reporter.can_report_problem(case):
-        raise LookupError(case.slug)  # as if the case did not exist
+        raise NotFound(case.slug)  # as if the case did not exist
     errors: FieldErrors = {}
     if form.reason not in REASONS:
         errors["reason"] = "Choose what is wrong with the case"
@@ -166,5 +167,5 @@ def open_report_count(case: Case) -> int:
 def get_report(report_id: int) -> CaseReport:
     report = db.session.get(CaseReport, report_id)
     if report is None:
-        raise LookupError(report_id)
+        raise NotFound(report_id)
     return report
