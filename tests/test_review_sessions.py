@@ -86,7 +86,7 @@ def test_a_single_sign_on_account_gets_the_generic_answer_at_the_password_sign_i
 @pytest.mark.scrypt
 def test_a_single_sign_on_account_costs_one_scrypt_hash_like_an_unknown_email(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Similar timing, checked structurally as tests/test_hardening.py does for unknown emails."""
-    from casestudies import models
+    from casestudies.models import accounts as models
 
     _single_sign_on(ensure_user("learner", email="sso@example.org"))
     calls: list[str] = []
