@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.routing import BaseConverter, ValidationError
 
-from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN
+from casestudies.cases.limits import MINUTES_MAX, MINUTES_MIN
 
 # The largest value of an INTEGER column on PostgreSQL (SQLite's are larger).
 DB_INT_MAX = 2**31 - 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from casestudies.curation import services as curation
-from casestudies.curation.services import QuestionInput, in_form_order
+from casestudies import curation
+from casestudies.curation import QuestionInput, in_form_order
 
 from .conftest import ensure_user
 from .test_curation import good_input

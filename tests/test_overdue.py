@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
+from casestudies import curation
 from casestudies.config import environment_overrides
 from casestudies.curation import overdue
-from casestudies.curation import services as curation
 from casestudies.curation.overdue import dashboard_after_overdue, return_overdue_to_review
 from casestudies.extensions import db
 from casestudies.models import AuditEvent, Case, CaseStateChange

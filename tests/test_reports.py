@@ -158,7 +158,7 @@ def test_readers_cannot_use_the_queue(login, make_case, learner, role) -> None: 
 def test_a_case_deleted_for_good_takes_its_reports_with_it(make_case, learner) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from casestudies.curation import services as curation
+    from casestudies import curation
     from casestudies.models import utcnow
 
     case = make_case()

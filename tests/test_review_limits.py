@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 
 from casestudies.accounts import oidc
 from casestudies.accounts import services as accounts
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.extensions import db
-from casestudies.guides import services as guides
+from casestudies.guides import access, editing, handouts
 from casestudies.learning import limits, lists, notebook
 from casestudies.models import AuditEvent, CaseReport, Guide, ReadingList, Reflection, Role, utcnow
 from casestudies.reports import services as reports
@@ -25,9 +25,9 @@ from .oidc_fixtures import oidc_settings
 def _shares_of(user, case):  # type: ignore[no-untyped-def]
     reading_list, _ = lists.save_case(user, case.id, list_id=None, new_title="For the cohort")
     token = lists.share_list(reading_list, user)
-    guide, _ = guides.create_guide(user, guides.GuideDetails(title="Session one"), first_case_id=case.id)
-    guides.share_guide(guide)
-    guides.update_handout(guide, user, "on")
+    guide, _ = editing.create_guide(user, editing.GuideDetails(title="Session one"), first_case_id=case.id)
+    access.share_guide(guide)
+    handouts.update_handout(guide, user, "on")
     db.session.commit()
     return reading_list, token, guide
 

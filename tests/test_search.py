@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 
+from casestudies.cases.revisions import save_case_data
 from casestudies.cli import SAMPLE_DIR
-from casestudies.curation.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.library.services import LibraryFilters, related_cases, search_cases

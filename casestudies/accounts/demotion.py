@@ -19,7 +19,7 @@ def end_shares_beyond_role(user: User, actor: User | None) -> int:
     why = f"{user.name} <{user.email}> is now {user.role.value}"
     ended = 0
     # Sharing lists and building guides both need a facilitator (learning.lists.can_share_lists,
-    # guides.services.can_build_guides).
+    # guides.access.can_build_guides).
     if user.has_role(Role.FACILITATOR):
         return 0
     for reading_list in db.session.scalars(

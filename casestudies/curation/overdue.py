@@ -14,11 +14,11 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import case_to_data, save_case_data
-from casestudies.curation.services import Dashboard, dashboard
+from casestudies.cases.revisions import case_to_data, save_case_data
+from casestudies.cases.vocab import Status
+from casestudies.curation.dashboard import Dashboard, dashboard
 from casestudies.extensions import db
 from casestudies.models import Case, CaseStateChange
-from casestudies.vocab import Status
 
 SYSTEM_LABEL = "system (review date passed)"
 

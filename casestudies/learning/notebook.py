@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
-from casestudies.guides.services import handouts_opened_by
+from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning import limits
 from casestudies.learning.sealing import cipher_for, reseal, seal, unseal
 from casestudies.models import (

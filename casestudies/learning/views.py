@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from casestudies.database import discard_changes
 from casestudies.extensions import db
-from casestudies.guides.services import handouts_opened_by
+from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning import collections, exports, lists, notebook
 from casestudies.learning.forms import (
     ActionForm,
@@ -516,7 +516,7 @@ def _download(content: bytes | str, mimetype: str, what: str, extension: str) ->
 @bp.get("/my/notebook/reflective-accounts.pdf")
 @requires(Role.LEARNER)
 def export_pdf() -> Response:
-    from casestudies.guides.services import render_pdf
+    from casestudies.guides.render import render_pdf
 
     html = render_template(
         "learning/accounts_print.html",

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from casestudies.curation.revisions import teaching_notes_data
+from casestudies.cases.revisions import teaching_notes_data
 from casestudies.guides.pdf import pdf_download
 from casestudies.indexing import synonym_groups
 from casestudies.learning.collections import home_sections

@@ -21,9 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from casestudies.cases.vocab import Status
 from casestudies.extensions import db
 from casestudies.models.base import utcnow
-from casestudies.vocab import Status
 
 if TYPE_CHECKING:
     from casestudies.models.accounts import User

@@ -9,12 +9,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from casestudies import curation
 from casestudies.audit import services as audit
-from casestudies.curation import services as curation
+from casestudies.cases.vocab import Status
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, CaseReport, User, utcnow
-from casestudies.vocab import Status
 
 REASONS: dict[str, str] = {
     "out-of-date": "Out of date",
