@@ -214,3 +214,13 @@ def test_the_resolution_page_links_to_the_case_once_escaped(login, make_case, le
     html = login("curator").get(f"/curate/reports/{report.id}").get_data(as_text=True)
     assert f'<a href="/curate/cases/{case.slug}">Tom &amp; Jerry’s &lt;b&gt;ward&lt;/b&gt;</a> (' in html
     assert "&lt;a href" not in html
+
+
+def test_the_dashboard_counts_open_reports_beside_review_due(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    assert "Reported problems (0 open)" in client.get("/curate/").get_data(as_text=True)
+    report_on(make_case(slug="one"), learner)
+    report_on(make_case(slug="two"), learner)
+    html = client.get("/curate/").get_data(as_text=True)
+    assert "Reported problems (2 open)" in html
+    assert '<a href="/curate/reports">2 open reports from readers to look at</a>' in html

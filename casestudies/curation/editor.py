@@ -163,6 +163,7 @@ def validate_case_input(
     checks imported files), and return the case data or the problems per field."""
     errors: FieldErrors = {}
     questions = []
+    rows: list[int] = []  # the editor's row of the case file's question 1, 2, ...
     for index, question in enumerate(form.questions):
         minutes: int | None = None
         if question.minutes.strip():
@@ -175,6 +176,7 @@ def validate_case_input(
         if not question.text.strip():
             errors.setdefault(f"questions-{index}-text", []).append("Enter the question, or remove this row")
         questions.append(QuestionData(question.text, question.notes.strip() or None, minutes))
+        rows.append(index)
     review_by: date | None = None
     if form.review_by.strip():
         try:
@@ -213,7 +215,9 @@ def validate_case_input(
         for problem in exc.problems:
             name = _field_of_line(text, problem.line)
             if name == "questions":
-                name = "questions-0-text"
+                name = question_field(problem.message, rows)
+                if name in errors:
+                    continue  # the row's own check already said what is wrong with it
             elif name == "teaching_notes":
                 name = _teaching_field(problem.message)
             errors.setdefault(name, []).append(sentence(problem.message))
@@ -245,6 +249,18 @@ def in_form_order(errors: FieldErrors) -> FieldErrors:
 
     ordered = sorted(enumerate(errors), key=position)
     return {name: errors[name] for _, name in ordered}
+
+
+_QUESTION_PROBLEM = re.compile(r"question (\d+)(?: (text|notes|minutes))?")
+
+
+def question_field(message: str, rows: list[int]) -> str:
+    """The editor field of a case-file problem with a question ("question 2 text must not be
+    empty" is about the second question written, which is the editor's row rows[1])."""
+    match = _QUESTION_PROBLEM.match(message)
+    if match is None or not 1 <= int(match.group(1)) <= len(rows):
+        return "questions-0-text"
+    return f"questions-{rows[int(match.group(1)) - 1]}-{match.group(2) or 'text'}"
 
 
 def _teaching_field(message: str) -> str:

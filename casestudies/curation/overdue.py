@@ -27,6 +27,9 @@ def auto_return_enabled() -> bool:
     return bool(current_app.config.get("AUTO_RETURN_OVERDUE", False))
 
 
+AUTOMATIC_LABEL = "automatically (review date passed)"
+
+
 def return_overdue_to_review(today: date | None = None, *, run_by: str = "the command line") -> list[Case]:
     """Send every published case whose review date is before `today` back to review, with
     a state change, a revision and an audit event each. Returns the cases moved."""
@@ -51,7 +54,12 @@ def return_overdue_to_review(today: date | None = None, *, run_by: str = "the co
         comment = f"Its review date ({case.review_by:%-d %B %Y}) has passed: back to review automatically"
         db.session.add(
             CaseStateChange(
-                case_id=case.id, from_status=Status.PUBLISHED, to_status=Status.REVIEW, comment=comment, actor=None
+                case_id=case.id,
+                from_status=Status.PUBLISHED,
+                to_status=Status.REVIEW,
+                comment=comment,
+                actor=None,
+                actor_label=AUTOMATIC_LABEL,
             )
         )
         save_case_data(

@@ -19,6 +19,7 @@ from casestudies.models import Case, Role
 from casestudies.params import parse_int
 from casestudies.policy import requires
 from casestudies.reports import services as reports
+from casestudies.reports.services import count_open_reports
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
 
@@ -55,7 +56,11 @@ def _editor(  # type: ignore[no-untyped-def]
 def dashboard() -> str:
     board, returned = overdue.dashboard_after_overdue()
     return render_template(
-        "curate/dashboard.html", board=board, returned=returned, review_due_days=curation.REVIEW_DUE_DAYS
+        "curate/dashboard.html",
+        board=board,
+        returned=returned,
+        review_due_days=curation.REVIEW_DUE_DAYS,
+        open_reports=count_open_reports(),
     )
 
 

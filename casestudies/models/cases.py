@@ -166,8 +166,16 @@ class CaseStateChange(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Who made a move that no account made: "automatically (review date passed)".
+    actor_label: Mapped[str | None] = mapped_column(String(80))
 
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def made_by(self) -> str:
+        if self.actor is not None:
+            return self.actor.name
+        return self.actor_label or "the command line"
 
 
 class TeachingNote(db.Model):

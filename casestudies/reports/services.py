@@ -123,6 +123,10 @@ def resolve_report(report: CaseReport, resolver: User, form: ResolutionInput) ->
     return {}
 
 
+def count_open_reports() -> int:
+    return db.session.scalar(select(func.count()).select_from(CaseReport).where(CaseReport.outcome.is_(None))) or 0
+
+
 def open_reports() -> list[CaseReport]:
     """The curators' queue: open reports, oldest first."""
     return list(
