@@ -11,7 +11,7 @@ from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from casestudies import cli, database, indexing, policy
+from casestudies import cli, database, indexing, jobs, policy
 from casestudies.accounts import oidc, proxies
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
@@ -28,6 +28,7 @@ from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
 from casestudies.guides import views as guides_views
+from casestudies.jobs import views as jobs_views
 from casestudies.learning import views as learning_views
 from casestudies.learning.sealing import check_reflection_keys
 from casestudies.library import views as library_views
@@ -84,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "basic"
     policy.init_app(app)
     indexing.init_app(app)
+    jobs.init_app(app)
     for blueprint in (
         accounts_views.bp,
         accounts_views.account_bp,
@@ -92,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         curation_views.bp,
         tag_views.bp,
         guides_views.bp,
+        jobs_views.bp,
         learning_views.bp,
         library_views.bp,
         reports_views.bp,
@@ -103,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     # No index work here: this server's indexer thread starts with the server
     # (gunicorn.conf.py, or here under `flask run`), builds a missing index and follows
-    # the search journal.
+    # the search journal; its job runner starts the same way.
     indexing.start_follower_under_flask_run(app)
+    jobs.start_runner_under_flask_run(app)
     return app

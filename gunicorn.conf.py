@@ -1,7 +1,8 @@
 """gunicorn reads this file from the working directory (`make run`, the benchmark).
 
-Each worker starts the app's search indexer thread; a lock in SEARCH_INDEX_DIR lets one
-of them follow the search journal at a time, and another takes over if that one dies.
+Each worker starts the app's search indexer thread and job runner; a lock in
+SEARCH_INDEX_DIR (JOBS_DIR) lets one of them follow the search journal (run jobs) at a
+time, and another takes over if that one dies.
 """
 
 from __future__ import annotations
@@ -24,18 +25,22 @@ def post_worker_init(worker: Any) -> None:
     from flask import Flask
 
     from casestudies.indexing import start_follower
+    from casestudies.jobs import start_runner
 
     if isinstance(worker.wsgi, Flask):
         start_follower(worker.wsgi)
+        start_runner(worker.wsgi)
 
 
 def worker_exit(_server: Any, worker: Any) -> None:
     from flask import Flask
 
     from casestudies.indexing import stop_follower
+    from casestudies.jobs import stop_runner
 
     if isinstance(getattr(worker, "wsgi", None), Flask):
         stop_follower(worker.wsgi)
+        stop_runner(worker.wsgi)
 
 
 # gunicorn 27 opens a control socket at one path in the home directory by default, so two

@@ -34,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "casestudies" / "sample"
 JUDGEMENTS_FILE = ROOT / "tests" / "relevance" / "judgements.yaml"
-GROUPS = ("natural", "topic", "seat", "acronym", "misspelling", "variant", "phrase", "multi")
+GROUPS = ("natural", "topic", "seat", "acronym", "misspelling", "variant", "phrase", "multi", "question", "concept")
 K = 10
 LEARNER_EMAIL = "learner@example.org"
 MAX_PAGES = 3  # pages fetched to fill the top K, if the app shows fewer than K a page

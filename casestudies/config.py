@@ -48,6 +48,9 @@ ENV_SETTINGS = (
     "OIDC_REQUIRE_VERIFIED_EMAIL",
     "LOCAL_LOGIN_ENABLED",
     "AUTO_RETURN_OVERDUE",
+    "JOBS_DIR",
+    "JOB_THREADS",
+    "RENDER_CONCURRENCY",
 )
 
 
@@ -122,6 +125,22 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "ACADEMY_NAME": "NHS Leadership Academy",  # as the site footer names it
         "PDF_RENDER_SECONDS": 20.0,
         "PDF_CACHE_DIR": "",
+        # Jobs (casestudies/jobs/): this server's folder for its runner's lock (default:
+        # beside the search index), how many jobs it runs at once, how many of those may
+        # be PDF renders, how long a claimed job's lease lasts without a heartbeat (a
+        # runner that dies loses its jobs to another after this), how often an idle runner
+        # looks for work, and the first wait before a failed job is tried again (doubled
+        # after each failure).
+        "JOBS_DIR": "",
+        "JOB_THREADS": 2,
+        "RENDER_CONCURRENCY": 1,
+        "JOB_LEASE_SECONDS": 60.0,
+        "JOB_POLL_SECONDS": 0.5,
+        "JOB_RETRY_BASE_SECONDS": 30.0,
+        # Finished jobs (a PDF's result among them) are deleted after this many days;
+        # failed and refused ones (a refused PDF is remembered that long) after this many.
+        "JOB_KEEP_FINISHED_DAYS": 7.0,
+        "JOB_KEEP_FAILED_DAYS": 30.0,
     }
 
 
@@ -143,8 +162,9 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
             overrides[name] = switch_value(name, overrides[name])
     if "OIDC_CLOCK_SKEW_SECONDS" in overrides:
         overrides["OIDC_CLOCK_SKEW_SECONDS"] = int(overrides["OIDC_CLOCK_SKEW_SECONDS"])
-    if "TRUSTED_PROXIES" in overrides:
-        overrides["TRUSTED_PROXIES"] = int(overrides["TRUSTED_PROXIES"])
+    for name in ("TRUSTED_PROXIES", "JOB_THREADS", "RENDER_CONCURRENCY"):
+        if name in overrides:
+            overrides[name] = int(overrides[name])
     return overrides
 
 

@@ -20,6 +20,10 @@ MIN_WORD_CHARS = 2  # shorter words are dropped, as stop words are
 # ones are stemmed each time, so the cache's size is bounded.
 STEM_CACHE_SIZE = 200_000
 LONGEST_WORD_STEM_KEPT = 40
+# Words typed in searches are stemmed with a cache of their own, much smaller: whatever a
+# learner types (random strings included) must not fill the indexing cache, 200,000
+# entries of about 200 bytes each.
+QUERY_STEM_CACHE_SIZE = 10_000
 
 
 def _stem(word: str) -> str:
@@ -27,6 +31,7 @@ def _stem(word: str) -> str:
 
 
 _kept_stem = functools.lru_cache(maxsize=STEM_CACHE_SIZE)(_stem)
+_query_stem = functools.lru_cache(maxsize=QUERY_STEM_CACHE_SIZE)(_stem)
 
 
 def stem_word(word: str) -> str:
@@ -45,9 +50,24 @@ class StemWordsOnly(Filter):
             yield token
 
 
+class StemQueryWords(Filter):
+    """StemWordsOnly for the words of searches, with the small query cache."""
+
+    def __call__(self, tokens: Iterator) -> Iterator:  # type: ignore[override]
+        for token in tokens:
+            word = token.text
+            token.text = _query_stem(word) if len(word) <= LONGEST_WORD_STEM_KEPT else _stem(word)
+            yield token
+
+
 def text_analyzer():  # type: ignore[no-untyped-def]
     """For the ranked text fields: words, lower-cased, stop words out, stemmed."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(minsize=MIN_WORD_CHARS) | StemWordsOnly()
+
+
+def query_analyzer():  # type: ignore[no-untyped-def]
+    """text_analyzer() for the words of searches: the same terms, another stem cache."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(minsize=MIN_WORD_CHARS) | StemQueryWords()
 
 
 class AnalysedText(TEXT):

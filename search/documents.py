@@ -74,6 +74,8 @@ class SearchPage:
     corrected_query: str | None = None  # results shown are for this correction
     suggestion: str | None = None  # "Did you mean", results shown are for what was typed
     all_words_total: int = 0  # of total, the hits that match every word (the rest match some)
+    unmatched: tuple[str, ...] = ()  # words typed that no case the reader may see mentions
+    related: tuple[str, ...] = ()  # the thesaurus's terms searched for in their place
 
     @property
     def has_partial_matches(self) -> bool:

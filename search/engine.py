@@ -31,11 +31,11 @@ from whoosh import query as wq
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
-from .analysis import text_analyzer
+from .analysis import query_analyzer
 from .caches import BoundedCache
 from .documents import FACETS, CaseDoc, CheckReport, Hit, SearchPage, SearchRequest
 from .facets import FacetSets
-from .query import QueryBuilder, QueryParts, parse_user_query
+from .query import QUESTION_WORDS, QueryBuilder, QueryParts, parse_user_query
 from .schema import FACET_FIELDS, fold, keyword_value
 from .scoring import Scorer, Scores, query_key, top_documents
 from .similar import similar_cases
@@ -43,6 +43,7 @@ from .snippets import highlight_words, snippet
 from .spelling import Speller
 from .store import MAX_BATCH_DOCS, GenerationStore, IndexBatch, SearchUnavailable, is_lock_error
 from .synonyms import SYNONYMS_FILE, SynonymTable, load_table
+from .thesaurus import THESAURUS_FILE, Thesaurus, load_thesaurus
 
 __all__ = ["MAX_BATCH_DOCS", "IndexBatch", "SearchIndex", "SearchUnavailable", "is_lock_error"]
 
@@ -50,6 +51,8 @@ __all__ = ["MAX_BATCH_DOCS", "IndexBatch", "SearchIndex", "SearchUnavailable", "
 SNIPPET_CACHE_BYTES = 4 * 1024 * 1024
 SNIPPET_ENTRY_BYTES = 1024
 SNIPPET_BYTES_PER_CHAR = 2
+
+MAX_RELATED_SHOWN = 4  # thesaurus terms named on a page for the words no case mentions
 
 SnippetKey = tuple[int, frozenset[str], frozenset[str]]
 # Cases that match only some of a query's groups: docnum -> (groups matched, summed score).
@@ -122,14 +125,20 @@ class _SearcherState:
 class SearchIndex:
     """One per process. Thread-safe; every operation holds the index's lock."""
 
-    def __init__(self, directory: str | os.PathLike[str], synonyms_file: Path = SYNONYMS_FILE) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        synonyms_file: Path = SYNONYMS_FILE,
+        thesaurus_file: Path = THESAURUS_FILE,
+    ) -> None:
         self.directory = Path(directory)
         self.synonyms_file = synonyms_file
+        self.thesaurus_file = thesaurus_file
         self._lock = threading.RLock()
         self._store = GenerationStore(self.directory)
         self._state: _SearcherState | None = None
         self._state_index: Index | None = None  # the index self._state's searcher reads
-        self._analyzer = text_analyzer()
+        self._analyzer = query_analyzer()
 
     # -- text analysis -------------------------------------------------------------------
     def analyse(self, text: str) -> list[str]:
@@ -141,6 +150,13 @@ class SearchIndex:
         except FileNotFoundError:
             return None
         return load_table(self.synonyms_file, mtime, self.analyse)
+
+    def thesaurus(self) -> Thesaurus | None:
+        try:
+            mtime = self.thesaurus_file.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        return load_thesaurus(self.thesaurus_file, mtime, self.analyse)
 
     # -- the searcher ------------------------------------------------------------------------
     def _close_searcher(self) -> None:
@@ -240,27 +256,73 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> SearchPage:
         """Ranked hits, facet counts and spelling help for one results page. Cases that
         match every word come first; when fewer than a page do (and the query is not
-        exact), cases that match at least a third of its words follow."""
+        exact), cases that match at least a third of its words follow.
+
+        A real word (English, the library's, the synonym table's or thesaurus's) is never
+        corrected. Another word may be: the results are replaced only for an unmistakable
+        typo (one edit from a word of the library) when what was typed has no case with
+        every word; otherwise "Did you mean" is offered only when the correction finds more."""
         with self._searching() as state:
             graceful = not request.exact
-            table = self.synonyms()  # one look at the file's time for the whole search
-            page = self._search(state, request, request.text, table, graceful=graceful)
-            if request.exact or not request.text.strip():
+            table = self.synonyms()  # one look at each file's time for the whole search
+            thesaurus = self.thesaurus()
+            page = self._search(state, request, request.text, table, graceful=graceful, thesaurus=thesaurus)
+            if not request.text.strip():
                 return page
             visible = state.facets.status_docs(request.statuses)
-            corrected = state.speller.correction(request.text, visible, table.words if table else frozenset())
-            if corrected is None:
+            page = self._with_unmatched(state, page, request.text, visible, thesaurus)
+            if request.exact:
                 return page
-            if page.all_words_total == 0:
-                # Nothing has every word as typed: show the correction's results at once,
-                # if it does better.
-                fixed = self._search(state, request, corrected, table, graceful=True)
-                if fixed.all_words_total or (fixed.total and not page.total):
-                    return replace(fixed, corrected_query=corrected)
-            return replace(page, suggestion=corrected)
+            known = (table.words if table else frozenset()) | (thesaurus.words if thesaurus else frozenset())
+            check = state.speller.check(request.text, visible, known)
+            if check is None:
+                return page
+            fixed = self._search(state, request, check.corrected, table, graceful=True, thesaurus=thesaurus)
+            finds_more = fixed.all_words_total or (fixed.total and not page.total)
+            if check.unmistakable and page.all_words_total == 0 and finds_more:
+                fixed = self._with_unmatched(state, fixed, check.corrected, visible, thesaurus)
+                return replace(fixed, corrected_query=check.corrected)
+            if fixed.total > page.total or fixed.all_words_total > page.all_words_total:
+                return replace(page, suggestion=check.corrected)
+            return page
+
+    def _with_unmatched(
+        self, state: _SearcherState, page: SearchPage, text: str, visible: frozenset[int], thesaurus: Thesaurus | None
+    ) -> SearchPage:
+        """page with the words of text that no visible case mentions (as typed: a synonym or
+        related term found instead does not count), and the thesaurus's terms for them that
+        some visible case has."""
+        unmatched: list[str] = []
+        related: list[str] = []
+        builder = QueryBuilder(self.analyse, None)
+        for word in parse_user_query(text).checkable_words():
+            lowered = word.lower()
+            terms = tuple(self.analyse(lowered))
+            if lowered in QUESTION_WORDS or len(terms) != 1 or lowered in unmatched:
+                continue
+            if not visible.isdisjoint(state.scorer.scores(builder.terms_query(terms)).keys()):
+                continue
+            unmatched.append(lowered)
+            if thesaurus is not None:  # the related terms that some visible case has
+                for term in thesaurus.related_terms(terms):
+                    analysed = tuple(self.analyse(term))
+                    if term in related or len(related) >= MAX_RELATED_SHOWN or not analysed:
+                        continue
+                    if not visible.isdisjoint(state.scorer.scores(builder.terms_query(analysed)).keys()):
+                        related.append(term)
+        if not unmatched:
+            return page
+        return replace(page, unmatched=tuple(unmatched), related=tuple(related[:MAX_RELATED_SHOWN]))
 
     def _search(
-        self, state: _SearcherState, request: SearchRequest, text: str, table: SynonymTable | None, *, graceful: bool
+        self,
+        state: _SearcherState,
+        request: SearchRequest,
+        text: str,
+        table: SynonymTable | None,
+        *,
+        graceful: bool,
+        thesaurus: Thesaurus | None = None,
     ) -> SearchPage:
         page_number = max(1, request.page)
         parsed = parse_user_query(text)
@@ -285,7 +347,7 @@ class SearchIndex:
             scope_key: object = None
             scope_docs: Collection[int] = ()
         else:
-            parts = QueryBuilder(self.analyse, table).parts(parsed)
+            parts = QueryBuilder(self.analyse, table, thesaurus=thesaurus).parts(parsed)
             query = parts.strict()
             scores = state.scorer.scores(query)
             matched_all = visible.intersection(scores)

@@ -21,6 +21,7 @@ from whoosh import query as wq
 from .analysis import TOKEN_RE
 from .spellings import spelling_variants
 from .synonyms import SynonymTable
+from .thesaurus import Thesaurus
 
 MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and the work stays bounded
 MAX_TERMS = 24
@@ -204,9 +205,16 @@ def _is_question_word(group: QueryGroup) -> bool:
 
 
 class QueryBuilder:
-    def __init__(self, analyse: Analyse, synonyms: SynonymTable | None, fields: dict[str, float] | None = None):
+    def __init__(
+        self,
+        analyse: Analyse,
+        synonyms: SynonymTable | None,
+        fields: dict[str, float] | None = None,
+        thesaurus: Thesaurus | None = None,
+    ):
         self.analyse = analyse
         self.synonyms = synonyms
+        self.thesaurus = thesaurus
         self.fields = fields or FIELD_BOOSTS
 
     def _terms_query(self, terms: tuple[str, ...], boost: float = 1.0) -> wq.Query:
@@ -217,6 +225,10 @@ class QueryBuilder:
             else:
                 per_field.append(wq.Phrase(name, list(terms), boost=field_boost * boost))
         return wq.Or(per_field)
+
+    def terms_query(self, terms: tuple[str, ...]) -> wq.Query:
+        """terms (one word, or a phrase) in any field, as typed: no synonym, no variant."""
+        return self._terms_query(terms)
 
     def _clause_terms(self, clause: Clause) -> tuple[str, ...]:
         terms: list[str] = []
@@ -232,7 +244,9 @@ class QueryBuilder:
         if not terms:  # only stop words
             return None
         if clause.is_phrase:
-            return self._with_synonyms(terms, self._terms_query(terms))
+            # A quoted phrase keeps its synonyms, not the thesaurus's wider terms: the
+            # learner asked for those words.
+            return self._with_synonyms(terms, self._terms_query(terms), concepts=not clause.is_quoted)
         # Words not quoted: every word must match, anywhere.
         typed = wq.And([self._terms_query((t,)) for t in terms])
         variants: list[str] = []
@@ -243,19 +257,33 @@ class QueryBuilder:
             if variants:
                 typed = wq.Or([typed, *(self._terms_query((v,)) for v in variants)])
         # A word's other spelling brings its synonyms too ("pediatric" finds "paediatrician").
-        return self._with_synonyms(terms, typed, also=[(v,) for v in variants])
+        return self._with_synonyms(terms, typed, also=[(v,) for v in variants], concepts=not clause.is_quoted)
 
-    def _with_synonyms(self, terms: tuple[str, ...], typed: wq.Query, also: Sequence[tuple[str, ...]] = ()) -> wq.Query:
-        if self.synonyms is None:
-            return typed
+    def _with_synonyms(
+        self, terms: tuple[str, ...], typed: wq.Query, also: Sequence[tuple[str, ...]] = (), *, concepts: bool = True
+    ) -> wq.Query:
         spelled = {terms, *also}
-        alternatives: list[tuple[str, ...]] = []
-        for each in (terms, *also):
-            alternatives += [alt for alt in self.synonyms.alternatives(each) if alt not in spelled]
-        alternatives = list(dict.fromkeys(alternatives))
+        alternatives: dict[tuple[str, ...], float] = {}
+        if self.synonyms is not None:
+            for each in (terms, *also):
+                for alt in self.synonyms.alternatives(each):
+                    if alt not in spelled:
+                        alternatives.setdefault(alt, SYNONYM_BOOST)
+        if self.thesaurus is not None and concepts:
+            # A concept's other terms, each weighing less than a synonym.
+            for each in (terms, *also, *list(alternatives)):
+                for alt, weight in self.thesaurus.alternatives(each):
+                    if alt not in spelled and alt not in alternatives:
+                        alternatives[alt] = weight
         if not alternatives:
             return typed
-        return wq.Or([typed, *(self._terms_query(alt, SYNONYM_BOOST) for alt in alternatives)])
+        return wq.Or([typed, *(self._terms_query(alt, boost) for alt, boost in alternatives.items())])
+
+    def _expands(self, terms: tuple[str, ...]) -> bool:
+        return bool(
+            (self.synonyms is not None and self.synonyms.alternatives(terms))
+            or (self.thesaurus is not None and self.thesaurus.alternatives(terms))
+        )
 
     def build(self, parsed: ParsedQuery) -> wq.Query:
         """Every group must match, and no excluded clause may."""
@@ -290,9 +318,13 @@ class QueryBuilder:
         return QueryParts(meaningful or tuple(groups), wq.Or(excluded) if excluded else None)
 
     def _synonym_run(self, groups: list[tuple[Clause, ...]], start: int) -> tuple[int, tuple[str, ...]] | None:
-        """The longest run of plain typed words from start that is a synonym expression
-        ("emergency department" typed without quotes), as (number of groups, terms)."""
-        if self.synonyms is None:
+        """The longest run of plain typed words from start that is a synonym or thesaurus
+        expression ("emergency department" typed without quotes), as (number of groups, terms)."""
+        longest_terms = max(
+            self.synonyms.longest if self.synonyms is not None else 0,
+            self.thesaurus.longest if self.thesaurus is not None else 0,
+        )
+        if not longest_terms:
             return None
         longest = 0
         found: tuple[int, tuple[str, ...]] | None = None
@@ -302,9 +334,9 @@ class QueryBuilder:
             if len(group) != 1 or group[0].is_prefix or group[0].is_quoted:
                 break
             terms = terms + self._clause_terms(group[0])
-            if len(terms) > self.synonyms.longest:
+            if len(terms) > longest_terms:
                 break
             length = offset - start + 1
-            if (length >= 2 or group[0].is_phrase) and self.synonyms.alternatives(terms) and length > longest:
+            if (length >= 2 or group[0].is_phrase) and self._expands(terms) and length > longest:
                 longest, found = length, (length, terms)
         return found

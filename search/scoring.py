@@ -11,6 +11,7 @@ prefix) is scored by Whoosh's own matcher, and counted in FastPathCounts.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from array import array
 from collections.abc import Iterable
@@ -30,9 +31,9 @@ QueryKey = tuple[object, ...]
 Scores = dict[int, float]  # document number -> score
 
 # Kept scores of compound queries, per searcher: each document costs an int and a float
-# in two arrays, and each entry SCORE_ENTRY_BYTES for its key (the query's structure: a
-# tuple and a string per field of each word) and the cache's bookkeeping, counted even
-# when nothing matched.
+# in two arrays, and each entry SCORE_ENTRY_BYTES for its key (a digest, see query_key),
+# the two arrays' headers and the cache's bookkeeping (generously: about 600 bytes
+# measured), counted even when nothing matched.
 SCORE_CACHE_BYTES = 20 * 1024 * 1024
 SCORE_ENTRY_BYTES = 2560
 SCORE_BYTES_PER_DOC = 12
@@ -43,15 +44,23 @@ PHRASE_DOCS_BYTES_PER_DOC = 40  # a set slot and an int object
 
 
 def query_key(query: wq.Query) -> QueryKey:
-    """A dictionary key for a query. Not the query itself: Whoosh hashes a compound query
-    as the XOR of its parts' hashes, so the Or of one word over an even number of fields
-    hashes the same for every word, and a cache keyed by queries degrades into a list."""
+    """A dictionary key for a query: a 16-byte digest of its structure. Not the query
+    itself: Whoosh hashes a compound query as the XOR of its parts' hashes, so the Or of
+    one word over an even number of fields hashes the same for every word, and a cache
+    keyed by queries degrades into a list. Not the structure itself either: a query of
+    24 words over 8 fields is a nested tuple of tens of kilobytes, which the caches'
+    fixed estimate of a key's size would not count (3,000 such searches grew a worker by
+    about 100 MB)."""
+    return (hashlib.blake2b(repr(_structure(query)).encode("utf-8"), digest_size=16).digest(),)
+
+
+def _structure(query: wq.Query) -> tuple[object, ...]:
     if isinstance(query, wq.CompoundQuery):
-        parts = tuple(query_key(sub) for sub in query.subqueries)
+        parts = tuple(_structure(sub) for sub in query.subqueries)
         options = (getattr(query, "scale", None), getattr(query, "minmatch", None))
         return (type(query).__name__, query.boost, options, parts)
     if isinstance(query, wq.BinaryQuery):
-        return (type(query).__name__, query.boost, query_key(query.a), query_key(query.b))
+        return (type(query).__name__, query.boost, _structure(query.a), _structure(query.b))
     return (type(query).__name__, repr(query), query.boost)
 
 

@@ -1,13 +1,21 @@
-""" "Did you mean": unknown words replaced by the closest words of cases the reader may see."""
+""" "Did you mean": unknown words replaced by the closest words of cases the reader may see.
+
+A word is never corrected when it is a real English word (english.is_english), a word
+of the library (of any case, a draft's too: it is not a typing mistake), or a word of the
+synonym table or thesaurus. Only the other words get candidates; a correction is
+unmistakable when each corrected word is one edit from its correction.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import chain
 
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from .caches import BoundedCache
+from .english import is_english
 from .query import parse_user_query, replace_words
 
 SPELL_FIELD = "spell"
@@ -38,6 +46,12 @@ def _words_bytes(words: frozenset[str]) -> int:
     return WORDS_BYTES_PER_WORD * len(words)
 
 
+@dataclass(frozen=True)
+class SpellingCheck:
+    corrected: str  # the text with its unknown words replaced
+    unmistakable: bool  # every replaced word was one edit from its replacement
+
+
 class Speller:
     """Spelling corrections from one searcher's spelling field."""
 
@@ -64,41 +78,52 @@ class Speller:
             return False
         return any(docnum in visible for docnum in reader.postings(SPELL_FIELD, word).all_ids())
 
-    def candidates(self, word: str, extra: frozenset[str] = frozenset()) -> list[str]:
-        """Indexed words that start with word's letter and are one edit away from it, most
-        used first; only when there are none, those two edits away, closest first. One
-        edit away (a letter dropped, doubled, swapped or changed) is found by making each
-        such edit and looking it up, rather than measuring the distance to every indexed
-        word with that first letter."""
+    def in_library(self, word: str) -> bool:
+        """Whether any indexed case, of any status, has word as written."""
+        return (SPELL_FIELD, word) in self.searcher.reader()
+
+    def candidates(self, word: str, extra: frozenset[str] = frozenset()) -> list[tuple[str, int]]:
+        """(indexed word, edits) for the indexed words that start with word's letter and are
+        one edit away from it, most used first; only when there are none, those two edits
+        away, closest first. One edit away (a letter dropped, doubled, swapped or changed)
+        is found by making each such edit and looking it up, rather than measuring the
+        distance to every indexed word with that first letter."""
         words = self.words_starting(word[0])
         extra = frozenset(w for w in extra if w[0] == word[0])
         reader = self.searcher.reader()
         near = [w for w in one_edit_away(word) if w in words or w in extra]
         if near:
-            return sorted(near, key=lambda w: (-reader.doc_frequency(SPELL_FIELD, w), w))[:SPELLING_CANDIDATES]
+            ranked = sorted(near, key=lambda w: (-reader.doc_frequency(SPELL_FIELD, w), w))
+            return [(w, 1) for w in ranked[:SPELLING_CANDIDATES]]
         scored = []
         for candidate in chain(words, extra - words):
             if abs(len(candidate) - len(word)) <= 2:
                 distance = damerau_levenshtein(candidate, word, 2)
                 if distance <= 2:
                     scored.append((distance, -reader.doc_frequency(SPELL_FIELD, candidate), candidate))
-        return [candidate for *_, candidate in sorted(scored)[:SPELLING_CANDIDATES]]
+        return [(candidate, distance) for distance, _, candidate in sorted(scored)[:SPELLING_CANDIDATES]]
 
-    def correction(self, text: str, visible: frozenset[int], synonym_words: frozenset[str] = frozenset()) -> str | None:
-        """text with unknown words replaced by the closest known ones, or None. Known
-        means: in one of the visible documents (a draft's words never help a learner),
-        or a word of the synonym table, whose search then finds its synonyms."""
+    def check(
+        self, text: str, visible: frozenset[int], known_words: frozenset[str] = frozenset()
+    ) -> SpellingCheck | None:
+        """text with its unknown words replaced by the closest known ones, or None. Unknown
+        means: not a real English word, not a word of any indexed case, not in known_words
+        (the synonym table's and thesaurus's). A replacement is a word of a visible case (a
+        draft's words never help a learner) or of known_words, whose search then finds its
+        synonyms."""
         corrections: dict[str, str] = {}
+        unmistakable = True
         for word in parse_user_query(text).checkable_words():
             lowered = word.lower()
             if len(lowered) < MIN_SPELLCHECK_CHARS or not lowered.isalpha() or lowered in corrections:
                 continue
-            if lowered in synonym_words or self.is_known(lowered, visible):
+            if lowered in known_words or self.in_library(lowered) or is_english(lowered):
                 continue
-            for candidate in self.candidates(lowered, synonym_words):
-                if candidate in synonym_words or self.is_known(candidate, visible):
+            for candidate, edits in self.candidates(lowered, known_words):
+                if candidate in known_words or self.is_known(candidate, visible):
                     corrections[lowered] = candidate
+                    unmistakable = unmistakable and edits == 1
                     break
         if not corrections:
             return None
-        return replace_words(text, corrections)
+        return SpellingCheck(replace_words(text, corrections), unmistakable)

@@ -24,6 +24,7 @@ from casestudies.cases.revisions import save_case_data
 from casestudies.database import upgrade_database
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, start_follower, stop_follower
+from casestudies.jobs import run_jobs, start_runner, stop_runner
 from casestudies.models import Case, Role, User
 from casestudies.transfer.casefile import CaseData, QuestionData
 
@@ -172,6 +173,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path, migrated_db_template: Pa
         yield app
         db.session.remove()
         stop_follower(app)
+        stop_runner(app)
         app.extensions["search_index"].close()
         db.engine.dispose()
 
@@ -182,6 +184,7 @@ def app_context_for(app: Flask) -> Iterator[Flask]:
         yield app
         db.session.remove()
         stop_follower(app)
+        stop_runner(app)
         app.extensions["search_index"].close()
         db.engine.dispose()
 
@@ -212,6 +215,7 @@ def csrf_app(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
         yield app
         db.session.remove()
         stop_follower(app)
+        stop_runner(app)
         app.extensions["search_index"].close()
         db.engine.dispose()
 
@@ -343,6 +347,7 @@ def serving(app: Flask) -> Iterator[Flask]:
     """Serve app on a free 127.0.0.1 port in a thread (its URL in LIVE_URL), with its indexer,
     until the generator is closed."""
     start_follower(app)  # as gunicorn.conf.py does for each worker
+    start_runner(app)
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -354,6 +359,7 @@ def serving(app: Flask) -> Iterator[Flask]:
         server.shutdown()
         thread.join(5)
         stop_follower(app)
+        stop_runner(app)
         with app.app_context():
             app.extensions["search_index"].close()
             db.engine.dispose()
@@ -411,3 +417,23 @@ def sign_in(page, role: str = "learner", *, email: str | None = None) -> None:  
 
 
 from .oidc_fixtures import oidc_provider  # noqa: E402, F401 - the OpenID provider the single sign-on tests start
+
+
+def fetch_pdf(client: FlaskClient, url: str) -> Any:
+    """GET a PDF's address as a browser would: a page following its render job, then (once
+    this server's runner has done the job, here in this thread) the PDF itself. A PDF made
+    already, or a refusal, is the first answer."""
+    from flask import current_app
+
+    first = client.get(url)
+    if first.status_code != 200 or first.mimetype == "application/pdf":
+        return first
+    assert "data-app-job-status" in first.get_data(as_text=True)
+    run_jobs(current_app._get_current_object())  # type: ignore[attr-defined]
+    answer = client.get(url)
+    if answer.status_code == 200 and answer.mimetype != "application/pdf":
+        from casestudies.models.jobs import Job
+
+        errors = [(job.id, job.state, job.error) for job in db.session.query(Job)]
+        raise AssertionError(f"the PDF job did not finish: {errors}")
+    return answer

@@ -130,6 +130,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "guides.my_sessions": ("GET", "learner"),
     "library.case_print": ("GET", "learner"),
     "library.case_pdf": ("GET", "learner"),
+    # Jobs: following job 1 (a shared PDF render, its token SAMPLE_ARGS["token"]); the admins' list.
+    "jobs.status": ("GET", "learner"),
+    "jobs.admin": ("GET", "admin"),
+    "jobs.retry": ("POST", "admin"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
@@ -152,6 +156,7 @@ SAMPLE_ARGS = {
     "reflection_id": 1,
     "entry_id": 1,
     "session_id": 1,
+    "job_id": 1,
 }
 
 
@@ -200,6 +205,17 @@ def _learning_for(user, case) -> None:  # type: ignore[no-untyped-def]
     assert (collection.id, collection.items[0].id) == (SAMPLE_ARGS["collection_id"], 1)
 
 
+def _failed_job() -> None:
+    """Job 1: a shared PDF render that failed, its token SAMPLE_ARGS["token"]."""
+    from casestudies.extensions import db
+    from casestudies.jobs import enqueue
+
+    job = enqueue("render_pdf", {}, key="pdf:sample", label="PDF sample.pdf")
+    job.token, job.state, job.error = SAMPLE_ARGS["token"], "failed", "RuntimeError: sample"
+    db.session.commit()
+    assert job.id == SAMPLE_ARGS["job_id"]
+
+
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(EXPECTED), "add new routes to EXPECTED with who may use them"
@@ -224,6 +240,7 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
     elif who == "learner":  # a facilitator's guide, whose handout the learner opens
         _guide_for(ensure_user("facilitator"), case)
     _learning_for(ensure_user(who) if who in ROLES else None, case)
+    _failed_job()
     if who == "anonymous":
         client = app.test_client()
     elif who == "deactivated":  # signed in as an admin, then deactivated: treated as signed out

@@ -154,6 +154,27 @@ def test_two_servers_behind_nginx_share_sessions_and_search(tmp_path: Path) -> N
             served_by.append(response.headers["X-Served-By"])
         assert set(served_by) == {"a", "b"}, served_by
 
+        # PDFs are jobs: each server runs a job runner on the shared job table; every PDF
+        # asked for through nginx is made once and then served by either server.
+        slugs = list(dict.fromkeys(re.findall(r'href="/cases/([a-z0-9-]+)"', body)))[:6]
+        assert len(slugs) >= 4, body[-2000:]
+        for slug in slugs:
+            first = browser.open(f"{base}/cases/{slug}/pdf", timeout=30)
+            assert first.headers["Content-Type"].startswith("text/html") and b"data-app-job-status" in first.read()
+        deadline = time.monotonic() + 240
+        for slug in slugs:
+            while True:
+                answer = browser.open(f"{base}/cases/{slug}/pdf", timeout=30)
+                if answer.headers["Content-Type"] == "application/pdf":
+                    assert answer.read().startswith(b"%PDF")
+                    break
+                assert time.monotonic() < deadline, f"{slug}: no PDF yet"
+                time.sleep(1)
+        leads = set(re.findall(r"job runner ([ab]):\S+ leads", demo.output))
+        assert leads == {"a", "b"}, demo.output[-3000:]
+        finished = re.findall(r"job (\d+): finished \(runner ([ab]):", demo.output)
+        assert sorted(int(job) for job, _ in finished) == list(range(1, len(slugs) + 1)), finished
+
         # Pages compressed, static files long-lived and precompressed, through nginx.
         request = urllib.request.Request(f"{base}/search?q=nurse", headers={"Accept-Encoding": "gzip"})
         assert browser.open(request, timeout=30).headers["Content-Encoding"] == "gzip"

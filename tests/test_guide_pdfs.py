@@ -26,7 +26,7 @@ from casestudies.markdown import render_markdown
 from casestudies.transfer.casefile import QuestionData as Q
 
 from . import test_guides
-from .conftest import ensure_user
+from .conftest import ensure_user, fetch_pdf
 from .test_guides import make_guide
 from .test_teaching_notes import NOTES
 
@@ -89,7 +89,7 @@ def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_
     client = login("facilitator")
     readers = {}
     for edition in ("facilitator", "participant"):
-        response = client.get(f"/guides/{guide.id}/pdf/{edition}")
+        response = fetch_pdf(client, f"/guides/{guide.id}/pdf/{edition}")
         assert response.status_code == 200
         reader = PdfReader(io.BytesIO(response.data))
         readers[edition] = reader
@@ -162,7 +162,7 @@ def test_no_heading_is_left_at_the_foot_of_a_page(app: Flask, make_case) -> None
 def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
     # Each case's text nearly fills a page: its questions and answer boxes spill over.
     guide = make_guide(ensure_user("facilitator"), *_three_cases(make_case, paragraphs=2), title="Flow afternoon")
-    response = login("facilitator").get(f"/guides/{guide.id}/pdf/participant")
+    response = fetch_pdf(login("facilitator"), f"/guides/{guide.id}/pdf/participant")
     pages = PdfReader(io.BytesIO(response.data)).pages
     # Every page after the cover and before the last is used down to its lower third.
     for number, page in enumerate(pages[1:-1], start=2):
@@ -199,15 +199,27 @@ def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, login, tw
             editing.add_own_question(guide, item.id, "q" * 2_000, "n" * 2_000, 5)
 
 
-def test_a_pdf_past_its_time_budget_is_refused_with_a_message_never_a_500(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_pdf_past_its_time_budget_is_refused_with_a_message_and_the_refusal_is_remembered(
+    app: Flask, login, two_cases
+) -> None:  # type: ignore[no-untyped-def]
+    from casestudies.jobs import queue, run_jobs
+    from casestudies.models.jobs import Job
+
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     client = login("facilitator")
     app.config["PDF_RENDER_SECONDS"] = 0.05
-    response = client.get(f"/guides/{guide.id}/pdf/facilitator")
+    response = fetch_pdf(client, f"/guides/{guide.id}/pdf/facilitator")
     assert response.status_code == 422 and "too large to make into a PDF in time" in response.get_data(as_text=True)
+    # Asked again: the refusal is remembered, nothing is queued or rendered again.
     app.config["PDF_RENDER_SECONDS"] = 20
+    again = client.get(f"/guides/{guide.id}/pdf/facilitator")
+    assert again.status_code == 422 and db.session.query(Job).count() == 1
+    # An admin tries it again (the budget raised): made, kept, then served from the cache.
+    queue.retry(db.session.query(Job).one().id)
+    db.session.commit()
+    assert run_jobs(app) == 1
     first = client.get(f"/guides/{guide.id}/pdf/facilitator")
-    assert first.status_code == 200
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
     cached = list(Path(app.config["PDF_CACHE_DIR"]).rglob("*.pdf"))
     assert len(cached) == 1
     app.config["PDF_RENDER_SECONDS"] = 0.05  # the same content again: from the cache, no rendering
@@ -215,10 +227,9 @@ def test_a_pdf_past_its_time_budget_is_refused_with_a_message_never_a_500(app: F
     assert again.status_code == 200 and again.data == first.data
 
 
-@pytest.mark.slow
-def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def largest_guide(make_case):  # type: ignore[no-untyped-def]
     """Every case a guide may hold, each with every question it may hold, and the guide's own
-    text filled to its limit: the facilitator edition renders within PDF_RENDER_SECONDS."""
+    text filled to its limit: the largest guide the forms accept (committed)."""
     author = ensure_user("facilitator")
     cases = [
         make_case(
@@ -253,8 +264,14 @@ def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask
         editing.add_own_question(guide, guide.items[-1].id, *own, 5)
     assert editing.guide_text_length(guide) > editing.GUIDE_TEXT_MAX - 2 * editing.QUESTION_MAX
     db.session.commit()
+    return guide
+
+
+@pytest.mark.slow
+def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    guide = largest_guide(make_case)
     client = login("facilitator")
-    response = client.get(f"/guides/{guide.id}/pdf/facilitator")
+    response = fetch_pdf(client, f"/guides/{guide.id}/pdf/facilitator")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert len(PdfReader(io.BytesIO(response.data)).pages) > editing.MAX_CASES
 

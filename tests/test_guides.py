@@ -23,7 +23,7 @@ from casestudies.guides.forms import plan_minutes
 from casestudies.models import Case, Guide, User
 from casestudies.transfer.casefile import QuestionData
 
-from .conftest import case_data, ensure_user
+from .conftest import case_data, ensure_user, fetch_pdf
 
 # -- helpers -------------------------------------------------------------------------------
 Q = QuestionData
@@ -534,7 +534,7 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
     db.session.commit()
     client = login("facilitator")
 
-    response = client.get(f"/guides/{guide.id}/pdf/participant")
+    response = fetch_pdf(client, f"/guides/{guide.id}/pdf/participant")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-participant-handout.pdf"'
     handout = pdf_pages(response.data)
@@ -580,7 +580,7 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
     ):
         assert secret not in whole, secret
 
-    response = client.get(f"/guides/{guide.id}/pdf/facilitator")
+    response = fetch_pdf(client, f"/guides/{guide.id}/pdf/facilitator")
     assert response.headers["Content-Disposition"] == 'attachment; filename="speaking-up-facilitator-edition.pdf"'
     edition = pdf_pages(response.data)
     assert len(edition) == 4  # the cover, the plan and texts, then a page per case

@@ -86,9 +86,15 @@ def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:  #
     page.wait_for_url("**/print/facilitator")
     assert "Facilitator notes" in page.locator("main").inner_text()
     assert axe_violations(page) == []
-    with page.expect_download() as download:
+    # The PDF is made by a job: a page follows it (by itself, with JavaScript) and the
+    # download starts when it is ready.
+    with page.expect_download(timeout=60_000) as download:
         page.get_by_role("link", name="Download this edition as a PDF").click()
+        expect(page.locator("h1")).to_have_text("Making your PDF")
+        assert page.get_by_role("status").count() == 1
+        assert axe_violations(page) == [], "the page following the PDF job"
     assert download.value.suggested_filename == "speaking-up-and-flow-facilitator-edition.pdf"
+    expect(page.get_by_role("status")).to_contain_text("Your PDF is ready")
 
 
 def test_axe_finds_no_violation_on_the_builder_pages(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
@@ -227,6 +233,6 @@ def test_segments_teaching_notes_and_handouts_with_axe_on_every_new_page(library
     page.get_by_role("link", name=named("Print this case", PORTER)).click()
     page.wait_for_url(f"**/cases/{slug}/print")
     assert axe_violations(page) == [], "case print view"
-    with page.expect_download() as download:
+    with page.expect_download(timeout=60_000) as download:
         page.get_by_role("link", name="Download this case as a PDF").click()
     assert download.value.suggested_filename == f"{slug}.pdf"

@@ -32,7 +32,7 @@ from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.models import Case, Guide, GuideCase, Tag, User
 
-from .conftest import PASSWORD, Auth, app_context_for, make_test_app
+from .conftest import PASSWORD, Auth, app_context_for, fetch_pdf, make_test_app
 
 pytestmark = pytest.mark.hostile
 
@@ -520,7 +520,7 @@ def test_the_print_views(world: World) -> None:
 def test_the_pdfs(world: World) -> None:
     r = report(world)
     for edition, values in print_expectations(world).items():
-        response = world.author.get(f"/guides/{world.guide_id}/pdf/{edition}")
+        response = fetch_pdf(world.author, f"/guides/{world.guide_id}/pdf/{edition}")
         assert response.status_code == 200 and response.mimetype == "application/pdf"
         assert re.fullmatch(r'attachment; filename="[a-z0-9-]+\.pdf"', response.headers["Content-Disposition"])
         r.intact(f"{edition} PDF", pdf_text(response.data), values, pdf=True)
@@ -648,7 +648,7 @@ def test_a_50000_word_case_body_is_saved_shown_found_and_printed(app: Flask, log
         printed = Page(get(facilitator, f"/guides/{guide_id}/print/{edition}"))
         assert count_words(printed, ".app-print-body") == WORDS, edition
     # and in the PDF (about 3 s for the 100 pages): every word, in order.
-    response = facilitator.get(f"/guides/{guide_id}/pdf/participant")
+    response = fetch_pdf(facilitator, f"/guides/{guide_id}/pdf/participant")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     printed_words = " ".join(pdf_text(response.data).split())
     pages = re.findall(r" Long Page \d+ of (\d+)", printed_words)  # each page's running title

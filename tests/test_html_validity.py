@@ -27,9 +27,10 @@ pytestmark = pytest.mark.slow
 JAVA = Path("/usr/bin/java")
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 # Endpoints whose answer is no HTML page (files), or not to a signed-in admin (sign-in).
-# Routes that answer with something other than an HTML page (files, JSON, redirects).
+# Routes that answer with something other than an HTML page (files, JSON, redirects). A PDF's
+# first answer is the page following its render job: guides.pdf stands for them all.
 NOT_PAGES = {
-    "static", "auth.login", "auth.sso_callback", "transfer.progress", "guides.pdf", "guides.shared_pdf",
+    "static", "auth.login", "auth.sso_callback", "transfer.progress", "guides.shared_pdf", "jobs.status",
     "audit.export_csv", "transfer.export", "learning.export_pdf", "learning.export_docx",
     "learning.export_csv", "learning.export_my_data", "guides.handout_pdf", "library.case_pdf",
 }  # fmt: skip

@@ -17,7 +17,7 @@ from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.models import CpdEntry, Reflection, User
 
-from .conftest import ensure_user
+from .conftest import ensure_user, fetch_pdf
 from .test_access import SAMPLE_ARGS
 
 # Words that appear nowhere else in the app, one for each field the owner writes.
@@ -113,7 +113,7 @@ def owner_notebook(app: Flask, login, make_case, caplog):  # type: ignore[no-unt
     client = app.test_client()
     assert client.post("/login", data={"email": owner.email, "password": PASSWORD}).status_code == 302
     _write_notebook(client, case.id)
-    assert client.get("/my/notebook/reflective-accounts.pdf").status_code == 200  # logs WeasyPrint's steps
+    assert fetch_pdf(client, "/my/notebook/reflective-accounts.pdf").status_code == 200
     catch_up(app)
     return owner, client, case
 
@@ -180,7 +180,7 @@ def test_the_pdf_has_one_account_a_page_laid_out_like_the_nmc_form_then_the_cpd_
     from pypdf import PdfReader
 
     _, client, case = owner_notebook
-    response = client.get("/my/notebook/reflective-accounts.pdf")
+    response = fetch_pdf(client, "/my/notebook/reflective-accounts.pdf")
     assert response.status_code == 200 and response.content_type == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.get_data())).pages]
@@ -245,5 +245,8 @@ def test_the_database_file_index_and_log_hold_no_words_of_the_notebook(app: Flas
     assert indexed and not any(word.lower().encode() in indexed.lower() for word in WORDS)
     # The log of the requests that wrote the notebook (in the fixture, at DEBUG level).
     logged = " ".join(record.getMessage() for record in caplog.get_records("setup")).casefold()
-    assert "creating pdf" in logged  # the log was captured, libraries' lines too
+    assert "job 1: finished" in logged  # the log was captured (the PDF job's line too)
+    # The notebook's PDF is sealed in the job table (checked above with the database's
+    # bytes), never written to the shared PDF cache.
+    assert not list(Path(app.config["PDF_CACHE_DIR"]).rglob("*.pdf"))
     assert not any(word.casefold() in logged for word in WORDS)

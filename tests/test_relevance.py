@@ -31,8 +31,11 @@ def test_ndcg_stays_above_the_floors(app_search: Callable[[str], list[str]]) -> 
     measured = groups["all"]["ndcg"]
     table = ", ".join(f"{name} {row['ndcg']:.3f}" for name, row in groups.items())
     assert measured >= floors["ndcg_at_10"], f"nDCG@10 {measured:.3f} fell below the floor ({table})"
-    low = [name for name, row in groups.items() if row["ndcg"] < floors["group_ndcg_at_10"]]
-    assert not low, f"groups below the per-group floor {floors['group_ndcg_at_10']}: {low} ({table})"
+    # A group's own floor where floor.json names one (the question and concept groups of
+    # issue 23, still below the others), else the floor every group keeps.
+    group_floors = {name: floors.get("groups", {}).get(name, floors["group_ndcg_at_10"]) for name in groups}
+    low = [name for name, row in groups.items() if name != "all" and row["ndcg"] < group_floors[name]]
+    assert not low, f"groups below their floors {group_floors}: {low} ({table})"
 
 
 def test_the_judgements_name_only_published_cases_and_cover_every_group() -> None:

@@ -76,8 +76,8 @@ def test_engine_scores_are_whooshs_scores(index: SearchIndex, query: wq.Query) -
     "text", ["night shift", '"night shift" porter', "nurse OR porter -quiet", '"social worker" lead*', "handover"]
 )
 def test_typed_queries_rank_as_whoosh_ranks_them(index: SearchIndex, text: str) -> None:
-    """The query a learner's words become, with field weights and synonyms."""
-    query = QueryBuilder(index.analyse, index.synonyms()).build(parse_user_query(text))
+    """The query a learner's words become, with field weights, synonyms and the thesaurus."""
+    query = QueryBuilder(index.analyse, index.synonyms(), thesaurus=index.thesaurus()).build(parse_user_query(text))
     expected = _whoosh_scores(index, query)
     assert expected, "the query should match something"
     found = _engine_scores(index, query)
@@ -170,13 +170,19 @@ def _spelling_index(tmp_path: Path) -> SearchIndex:
         ("laedership", "leadership"),  # two letters swapped
         ("leadershipp", "leadership"),  # a letter doubled
         ("leedership", "leadership"),  # a letter changed: "leadersheep" is two edits away
-        ("ledrship", "leadership"),  # two edits: the closest word two edits away
         ("newslettr", "newsletter"),
     ],
 )
 def test_spelling_suggests_the_closest_then_the_most_used_word(tmp_path: Path, typed: str, expected: str) -> None:
     page = _spelling_index(tmp_path).search(SearchRequest(text=typed))
     assert page.corrected_query == expected
+
+
+def test_two_edits_away_is_only_suggested_never_replaced(tmp_path: Path) -> None:
+    # "ledrship": the closest word two edits away is offered, but the results stay the
+    # typed word's: only an unmistakable typo (one edit) is replaced.
+    page = _spelling_index(tmp_path).search(SearchRequest(text="ledrship"))
+    assert page.corrected_query is None and page.suggestion == "leadership"
 
 
 def test_spelling_never_suggests_a_word_only_a_draft_has(tmp_path: Path) -> None:

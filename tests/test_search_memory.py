@@ -58,6 +58,30 @@ def test_thousands_of_unmatched_queries_do_not_grow_the_process(tmp_path: Path) 
     assert grown < RSS_GROWTH_LIMIT_MB, f"resident memory grew {grown:.1f} MB"
 
 
+def _random_words(rng: random.Random, count: int) -> str:
+    letters = string.ascii_lowercase
+    return " ".join("".join(rng.choice(letters) for _ in range(rng.randint(3, 12))) for _ in range(count))
+
+
+@pytest.mark.slow
+def test_searches_of_24_random_words_grow_a_worker_by_at_most_50_mb(tmp_path: Path) -> None:
+    """Issue 23: 3,000 searches of 24 random words (half with exact=1, half letting the
+    spelling check run) grew each of two gunicorn workers by about 94 MB: the caches'
+    estimates did not count their keys (a 24-word query's structure, tens of kilobytes)
+    nor the stem cache. Resident memory, measured, from before the English word list is
+    first read (its one-off load is counted too)."""
+    index = _built_index(tmp_path / "index", cases=1000)
+    index.search(SearchRequest(text="night shift", exact=True))  # the searcher and what it reads once
+    rng = random.Random(23)
+    gc.collect()
+    before = _rss_mb()
+    for n in range(3000):
+        index.search(SearchRequest(text=_random_words(rng, 24), exact=n % 2 == 0))
+    gc.collect()
+    grown = _rss_mb() - before
+    assert grown <= RSS_GROWTH_LIMIT_MB, f"resident memory grew {grown:.1f} MB"
+
+
 @pytest.fixture
 def small_caches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bounds small enough for a few hundred queries to pass them."""

@@ -3,10 +3,12 @@
 // at the end of <body>. Initialises all nhsuk-frontend components
 // (header menu, skip link, error summary, buttons, checkboxes, tables ...)
 // and the app's own: the search page's sort (sort.js) and the import page's indexing
-// progress (index-progress.js, which acts only where data-app-index-progress is).
+// progress (index-progress.js, which acts only where data-app-index-progress is) and the
+// pages that follow a job such as a PDF being made (job-progress.js, data-app-job-status).
 import { initAll } from './nhsuk-frontend.min.js';
 import { initSortForms } from './sort.js';
 import './index-progress.js';
+import './job-progress.js';
 
 // Fallback if supported.js was not included: a browser running this module
 // supports ES modules, which is what "nhsuk-frontend-supported" means.

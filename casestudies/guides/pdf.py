@@ -47,18 +47,37 @@ def _key(html: str, static_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_dir: Path, seconds: float) -> bytes:
-    """The PDF of a print view's HTML (rendered with for_pdf=True), from the cache or from a
-    child process given `seconds`; PdfRefused when it is too large or too slow."""
+def content_key(html: str, static_dir: Path) -> str:
+    """The cache key of a print view's PDF: its HTML, the stylesheet and the PDF variant."""
+    return _key(html, static_dir)
+
+
+def cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.pdf"
+
+
+def read_cached(cache_dir: Path, key: str) -> bytes | None:
+    cached = cache_path(cache_dir, key)
+    try:
+        return cached.read_bytes() if cached.is_file() else None
+    except FileNotFoundError:  # removed by another worker's trim meanwhile
+        return None
+
+
+def store_cached(cache_dir: Path, key: str, pdf: bytes) -> None:
+    cached = cache_path(cache_dir, key)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside, then renamed: a reader never sees half a file.
+    with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False, suffix=".part") as handle:
+        handle.write(pdf)
+    os.replace(handle.name, cached)
+    trim_cache(cache_dir)
+
+
+def render_in_child(html: str, *, base_url: str, static_dir: Path, seconds: float) -> bytes:
+    """The PDF made by a child process given `seconds`; PdfRefused when too large or slow."""
     if len(html) > HTML_MAX_CHARS:
         raise PdfRefused(REFUSAL)
-    key = _key(html, static_dir)
-    cached = cache_dir / key[:2] / f"{key}.pdf"
-    if cached.is_file():
-        try:
-            return cached.read_bytes()
-        except FileNotFoundError:  # removed by another worker's trim meanwhile
-            pass
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH", "")]))}
     try:
         finished = subprocess.run(
@@ -74,13 +93,21 @@ def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_di
         raise PdfRefused(REFUSAL) from None
     if finished.returncode != 0 or not finished.stdout.startswith(b"%PDF"):
         raise RuntimeError(f"the PDF renderer failed: {finished.stderr.decode('utf-8', 'replace')[-2000:]}")
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside, then renamed: a reader never sees half a file.
-    with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False, suffix=".part") as handle:
-        handle.write(finished.stdout)
-    os.replace(handle.name, cached)
-    trim_cache(cache_dir)
     return finished.stdout
+
+
+def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_dir: Path, seconds: float) -> bytes:
+    """The PDF of a print view's HTML (rendered with for_pdf=True), from the cache or from a
+    child process given `seconds`; PdfRefused when it is too large or too slow."""
+    if len(html) > HTML_MAX_CHARS:
+        raise PdfRefused(REFUSAL)
+    key = _key(html, static_dir)
+    cached = read_cached(cache_dir, key)
+    if cached is not None:
+        return cached
+    pdf = render_in_child(html, base_url=base_url, static_dir=static_dir, seconds=seconds)
+    store_cached(cache_dir, key, pdf)
+    return pdf
 
 
 def trim_cache(cache_dir: Path, keep: int = CACHE_MAX_FILES) -> None:
@@ -101,17 +128,9 @@ __all__ = [
 
 
 def pdf_download(html: str, filename: str):  # type: ignore[no-untyped-def]
-    """A response downloading the PDF of `html` (a print view rendered for_pdf), made within
-    the app's budget; PdfRefused propagates (the guides blueprint answers it with a page)."""
-    from flask import Response, current_app, request
+    """The PDF of `html` (a print view rendered for_pdf) if it is made already, or a page
+    following the job that makes it (casestudies/jobs/renders.py): no request waits on a
+    render. PdfRefused propagates (the guides blueprint answers it with a page)."""
+    from casestudies.jobs.renders import pdf_response
 
-    pdf = render_within_budget(
-        html,
-        base_url=request.host_url,
-        static_dir=Path(current_app.static_folder or "static"),
-        cache_dir=Path(current_app.config["PDF_CACHE_DIR"]),
-        seconds=float(current_app.config["PDF_RENDER_SECONDS"]),
-    )
-    return Response(
-        pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return pdf_response(html, filename)

@@ -5,10 +5,9 @@ collections.py, notebook.py and exports.py."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -516,7 +515,8 @@ def _download(content: bytes | str, mimetype: str, what: str, extension: str) ->
 @bp.get("/my/notebook/reflective-accounts.pdf")
 @requires(Role.LEARNER)
 def export_pdf() -> Response:
-    from casestudies.guides.render import render_pdf
+    from casestudies.jobs.renders import pdf_response
+    from casestudies.models import utcnow
 
     html = render_template(
         "learning/accounts_print.html",
@@ -525,8 +525,9 @@ def export_pdf() -> Response:
         questions=notebook.NMC_QUESTIONS,
         for_pdf=True,
     )
-    pdf = render_pdf(html, base_url=request.host_url, static_dir=Path(current_app.static_folder or "static"))
-    return _download(pdf, "application/pdf", "reflective-accounts", "pdf")
+    # Rendered as a job, within the PDF budget, sealed and private to its owner.
+    filename = exports.export_filename(current_user.name, "reflective-accounts", "pdf", utcnow().date())
+    return pdf_response(html, filename, owner=current_user)
 
 
 @bp.get("/my/notebook/reflective-accounts.docx")

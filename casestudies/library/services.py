@@ -206,6 +206,8 @@ class SearchResults:
     suggestion: str | None
     sort: str
     all_words_total: int = 0  # of total, the cases with every word of the query
+    unmatched: tuple[str, ...] = ()  # words typed that no case the viewer may see mentions
+    related: tuple[str, ...] = ()  # related terms searched for in their place (the thesaurus)
 
     @property
     def has_partial_matches(self) -> bool:
@@ -255,7 +257,15 @@ def search_cases(
     items = [SearchResultItem(rows[hit.id], hit.snippet, hit.missing) for hit in result.hits if hit.id in rows]
     pagination = RankedPage(items, total=result.total, page=result.page, per_page=per_page)
     return SearchResults(
-        text, pagination, result.facets, result.corrected_query, result.suggestion, sort, result.all_words_total
+        text,
+        pagination,
+        result.facets,
+        result.corrected_query,
+        result.suggestion,
+        sort,
+        result.all_words_total,
+        result.unmatched,
+        result.related,
     )
 
 
@@ -264,14 +274,29 @@ def normalise_logged_query(text: str) -> str:
     return " ".join(text.casefold().split())[:MAX_LOGGED_QUERY]
 
 
+def logged_search_text(results: SearchResults) -> str | None:
+    """What the search log keeps of a search, or None: the query when it found nothing,
+    when a word of it is in no case, and, marked so, when its results were replaced by a
+    spelling correction's (a replacement may be wrong: curators see it beside the gaps)."""
+    if not results.query.strip():
+        return None
+    if results.corrected_query:
+        return f"{results.query} (shown: {results.corrected_query})"
+    if not results.total or results.unmatched:
+        return results.query
+    return None
+
+
 def log_empty_search(viewer: User, results: SearchResults, today: date | None = None) -> None:
-    """Count a learner's search that found nothing (the words only, never who), once per
-    normalised query and day: the curators' dashboard lists them as gaps in the library.
-    A repeat on the same day only adds to the count; writing a day's first row also deletes
-    the rows older than SEARCH_LOG_DAYS."""
-    if viewer.can_see_unpublished() or results.total or not results.query.strip():
+    """Count a learner's search that found nothing, had a word no case mentions, or was
+    replaced by a correction (the words only, never who), once per normalised query and
+    day: the curators' dashboard lists them as gaps in the library. A repeat on the same
+    day only adds to the count; writing a day's first row also deletes the rows older
+    than SEARCH_LOG_DAYS."""
+    logged = logged_search_text(results)
+    if viewer.can_see_unpublished() or logged is None:
         return
-    text = normalise_logged_query(results.query)
+    text = normalise_logged_query(logged)
     if not text:
         return
     today = today or utcnow().date()

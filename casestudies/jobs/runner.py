@@ -1,0 +1,180 @@
+"""Each server's job runner: threads in the one process that holds the server's runner
+lock (a flock on JOBS_DIR/runner.lock; every gunicorn worker tries, one wins, another
+takes over if it dies), as the search indexer is elected. The runner claims due jobs from
+the shared job table, renews the lease of those it runs (a heartbeat), and leaves the
+outcome on the job. Renders also take one of the server's RENDER_CONCURRENCY slots.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+from typing import IO
+
+from flask import Flask
+
+from casestudies.extensions import db
+from casestudies.jobs import queue
+
+LOCK_FILE = "runner.lock"
+ELECTION_RETRY_S = 2.0
+PRUNE_EVERY_BEATS = 180  # with the default lease of 60 s: about once an hour
+log = logging.getLogger(__name__)
+
+
+def runner_name(app: Flask) -> str:
+    label = app.config.get("SERVER_NAME_LABEL") or socket.gethostname()
+    return f"{label}:{os.getpid()}:{Path(app.config['JOBS_DIR']).resolve()}"[:200]
+
+
+def render_slots(app: Flask) -> threading.BoundedSemaphore:
+    """At most RENDER_CONCURRENCY renders at a time in this process (the server's runner)."""
+    return app.extensions["job_render_slots"]  # type: ignore[no-any-return]
+
+
+class Runner:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.directory = Path(app.config["JOBS_DIR"])
+        self.name = runner_name(app)
+        self.lease = float(app.config["JOB_LEASE_SECONDS"])
+        self.poll = float(app.config["JOB_POLL_SECONDS"])
+        self.threads = int(app.config["JOB_THREADS"])
+        self._held: IO[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
+        self._running: set[int] = set()
+        self._running_lock = threading.Lock()
+
+    # -- election ---------------------------------------------------------------------------
+    def try_lead(self) -> bool:
+        if self._held is not None:
+            return True
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle = open(self.directory / LOCK_FILE, "a+b")  # noqa: SIM115 - held while leading
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._held = handle
+        return True
+
+    def resign(self) -> None:
+        if self._held is not None:
+            fcntl.flock(self._held, fcntl.LOCK_UN)
+            self._held.close()
+            self._held = None
+
+    @property
+    def leads(self) -> bool:
+        return self._held is not None
+
+    # -- running ----------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._lead, name=f"job-runner {self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; a job under way finishes if it can within `timeout` (one that
+        can't is taken over by a runner once its lease runs out)."""
+        self._stop.set()
+        for thread in [self._thread, *self._workers]:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+        self._thread, self._workers = None, []
+        self.resign()
+
+    def _lead(self) -> None:
+        while not self._stop.is_set():
+            if self.try_lead():
+                break
+            self._stop.wait(ELECTION_RETRY_S)
+        if self._stop.is_set():
+            return
+        log.info("job runner %s leads with %d threads", self.name, self.threads)
+        self._workers = [
+            threading.Thread(target=self._work, name=f"job-worker {i}", daemon=True) for i in range(self.threads)
+        ]
+        for worker in self._workers:
+            worker.start()
+        # The heartbeat: renew the lease of every job this runner holds; now and then, prune.
+        beats = 0
+        while not self._stop.wait(self.lease / 3):
+            self._renew()
+            beats += 1
+            if beats % PRUNE_EVERY_BEATS == 1:
+                self._prune()
+
+    def _prune(self) -> None:
+        with self.app.app_context():
+            try:
+                queue.prune(
+                    float(self.app.config["JOB_KEEP_FINISHED_DAYS"]), float(self.app.config["JOB_KEEP_FAILED_DAYS"])
+                )
+            except Exception:
+                db.session.rollback()
+                log.exception("could not prune old jobs")
+            finally:
+                db.session.remove()
+
+    def _renew(self) -> None:
+        with self._running_lock:
+            held = set(self._running)
+        if not held:
+            return
+        with self.app.app_context():
+            for job_id in held:
+                try:
+                    queue.renew(job_id, self.name, self.lease)
+                except Exception:
+                    db.session.rollback()
+                    log.exception("could not renew the lease of job %s", job_id)
+
+    def _work(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                did = self.run_one()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("job runner %s: claiming failed", self.name)
+                self._stop.wait(min(30.0, 0.5 * 2**failures))
+                continue
+            if not did:
+                self._stop.wait(self.poll)
+
+    def run_one(self) -> bool:
+        """Claim and do one due job; False if none was due."""
+        with self.app.app_context():
+            job_id = queue.claim(self.name, self.lease)
+            if job_id is None:
+                return False
+            with self._running_lock:
+                self._running.add(job_id)
+            try:
+                state = queue.execute(
+                    job_id, self.name, retry_base_seconds=float(self.app.config["JOB_RETRY_BASE_SECONDS"])
+                )
+                log.info("job %s: %s (runner %s)", job_id, state, self.name)
+            finally:
+                with self._running_lock:
+                    self._running.discard(job_id)
+                db.session.remove()
+            return True
+
+    def run_until_empty(self, limit: int = 10_000) -> int:
+        """Do due jobs in this thread until none is due (the CLI, tests). How many ran."""
+        done = 0
+        while done < limit and self.run_one():
+            done += 1
+        return done
