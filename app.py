@@ -12,7 +12,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casestudies import cli, database, indexing, jobs, policy
-from casestudies.accounts import oidc
+from casestudies.accounts import oidc, proxies
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
 from casestudies.audit import views as audit_views
@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     csrf.init_app(app)
     oidc.init_app(app)
+    proxies.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"

@@ -110,10 +110,10 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
     read IMPORT_BATCH_FILES files at a time, every batch checked before any is written,
     then all written in one transaction. Files marked published arrive in review unless
     --publish is given."""
-    total = len(bundle_names(path)) if Path(path).is_dir() else None
-    batched = total is not None and total > IMPORT_BATCH_FILES
     counts = {"files": 0, "created": 0, "updated": 0, "unchanged": 0, "to_review": 0, "pending": 0, "published": 0}
     try:
+        total = len(bundle_names(path)) if Path(path).is_dir() else None
+        batched = total is not None and total > IMPORT_BATCH_FILES
         if batched:
             problems = []
             slugs: dict[str, str] = {}  # a slug used twice is refused across batches too
@@ -317,6 +317,19 @@ def return_overdue_command() -> None:
         click.echo(f"  {case.slug} (review by {case.review_by})")
 
 
+@click.command("prune")
+@commits
+def prune_command() -> None:
+    """Delete audit events older than AUDIT_RETENTION_DAYS and the rows of sessions that
+    ended or expired (meant for cron, daily)."""
+    from casestudies.accounts.sessions import prune_sessions
+    from casestudies.audit.services import prune_events
+
+    events = prune_events()
+    ended = prune_sessions()
+    click.echo(f"Deleted {events} audit event(s) older than the retention period and {ended} ended session(s).")
+
+
 @click.command("db-revision")
 @click.argument("message")
 def db_revision_command(message: str) -> None:
@@ -418,5 +431,6 @@ def init_app(app: Flask) -> None:
         purge_bin_command,
         rotate_reflection_key_command,
         return_overdue_command,
+        prune_command,
     ):
         app.cli.add_command(command)

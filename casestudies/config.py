@@ -18,6 +18,9 @@ from flask import Flask
 
 # Production refuses a shorter SECRET_KEY; `make run` makes one this long (see instance_secret).
 MIN_SECRET_KEY_BYTES = 32
+# ...and one with fewer different characters: "k" * 32 is long but guessable. Random hex
+# of 32 bytes has about 16; a passphrase of 32 characters rarely fewer than 10.
+MIN_SECRET_KEY_DISTINCT = 10
 SECRET_KEY_FILE = "secret-key"  # noqa: S105 - a file name
 
 # Environment variables read by the app, the command line, `make run` and gunicorn alike.
@@ -26,6 +29,8 @@ ENV_SETTINGS = (
     "DATABASE_URL",
     "SEARCH_INDEX_DIR",
     "SESSION_IDLE_HOURS",
+    "SESSION_MAX_DAYS",
+    "AUDIT_RETENTION_DAYS",
     "EVERY_SEAT_ENV",
     "TRUSTED_PROXIES",
     "SEARCH_NODE_NAME",
@@ -40,6 +45,7 @@ ENV_SETTINGS = (
     "OIDC_GROUPS_CLAIM",
     "OIDC_ROLE_GROUPS",
     "OIDC_CLOCK_SKEW_SECONDS",
+    "OIDC_REQUIRE_VERIFIED_EMAIL",
     "LOCAL_LOGIN_ENABLED",
     "AUTO_RETURN_OVERDUE",
     "JOBS_DIR",
@@ -58,6 +64,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SEARCH_INDEX_DIR": str(instance / "search-index"),
         "EVERY_SEAT_ENV": "development",
         "SESSION_IDLE_HOURS": 8,
+        # However busy, a session ends this long after sign-in (casestudies/accounts/sessions.py).
+        "SESSION_MAX_DAYS": 7,
+        # Audit events older than this are deleted by `flask prune` (default: two years).
+        "AUDIT_RETENTION_DAYS": 730,
         "CASES_PER_PAGE": 10,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -98,6 +108,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "OIDC_GROUPS_CLAIM": "groups",
         "OIDC_ROLE_GROUPS": "",
         "OIDC_CLOCK_SKEW_SECONDS": 60,
+        # An account is made (or linked, or its address changed) only for an email address
+        # the provider says is verified; switch off (0) for a provider that never sends
+        # `email_verified` and verifies every address itself.
+        "OIDC_REQUIRE_VERIFIED_EMAIL": True,
         # Sign-in with an email address and a password here; switch off (0) to allow
         # single sign-on only.
         "LOCAL_LOGIN_ENABLED": True,
@@ -136,8 +150,11 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
         value = environ.get(name)
         if value:
             overrides[name] = value
-    if "SESSION_IDLE_HOURS" in overrides:
-        overrides["SESSION_IDLE_HOURS"] = float(overrides["SESSION_IDLE_HOURS"])
+    for name in ("SESSION_IDLE_HOURS", "SESSION_MAX_DAYS"):
+        if name in overrides:
+            overrides[name] = float(overrides[name])
+    if "AUDIT_RETENTION_DAYS" in overrides:
+        overrides["AUDIT_RETENTION_DAYS"] = int(overrides["AUDIT_RETENTION_DAYS"])
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
         overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
     for name in SWITCHES:
@@ -152,7 +169,7 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
 
 
 # Settings that are on or off, read from the environment as 1/0, true/false, yes/no, on/off.
-SWITCHES = ("TWO_PERSON_REVIEW", "LOCAL_LOGIN_ENABLED", "AUTO_RETURN_OVERDUE")
+SWITCHES = ("TWO_PERSON_REVIEW", "LOCAL_LOGIN_ENABLED", "AUTO_RETURN_OVERDUE", "OIDC_REQUIRE_VERIFIED_EMAIL")
 
 
 def switch_value(name: str, text: str) -> bool:
@@ -272,9 +289,11 @@ def check_production_config(config: dict[str, Any]) -> None:
     if config["EVERY_SEAT_ENV"] != "production":
         return
     key = config.get("SECRET_KEY") or ""
-    if len(key.encode("utf-8") if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+    raw = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    if len(raw) < MIN_SECRET_KEY_BYTES or len(set(raw)) < MIN_SECRET_KEY_DISTINCT:
         raise RuntimeError(
-            f"Refusing to start in production without a SECRET_KEY of at least {MIN_SECRET_KEY_BYTES} bytes: "
+            f"Refusing to start in production without a SECRET_KEY of at least {MIN_SECRET_KEY_BYTES} bytes "
+            f"and {MIN_SECRET_KEY_DISTINCT} different characters: "
             "set SECRET_KEY (the same on every server), e.g. the output of "
             "`python3 -c 'import secrets; print(secrets.token_hex(32))'`."
         )

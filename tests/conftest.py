@@ -433,7 +433,7 @@ def fetch_pdf(client: FlaskClient, url: str) -> Any:
     run_jobs(current_app._get_current_object())  # type: ignore[attr-defined]
     answer = client.get(url)
     if answer.status_code == 200 and answer.mimetype != "application/pdf":
-        from casestudies.jobs.models import Job
+        from casestudies.models.jobs import Job
 
         errors = [(job.id, job.state, job.error) for job in db.session.query(Job)]
         raise AssertionError(f"the PDF job did not finish: {errors}")

@@ -61,6 +61,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "admin.reactivate": ("POST", "admin"),
     "admin.end_session": ("POST", "admin"),
     "admin.end_all_sessions": ("POST", "admin"),
+    "admin.update_details": ("POST", "admin"),
+    "admin.single_sign_on": ("POST", "admin"),
     "searchadmin.status": ("GET", "admin"),
     "account.password": ("GET", "learner"),
     # Discussion guides: each facilitator and above signs in owning guide 1, shared (see below).

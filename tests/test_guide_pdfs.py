@@ -203,7 +203,7 @@ def test_a_pdf_past_its_time_budget_is_refused_with_a_message_and_the_refusal_is
     app: Flask, login, two_cases
 ) -> None:  # type: ignore[no-untyped-def]
     from casestudies.jobs import queue, run_jobs
-    from casestudies.jobs.models import Job
+    from casestudies.models.jobs import Job
 
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     client = login("facilitator")

@@ -112,7 +112,7 @@ def test_production_cookies_are_secure(tmp_path, migrated_db_template) -> None: 
         EVERY_SEAT_ENV="production",
         WTF_CSRF_ENABLED=False,
         PASSWORD_HASH_METHOD="scrypt",
-        SECRET_KEY="k" * 32,
+        SECRET_KEY="a varied production key, 32+ bytes long!",
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and not app.debug

@@ -22,8 +22,8 @@ from flask import Flask
 
 from casestudies.extensions import db
 from casestudies.jobs import enqueue, get_runner, handler, queue, run_jobs
-from casestudies.jobs.models import FAILED, FINISHED, QUEUED, RUNNING, Job
 from casestudies.models import utcnow
+from casestudies.models.jobs import FAILED, FINISHED, QUEUED, RUNNING, Job
 
 from .conftest import TEST_REFLECTION_KEY, ensure_user
 

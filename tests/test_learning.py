@@ -472,7 +472,12 @@ def test_the_app_refuses_keys_that_are_not_keys_and_production_without_keys(tmp_
     base = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SEARCH_INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}
     with pytest.raises(RuntimeError, match="not a Fernet key"):
         create_app({**base, "REFLECTION_KEYS": "not-a-key"})
-    production = {**base, "EVERY_SEAT_ENV": "production", "SECRET_KEY": "s" * 40, "REFLECTION_KEYS": ""}
+    production = {
+        **base,
+        "EVERY_SEAT_ENV": "production",
+        "SECRET_KEY": "a varied production key, 32+ bytes long!",
+        "REFLECTION_KEYS": "",
+    }
     with pytest.raises(RuntimeError, match="without REFLECTION_KEYS"):
         create_app(production)
     key_file = tmp_path / "instance" / "reflection-keys"

@@ -69,7 +69,7 @@ def _database_at_previous_release(tmp_path: Path) -> str:
 
 
 def test_every_published_case_gets_a_live_revision_equal_to_its_current_one(tmp_path: Path) -> None:
-    """Migration 0015 on a library made by the previous release's schema (0014): a published
+    """Migration 0016 on a library made by the previous release's schema (0015): a published
     case's live revision is its newest; drafts and cases in review have none; the revisions
     the workflow wrote are marked, so who may publish is read from a column."""
     url = _database_at_previous_release(tmp_path)
@@ -78,7 +78,7 @@ def test_every_published_case_gets_a_live_revision_equal_to_its_current_one(tmp_
         config = _alembic_config()
         with db.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "0014")
+            command.upgrade(config, "0015")
         from sqlalchemy import text
 
         with db.engine.begin() as connection:

@@ -87,9 +87,16 @@ def test_production_refuses_a_missing_or_short_secret_key(tmp_path: Path, key: s
 
 
 def test_production_accepts_a_32_byte_secret_key(tmp_path: Path) -> None:
-    config = {"EVERY_SEAT_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": "k" * 32}
+    config = {
+        "EVERY_SEAT_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "SECRET_KEY": "a varied production key, 32+ bytes long!",
+    }
     config["REFLECTION_KEYS"] = TEST_REFLECTION_KEY  # production also needs the notebook's keys
-    assert create_app({**config, "SEARCH_INDEX_DIR": str(tmp_path / "ix")}).config["SECRET_KEY"] == "k" * 32
+    assert (
+        create_app({**config, "SEARCH_INDEX_DIR": str(tmp_path / "ix")}).config["SECRET_KEY"]
+        == "a varied production key, 32+ bytes long!"
+    )
 
 
 def test_production_sends_hsts_and_development_does_not(tmp_path: Path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +107,7 @@ def test_production_sends_hsts_and_development_does_not(tmp_path: Path, migrated
         migrated_db_template,
         EVERY_SEAT_ENV="production",
         PASSWORD_HASH_METHOD="scrypt",
-        SECRET_KEY="k" * 32,
+        SECRET_KEY="a varied production key, 32+ bytes long!",
     )
     development = make_test_app(tmp_path / "d", migrated_db_template)
     with production.app_context():

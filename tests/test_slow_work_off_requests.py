@@ -16,8 +16,8 @@ from flask import Flask
 
 from casestudies.extensions import db
 from casestudies.jobs import run_jobs, start_runner, stop_runner
-from casestudies.jobs.models import FINISHED, REFUSED, RUNNING, Job
 from casestudies.learning import notebook
+from casestudies.models.jobs import FINISHED, REFUSED, RUNNING, Job
 
 from .conftest import PASSWORD, ensure_user
 from .test_guide_pdfs import largest_guide

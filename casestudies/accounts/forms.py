@@ -48,3 +48,10 @@ class PasswordForm(FlaskForm):
     current_password = PasswordField("Current password")
     new_password = PasswordField("New password")
     confirm_password = PasswordField("New password again")
+
+
+class DetailsForm(FlaskForm):
+    """An admin's correction of a user's name and email address (checked by the service)."""
+
+    name = StringField("Full name")
+    email = EmailField("Email address")

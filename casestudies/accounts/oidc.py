@@ -6,7 +6,11 @@ after METADATA_MAX_AGE).
 
 Accounts are matched by (issuer, subject), created at first sign-in with no local password,
 and take the role their groups map to at every sign-in: the highest mapped role wins; no
-mapped group means no access, and no account is created."""
+mapped group means no access, and no account is created. The name and email address follow
+the provider's at every sign-in. An email address is used (to create, link or update an
+account) only when the provider says it is verified (`email_verified`; OIDC_REQUIRE_VERIFIED_EMAIL
+off trusts providers that never send it), and never when it only looks like another
+account's (accounts/emails.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from joserfc.errors import JoseError
 from sqlalchemy import func, select
 
 from casestudies.accounts import sessions
+from casestudies.accounts.demotion import end_shares_beyond_role
+from casestudies.accounts.emails import lookalike_message, lookalike_of
 from casestudies.audit import services as audit
 from casestudies.extensions import db
 from casestudies.models import Role, User
@@ -114,6 +120,10 @@ def init_app(app: Flask) -> None:
 
 def is_enabled() -> bool:
     return SETTINGS_KEY in current_app.extensions
+
+
+def configured_issuer() -> str:
+    return _settings().issuer
 
 
 def _settings() -> Settings:
@@ -236,6 +246,7 @@ def account_for(claims: dict[str, Any]) -> User:
     if not user.is_active:
         audit.record(user, "sign-in-refused", detail=f"Single sign-on refused for {label}: the account is deactivated")
         raise NoAccess("Your account here has been deactivated. Ask an administrator if you need access.")
+    _follow_details(user, claims)
     if user.role != role:
         audit.record(
             user,
@@ -243,25 +254,88 @@ def account_for(claims: dict[str, Any]) -> User:
             detail=f"{user.name} <{user.email}>: {user.role.value} → {role.value} (organisation groups)",
         )
         user.role = role
+        end_shares_beyond_role(user, None)
     return user
+
+
+def _email_is_verified(claims: dict[str, Any]) -> bool:
+    if not current_app.config.get("OIDC_REQUIRE_VERIFIED_EMAIL", True):
+        return True
+    verified = claims.get("email_verified")
+    return verified is True or (isinstance(verified, str) and verified.lower() == "true")
+
+
+def _claimed_name(claims: dict[str, Any], email: str) -> str:
+    return " ".join(str(claims.get("name") or email.split("@")[0]).split())[:120]
+
+
+def _follow_details(user: User, claims: dict[str, Any]) -> None:
+    """The account's name and email address follow the provider's, recorded when changed.
+    A new address is taken only when verified, free and not a look-alike of another's."""
+    name = _claimed_name(claims, user.email)
+    email = str(claims.get("email") or "").strip().lower()
+    before = f"{user.name} <{user.email}>"
+    changes = []
+    if name and name != user.name:
+        changes.append(f"name “{user.name}” → “{name}”")
+        user.name = name
+    if email and email != user.email and "@" in email and len(email) <= 254 and _email_is_verified(claims):
+        taken = db.session.scalar(select(User).where(func.lower(User.email) == email, User.id != user.id))
+        if taken is None and lookalike_of(email, exclude=user) is None:
+            changes.append(f"email “{user.email}” → “{email}”")
+            user.email = email
+    if changes:
+        audit.record(user, "user-details", detail=f"{before}: {'; '.join(changes)} (from the organisation account)")
 
 
 def _create_account(claims: dict[str, Any], issuer: str, subject: str, role: Role, label: str) -> User:
     email = str(claims.get("email") or "").strip().lower()
     if "@" not in email or len(email) > 254:
         raise SingleSignOnError("Your organisation account has no email address, which this site needs.")
-    if db.session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
+
+    def refuse(why: str, message: str) -> NoAccess:
         audit.record(
             None,
             "sign-in-refused",
             actor_label=f"single sign-on: {label}"[:300],
-            detail=f"Single sign-on refused for {label}: an account with a password already uses {email}",
+            detail=f"Single sign-on refused for {label}: {why}",
         )
-        raise NoAccess(
+        return NoAccess(message)
+
+    if not _email_is_verified(claims):
+        raise refuse(
+            "the organisation account's email address is not verified",
+            "Your organisation account’s email address has not been verified, so no account can be "
+            "made for it here. Ask your organisation’s IT service desk, or an administrator.",
+        )
+    existing = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if existing is not None and existing.oidc_issuer == issuer and existing.oidc_subject is None:
+        # An admin turned this account into a single sign-on one: link it now.
+        existing.oidc_subject = subject
+        audit.record(
+            existing, "user-sign-in-method", detail=f"{existing.name} <{email}> linked to their organisation account"
+        )
+        if not existing.is_active:
+            raise NoAccess("Your account here has been deactivated. Ask an administrator if you need access.")
+        if existing.role != role:
+            audit.record(
+                existing,
+                "user-role",
+                detail=f"{existing.name} <{email}>: {existing.role.value} → {role.value} (organisation groups)",
+            )
+            existing.role = role
+            end_shares_beyond_role(existing, None)
+        _follow_details(existing, claims)
+        return existing
+    if existing is not None:
+        raise refuse(
+            f"an account with a password already uses {email}",
             f"An account that signs in with a password already uses {email}. "
-            "Sign in with your password, or ask an administrator."
+            "Sign in with your password, or ask an administrator.",
         )
-    name = str(claims.get("name") or email.split("@")[0]).strip()[:120]
+    if lookalike_of(email) is not None:
+        raise refuse(f"{email} only looks like an existing account's address", lookalike_message(email))
+    name = _claimed_name(claims, email)
     user = User(
         email=email,
         name=name,

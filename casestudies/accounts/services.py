@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from casestudies.accounts import sessions
+from casestudies.accounts.demotion import end_shares_beyond_role
+from casestudies.accounts.emails import lookalike_message, lookalike_of
 from casestudies.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
 from casestudies.audit import services as audit
 from casestudies.errors import NotFound, Refused
@@ -45,8 +47,7 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError(f"'{email}' is not an email address", field="email")
-    if db.session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
-        raise AccountError(f"A user with the email {email} already exists", field="email")
+    _check_email_is_free(email)
     try:
         validate_password(password)
     except AccountError as exc:
@@ -60,14 +61,26 @@ def create_user(
     return user
 
 
+def _check_email_is_free(email: str, *, user: User | None = None) -> None:
+    """No other account has this address, nor one that only looks like it."""
+    same = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if same is not None and same is not user:
+        raise AccountError(f"A user with the email {email} already exists", field="email")
+    if lookalike_of(email, exclude=user) is not None:
+        raise AccountError(lookalike_message(email), field="email")
+
+
 # Compared against when the email is unknown, so both failures cost the same time: one
 # probe per hash method.
 _DUMMY_USERS: dict[str, User] = {}
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """The account, if the password is right. An unknown email, a deactivated account and a
+    single sign-on account (no local password) each verify one hash of the same method as a
+    real account, so none can be told from a wrong password by the time it takes."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not user.password_hash:
         method = password_hash_method()
         if method not in _DUMMY_USERS:
             probe = User()
@@ -76,11 +89,6 @@ def authenticate(email: str, password: str) -> User | None:
         _DUMMY_USERS[method].check_password(password)
         return None
     return user if user.check_password(password) else None
-
-
-def is_single_sign_on_account(email: str) -> bool:
-    user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
-    return user is not None and user.is_active and user.is_single_sign_on
 
 
 def load_user(session_key: str) -> User | None:
@@ -132,6 +140,7 @@ def change_role(user: User, role: Role, actor: User) -> bool:
     before = user.role
     user.role = role
     audit.record(actor, "user-role", detail=f"{_label(user)}: {before.value} → {role.value}")
+    end_shares_beyond_role(user, actor)
     return True
 
 
@@ -166,6 +175,52 @@ def end_user_sessions(user: User, actor: User) -> int:
     count = sessions.end_all_sessions(user)
     audit.record(actor, "session-end", detail=f"{_label(user)}: ended all sessions ({count})")
     return count
+
+
+def update_details(user: User, name: str, email: str, actor: User) -> bool:
+    """An admin corrects a user's name and email address. The address must be free (and
+    not a look-alike of another's). Returns whether anything changed."""
+    name, email = " ".join(name.split()), normalise_email(email)
+    if not name:
+        raise AccountError("Enter the person’s name", field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise AccountError(f"The name must be {MAX_NAME_LENGTH} characters or fewer", field="name")
+    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
+        raise AccountError("Enter an email address like name@example.org", field="email")
+    if email != user.email:
+        _check_email_is_free(email, user=user)
+    changes = [
+        f"{what} “{before}” → “{after}”"
+        for what, before, after in (("name", user.name, name), ("email", user.email, email))
+        if before != after
+    ]
+    if not changes:
+        return False
+    before_label = _label(user)
+    user.name, user.email = name, email
+    audit.record(actor, "user-details", detail=f"{before_label}: {'; '.join(changes)}")
+    return True
+
+
+def convert_to_single_sign_on(user: User, issuer: str, actor: User) -> None:
+    """An admin turns a local account into a single sign-on one: its password is removed
+    and its sessions end. The organisation account is linked at its first sign-in with
+    single sign-on, by its verified email address (oidc.account_for)."""
+    if user.is_single_sign_on:
+        raise AccountError(f"{user.name} already signs in with their organisation account")
+    if not issuer:
+        raise AccountError("Single sign-on is not set up on this site (OIDC_ISSUER)")
+    if user.id == actor.id:
+        raise AccountError("You can’t change how you sign in yourself: ask another admin")
+    user.password_hash = ""
+    user.must_change_password = False
+    user.oidc_issuer, user.oidc_subject = issuer, None
+    sessions.end_all_sessions(user)
+    audit.record(
+        actor,
+        "user-sign-in-method",
+        detail=f"{_label(user)}: moved to single sign-on (their organisation account); the password was removed",
+    )
 
 
 def check_current_password(user: User, current: str) -> None:
@@ -214,14 +269,24 @@ def sign_out(user: User) -> None:
 
 
 def record_failed_sign_in(email_as_typed: str, address: str, *, blocked: bool = False) -> None:
-    """The email as typed (never the password), printable characters only, cut to length."""
+    """The email as typed (never the password), printable characters only, cut to length.
+    Repeats are counted rather than written again (audit.record_repeated): wrong passwords
+    on one row per account and address, throttled refusals on one row per address."""
     typed = "".join(ch for ch in email_as_typed if ch.isprintable())[:254]
-    why = "refused by throttling" if blocked else "wrong email address or password"
-    audit.record(
-        None,
+    where = address or "an unknown address"
+    if blocked:
+        audit.record_repeated(
+            "sign-in-failed",
+            f"throttled|{address}",
+            actor_label=f"not signed in: {where}",
+            detail=f"Failed sign-ins from {where} refused by throttling (the first as “{typed}”)",
+        )
+        return
+    audit.record_repeated(
         "sign-in-failed",
+        f"failed|{address}|{typed.strip().lower()}",
         actor_label=f"not signed in: “{typed}”",
-        detail=f"Failed sign-in as “{typed}” from {address or 'an unknown address'} ({why})",
+        detail=f"Failed sign-in as “{typed}” from {where} (wrong email address or password)",
     )
 
 

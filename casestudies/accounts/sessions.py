@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from casestudies.extensions import db
@@ -28,9 +28,31 @@ def _idle_limit() -> timedelta:
     return timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"]))
 
 
+def _absolute_limit() -> timedelta:
+    return timedelta(days=float(current_app.config["SESSION_MAX_DAYS"]))
+
+
+def prune_sessions() -> int:
+    """Delete the rows of sessions that can't be used again: ended, idle too long, or past
+    their absolute lifetime. (Sign-ins and sign-outs stay in the audit log.) Returns how many."""
+    now = utcnow()
+    result = db.session.execute(
+        delete(UserSession).where(
+            or_(
+                UserSession.ended_at.is_not(None),
+                UserSession.last_seen_at < now - _idle_limit(),
+                UserSession.created_at < now - _absolute_limit(),
+            )
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def start_session(user: User, *, user_agent: str, address: str, method: str = "password") -> str:
     """Open a session for the user and return the id Flask-Login keeps in the cookie
-    (also set as user.session_key, for login_user)."""
+    (also set as user.session_key, for login_user). Rows that can't be used again are
+    deleted first, so the table stays the size of the live sessions."""
+    prune_sessions()
     secret = secrets.token_urlsafe(32)
     row = UserSession(
         user_id=user.id,
@@ -46,9 +68,9 @@ def start_session(user: User, *, user_agent: str, address: str, method: str = "p
 
 
 def load_session_user(session_key: str) -> User | None:
-    """Flask-Login's loader. The user of a live session: its row exists, has not ended and
-    has not been idle too long, the secret matches, and the account is active and has a
-    session token (an empty one is refused)."""
+    """Flask-Login's loader. The user of a live session: its row exists, has not ended, has
+    not been idle too long nor open longer than SESSION_MAX_DAYS, the secret matches, and
+    the account is active and has a session token (an empty one is refused)."""
     session_id, _, secret = str(session_key).partition(":")
     if not secret or not session_id.isdigit() or len(session_id) > 18:
         return None
@@ -59,7 +81,7 @@ def load_session_user(session_key: str) -> User | None:
     if not secrets.compare_digest(row.token_hash, _hash(secret)):
         return None
     now = utcnow()
-    if now - row.last_seen_at > _idle_limit():
+    if now - row.last_seen_at > _idle_limit() or now - row.created_at > _absolute_limit():
         return None
     user = row.user
     if not user.is_active or not user.session_token:
@@ -99,11 +121,16 @@ def end_all_sessions(user: User, *, except_id: int | None = None) -> int:
 
 def active_sessions(user: User) -> list[UserSession]:
     """The user's live sessions, most recently used first."""
-    since = utcnow() - _idle_limit()
+    now = utcnow()
     return list(
         db.session.scalars(
             select(UserSession)
-            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.last_seen_at >= since)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.ended_at.is_(None),
+                UserSession.last_seen_at >= now - _idle_limit(),
+                UserSession.created_at >= now - _absolute_limit(),
+            )
             .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
         )
     )

@@ -3,8 +3,10 @@ worker process: the attempts are rows in the database, not memory of one process
 
 Limits follow OWASP's authentication guidance: the lock is on the account *and* the client
 address together, with a delay that grows with each further failure, so a stranger
-guessing from elsewhere can't lock the owner out; and each address has a ceiling on
-failures across all accounts, against guessing one common password for many accounts.
+guessing from elsewhere can't lock the owner out; and each address has a ceiling on the
+number of distinct accounts tried, against guessing one common password for many accounts.
+Distinct accounts, not failures: behind NAT or an unconfigured proxy many people share an
+address, and one person's forgotten password must not lock out the rest (SECURITY.md).
 
 Each attempt is written and committed in its own short transaction *before* the password is
 checked, then the attempts already recorded are counted. Whatever the order in which
@@ -24,7 +26,6 @@ from casestudies.accounts.services import (
     authenticate,
     change_own_password,
     check_current_password,
-    is_single_sign_on_account,
 )
 from casestudies.extensions import db
 from casestudies.models import LoginAttempt, User, utcnow
@@ -34,12 +35,8 @@ FIRST_DELAY = timedelta(seconds=30)  # then doubled at each further failure...
 LONGEST_DELAY = timedelta(minutes=15)  # ...up to this
 PAIR_WINDOW = timedelta(hours=24)  # failures older than this are forgotten
 ADDRESS_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_ACCOUNTS_PER_ADDRESS = 20  # distinct accounts with failures from one address in ADDRESS_WINDOW
 WRONG_PASSWORD_MESSAGE = "Email address or password is not right"  # noqa: S105 - a message, not a password
-SINGLE_SIGN_ON_MESSAGE = (
-    "This account signs in with your organisation account, not a password: "
-    "choose “Sign in with your organisation account”."
-)
 
 
 def delay_after(failures: int) -> timedelta:
@@ -85,13 +82,13 @@ def claim_attempt(email: str, address: str) -> Claim:
                 others, LoginAttempt.email == email, LoginAttempt.address == address
             )
         ).one()
-        from_address = connection.scalar(
-            select(func.count()).where(
+        accounts_tried = connection.scalar(
+            select(func.count(func.distinct(LoginAttempt.email))).where(
                 others, LoginAttempt.address == address, LoginAttempt.created_at >= now - ADDRESS_WINDOW
             )
         )
         wait: timedelta | None = None
-        if (from_address or 0) >= MAX_FAILURES_PER_ADDRESS:
+        if (accounts_tried or 0) >= MAX_ACCOUNTS_PER_ADDRESS:
             wait = ADDRESS_WINDOW
         elif failures >= FREE_FAILURES and last is not None and now - last < delay_after(failures):
             wait = delay_after(failures) - (now - last)
@@ -118,15 +115,13 @@ class SignIn:
 
 
 def attempt_sign_in(email: str, password: str, address: str) -> SignIn:
-    """The user, or why not. A refused attempt gets the same answer whether or not the
-    account exists."""
+    """The user, or why not. A refused attempt gets the same answer whether the account
+    exists or not, and whether it signs in with a password or single sign-on."""
     claim = claim_attempt(email, address)
     if claim.wait is not None:
         return SignIn(None, blocked_message(claim.wait), blocked=True)
     user = authenticate(email, password)
     if user is None:
-        if is_single_sign_on_account(email):
-            return SignIn(None, SINGLE_SIGN_ON_MESSAGE)
         return SignIn(None, WRONG_PASSWORD_MESSAGE)
     succeeded(email, address)
     return SignIn(user)

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from casestudies.accounts import oidc, sessions
 from casestudies.accounts import services as accounts
-from casestudies.accounts.forms import ActiveForm, LoginForm, NewUserForm, PasswordForm, RoleForm
+from casestudies.accounts.forms import ActiveForm, DetailsForm, LoginForm, NewUserForm, PasswordForm, RoleForm
 from casestudies.accounts.services import MIN_PASSWORD_LENGTH, AccountError
 from casestudies.accounts.throttle import Throttled, attempt_password_change, attempt_sign_in
 from casestudies.database import discard_changes, keep_changes_on_error
@@ -48,7 +48,7 @@ def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.next.data = request.args.get("next", "")
         return _login_page(form)
     if not current_app.config["LOCAL_LOGIN_ENABLED"]:
@@ -199,7 +199,14 @@ def new_user():  # type: ignore[no-untyped-def]
     return render_template("admin/new_user.html", form=form, roles=ROLE_CHOICES, min_length=MIN_PASSWORD_LENGTH), 400
 
 
-def _user_page(user: User, *, error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _user_page(  # type: ignore[no-untyped-def]
+    user: User,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    details: DetailsForm | None = None,
+    sso_error: str | None = None,
+):
     form = RoleForm(formdata=None, role=user.role.value)
     if error:
         form.role.data = request.form.get("role", user.role.value)
@@ -208,6 +215,9 @@ def _user_page(user: User, *, error: str | None = None, status: int = 200):  # t
             "admin/user.html",
             user=user,
             form=form,
+            details=details or DetailsForm(formdata=None, name=user.name, email=user.email),
+            sso_enabled=oidc.is_enabled(),
+            sso_error=sso_error,
             roles=ROLE_CHOICES,
             error=error,
             active_sessions=sessions.active_sessions(user),
@@ -239,6 +249,42 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
         discard_changes()
         return _user_page(_user_or_404(user_id), error=str(exc), status=400)
     flash(f"{target.name} is now {target.role.value}." if changed else f"{target.name} was already {role.value}.")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@admin_bp.post("/admin/users/<int:user_id>/details")
+@requires(Role.ADMIN)
+def update_details(user_id: int):  # type: ignore[no-untyped-def]
+    target = _user_or_404(user_id)
+    form = DetailsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        changed = accounts.update_details(target, form.name.data or "", form.email.data or "", current_user)
+    except AccountError as exc:
+        discard_changes()
+        getattr(form, exc.field or "email").errors = [str(exc)]
+        return _user_page(_user_or_404(user_id), details=form, status=400)
+    flash(f"Saved the name and email address of {target.name}." if changed else "Nothing was changed.")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@admin_bp.post("/admin/users/<int:user_id>/single-sign-on")
+@requires(Role.ADMIN)
+def single_sign_on(user_id: int):  # type: ignore[no-untyped-def]
+    target = _user_or_404(user_id)
+    if not ActiveForm().validate_on_submit():
+        abort(400)
+    issuer = oidc.configured_issuer() if oidc.is_enabled() else ""
+    try:
+        accounts.convert_to_single_sign_on(target, issuer, current_user)
+    except AccountError as exc:
+        discard_changes()
+        return _user_page(_user_or_404(user_id), sso_error=str(exc), status=400)
+    flash(
+        f"{target.name} now signs in with their organisation account: their password was removed and "
+        "they were signed out. Their account is linked at their first sign-in with it."
+    )
     return redirect(url_for("admin.user", user_id=target.id))
 
 

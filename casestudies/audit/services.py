@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from casestudies.extensions import db
-from casestudies.models import AuditEvent, Case, User
+from casestudies.models import AuditEvent, Case, User, utcnow
 from casestudies.paging import paginate
 
 ACTIONS = (
@@ -39,6 +40,9 @@ ACTIONS = (
     "user-role",
     "user-active",
     "user-password",
+    "user-details",
+    "user-sign-in-method",
+    "share-end",
     "report-create",
     "report-resolve",
     "sign-in",
@@ -76,6 +80,44 @@ def record(
     return event
 
 
+# Repeats of one event (refused sign-ins for one account from one address; throttled ones
+# from one address) within this window are counted on one row, so a client sending
+# thousands of refused requests adds a handful of rows, not thousands.
+REPEAT_WINDOW = timedelta(minutes=15)
+
+
+def record_repeated(action: str, key: str, *, detail: str, actor_label: str) -> AuditEvent:
+    """record(), or one more on the count of the row with the same action and `key` that
+    began within REPEAT_WINDOW (its detail is kept: it describes the first)."""
+    key = key[:400]
+    since = utcnow() - REPEAT_WINDOW
+    event = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == action, AuditEvent.repeat_key == key, AuditEvent.created_at >= since)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event is None:
+        event = record(None, action, detail=detail, actor_label=actor_label)
+        event.repeat_key = key
+        event.count = 1
+        return event
+    # Counted in SQL, not in Python: parallel requests each add their one.
+    db.session.execute(
+        update(AuditEvent).where(AuditEvent.id == event.id).values(count=AuditEvent.count + 1),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.expire(event, ["count"])
+    return event
+
+
+def prune_events() -> int:
+    """Delete events older than AUDIT_RETENTION_DAYS (default two years). Returns how many."""
+    cutoff = utcnow() - timedelta(days=int(current_app.config["AUDIT_RETENTION_DAYS"]))
+    result = db.session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     actor_id: int | None = None
@@ -107,7 +149,7 @@ def list_events(filters: AuditFilters, page: int = 1, per_page: int = 50) -> Pag
 
 
 # -- CSV export ------------------------------------------------------------------------------------
-CSV_HEADER = ("id", "when (UTC)", "who", "who (account id)", "action", "case", "case (id)", "detail")
+CSV_HEADER = ("id", "when (UTC)", "who", "who (account id)", "action", "case", "case (id)", "detail", "times")
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -143,6 +185,7 @@ def events_csv(filters: AuditFilters, actor: User, batch: int = 1000) -> Iterato
                         event.case_label,
                         event.case_id,
                         event.detail,
+                        event.count,
                     )
                 ]
             )

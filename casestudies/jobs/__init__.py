@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from casestudies.jobs import models, queue
+from casestudies.jobs import queue
 from casestudies.jobs.queue import JobRefused, enqueue, handler
 from casestudies.jobs.runner import Runner
 
@@ -22,7 +22,6 @@ __all__ = [
     "get_runner",
     "handler",
     "init_app",
-    "models",
     "queue",
     "run_jobs",
     "start_runner",

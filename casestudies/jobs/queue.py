@@ -19,8 +19,8 @@ from sqlalchemy import and_, func, or_, select, update
 
 from casestudies.errors import Refused
 from casestudies.extensions import db
-from casestudies.jobs.models import FAILED, FINISHED, QUEUED, REFUSED, RUNNING, Job
 from casestudies.models import User, utcnow
+from casestudies.models.jobs import FAILED, FINISHED, QUEUED, REFUSED, RUNNING, Job
 
 BACKOFF_CAP_SECONDS = 3600.0
 

@@ -21,10 +21,10 @@ from flask_login import current_user
 
 from casestudies.database import keep_changes_on_error
 from casestudies.guides import pdf as pdfs
-from casestudies.jobs.models import FINISHED, QUEUED, REFUSED, RUNNING, Job
 from casestudies.jobs.queue import JobRefused, enqueue, handler, latest_with_key
 from casestudies.jobs.runner import render_slots
 from casestudies.models import User
+from casestudies.models.jobs import FINISHED, QUEUED, REFUSED, RUNNING, Job
 
 KIND = "render_pdf"
 

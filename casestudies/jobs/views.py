@@ -7,9 +7,9 @@ from werkzeug.wrappers import Response
 
 from casestudies.errors import NotFound
 from casestudies.jobs import queue
-from casestudies.jobs.models import STATES
 from casestudies.jobs.renders import may_follow, status_of
 from casestudies.models import Role
+from casestudies.models.jobs import STATES
 from casestudies.policy import requires
 
 bp = Blueprint("jobs", __name__)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.guides.handouts import handouts_opened_by
+from casestudies.learning import limits
 from casestudies.learning.sealing import cipher_for, reseal, seal, unseal
 from casestudies.models import (
     AuditEvent,
@@ -266,6 +267,8 @@ def save_reflection(owner: User, data: ReflectionInput, reflection: Reflection |
         raise NotebookNotFound(reflection.id)
     data, case = _check_reflection(owner, data)
     if reflection is None:
+        if problem := limits.new_reflection_problem(owner):
+            raise NotebookError({"title": problem})
         reflection = Reflection(owner_id=owner.id)
         db.session.add(reflection)
     else:
@@ -406,6 +409,8 @@ def save_cpd_entry(owner: User, data: CpdInput, entry: CpdEntry | None = None) -
         )
         if len(reflections) != len(set(data.reflection_ids)):
             errors["reflection_ids"] = "Choose reflections from your own notebook"
+    if entry is None and (problem := limits.new_cpd_entry_problem(owner)):
+        errors.setdefault("topic", problem)
     if errors:
         raise NotebookError(errors)
     if entry is None:

@@ -19,6 +19,7 @@ from casestudies.models.cases import (
     case_tag,
 )
 from casestudies.models.guides import Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit
+from casestudies.models.jobs import Job
 from casestudies.models.learning import (
     Collection,
     CollectionCase,
@@ -46,6 +47,7 @@ __all__ = [
     "GuideQuestion",
     "GuideSegment",
     "HandoutVisit",
+    "Job",
     "LoginAttempt",
     "Question",
     "ReadingList",

@@ -89,7 +89,9 @@ class User(UserMixin, db.Model):
 
     @property
     def is_single_sign_on(self) -> bool:
-        return self.oidc_subject is not None
+        # An issuer without a subject: an admin made this account single sign-on, and it is
+        # linked to the organisation account at its first sign-in (oidc.account_for).
+        return self.oidc_issuer is not None or self.oidc_subject is not None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=password_hash_method())

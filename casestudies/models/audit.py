@@ -30,3 +30,7 @@ class AuditEvent(db.Model):
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
     case_label: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # Repeated events (refused sign-ins) are counted on one row per key and window rather
+    # than written once each: see audit.services.record_repeated.
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    repeat_key: Mapped[str | None] = mapped_column(String(400), index=True)

@@ -4,6 +4,7 @@ outcome. Services change the session and flush; the request commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -28,6 +29,9 @@ OUTCOMES: dict[str, str] = {
     "unpublished": "Unpublished",
 }
 MAX_TEXT = 2000
+# Per reader: enough for a careful reader, too few to flood the curators' queue.
+MAX_REPORTS_PER_HOUR = 10
+MAX_OPEN_REPORTS = 30
 
 FieldErrors = dict[str, str]
 
@@ -48,6 +52,22 @@ class ResolutionInput:
     note: str = ""
 
 
+def _volume_problem(reporter: User) -> str | None:
+    """Why the reader can't send another report now, or None."""
+    mine = CaseReport.reporter_id == reporter.id
+    open_count = db.session.scalar(select(func.count()).where(mine, CaseReport.outcome.is_(None))) or 0
+    if open_count >= MAX_OPEN_REPORTS:
+        return (
+            f"You have {open_count} reports waiting for the curators, the most at a time: "
+            "you can send another once some are resolved (see “My reports”)"
+        )
+    since = utcnow() - timedelta(hours=1)
+    recent = db.session.scalar(select(func.count()).where(mine, CaseReport.created_at >= since)) or 0
+    if recent >= MAX_REPORTS_PER_HOUR:
+        return f"You have sent {recent} reports in the last hour, the most for an hour: try again later"
+    return None
+
+
 def report_problem(case: Case, reporter: User, form: ReportInput) -> tuple[CaseReport | None, FieldErrors]:
     """A reader's report of a problem with a case they can see."""
     if not reporter.can_report_problem(case):
@@ -60,6 +80,8 @@ def report_problem(case: Case, reporter: User, form: ReportInput) -> tuple[CaseR
         errors["text"] = "Say what the problem is"
     elif len(text) > MAX_TEXT:
         errors["text"] = f"Use {MAX_TEXT:,} characters or fewer"
+    if not errors and (problem := _volume_problem(reporter)):
+        errors["text"] = problem
     if errors:
         return None, errors
     report = CaseReport(case=case, reporter=reporter, reason=form.reason, text=text)

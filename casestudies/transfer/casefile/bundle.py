@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from casestudies.transfer.names import name_problem
+
 # -- bundles -------------------------------------------------------------------------------
 DEFAULT_MAX_FILES = 5000
 DEFAULT_MAX_TOTAL_BYTES = 200 * 1024 * 1024
@@ -93,6 +95,7 @@ def read_bundle(
         if not source.exists():
             raise BundleError(f"no such file or folder: {source}")
         if source.suffix.lower() == ".md":
+            _refuse_unsafe_name(source.name)
             with open(source, "rb") as handle:
                 return [BundleFile(source.name, _Budget(limits).read(source.name, handle))]
         with open(source, "rb") as handle:
@@ -135,6 +138,7 @@ def bundle_names(path: str | os.PathLike[str]) -> list[str]:
             full = Path(folder, filename)
             relative = full.relative_to(root).as_posix()
             if _is_case_name(relative.split("/")) and stat.S_ISREG(full.stat().st_mode):
+                _refuse_unsafe_name(relative)
                 found.append(relative)
     return sorted(found)
 
@@ -162,6 +166,7 @@ def _read_folder(root: Path, limits: _Limits) -> list[BundleFile]:
             relative = full.relative_to(root).as_posix()
             if not _is_case_name(relative.split("/")) or not stat.S_ISREG(full.stat().st_mode):
                 continue  # also skips FIFOs and devices named *.md, which would block or never end
+            _refuse_unsafe_name(relative)
             if len(files) >= limits.max_files:
                 raise BundleError(f"the folder has more than {limits.max_files} .md files")
             with open(full, "rb") as handle:
@@ -170,13 +175,21 @@ def _read_folder(root: Path, limits: _Limits) -> list[BundleFile]:
 
 
 def _zip_parts(name: str) -> list[str]:
-    """The path components of a zip entry; refuses names that could escape the folder."""
+    """The path components of a zip entry; refuses names that could escape the folder, and
+    names with control or bidirectional characters (transfer/names.py)."""
+    _refuse_unsafe_name(name)
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         raise BundleError(f"the zip entry '{name}' has an absolute path; refusing the zip")
     parts = [part for part in re.split(r"[/\\]", name) if part not in ("", ".")]
     if ".." in parts:
         raise BundleError(f"the zip entry '{name}' points outside the zip with '..'; refusing the zip")
     return parts
+
+
+def _refuse_unsafe_name(name: str) -> None:
+    problem = name_problem(name)
+    if problem:
+        raise BundleError(problem)
 
 
 def _check_zip_entry(info: zipfile.ZipInfo, limits: _Limits) -> None:

@@ -4,8 +4,8 @@ as pending changes. Every published case gets a live revision equal to its curre
 wrote (only the status line moved) are marked, so that who may publish is read from
 columns, never from the text.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from casestudies.extensions import db
-from casestudies.models import utcnow
+from casestudies.models.base import utcnow
 
 QUEUED, RUNNING, FINISHED, FAILED, REFUSED = "queued", "running", "finished", "failed", "refused"
 STATES = (QUEUED, RUNNING, FAILED, REFUSED, FINISHED)
