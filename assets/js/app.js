@@ -2,9 +2,11 @@
 //   <script type="module" src="/static/build/js/app.js"></script>
 // at the end of <body>. Initialises all nhsuk-frontend components
 // (header menu, skip link, error summary, buttons, checkboxes, tables ...)
-// and the app's own: the search page's sort (sort.js) and the import page's indexing
+// and the app's own: the narrow screen's header menu (header-menu.js), the search page's
+// sort (sort.js) and the import page's indexing
 // progress (index-progress.js, which acts only where data-app-index-progress is).
 import { initAll } from './nhsuk-frontend.min.js';
+import { initHeaderMenu } from './header-menu.js';
 import { initSortForms } from './sort.js';
 import './index-progress.js';
 
@@ -12,5 +14,6 @@ import './index-progress.js';
 // supports ES modules, which is what "nhsuk-frontend-supported" means.
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported');
 
+initHeaderMenu();
 initSortForms();
 initAll();
