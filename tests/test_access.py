@@ -53,6 +53,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "reports.mine": ("GET", "learner"),
     "reports.queue": ("GET", "curator"),
     "reports.resolve": ("GET", "curator"),
+    "reports.accessibility_statement": ("GET", "public"),
+    "reports.accessibility_problem": ("GET", "learner"),
     "admin.users": ("GET", "admin"),
     "admin.new_user": ("GET", "admin"),
     "admin.user": ("GET", "admin"),
