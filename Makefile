@@ -55,7 +55,7 @@ audit-deps: deps
 
 # The edit-test loop: everything but browser, PDF, hostile-matrix and other slow tests
 # (under 90 s on 2 cores). `make test-fast ARGS=--lf` reruns what failed last time.
-test-fast: deps
+test-fast: deps assets
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser and not pdf and not hostile" $(ARGS)
 
 # The suite (browser tests aside) against a real PostgreSQL server. TEST_DATABASE_URL names

@@ -21,6 +21,7 @@ from casestudies.config import (
     default_config,
     environment_overrides,
     finalise,
+    make_data_private,
     secret_key_for,
 )
 from casestudies.curation import tag_views
@@ -69,6 +70,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if test_config is None:
+        make_data_private(app)
 
     database.init_app(app)
     csrf.init_app(app)

@@ -22,9 +22,9 @@ from datetime import date, timedelta
 from itertools import accumulate
 from pathlib import Path
 
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import BundleFile, CaseData, QuestionData, dump_case_file, parse_case_file
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 SEED = 20260407
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "casestudies" / "sample"

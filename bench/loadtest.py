@@ -171,7 +171,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     os.environ.update(env)
     from app import create_app
-    from casestudies.curation.services import get_case_for_curator
+    from casestudies.curation import get_case_for_curator
     from casestudies.library.services import search_cases
     from casestudies.models import Role, User
 

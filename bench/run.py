@@ -290,7 +290,7 @@ def timed_edits(client: AppClient, seed: int, name: str, first_word: int) -> tup
     context. Returns (ms until searchable, ms until committed, how many were never found)."""
     from sqlalchemy import select
 
-    from casestudies.curation.revisions import case_to_data, save_case_data
+    from casestudies.cases.revisions import case_to_data, save_case_data
     from casestudies.extensions import db
     from casestudies.models import Case
 

@@ -279,7 +279,7 @@ def restore_command(path: str, yes: bool) -> None:
 @commits
 def purge_bin_command() -> None:
     """Delete for good the cases that have been in the bin for more than 30 days."""
-    from casestudies.curation.services import purge_expired
+    from casestudies.curation.bin import purge_expired
 
     count = purge_expired()
     click.echo(f"Deleted {count} case(s) for good.")

@@ -4,6 +4,7 @@ then `instance/config.py`, then the dict a test passes to create_app()."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import socket
@@ -172,6 +173,38 @@ def private_file(path: str | Path) -> Path:
     with contextlib.suppress(FileExistsError):
         os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     return file
+
+
+def make_private(*paths: str | Path) -> list[str]:
+    """Take group and other permissions off each path that exists and, for a folder, off
+    everything in it: files an earlier release made under instance/ (a 0644 database, say)
+    become owner-only like new ones. Returns what changed, "<path> 0644 -> 0600", for the log."""
+    changed = []
+    for root in paths:
+        top = Path(root)
+        if not top.exists() or top.is_symlink():
+            continue
+        found = [top, *top.rglob("*")] if top.is_dir() else [top]
+        for path in found:
+            if path.is_symlink():
+                continue
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+                changed.append(f"{path} {mode:04o} -> {mode & 0o700:04o}")
+    return changed
+
+
+def make_data_private(app: Flask) -> None:
+    """At start-up: the instance folder, the SQLite database and the search index are the
+    owner's only (make_private), whichever release made them; each change is logged once."""
+    paths: list[str | Path] = [app.instance_path, app.config["SEARCH_INDEX_DIR"], app.config["PDF_CACHE_DIR"]]
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        database = uri.removeprefix("sqlite:///")
+        paths += [database, f"{database}-wal", f"{database}-shm"]
+    for change in make_private(*paths):
+        logging.getLogger(__name__).warning("made owner-only: %s", change)
 
 
 def instance_secret_file(app: Flask, filename: str, make: Callable[[], str]) -> Path:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -41,13 +39,6 @@ def upgrade_database() -> None:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
-
-
-def pending_migrations() -> bool:
-    script = ScriptDirectory.from_config(_alembic_config())
-    with db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
-    return set(current) != set(script.get_heads())
 
 
 def make_revision(message: str) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.routing import BaseConverter, ValidationError
 
-from casestudies.transfer.casefile import MINUTES_MAX, MINUTES_MIN
+from casestudies.cases.limits import MINUTES_MAX, MINUTES_MIN
 
 # The largest value of an INTEGER column on PostgreSQL (SQLite's are larger).
 DB_INT_MAX = 2**31 - 1
@@ -41,10 +41,15 @@ def parse_page(value: str | None, *, last: int = 10_000) -> int:
     return parse_int(value, minimum=1, maximum=last) or 1
 
 
+# A redirect target longer than this is no page of this site; it would only fill the session.
+MAX_LOCAL_TARGET = 2000
+
+
 def safe_local_target(target: str | None) -> str | None:
     """The target if it is a path on this site (no scheme, no host, no `//host` or `\\host`
-    tricks, no control characters); None otherwise."""
-    if not target:
+    tricks, no control characters, at most MAX_LOCAL_TARGET characters); None otherwise.
+    The one check of every redirect target that comes from a request."""
+    if not target or len(target) > MAX_LOCAL_TARGET:
         return None
     target = target.strip()
     parts = urlsplit(target)

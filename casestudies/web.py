@@ -7,11 +7,11 @@ import gzip
 import json
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from cachetools import LRUCache
 from flask import Flask, Request, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -22,11 +22,11 @@ from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
 from whitenoise import WhiteNoise
 
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import login_manager
 from casestudies.models import Role
 from casestudies.paging import page_numbers
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -92,7 +92,7 @@ def _without_nul(values: ImmutableMultiDict[str, str]) -> ImmutableMultiDict[str
 
 
 FRAGMENTS_KEPT = 2000  # rendered page fragments (a header is about 5 KB)
-_fragments: OrderedDict[tuple[Hashable, ...], Markup] = OrderedDict()
+_fragments: LRUCache[tuple[Hashable, ...], Markup] = LRUCache(maxsize=FRAGMENTS_KEPT)
 _fragments_lock = threading.Lock()
 
 
@@ -101,16 +101,13 @@ def cached_fragment(*key: Hashable, caller: Callable[[], Markup]) -> Markup:
     once per key. The NHS.UK header macro took about a third of a page's rendering, for
     the same HTML on every page a person sees from one place in the menu. The key must
     name everything the block shows (the template says what)."""
-    with _fragments_lock:
-        found = _fragments.get(key)
+    with _fragments_lock:  # cachetools' caches are not thread-safe
+        found = _fragments.get(key)  # a hit counts as a use
         if found is not None:
-            _fragments.move_to_end(key)
             return found
     found = caller()  # already Markup: the block is rendered with autoescape on
     with _fragments_lock:
         _fragments[key] = found
-        while len(_fragments) > FRAGMENTS_KEPT:
-            _fragments.popitem(last=False)
     return found
 
 

@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.txt")
-MAX_EXPRESSION_TERMS = 8
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing.rules import Rule
 from werkzeug.serving import make_server
 
 from app import create_app
 from casestudies.accounts.services import create_user
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.database import upgrade_database
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, start_follower, stop_follower
@@ -29,6 +30,31 @@ from casestudies.transfer.casefile import CaseData, QuestionData
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 ROLES = [role.value for role in Role]
+
+
+# Werkzeug compiles two URL builders per rule (Python source built as an AST, then
+# compile()) each time an app registers its routes: most of create_app's time, paid by every
+# test. A builder is a plain function of the rule's text, its parsed parts and its defaults
+# (bound to its rule afterwards), so a process compiles each distinct one once.
+_compile_builder = Rule._compile_builder
+_builders: dict[tuple[Any, ...], Any] = {}
+
+
+def _cached_compile_builder(self: Rule, append_unknown: bool = True) -> Any:
+    defaults = self.defaults or {}
+    resolved = tuple(
+        self._converters[data].to_url(defaults[data])
+        for is_dynamic, data in self._trace
+        if is_dynamic and data in defaults
+    )
+    key = (self.rule, tuple(self._trace), tuple(defaults), resolved, append_unknown)
+    builder = _builders.get(key)
+    if builder is None:
+        builder = _builders[key] = _compile_builder(self, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _cached_compile_builder  # type: ignore[method-assign]
 
 
 # Set TEST_DATABASE_URL (a PostgreSQL URL whose user may create databases) to run the

@@ -158,9 +158,9 @@ SAMPLE_ARGS = {
 def _guide_for(user, case) -> None:  # type: ignore[no-untyped-def]
     """Guide 1, the user's own, holding the case as item 1, shared as SAMPLE_ARGS["token"]."""
     from casestudies.extensions import db
-    from casestudies.guides import services as guides
+    from casestudies.guides import editing
 
-    guide, _ = guides.create_guide(user, guides.GuideDetails(title="Sample guide"), first_case_id=case.id)
+    guide, _ = editing.create_guide(user, editing.GuideDetails(title="Sample guide"), first_case_id=case.id)
     guide.share_token = SAMPLE_ARGS["token"]
     guide.handout_token, guide.is_handout_on = SAMPLE_ARGS["token"], True
     db.session.commit()

@@ -1,4 +1,4 @@
-"""The case-file format (shared/case-format.md): parsing, problems, dumping, bundles."""
+"""The case-file format (docs/case-format.md): parsing, problems, dumping, bundles."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS
 from casestudies.slugs import slugify
 from casestudies.transfer.casefile import (
     BundleError,
@@ -29,7 +30,6 @@ from casestudies.transfer.casefile import (
     read_bundle,
     read_bundle_from_zip_bytes,
 )
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
 
 # The example of the spec, verbatim: parsed then dumped it must come back byte for byte.
 SPEC_EXAMPLE = """\
@@ -53,7 +53,9 @@ updated: 2026-03-01
 ---
 The body, in Markdown. Headings, lists, emphasis, links and block quotes are kept.
 """
-SPEC_PATH = Path("/work/shared/case-format.md")
+SPEC_PATH = Path(__file__).resolve().parent.parent / "docs" / "case-format.md"
+# The copy the project started from, outside the repository; the spec in docs/ extends it.
+SHARED_SPEC_PATH = Path("/work/shared/case-format.md")
 
 # The smallest valid front matter: these keys sit on file lines 2, 3 and 4.
 BASE = ["title: A porter who changed the lounge", "summary: Patients waited for hours.", "seat: Porter"]
@@ -116,11 +118,27 @@ def test_spec_example_dumps_back_byte_for_byte() -> None:
     assert dump_case_file(parse_case_file(SPEC_EXAMPLE.encode(), "x.md")) == SPEC_EXAMPLE
 
 
+def _spec_fields(spec: str) -> list[str]:
+    """The field names of the spec's "Fields" table, in order."""
+    table = spec.split("## Fields", 1)[1].split("\n\n", 2)[1]
+    return [row.split("|")[1].strip() for row in table.splitlines()[2:]]
+
+
 def test_spec_example_here_is_the_one_in_the_spec() -> None:
-    if not SPEC_PATH.exists():
-        pytest.skip("the shared spec is not checked out here")
     front_matter = SPEC_EXAMPLE.split("---\nThe body")[0]
     assert front_matter in SPEC_PATH.read_text(encoding="utf-8")
+
+
+def test_the_spec_in_docs_extends_the_shared_one() -> None:
+    """The shared copy lives outside the repository; where it is present, the spec in docs/
+    has its example and every one of its fields, in the same order."""
+    if not SHARED_SPEC_PATH.exists():
+        pytest.skip(f"no shared copy of the spec at {SHARED_SPEC_PATH} to compare with")
+    shared, ours = SHARED_SPEC_PATH.read_text(encoding="utf-8"), SPEC_PATH.read_text(encoding="utf-8")
+    assert SPEC_EXAMPLE.split("---\nThe body")[0] in shared
+    shared_fields = _spec_fields(shared)
+    assert "title" in shared_fields and "body" in shared_fields
+    assert [field for field in _spec_fields(ours) if field in shared_fields] == shared_fields
 
 
 # -- required fields and lengths -----------------------------------------------------------

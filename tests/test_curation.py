@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from casestudies import curation
 from casestudies.audit.services import AuditFilters, list_events
-from casestudies.curation import services as curation
-from casestudies.curation.services import CaseInput, CurationError, EditConflict, QuestionInput
+from casestudies.curation import CaseInput, CurationError, EditConflict, QuestionInput
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, check_index
 from casestudies.library.services import log_empty_search, search_cases

@@ -6,15 +6,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.curation import services as curation
+from casestudies import curation
+from casestudies.cases.vocab import STATUSES
+from casestudies.curation import CaseInput, PossibleDuplicates
 from casestudies.curation.duplicates import normalised_title
-from casestudies.curation.services import CaseInput, PossibleDuplicates
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.indexing.documents import get_search_index
 from casestudies.markdown import markdown_to_text
 from casestudies.models import Case
-from casestudies.vocab import STATUSES
 
 from .conftest import ensure_user
 from .test_curation import good_input

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from casestudies.curation import services as curation
-from casestudies.curation.services import QuestionInput, in_form_order
+from casestudies import curation
+from casestudies.curation import QuestionInput, in_form_order
+from casestudies.curation.editor import question_field
 
 from .conftest import ensure_user
 from .test_curation import good_input
@@ -26,7 +27,6 @@ def test_problems_come_in_the_order_of_the_fields(app) -> None:  # type: ignore[
         "consent",
         "review_by",
         "body",
-        "questions-0-text",
         "questions-0-minutes",
         "questions-1-text",
     ]
@@ -68,3 +68,14 @@ def test_the_editor_page_lists_the_problems_in_form_order(login) -> None:  # typ
     summary = html[html.index("nhsuk-error-summary") : html.index("</h1>", html.index("nhsuk-error-summary"))]
     links = [part.split('"', 1)[0] for part in summary.split('href="#')[1:]]
     assert links == ["title", "consent", "body", "q-0-minutes"]
+
+
+def test_a_case_file_problem_with_a_question_is_shown_at_that_question(app) -> None:  # type: ignore[no-untyped-def]
+    # "Question 2 text must not be empty" was shown next to question 1 (every question
+    # problem went to the first row), beside the row's own message.
+    form = good_input(questions=[QuestionInput("Fine?", "", ""), QuestionInput("", "notes only", "5")])
+    _, errors = curation.validate_case_input(form, status="draft")
+    assert errors == {"questions-1-text": ["Enter the question, or remove this row"]}
+    # With an empty first row left out of the file, the file's question 2 is the third row.
+    assert question_field("question 2 notes must be text, not a list", [1, 2]) == "questions-2-notes"
+    assert question_field("question 1 has no text", [1, 2]) == "questions-1-text"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 from datetime import date, time
 from pathlib import Path
 
@@ -16,9 +18,10 @@ from flask import Flask, render_template
 from pypdf import PdfReader
 
 from casestudies.extensions import db
+from casestudies.guides import editing, render
 from casestudies.guides import pdf as guide_pdf
-from casestudies.guides import services as guides
-from casestudies.guides.services import GuideDetails, GuideError
+from casestudies.guides import plan as timed_plan
+from casestudies.guides.editing import GuideDetails, GuideError
 from casestudies.markdown import render_markdown
 from casestudies.transfer.casefile import QuestionData as Q
 
@@ -80,8 +83,8 @@ def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_
         duration_minutes=90,
         objectives="Name two ways porters lead",
     )
-    guides.add_segment(guide, "welcome")
-    guides.update_plan(guide, {}, f"segment-up-{guide.segments[0].id}")  # past case 3
+    editing.add_segment(guide, "welcome")
+    editing.update_plan(guide, {}, f"segment-up-{guide.segments[0].id}")  # past case 3
     db.session.commit()
     client = login("facilitator")
     readers = {}
@@ -130,8 +133,8 @@ def _facilitator_pdf(app: Flask, guide) -> list:  # type: ignore[no-untyped-def]
         html = render_template(
             "guides/print.html",
             guide=guide,
-            plan=guides.plan_guide(guide),
-            objectives=guides.objectives_list(guide),
+            plan=timed_plan.plan_guide(guide),
+            objectives=timed_plan.objectives_list(guide),
             edition="facilitator",
             edition_title="Facilitator edition",
             is_facilitator=True,
@@ -139,9 +142,9 @@ def _facilitator_pdf(app: Flask, guide) -> list:  # type: ignore[no-untyped-def]
             urls={},
             for_pdf=True,
             academy="Academy",
-            notes_of=guides.teaching_notes,
+            notes_of=timed_plan.teaching_notes,
         )
-    pdf = guides.render_pdf(html, base_url="http://localhost/", static_dir=Path(app.static_folder or "static"))
+    pdf = render.render_pdf(html, base_url="http://localhost/", static_dir=Path(app.static_folder or "static"))
     return PdfReader(io.BytesIO(pdf)).pages
 
 
@@ -168,13 +171,13 @@ def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> 
 
 def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
     author = ensure_user("facilitator")
-    limit = guides.GUIDE_TEXT_MAX
-    guide, _ = guides.create_guide(
+    limit = editing.GUIDE_TEXT_MAX
+    guide, _ = editing.create_guide(
         author, GuideDetails(title="Long", introduction="x" * 20_000, objectives="y" * 20_000)
     )
-    guides.add_case(guide, two_cases[0].id)
+    editing.add_case(guide, two_cases[0].id)
     with pytest.raises(GuideError, match=f"at most {limit:,} characters"):
-        guides.update_guide(
+        editing.update_guide(
             guide,
             GuideDetails(
                 title="Long",
@@ -193,7 +196,7 @@ def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, login, tw
     item = guide.items[0]
     with pytest.raises(GuideError, match=f"at most {limit:,} characters"):
         for _ in range(20):
-            guides.add_own_question(guide, item.id, "q" * 2_000, "n" * 2_000, 5)
+            editing.add_own_question(guide, item.id, "q" * 2_000, "n" * 2_000, 5)
 
 
 def test_a_pdf_past_its_time_budget_is_refused_with_a_message_never_a_500(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
@@ -225,12 +228,12 @@ def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask
             teaching_notes=NOTES,
             questions=tuple(
                 Q(f"Case {i} question {j}: what next?", notes="n" * 200, minutes=5)
-                for j in range(guides.MAX_QUESTIONS - 2)
+                for j in range(editing.MAX_QUESTIONS - 2)
             ),
         )
-        for i in range(guides.MAX_CASES)
+        for i in range(editing.MAX_CASES)
     ]
-    share = guides.GUIDE_TEXT_MAX // 6
+    share = editing.GUIDE_TEXT_MAX // 6
     guide = make_guide(
         author,
         *cases,
@@ -240,20 +243,20 @@ def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask
         },
     )
     # Own questions at their longest, in every case with room, until the text limit.
-    own = "q" * guides.QUESTION_MAX, "n" * guides.QUESTION_MAX
+    own = "q" * editing.QUESTION_MAX, "n" * editing.QUESTION_MAX
     for item in guide.items:
-        while len(item.questions) < guides.MAX_QUESTIONS:
-            if guides.guide_text_length(guide) + 2 * guides.QUESTION_MAX > guides.GUIDE_TEXT_MAX:
+        while len(item.questions) < editing.MAX_QUESTIONS:
+            if editing.guide_text_length(guide) + 2 * editing.QUESTION_MAX > editing.GUIDE_TEXT_MAX:
                 break
-            guides.add_own_question(guide, item.id, *own, 5)
+            editing.add_own_question(guide, item.id, *own, 5)
     with pytest.raises(GuideError):  # nothing more fits
-        guides.add_own_question(guide, guide.items[-1].id, *own, 5)
-    assert guides.guide_text_length(guide) > guides.GUIDE_TEXT_MAX - 2 * guides.QUESTION_MAX
+        editing.add_own_question(guide, guide.items[-1].id, *own, 5)
+    assert editing.guide_text_length(guide) > editing.GUIDE_TEXT_MAX - 2 * editing.QUESTION_MAX
     db.session.commit()
     client = login("facilitator")
     response = client.get(f"/guides/{guide.id}/pdf/facilitator")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    assert len(PdfReader(io.BytesIO(response.data)).pages) > guides.MAX_CASES
+    assert len(PdfReader(io.BytesIO(response.data)).pages) > editing.MAX_CASES
 
 
 def test_the_pdf_cache_keeps_the_newest_files_only(tmp_path: Path) -> None:
@@ -264,3 +267,23 @@ def test_the_pdf_cache_keeps_the_newest_files_only(tmp_path: Path) -> None:
         os.utime(file, ns=(number * 10**9, number * 10**9))
     guide_pdf.trim_cache(tmp_path, keep=2)
     assert sorted(file.name for file in tmp_path.rglob("*.pdf")) == ["3.pdf", "4.pdf"]
+
+
+def test_the_pdf_worker_loads_only_the_rendering_code() -> None:
+    """A child process starts for every PDF: it loads guides/render.py, not the guides'
+    rules, the models, the database or Flask."""
+    code = "import sys, casestudies.guides.pdf_worker; print(' '.join(sorted(sys.modules)))"
+    root = Path(guide_pdf.__file__).resolve().parents[2]
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    modules = set(loaded.stdout.split())
+    assert "casestudies.guides.render" in modules
+    for module in (
+        "casestudies.guides.access",
+        "casestudies.guides.plan",
+        "casestudies.guides.editing",
+        "casestudies.guides.handouts",
+        "casestudies.models",
+        "flask",
+        "sqlalchemy",
+    ):
+        assert module not in modules

@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from pypdf import PdfReader
+from werkzeug.datastructures import MultiDict
 
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.extensions import db
-from casestudies.guides import services as guides
-from casestudies.guides.services import GuideDetails, GuideError, GuideNotFound
+from casestudies.guides import access, editing, render
+from casestudies.guides import plan as timed_plan
+from casestudies.guides.access import GuideNotFound
+from casestudies.guides.editing import GuideDetails, GuideError
+from casestudies.guides.forms import plan_minutes
 from casestudies.models import Case, Guide, User
 from casestudies.transfer.casefile import QuestionData
 
@@ -27,10 +31,10 @@ Q = QuestionData
 
 def make_guide(author: User, *cases: Case, **details) -> Guide:  # type: ignore[no-untyped-def]
     values = {"title": "Speaking up: an afternoon for ward managers", **details}
-    guide, problem = guides.create_guide(author, GuideDetails(**values))
+    guide, problem = editing.create_guide(author, GuideDetails(**values))
     assert problem is None
     for case in cases:
-        guides.add_case(guide, case.id)
+        editing.add_case(guide, case.id)
     db.session.commit()
     return guide
 
@@ -38,7 +42,7 @@ def make_guide(author: User, *cases: Case, **details) -> Guide:  # type: ignore[
 def reload(guide: Guide) -> Guide:
     guide_id, author = guide.id, guide.author
     db.session.expire_all()
-    return guides.get_guide_for_viewer(guide_id, author)
+    return access.get_guide_for_viewer(guide_id, author)
 
 
 @pytest.fixture
@@ -69,13 +73,13 @@ def test_adding_a_case_chooses_all_its_questions_at_their_suggested_minutes(app:
     [item] = guide.items
     assert [(q.text, q.minutes, q.is_own) for q in item.questions] == [
         ("What did the porter notice?", 15, False),
-        ("Who else could have acted?", guides.DEFAULT_QUESTION_MINUTES, False),
+        ("Who else could have acted?", timed_plan.DEFAULT_QUESTION_MINUTES, False),
     ]
 
 
 def test_the_plan_times_every_question_from_the_start_time(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(14, 0), duration_minutes=60)
-    plan = guides.plan_guide(guide)
+    plan = timed_plan.plan_guide(guide)
     assert [c.title for c in plan.cases] == ["The porter and the lounge", "The clerk and the board"]
     rows = [(plan.clock(q.starts_at), q.text, q.minutes) for c in plan.cases for q in c.questions]
     assert rows == [
@@ -88,20 +92,20 @@ def test_the_plan_times_every_question_from_the_start_time(app: Flask, two_cases
 
 
 def test_without_a_start_time_the_plan_shows_time_into_the_session(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
-    plan = guides.plan_guide(make_guide(ensure_user("facilitator"), *two_cases))
+    plan = timed_plan.plan_guide(make_guide(ensure_user("facilitator"), *two_cases))
     assert not plan.has_clock
     assert [plan.clock(q.starts_at) for c in plan.cases for q in c.questions] == ["0:00", "0:15", "0:25"]
     assert plan.ends == "0:45"
 
 
 def test_clock_times_run_past_midnight(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
-    plan = guides.plan_guide(make_guide(ensure_user("facilitator"), *two_cases, start_time=time(23, 50)))
+    plan = timed_plan.plan_guide(make_guide(ensure_user("facilitator"), *two_cases, start_time=time(23, 50)))
     assert plan.ends == "00:35"
 
 
 def test_a_plan_longer_than_the_session_is_flagged(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases, duration_minutes=30)
-    plan = guides.plan_guide(guide)
+    plan = timed_plan.plan_guide(guide)
     assert (plan.is_over, plan.over_by, plan.total_minutes) == (True, 15, 45)
     page = login("facilitator").get(f"/guides/{guide.id}").get_data(as_text=True)
     assert "The plan runs over" in page and "It runs 15 minutes over the 30-minute session" in page
@@ -110,12 +114,12 @@ def test_a_plan_longer_than_the_session_is_flagged(app: Flask, login, two_cases)
 def test_cases_and_questions_move_up_and_down(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(9, 30))
     first_item, second_item = guide.items
-    assert guides.move_case(guide, second_item.id, "up") is True
-    assert guides.move_case(guide, second_item.id, "up") is False  # already first
+    assert editing.move_case(guide, second_item.id, "up") is True
+    assert editing.move_case(guide, second_item.id, "up") is False  # already first
     q1 = first_item.questions[0]
-    guides.update_questions(guide, first_item.id, {}, f"down-{q1.id}")
+    editing.update_questions(guide, first_item.id, {}, f"down-{q1.id}")
     db.session.commit()
-    plan = guides.plan_guide(reload(guide))
+    plan = timed_plan.plan_guide(reload(guide))
     assert [c.title for c in plan.cases] == ["The clerk and the board", "The porter and the lounge"]
     assert [(plan.clock(q.starts_at), q.text) for q in plan.cases[1].questions] == [
         ("09:50", "Who else could have acted?"),
@@ -128,33 +132,39 @@ def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> Non
     guide = make_guide(ensure_user("facilitator"), two_cases[0])
     item = guide.items[0]
     q1, q2 = item.questions
-    errors = guides.update_questions(guide, item.id, {q1.id: "5", q2.id: "ten"}, "save")
-    assert errors == {
+    typed = MultiDict({f"minutes-{q1.id}": "5", f"minutes-{q2.id}": "ten"})
+    assert plan_minutes(typed, guide).errors == {
         f"minutes-{q2.id}": "Case 1 ‘The porter and the lounge’, question 2: "
         "enter the minutes as a whole number from 1 to 240"
     }
-    db.session.rollback()
-    assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
     for bad in ("0", "241", "-3", "1.5", ""):
-        assert guides.update_questions(guide, item.id, {q1.id: bad}, "save"), bad
-    assert guides.update_questions(guide, item.id, {q1.id: " 7 ", q2.id: "240"}, "save") == {}
+        assert plan_minutes(MultiDict({f"minutes-{q1.id}": bad}), guide).errors, bad
+    minutes = plan_minutes(MultiDict({f"minutes-{q1.id}": " 7 ", f"minutes-{q2.id}": "240"}), guide)
+    assert (minutes.errors, minutes.questions) == ({}, {q1.id: 7, q2.id: 240})
+    for bad in (0, 241):  # services take whole numbers, and check them too
+        with pytest.raises(GuideError):
+            editing.update_questions(guide, item.id, {q1.id: bad}, "save")
+    db.session.rollback()
+    guide = reload(guide)
+    assert [q.minutes for q in guide.items[0].questions] == [15, 10]
+    editing.update_questions(guide, item.id, minutes.questions, "save")
     db.session.commit()
-    assert guides.plan_guide(reload(guide)).total_minutes == 247
+    assert timed_plan.plan_guide(reload(guide)).total_minutes == 247
 
 
 def test_questions_can_be_removed_used_again_and_written_by_the_facilitator(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), two_cases[0])
     item = guide.items[0]
     first = item.questions[0]
-    guides.update_questions(guide, item.id, {}, f"remove-{first.id}")
+    editing.update_questions(guide, item.id, {}, f"remove-{first.id}")
     db.session.commit()
-    planned = guides.plan_guide(reload(guide)).cases[0]
+    planned = timed_plan.plan_guide(reload(guide)).cases[0]
     assert [q.text for q in planned.questions] == ["Who else could have acted?"]
     assert [q.text for q in planned.unused] == ["What did the porter notice?"]
-    guides.update_questions(guide, item.id, {}, f"use-{planned.unused[0].id}")
-    guides.add_own_question(guide, item.id, "  What would you have done?  ", "Own steer", 12)
+    editing.update_questions(guide, item.id, {}, f"use-{planned.unused[0].id}")
+    editing.add_own_question(guide, item.id, "  What would you have done?  ", "Own steer", 12)
     db.session.commit()
-    planned = guides.plan_guide(reload(guide)).cases[0]
+    planned = timed_plan.plan_guide(reload(guide)).cases[0]
     assert [(q.text, q.minutes, q.is_own, q.notes) for q in planned.questions] == [
         ("Who else could have acted?", 10, False, None),
         ("What did the porter notice?", 15, False, "Porter steer"),  # the case's own notes
@@ -163,22 +173,22 @@ def test_questions_can_be_removed_used_again_and_written_by_the_facilitator(app:
     assert planned.unused == []
     case_question = next(q for q in two_cases[0].questions if q.text == "What did the porter notice?")
     with pytest.raises(GuideError, match="already in the guide"):
-        guides.update_questions(guide, item.id, {}, f"use-{case_question.id}")
+        editing.update_questions(guide, item.id, {}, f"use-{case_question.id}")
     with pytest.raises(GuideNotFound):
-        guides.update_questions(guide, item.id, {}, "use-999999")
+        editing.update_questions(guide, item.id, {}, "use-999999")
     with pytest.raises(GuideError):
-        guides.add_own_question(guide, item.id, "   ", "", 5)
+        editing.add_own_question(guide, item.id, "   ", "", 5)
 
 
 def test_only_published_cases_can_be_added_and_only_once(app: Flask, two_cases, make_case) -> None:  # type: ignore[no-untyped-def]
     draft = make_case(slug="a-draft", title="A draft", status="draft")
     guide = make_guide(ensure_user("facilitator"), two_cases[0])
     with pytest.raises(GuideError, match="Only published cases"):
-        guides.add_case(guide, draft.id)
+        editing.add_case(guide, draft.id)
     with pytest.raises(GuideError, match="already in"):
-        guides.add_case(guide, two_cases[0].id)
+        editing.add_case(guide, two_cases[0].id)
     with pytest.raises(GuideError):
-        guides.add_case(guide, 999_999)
+        editing.add_case(guide, 999_999)
 
 
 def test_a_case_unpublished_later_shows_only_its_title_and_a_notice(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
@@ -197,7 +207,7 @@ def test_a_case_unpublished_later_shows_only_its_title_and_a_notice(app: Flask, 
         case=first,
     )
     db.session.commit()
-    plan = guides.plan_guide(reload(guide))
+    plan = timed_plan.plan_guide(reload(guide))
     gone = plan.cases[0]
     assert not gone.is_available and gone.title == "The porter and the lounge" and gone.questions == []
     assert "is no longer published" in (gone.notice or "")
@@ -220,7 +230,7 @@ def test_a_case_in_the_bin_or_purged_is_not_shown_either(app: Flask, two_cases) 
     first.deleted_at = utcnow()  # in the bin
     db.session.delete(second)  # purged
     db.session.commit()
-    binned, purged = guides.plan_guide(reload(guide)).cases
+    binned, purged = timed_plan.plan_guide(reload(guide)).cases
     assert not binned.is_available and "is no longer published" in (binned.notice or "")
     assert not purged.is_available and purged.title == "The clerk and the board"
     assert "has been removed from the library" in (purged.notice or "")
@@ -241,27 +251,27 @@ def test_a_reworded_case_question_stays_as_chosen_and_is_flagged(app: Flask, two
         case=second,
     )
     db.session.commit()
-    [planned] = guides.plan_guide(reload(guide)).cases
+    [planned] = timed_plan.plan_guide(reload(guide)).cases
     [question] = planned.questions
     assert (question.text, question.is_changed, question.notes) == ("Why did the board lie?", True, None)
     assert [q.text for q in planned.unused] == ["Why did the board not tell the truth?"]
 
 
 def test_objectives_are_one_per_line(app: Flask) -> None:
-    guide, _ = guides.create_guide(
+    guide, _ = editing.create_guide(
         ensure_user("facilitator"), GuideDetails(title="T", objectives="- Name two ways\n\n* Practise one\n")
     )
-    assert guides.objectives_list(guide) == ["Name two ways", "Practise one"]
+    assert timed_plan.objectives_list(guide) == ["Name two ways", "Practise one"]
 
 
 def test_details_are_checked_in_the_service_too(app: Flask) -> None:
     author = ensure_user("facilitator")
     with pytest.raises(GuideError):
-        guides.create_guide(author, GuideDetails(title="  "))
+        editing.create_guide(author, GuideDetails(title="  "))
     with pytest.raises(GuideError):
-        guides.create_guide(author, GuideDetails(title="T", duration_minutes=2))
+        editing.create_guide(author, GuideDetails(title="T", duration_minutes=2))
     with pytest.raises(GuideError):
-        guides.create_guide(ensure_user("learner"), GuideDetails(title="T"))
+        editing.create_guide(ensure_user("learner"), GuideDetails(title="T"))
 
 
 # -- sharing and duplication ---------------------------------------------------------------
@@ -270,26 +280,26 @@ def test_a_guide_is_its_authors_and_others_read_it_only_by_its_share_link(app: F
     other = ensure_user("facilitator", email="other@example.org")
     curator, admin, learner = ensure_user("curator"), ensure_user("admin"), ensure_user("learner")
     guide = make_guide(author, *two_cases)
-    assert guides.get_guide_for_viewer(guide.id, author) is guide
+    assert access.get_guide_for_viewer(guide.id, author) is guide
     for user in (other, curator, admin, learner):
         with pytest.raises(GuideNotFound):
-            guides.get_guide_for_viewer(guide.id, user)
-    token = guides.share_guide(guide)
+            access.get_guide_for_viewer(guide.id, user)
+    token = access.share_guide(guide)
     db.session.commit()
-    assert guides.share_guide(guide) == token  # the same link while shared
+    assert access.share_guide(guide) == token  # the same link while shared
     for user in (other, curator, admin, author):
-        assert guides.get_shared_guide(token, user) is guide
+        assert access.get_shared_guide(token, user) is guide
     with pytest.raises(GuideNotFound):
-        guides.get_guide_for_viewer(guide.id, other)  # by id, still only the author
+        access.get_guide_for_viewer(guide.id, other)  # by id, still only the author
     with pytest.raises(GuideNotFound):
-        guides.get_shared_guide(token, learner)
+        access.get_shared_guide(token, learner)
     with pytest.raises(GuideNotFound):
-        guides.get_shared_guide(token[:-1] + ("A" if token[-1] != "A" else "B"), other)
-    guides.stop_sharing(guide)
+        access.get_shared_guide(token[:-1] + ("A" if token[-1] != "A" else "B"), other)
+    access.stop_sharing(guide)
     db.session.commit()
     with pytest.raises(GuideNotFound):
-        guides.get_shared_guide(token, other)
-    assert guides.share_guide(guide) != token  # sharing again makes a new link
+        access.get_shared_guide(token, other)
+    assert access.share_guide(guide) != token  # sharing again makes a new link
 
 
 def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
@@ -304,12 +314,12 @@ def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_case
         ground_rules="Be kind",
     )
     item = guide.items[0]
-    guides.add_own_question(guide, item.id, "Own question?", "Own notes", 5)
-    guides.share_guide(guide)
-    guides.save_how_it_went(guide, "Ran long; cut question two next time.")
+    editing.add_own_question(guide, item.id, "Own question?", "Own notes", 5)
+    access.share_guide(guide)
+    editing.save_how_it_went(guide, "Ran long; cut question two next time.")
     db.session.commit()
 
-    copy = guides.duplicate_guide(guides.get_shared_guide(guide.share_token or "", other), other)
+    copy = editing.duplicate_guide(access.get_shared_guide(guide.share_token or "", other), other)
     db.session.commit()
     assert copy.author_id == other.id and copy.id != guide.id
     assert copy.title == "Copy of Speaking up: an afternoon for ward managers"
@@ -320,16 +330,16 @@ def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_case
         return [(i.case_id, [(q.text, q.notes, q.minutes, q.is_own) for q in i.questions]) for i in g.items]
 
     assert outline(copy) == outline(guide)
-    guides.remove_case(copy, copy.items[0].id)
+    editing.remove_case(copy, copy.items[0].id)
     db.session.commit()
     assert len(reload(guide).items) == 2  # the original is untouched
-    assert guides.get_guide_for_viewer(copy.id, other) is copy
+    assert access.get_guide_for_viewer(copy.id, other) is copy
 
 
 # -- routes --------------------------------------------------------------------------------
 def test_a_learner_cannot_build_guides_or_see_the_controls(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases)
-    token = guides.share_guide(guide)
+    token = access.share_guide(guide)
     db.session.commit()
     client = login("learner")
     for path in ("/guides/", "/guides/new", f"/guides/{guide.id}", f"/guides/shared/{token}"):
@@ -381,7 +391,7 @@ def test_a_shared_guide_is_read_through_its_link_until_sharing_stops(app: Flask,
     assert owner.post(f"/guides/{guide.id}/sharing", data={"action": "share"}).status_code == 302
     token = reload(guide).share_token
     assert token and token in owner.get(f"/guides/{guide.id}").get_data(as_text=True)
-    guides.save_how_it_went(reload(guide), "Private reflection")
+    editing.save_how_it_went(reload(guide), "Private reflection")
     db.session.commit()
     reader = login("curator")
     page = reader.get(f"/guides/shared/{token}").get_data(as_text=True)
@@ -423,7 +433,7 @@ def test_add_to_guide_from_a_case_page_starts_a_guide_then_adds_to_it(app: Flask
     assert "added to <a href=" in client.get("/cases/clerk-board").get_data(as_text=True)
     again = client.post("/guides/add-case", data={"case_id": second.id, "guide": guide_id, "next": "//evil.example"})
     assert again.headers["Location"] == f"/guides/{guide_id}"  # never another site
-    plan = guides.plan_guide(guides.get_guide_for_viewer(guide_id, ensure_user("facilitator")))
+    plan = timed_plan.plan_guide(access.get_guide_for_viewer(guide_id, ensure_user("facilitator")))
     assert [c.title for c in plan.cases] == ["The porter and the lounge", "The clerk and the board"]
     assert plan.clock(0) == "09:15" and plan.duration_minutes == 45
 
@@ -447,6 +457,7 @@ def test_a_refused_save_keeps_what_was_typed(app: Flask, login, two_cases) -> No
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and f'href="#minutes-{q2.id}"' in page
     assert 'value="99999"' in page and 'value="8"' in page
+    assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]  # none saved
     response = client.post(f"/guides/{guide.id}/cases/{item.id}/questions/new", data={"notes": "Kept", "minutes": "5"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "Enter your question" in page and "Kept</textarea>" in page
@@ -519,7 +530,7 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
         opening_remarks="Opening words for the facilitator only",
         closing_remarks="Closing words for the facilitator only",
     )
-    guides.add_own_question(guide, guide.items[1].id, "What would you say first?", "Own facilitator hint", 7)
+    editing.add_own_question(guide, guide.items[1].id, "What would you say first?", "Own facilitator hint", 7)
     db.session.commit()
     client = login("facilitator")
 
@@ -607,7 +618,7 @@ def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-
 @pytest.mark.pdf
 def test_the_pdf_renderer_fetches_only_the_apps_static_files(app: Flask) -> None:
     static = Path(app.static_folder or "")
-    fetcher = guides._static_fetcher("http://every-seat.test/", static)
+    fetcher = render._static_fetcher("http://every-seat.test/", static)
     css = fetcher.fetch("http://every-seat.test/static/build/css/main.css")
     assert css.read(10) and css.content_type == "text/css"
     css.close()
@@ -622,22 +633,21 @@ def test_the_pdf_renderer_fetches_only_the_apps_static_files(app: Flask) -> None
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     html = '<html><body><h1>x</h1><img src="https://example.org/tracker.png" alt=""></body></html>'
-    pdf = guides.render_pdf(html, base_url="http://every-seat.test/", static_dir=static)
+    pdf = render.render_pdf(html, base_url="http://every-seat.test/", static_dir=static)
     assert pdf.startswith(b"%PDF") and "x" in pdf_pages(pdf)[0]
 
 
 def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_question(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     (p1, p2), (c1,) = guide.items[0].questions, guide.items[1].questions
-    assert guides.update_plan(guide, {p1.id: "12", p2.id: "4", c1.id: "9"}, "save") == {}
+    editing.update_plan(guide, {p1.id: 12, p2.id: 4, c1.id: 9}, "save")
     db.session.commit()
     assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
-    errors = guides.update_plan(guide, {p1.id: "13", c1.id: "0"}, f"down-{p1.id}")
-    assert errors == {
+    typed = MultiDict({f"minutes-{p1.id}": "13", f"minutes-{c1.id}": "0", "action": f"down-{p1.id}"})
+    assert plan_minutes(typed, reload(guide)).errors == {
         f"minutes-{c1.id}": "Case 2 ‘The clerk and the board’, question 1: "
         "enter the minutes as a whole number from 1 to 240"
     }
-    db.session.rollback()
     assert [[q.minutes for q in item.questions] for item in reload(guide).items] == [[12, 4], [9]]
 
 
@@ -645,11 +655,11 @@ def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_quest
 def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(14, 0), duration_minutes=60)
     porter_item = guide.items[0]
-    welcome = guides.add_segment(guide, "welcome")
-    reading = guides.add_segment(guide, "reading", item_id=porter_item.id)
-    brk = guides.add_segment(guide, "break", minutes=7)
+    welcome = editing.add_segment(guide, "welcome")
+    reading = editing.add_segment(guide, "reading", item_id=porter_item.id)
+    brk = editing.add_segment(guide, "break", minutes=7)
     db.session.commit()
-    plan = guides.plan_guide(reload(guide))
+    plan = timed_plan.plan_guide(reload(guide))
     # Added at the end: porter (15+10), clerk (20), welcome 10, reading 1, break 7.
     assert [(e.title, plan.clock(e.starts_at), e.minutes) for e in plan.entries] == [
         ("The porter and the lounge", "14:00", 25),
@@ -662,12 +672,12 @@ def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_c
     # Welcome to the front (past two cases), reading just before the porter case.
     guide = reload(guide)
     for _ in range(2):
-        guides.update_plan(guide, {}, f"segment-up-{welcome.id}")
+        editing.update_plan(guide, {}, f"segment-up-{welcome.id}")
     for _ in range(2):
-        guides.update_plan(guide, {}, f"segment-up-{reading.id}")
-    assert guides.update_plan(guide, {}, f"segment-up-{welcome.id}") == {}  # already first: no change
+        editing.update_plan(guide, {}, f"segment-up-{reading.id}")
+    editing.update_plan(guide, {}, f"segment-up-{welcome.id}")  # already first: no change
     db.session.commit()
-    plan = guides.plan_guide(reload(guide))
+    plan = timed_plan.plan_guide(reload(guide))
     assert [(e.title, plan.clock(e.starts_at)) for e in plan.entries] == [
         ("Welcome and introductions", "14:00"),
         ("Reading time: The porter and the lounge", "14:10"),
@@ -680,45 +690,45 @@ def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_c
     # Minutes of segments and questions in one save; a bad segment value names the segment.
     guide = reload(guide)
     q1 = guide.items[0].questions[0]
-    errors = guides.update_plan(guide, {q1.id: "5"}, "save", {brk.id: "0"})
-    assert errors == {f"segment-{brk.id}": "‘Break’: enter the minutes as a whole number from 1 to 240"}
-    db.session.rollback()
-    guide = reload(guide)
-    assert guides.update_plan(guide, {q1.id: "5"}, "save", {brk.id: "12"}) == {}
-    guides.update_plan(guide, {}, f"segment-remove-{welcome.id}")
+    minutes = plan_minutes(MultiDict({f"minutes-{q1.id}": "5", f"segment-{brk.id}": "0"}), guide)
+    assert minutes.errors == {f"segment-{brk.id}": "‘Break’: enter the minutes as a whole number from 1 to 240"}
+    minutes = plan_minutes(MultiDict({f"minutes-{q1.id}": "5", f"segment-{brk.id}": "12"}), guide)
+    assert (minutes.errors, minutes.segments) == ({}, {brk.id: 12})
+    editing.update_plan(guide, minutes.questions, "save", minutes.segments)
+    editing.update_plan(guide, {}, f"segment-remove-{welcome.id}")
     db.session.commit()
-    plan = guides.plan_guide(reload(guide))
+    plan = timed_plan.plan_guide(reload(guide))
     assert plan.total_minutes == 1 + 15 + 20 + 12 and len(plan.segments) == 2
-    assert sorted(row.position for row in guides.plan_rows(reload(guide))) == [0, 1, 2, 3]
+    assert sorted(row.position for row in timed_plan.plan_rows(reload(guide))) == [0, 1, 2, 3]
 
 
 def test_reading_time_is_suggested_from_the_cases_length(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
     long_case = make_case(slug="long", title="A long case", body="word " * 1_900, summary="Short.")
-    assert guides.reading_minutes(long_case) == 10  # 1,902 words at 200 a minute
+    assert timed_plan.reading_minutes(long_case) == 10  # 1,902 words at 200 a minute
     guide = make_guide(ensure_user("facilitator"), long_case)
-    segment = guides.add_segment(guide, "reading", item_id=guide.items[0].id)
+    segment = editing.add_segment(guide, "reading", item_id=guide.items[0].id)
     assert segment.minutes == 10
-    assert guides.add_segment(guide, "reading", item_id=guide.items[0].id, minutes=4).minutes == 4
+    assert editing.add_segment(guide, "reading", item_id=guide.items[0].id, minutes=4).minutes == 4
     for kind, kwargs in (("nap", {}), ("reading", {}), ("break", {"minutes": 0}), ("break", {"label": "x" * 201})):
         with pytest.raises(GuideError):
-            guides.add_segment(guide, kind, **kwargs)
+            editing.add_segment(guide, kind, **kwargs)
 
 
 def test_segments_are_copied_with_the_guide_and_survive_their_case_leaving(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     author = ensure_user("facilitator")
     guide = make_guide(author, *two_cases)
-    guides.add_segment(guide, "reading", item_id=guide.items[1].id)
-    guides.add_segment(guide, "plenary", label="Whole-group plenary")
+    editing.add_segment(guide, "reading", item_id=guide.items[1].id)
+    editing.add_segment(guide, "plenary", label="Whole-group plenary")
     db.session.commit()
-    copy = guides.duplicate_guide(reload(guide), ensure_user("curator"))
+    copy = editing.duplicate_guide(reload(guide), ensure_user("curator"))
     db.session.commit()
-    copied = guides.plan_guide(copy)
+    copied = timed_plan.plan_guide(copy)
     assert [e.title for e in copied.segments] == ["Reading time: The clerk and the board", "Whole-group plenary"]
     assert copy.segments[0].item is copy.items[1]
     guide = reload(guide)
-    guides.remove_case(guide, guide.items[1].id)
+    editing.remove_case(guide, guide.items[1].id)
     db.session.commit()
-    assert [e.title for e in guides.plan_guide(reload(guide)).segments] == ["Reading time", "Whole-group plenary"]
+    assert [e.title for e in timed_plan.plan_guide(reload(guide)).segments] == ["Reading time", "Whole-group plenary"]
 
 
 def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
@@ -738,11 +748,11 @@ def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # 
 def test_removing_a_case_from_the_plan_keeps_the_minutes_typed_elsewhere(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     first, second = guide.items
-    guides.add_segment(guide, "reading", item_id=second.id)
+    editing.add_segment(guide, "reading", item_id=second.id)
     q1 = first.questions[0]
-    assert guides.update_plan(guide, {q1.id: "3"}, f"case-remove-{second.id}") == {}
+    editing.update_plan(guide, {q1.id: 3}, f"case-remove-{second.id}")
     db.session.commit()
     guide = reload(guide)
     assert [item.case_title for item in guide.items] == ["The porter and the lounge"]
     assert guide.items[0].questions[0].minutes == 3
-    assert guide.segments[0].guide_case_id is None and guides.segment_title(guide.segments[0]) == "Reading time"
+    assert guide.segments[0].guide_case_id is None and timed_plan.segment_title(guide.segments[0]) == "Reading time"

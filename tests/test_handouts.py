@@ -10,8 +10,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from casestudies.extensions import db
-from casestudies.guides import services as guides
-from casestudies.guides.services import GuideError, HandoutUnavailable
+from casestudies.guides import editing, handouts
+from casestudies.guides.editing import GuideError
+from casestudies.guides.handouts import HandoutUnavailable
 from casestudies.models import AuditEvent, utcnow
 
 from . import test_guides
@@ -33,8 +34,8 @@ def handout_guide(two_cases, make_case):  # type: ignore[no-untyped-def]
         opening_remarks="Opening remarks only the facilitator sees",
         introduction="Welcome, everyone.",
     )
-    guides.add_segment(guide, "welcome")
-    guides.update_handout(guide, facilitator, "on")
+    editing.add_segment(guide, "welcome")
+    handouts.update_handout(guide, facilitator, "on")
     db.session.commit()
     return guide
 
@@ -42,58 +43,58 @@ def handout_guide(two_cases, make_case):  # type: ignore[no-untyped-def]
 def test_switching_a_handout_on_and_off_is_audited_and_keeps_its_link(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
     guide, facilitator = handout_guide, ensure_user("facilitator")
     token = guide.handout_token
-    assert token and guides.handout_state(guide) == "open"
-    guides.update_handout(guide, facilitator, "off")
-    assert guides.handout_state(guide) == "off"
-    guides.update_handout(guide, facilitator, "on")
+    assert token and handouts.handout_state(guide) == "open"
+    handouts.update_handout(guide, facilitator, "off")
+    assert handouts.handout_state(guide) == "off"
+    handouts.update_handout(guide, facilitator, "on")
     db.session.commit()
     assert guide.handout_token == token
     actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions.count("handout-on") == 2 and actions.count("handout-off") == 1
     with pytest.raises(GuideError, match="closing date must be on or after"):
-        guides.update_handout(guide, facilitator, "dates", date(2027, 3, 2), date(2027, 3, 1))
+        handouts.update_handout(guide, facilitator, "dates", date(2027, 3, 2), date(2027, 3, 1))
 
 
 def test_a_handout_opens_only_while_on_and_between_its_dates(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
     guide, learner, facilitator = handout_guide, ensure_user("learner"), ensure_user("facilitator")
     token = guide.handout_token
     today = date(2027, 3, 10)
-    guides.update_handout(guide, facilitator, "dates", date(2027, 3, 11), date(2027, 3, 20))
+    handouts.update_handout(guide, facilitator, "dates", date(2027, 3, 11), date(2027, 3, 20))
     with pytest.raises(HandoutUnavailable) as caught:
-        guides.open_handout(token, learner, today)
+        handouts.open_handout(token, learner, today)
     assert caught.value.status == 403 and "opens on 11 March 2027" in str(caught.value)
-    assert guides.open_handout(token, learner, date(2027, 3, 11)) is guide
-    assert guides.open_handout(token, learner, date(2027, 3, 20)) is guide
+    assert handouts.open_handout(token, learner, date(2027, 3, 11)) is guide
+    assert handouts.open_handout(token, learner, date(2027, 3, 20)) is guide
     with pytest.raises(HandoutUnavailable) as caught:
-        guides.open_handout(token, learner, date(2027, 3, 21))
+        handouts.open_handout(token, learner, date(2027, 3, 21))
     assert caught.value.status == 410 and "closed on 20 March 2027" in str(caught.value)
-    guides.update_handout(guide, facilitator, "off")
+    handouts.update_handout(guide, facilitator, "off")
     with pytest.raises(HandoutUnavailable) as caught:
-        guides.open_handout(token, learner, date(2027, 3, 12))
+        handouts.open_handout(token, learner, date(2027, 3, 12))
     assert caught.value.status == 410 and "withdrawn" in str(caught.value)
     for bad in ("", "nope", "x" * 65):
         with pytest.raises(HandoutUnavailable) as caught:
-            guides.open_handout(bad, learner, today)
+            handouts.open_handout(bad, learner, today)
         assert caught.value.status == 404
 
 
 def test_handouts_opened_by_lists_the_guides_newest_first(app: Flask, handout_guide, make_case) -> None:  # type: ignore[no-untyped-def]
     learner, facilitator = ensure_user("learner"), ensure_user("facilitator")
     other = make_guide(facilitator, title="Second session")
-    guides.update_handout(other, facilitator, "on")
-    assert guides.handouts_opened_by(learner) == []
-    guides.open_handout(handout_guide.handout_token, learner)
+    handouts.update_handout(other, facilitator, "on")
+    assert handouts.handouts_opened_by(learner) == []
+    handouts.open_handout(handout_guide.handout_token, learner)
     db.session.commit()
-    guides.open_handout(other.handout_token, learner)
+    handouts.open_handout(other.handout_token, learner)
     db.session.commit()
-    assert guides.handouts_opened_by(learner) == [other, handout_guide]
+    assert handouts.handouts_opened_by(learner) == [other, handout_guide]
     visit_time = utcnow() + timedelta(seconds=5)
     from casestudies.models import HandoutVisit
 
     db.session.scalar(select(HandoutVisit).where(HandoutVisit.guide_id == handout_guide.id)).last_opened_at = visit_time
     db.session.commit()
-    assert guides.handouts_opened_by(learner) == [handout_guide, other]
-    assert guides.handouts_opened_by(facilitator) == []
+    assert handouts.handouts_opened_by(learner) == [handout_guide, other]
+    assert handouts.handouts_opened_by(facilitator) == []
 
 
 def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:  # type: ignore[no-untyped-def]
@@ -158,11 +159,11 @@ def test_a_learner_prints_a_single_case_without_notes(app: Flask, login, make_ca
 
 def test_deleting_a_guide_deletes_its_handout_visits(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
     learner = ensure_user("learner")
-    guides.open_handout(handout_guide.handout_token, learner)
+    handouts.open_handout(handout_guide.handout_token, learner)
     db.session.commit()
-    guides.delete_guide(handout_guide)
+    editing.delete_guide(handout_guide)
     db.session.commit()
-    assert guides.handouts_opened_by(learner) == []
+    assert handouts.handouts_opened_by(learner) == []
     from casestudies.models import HandoutVisit
 
     assert db.session.scalars(select(HandoutVisit)).all() == []
@@ -177,7 +178,7 @@ def test_a_reflection_names_a_session_only_if_its_writer_opened_the_handout(app:
     with pytest.raises(notebook.NotebookError) as refused:
         notebook.save_reflection(learner, notebook.ReflectionInput(**words, guide_id=handout_guide.id))
     assert "guide_id" in refused.value.errors  # not opened yet: no link to someone else's guide
-    guides.open_handout(handout_guide.handout_token, learner)
+    handouts.open_handout(handout_guide.handout_token, learner)
     reflection = notebook.save_reflection(learner, notebook.ReflectionInput(**words, guide_id=handout_guide.id))
     db.session.commit()
     assert notebook.open_reflection(reflection).session is handout_guide

@@ -162,7 +162,7 @@ def test_a_password_change_ends_the_accounts_other_sessions(app: Flask, login) -
 def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Similar timing: both failures verify one scrypt hash (a structural check; the
     measured times are in SECURITY.md)."""
-    from casestudies import models
+    from casestudies.models import accounts as models
 
     ensure_user("learner")
     calls: list[str] = []

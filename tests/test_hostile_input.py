@@ -729,13 +729,13 @@ def test_50000_words_in_a_guide_field_are_refused_and_kept(app: Flask, login, fi
 
 @pytest.fixture
 def guide_with_a_case(app: Flask, make_case) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    from casestudies.guides import services as guides
-    from casestudies.guides.services import GuideDetails
+    from casestudies.guides import editing
+    from casestudies.guides.editing import GuideDetails
 
     from .conftest import ensure_user
 
     author, case = ensure_user("facilitator"), make_case()
-    guide, _ = guides.create_guide(author, GuideDetails(title="Short"), first_case_id=case.id)
+    guide, _ = editing.create_guide(author, GuideDetails(title="Short"), first_case_id=case.id)
     db.session.commit()
     return guide.id, guide.items[0].id
 

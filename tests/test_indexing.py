@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, check_index, ensure_index, get_follower, get_search_index, rebuild_index
 from casestudies.models import Case, SearchJournal, Tag
@@ -146,6 +146,7 @@ def test_a_missing_or_damaged_index_is_rebuilt_at_start_up(app: Flask, make_case
     assert check_index().is_clean
 
 
+@pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 def test_two_processes_editing_at_once_lose_nothing(app: Flask, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Two real processes save edits concurrently; every edit reaches the index."""
     import subprocess

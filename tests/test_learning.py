@@ -14,13 +14,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from casestudies.audit.services import AuditFilters, list_events
-from casestudies.curation.services import change_status, delete_case
+from casestudies.cases.vocab import Status
+from casestudies.curation import change_status, delete_case
 from casestudies.extensions import db
 from casestudies.learning import collections, lists, notebook
 from casestudies.learning.exports import cpd_csv
 from casestudies.learning.sealing import SealingError, forget_cipher, reflection_key_file
 from casestudies.models import AuditEvent, CpdEntry, ReadingList, Reflection
-from casestudies.vocab import Status
 
 from .conftest import ensure_user
 

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
+from casestudies import curation
 from casestudies.config import environment_overrides
 from casestudies.curation import overdue
-from casestudies.curation import services as curation
 from casestudies.curation.overdue import dashboard_after_overdue, return_overdue_to_review
 from casestudies.extensions import db
 from casestudies.models import AuditEvent, Case, CaseStateChange
@@ -136,3 +136,12 @@ def test_a_switch_that_is_neither_on_nor_off_stops_the_start_with_its_name() -> 
     # Before, any unknown word read as the setting's default ("maybe" left the rule off).
     with pytest.raises(RuntimeError, match="AUTO_RETURN_OVERDUE must be on or off"):
         environment_overrides({"AUTO_RETURN_OVERDUE": "maybe"})
+
+
+def test_the_manage_page_says_an_automatic_move_was_automatic(cases, login) -> None:  # type: ignore[no-untyped-def]
+    # The history said "published → review by someone".
+    return_overdue_to_review(TODAY)
+    db.session.commit()
+    html = login("curator").get("/curate/cases/overdue").get_data(as_text=True)
+    assert "<strong>published → review</strong> automatically (review date passed)," in html
+    assert "by someone" not in html

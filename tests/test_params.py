@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from casestudies.params import parse_int, parse_minutes, parse_page, safe_local_target
+from casestudies.params import MAX_LOCAL_TARGET, parse_int, parse_minutes, parse_page, safe_local_target
 
 # "²" passes str.isdigit() and fails int(); "٣" passes both; the rest are past the database's range.
 ODD_NUMBERS = ["²", "٣", "99999999999999999999", "2147483648", "-1", "1.5", " 7 ", "0x10", ""]
@@ -51,6 +51,12 @@ def test_no_redirect_leaves_the_site(target: str) -> None:
 
 def test_a_local_path_is_kept() -> None:
     assert safe_local_target("/cases/x?y=1#z") == "/cases/x?y=1#z"
+
+
+def test_a_local_target_longer_than_the_cap_is_refused_everywhere():
+    # The cap lives in the one check: the sign-in page's `next` had none before.
+    assert safe_local_target("/" + "a" * (MAX_LOCAL_TARGET - 1)) is not None
+    assert safe_local_target("/" + "a" * MAX_LOCAL_TARGET) is None
 
 
 def _int_rules(app: Flask):  # type: ignore[no-untyped-def]

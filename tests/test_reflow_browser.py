@@ -36,8 +36,8 @@ def full_library(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
     """The live server holding the route table's sample objects (case 1, report 1, guide 1, list 1,
     reflection 1, CPD entry 1, collection 1, all the admin's) and then the sample library, so that
     tables have their real widths (the coverage grid's nine dimensions, the audit log's rows)."""
+    from casestudies.cases.revisions import save_case_data
     from casestudies.cli import SAMPLE_DIR
-    from casestudies.curation.revisions import save_case_data
     from casestudies.transfer.casefile import read_bundle
     from casestudies.transfer.services import import_cases
 

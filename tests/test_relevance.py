@@ -24,6 +24,7 @@ def app_search(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[s
         yield search
 
 
+@pytest.mark.slow  # every judged query through the app: in `make test`, not test-fast
 def test_ndcg_stays_above_the_floors(app_search: Callable[[str], list[str]]) -> None:
     floors = json.loads(FLOOR_FILE.read_text("utf-8"))
     groups = evaluate(app_search, JUDGEMENTS)["groups"]

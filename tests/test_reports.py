@@ -158,7 +158,7 @@ def test_readers_cannot_use_the_queue(login, make_case, learner, role) -> None: 
 def test_a_case_deleted_for_good_takes_its_reports_with_it(make_case, learner) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from casestudies.curation import services as curation
+    from casestudies import curation
     from casestudies.models import utcnow
 
     case = make_case()
@@ -205,3 +205,22 @@ def test_my_reports_is_under_my_learning_for_every_signed_in_reader(login, role:
 
 def test_the_sign_in_page_has_no_my_reports_link(client) -> None:  # type: ignore[no-untyped-def]
     assert "/my-reports" not in client.get("/login").get_data(as_text=True)
+
+
+def test_the_resolution_page_links_to_the_case_once_escaped(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+    # The Case row showed its own markup as text ("&lt;a href=…"): escaped twice.
+    case = make_case(title="Tom & Jerry’s <b>ward</b>")
+    report = report_on(case, learner)
+    html = login("curator").get(f"/curate/reports/{report.id}").get_data(as_text=True)
+    assert f'<a href="/curate/cases/{case.slug}">Tom &amp; Jerry’s &lt;b&gt;ward&lt;/b&gt;</a> (' in html
+    assert "&lt;a href" not in html
+
+
+def test_the_dashboard_counts_open_reports_beside_review_due(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+    client = login("curator")
+    assert "Reported problems (0 open)" in client.get("/curate/").get_data(as_text=True)
+    report_on(make_case(slug="one"), learner)
+    report_on(make_case(slug="two"), learner)
+    html = client.get("/curate/").get_data(as_text=True)
+    assert "Reported problems (2 open)" in html
+    assert '<a href="/curate/reports">2 open reports from readers to look at</a>' in html

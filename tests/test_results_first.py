@@ -104,7 +104,7 @@ def test_a_learners_empty_searches_are_counted_per_normalised_query_and_day(app:
         assert client.get("/search", query_string={"q": query}).status_code == 200
     today = date.today()
     assert sorted(_log_rows()) == [("gerontology care", today, 3), ("podiatry", today, 1)]
-    from casestudies.curation.services import dashboard
+    from casestudies.curation import dashboard
 
     assert dashboard().empty_searches == [("gerontology care", 3), ("podiatry", 1)]
 

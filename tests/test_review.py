@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.curation import services as curation
-from casestudies.curation.services import CaseInput, CurationError
+from casestudies import curation
+from casestudies.curation import CaseInput, CurationError
 from casestudies.extensions import db
 from casestudies.models import AuditEvent, Case, CaseStateChange
 

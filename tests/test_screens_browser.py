@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from flask import Flask
 
-from casestudies.curation.revisions import case_to_data, save_case_data
+from casestudies.cases.revisions import case_to_data, save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.models import Case

@@ -3,14 +3,13 @@ visibility, and odd input that must never break the page."""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 
+from casestudies.cases.revisions import save_case_data
 from casestudies.cli import SAMPLE_DIR
-from casestudies.curation.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.library.services import LibraryFilters, related_cases, search_cases
@@ -316,11 +315,9 @@ def learner_client(sample_app: Flask):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("query", ODD_QUERIES, ids=range(len(ODD_QUERIES)))
-def test_odd_queries_give_a_sensible_page_quickly(learner_client, query: str) -> None:  # type: ignore[no-untyped-def]
+def test_odd_queries_give_a_sensible_page(learner_client, query: str) -> None:  # type: ignore[no-untyped-def]
     client = learner_client
-    started = time.perf_counter()
     response = client.get("/search", query_string={"q": query})
-    elapsed = time.perf_counter() - started
     html = response.get_data(as_text=True)
     if len(urlencode({"q": query})) > MAX_URL_BYTES - len("/search?"):
         # Past the app's URL limit: its own 414 page (a shorter q over 200 characters is cut).
@@ -329,8 +326,6 @@ def test_odd_queries_give_a_sensible_page_quickly(learner_client, query: str) ->
     assert response.status_code == 200
     assert "<script>alert(1)</script>" not in html
     assert "Traceback" not in html
-    # Not a timing assert on speed: a guard against the pathological scans (seconds).
-    assert elapsed < 5, f"{query[:40]!r} took {elapsed:.1f}s"
 
 
 def test_search_page_shows_title_seat_setting_snippet_and_tags(login, sample) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,11 @@ SELF_NAMES = {"self", "cls"}
 
 
 def _python_files(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*.py") if not NOT_SOURCE & set(path.relative_to(root).parts)]
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if name not in NOT_SOURCE)  # never walked
+        found += [Path(folder) / name for name in sorted(files) if name.endswith(".py")]
+    return found
 
 
 def _is_private(name: str) -> bool:
@@ -64,8 +69,9 @@ def private_reads(source: str) -> list[str]:
     found = []
     own_names: dict[ast.AST, set[str]] = {}
     for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+        names = _names_defined_on_self(cls)  # once per class, not once per node in it
         for node in ast.walk(cls):
-            own_names.setdefault(node, _names_defined_on_self(cls))
+            own_names.setdefault(node, names)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _is_private(node.attr):
             on_self = isinstance(node.value, ast.Name) and node.value.id in SELF_NAMES

@@ -21,8 +21,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, insert, select, update
 
-from casestudies.curation.revisions import save_case_data
-from casestudies.curation.services import change_status
+from casestudies.cases.revisions import save_case_data
+from casestudies.curation import change_status
 from casestudies.extensions import db
 from casestudies.indexing import (
     catch_up,
@@ -104,8 +104,8 @@ def test_an_edit_through_one_server_is_found_through_the_other(app: Flask, secon
     # An edit through the first server (its service, its request's one commit).
     save_case_data(case_data(body="The wallabyesque discharge lounge.\n"), actor=curator, case=case)
     db.session.commit()
-    seconds = wait_for(lambda: search_ids(second_server, "wallabyesque") == [case.id], timeout=5)
-    assert seconds < 2.0
+    # A bound for correctness, not speed (that is bench's cross_node_edit_p95_ms).
+    wait_for(lambda: search_ids(second_server, "wallabyesque") == [case.id], timeout=10)
     wait_for(lambda: search_ids(app, "wallabyesque") == [case.id], timeout=5)
 
     # Unpublished through the first server: gone from learners' search on the second.
@@ -127,6 +127,7 @@ def test_an_edit_through_one_server_is_found_through_the_other(app: Flask, secon
     assert check_index().is_clean
 
 
+@pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 def test_a_flask_command_change_is_found_through_a_running_server(app: Flask, tmp_path: Path) -> None:
     start_follower(app)
     folder = tmp_path / "cases"
@@ -169,6 +170,7 @@ def test_a_server_whose_index_is_not_built_yet_says_so_and_still_lists_the_libra
     assert case.title in response.get_data(as_text=True)
 
 
+@pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 @pytest.mark.parametrize("reloader", [False, True], ids=["plain", "debug-reloader"])
 def test_flask_run_starts_an_indexer_that_follows_changes_made_elsewhere(  # type: ignore[no-untyped-def]
     app: Flask, tmp_path: Path, make_case, reloader: bool
@@ -240,6 +242,7 @@ FOLLOWER_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 def test_an_indexer_killed_mid_batch_resumes_from_its_cursor(app: Flask, tmp_path: Path) -> None:
     """kill -9 of a follower process in the middle of a pass: the next one starts at the
     stored cursor; no entry is lost, none before the cursor is applied again."""
@@ -409,6 +412,7 @@ def test_the_indexer_prunes_the_journal_as_it_goes(app: Flask, make_case) -> Non
     assert db.session.scalar(select(func.count()).select_from(SearchJournal)) == 1
 
 
+@pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 def test_a_large_browser_import_returns_at_commit_and_sign_ins_are_not_slowed(  # type: ignore[no-untyped-def]
     app: Flask, login
 ) -> None:

@@ -64,6 +64,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 def test_two_processes_writing_their_own_indexes_at_once_do_not_collide(tmp_path: Path) -> None:
     shared_tmp = tmp_path / "shared-tmp"  # one TMPDIR for both, as two `make run` in one shell
     shared_tmp.mkdir()

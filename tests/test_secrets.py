@@ -53,6 +53,32 @@ def test_the_app_makes_its_secret_key_on_first_run_and_keeps_it(tmp_path: Path, 
     assert _mode(tmp_path / "instance" / "every-seat.db") == 0o600  # created by the app, not by SQLite
 
 
+def test_files_an_earlier_release_left_readable_become_owner_only_at_start_up(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    # An earlier release made the database 0644 and the index folder 0755; they stayed so.
+    instance = tmp_path / "instance"
+    (instance / "index").mkdir(parents=True)
+    database = instance / "every-seat.db"
+    database.write_bytes(b"")
+    (instance / "index" / "seg.toc").write_bytes(b"x")
+    for path, mode in (
+        (instance, 0o755),
+        (database, 0o644),
+        (instance / "index", 0o755),
+        (instance / "index" / "seg.toc", 0o644),
+    ):
+        path.chmod(mode)
+    monkeypatch.setenv("EVERY_SEAT_INSTANCE", str(instance))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("SEARCH_INDEX_DIR", str(instance / "index"))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    create_app()
+    assert _mode(instance) == 0o700 and _mode(instance / "index") == 0o700
+    assert _mode(database) == 0o600 and _mode(instance / "index" / "seg.toc") == 0o600
+    assert f"made owner-only: {database} 0644 -> 0600" in caplog.text
+
+
 @pytest.mark.parametrize("key", [None, "", "x" * 31, "dev-only-secret-change-me"])
 def test_production_refuses_a_missing_or_short_secret_key(tmp_path: Path, key: str | None) -> None:
     config = {"EVERY_SEAT_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from casestudies.curation import services as curation
+from casestudies import curation
 from casestudies.curation import tags
 from casestudies.curation.tags import TagError, TagNameTaken
 from casestudies.extensions import db

@@ -9,12 +9,13 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from casestudies.curation import services as curation
-from casestudies.curation.revisions import case_to_data, save_case_data
-from casestudies.curation.services import CaseInput, QuestionInput, TeachingNotesInput
+from casestudies import curation
+from casestudies.cases.revisions import case_to_data, save_case_data
+from casestudies.curation import CaseInput, QuestionInput, TeachingNotesInput
 from casestudies.extensions import db
-from casestudies.guides import services as guides
-from casestudies.guides.services import GuideDetails, GuideError
+from casestudies.guides import editing
+from casestudies.guides import plan as timed_plan
+from casestudies.guides.editing import GuideDetails, GuideError
 from casestudies.indexing import catch_up
 from casestudies.library.services import search_cases
 from casestudies.models import Case
@@ -174,13 +175,13 @@ def test_learners_never_see_teaching_notes_and_search_never_finds_them(app: Flas
 def test_the_builder_adds_a_cases_suggested_plan_after_it(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
     with_notes = make_case(teaching_notes=NOTES)
     without = make_case(slug="plain", title="A plain case")
-    guide, _ = guides.create_guide(ensure_user("facilitator"), GuideDetails(title="Afternoon"))
-    guides.add_case(guide, with_notes.id)
-    guides.add_case(guide, without.id)
-    added = guides.add_suggested_plan(guide, guide.items[0].id)
+    guide, _ = editing.create_guide(ensure_user("facilitator"), GuideDetails(title="Afternoon"))
+    editing.add_case(guide, with_notes.id)
+    editing.add_case(guide, without.id)
+    added = editing.add_suggested_plan(guide, guide.items[0].id)
     db.session.commit()
     assert [s.minutes for s in added] == [8, 20, 12]
-    plan = guides.plan_guide(guide)
+    plan = timed_plan.plan_guide(guide)
     assert [e.title for e in plan.entries] == [
         "A porter who changed the discharge lounge",
         "Read the case alone",
@@ -190,7 +191,7 @@ def test_the_builder_adds_a_cases_suggested_plan_after_it(app: Flask, login, mak
     ]
     assert plan.total_minutes == 10 + 10 + 8 + 20 + 12 + 10 + 10
     with pytest.raises(GuideError, match="has no suggested plan"):
-        guides.add_suggested_plan(guide, guide.items[1].id)
+        editing.add_suggested_plan(guide, guide.items[1].id)
     client = login("facilitator")
     guide.author = ensure_user("facilitator")
     db.session.commit()
@@ -198,4 +199,4 @@ def test_the_builder_adds_a_cases_suggested_plan_after_it(app: Flask, login, mak
     assert "Add the case’s suggested plan" in html and "Teaching notes for this case" in html
     response = client.post(f"/guides/{guide.id}/cases/{guide.items[0].id}/suggested-plan")
     assert response.status_code == 302
-    assert len(guides.plan_guide(guide).segments) == 6
+    assert len(timed_plan.plan_guide(guide).segments) == 6

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from casestudies.curation.revisions import save_case_data
+from casestudies.cases.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import start_follower, stop_follower
 

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casestudies.curation import services as curation
-from casestudies.curation.revisions import case_to_data
+from casestudies import curation
+from casestudies.cases.revisions import case_to_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, check_index
 from casestudies.library.services import search_cases

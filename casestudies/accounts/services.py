@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 from casestudies.accounts import sessions
 from casestudies.accounts.passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401 - MIN_PASSWORD_LENGTH re-exported
 from casestudies.audit import services as audit
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Role, User, password_hash_method
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """A rule refused the change; the message is for the user, `field` names the form field."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
@@ -104,7 +105,7 @@ def list_users() -> list[User]:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise LookupError(user_id)
+        raise NotFound(user_id)
     return user
 
 

@@ -107,7 +107,3 @@ def active_sessions(user: User) -> list[UserSession]:
             .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
         )
     )
-
-
-def get_session(session_id: int) -> UserSession | None:
-    return db.session.get(UserSession, session_id)

@@ -11,8 +11,7 @@ from casestudies.accounts import services as accounts
 from casestudies.accounts.forms import ActiveForm, LoginForm, NewUserForm, PasswordForm, RoleForm
 from casestudies.accounts.services import MIN_PASSWORD_LENGTH, AccountError
 from casestudies.accounts.throttle import Throttled, attempt_password_change, attempt_sign_in
-from casestudies.database import keep_changes_on_error
-from casestudies.extensions import db
+from casestudies.database import discard_changes, keep_changes_on_error
 from casestudies.forms import SignOutForm
 from casestudies.models import Role, User
 from casestudies.params import safe_local_target
@@ -146,7 +145,7 @@ def password():  # type: ignore[no-untyped-def]
             request.remote_addr or "",
         )
     except AccountError as exc:
-        db.session.rollback()
+        discard_changes()
         getattr(form, exc.field or "new_password").errors = [str(exc)]
         status = 429 if isinstance(exc, Throttled) else 400
         return render_template("account/password.html", form=form, min_length=min_length), status
@@ -162,10 +161,7 @@ def _role_or_none(value: str | None) -> Role | None:
 
 
 def _user_or_404(user_id: int) -> User:
-    try:
-        return accounts.get_user(user_id)
-    except LookupError:
-        abort(404)
+    return accounts.get_user(user_id)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -193,7 +189,7 @@ def new_user():  # type: ignore[no-untyped-def]
                 actor=current_user,
             )
         except AccountError as exc:
-            db.session.rollback()
+            discard_changes()
             getattr(form, exc.field or "email").errors = [*getattr(form, exc.field or "email").errors, str(exc)]
         else:
             flash(f"Created the account of {user.name} ({user.email}) as {user.role.value}.")
@@ -240,7 +236,7 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
     try:
         changed = accounts.change_role(target, role, current_user)
     except AccountError as exc:
-        db.session.rollback()
+        discard_changes()
         return _user_page(_user_or_404(user_id), error=str(exc), status=400)
     flash(f"{target.name} is now {target.role.value}." if changed else f"{target.name} was already {role.value}.")
     return redirect(url_for("admin.user", user_id=target.id))
@@ -258,7 +254,7 @@ def deactivate(user_id: int):  # type: ignore[no-untyped-def]
     try:
         accounts.set_active(target, False, current_user)
     except AccountError as exc:
-        db.session.rollback()
+        discard_changes()
         target = _user_or_404(user_id)
         return render_template("admin/deactivate.html", user=target, form=form, error=str(exc)), 400
     flash(f"Deactivated {target.name}: they are signed out and can’t sign in until reactivated.")

@@ -1,0 +1,97 @@
+"""Writing cases. The services, one module a job: `editor` (the form, its validation, saving),
+`workflow` (draft, review, published; the two-person rule), `history` (revisions, restore,
+differences), `bin` (delete, restore, purge), `dashboard` (the curators' dashboard, coverage),
+`errors`; `tags`, `duplicates` and `overdue` beside them. Their public names are re-exported
+here, so `from casestudies import curation` then `curation.change_status(...)` reads as one
+service."""
+
+from casestudies.curation.bin import (
+    BIN_DAYS,
+    bin_expiry,
+    binned_cases,
+    delete_case,
+    get_binned_case,
+    purge_expired,
+    restore_case,
+)
+from casestudies.curation.dashboard import (
+    EMPTY_SEARCH_DAYS,
+    REVIEW_DUE_DAYS,
+    Coverage,
+    Dashboard,
+    coverage,
+    dashboard,
+)
+from casestudies.curation.editor import (
+    CaseInput,
+    FieldErrors,
+    QuestionInput,
+    TeachingNotesInput,
+    create_case,
+    get_case_for_curator,
+    in_form_order,
+    known_values,
+    update_case,
+    validate_case_input,
+)
+from casestudies.curation.errors import CurationError, CurationNotFound, EditConflict, PossibleDuplicates
+from casestudies.curation.history import (
+    DiffPiece,
+    FieldDiff,
+    diff_revisions,
+    get_revision,
+    restore_revision,
+    revision_data,
+)
+from casestudies.curation.workflow import (
+    TRANSITIONS,
+    available_transitions,
+    change_status,
+    publish_blocker,
+    review_blockers,
+    state_history,
+    two_person_rule_applies,
+)
+
+__all__ = [
+    "BIN_DAYS",
+    "EMPTY_SEARCH_DAYS",
+    "REVIEW_DUE_DAYS",
+    "TRANSITIONS",
+    "CaseInput",
+    "Coverage",
+    "CurationError",
+    "CurationNotFound",
+    "Dashboard",
+    "DiffPiece",
+    "EditConflict",
+    "FieldDiff",
+    "FieldErrors",
+    "PossibleDuplicates",
+    "QuestionInput",
+    "TeachingNotesInput",
+    "available_transitions",
+    "bin_expiry",
+    "binned_cases",
+    "change_status",
+    "coverage",
+    "create_case",
+    "dashboard",
+    "delete_case",
+    "diff_revisions",
+    "get_binned_case",
+    "get_case_for_curator",
+    "get_revision",
+    "in_form_order",
+    "known_values",
+    "publish_blocker",
+    "purge_expired",
+    "restore_case",
+    "restore_revision",
+    "review_blockers",
+    "revision_data",
+    "state_history",
+    "two_person_rule_applies",
+    "update_case",
+    "validate_case_input",
+]

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 
+from casestudies.cases.data import CaseData
+from casestudies.cases.vocab import STATUSES
 from casestudies.extensions import db
 from casestudies.indexing.documents import get_search_index
 from casestudies.markdown import markdown_to_text
 from casestudies.models import Case
-from casestudies.transfer.casefile import CaseData
-from casestudies.vocab import STATUSES
 from search import SearchUnavailable
 
 MAX_DUPLICATES = 5

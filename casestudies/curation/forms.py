@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casestudies.curation.services import CaseInput, QuestionInput, TeachingNotesInput
+from casestudies.curation.editor import CaseInput, QuestionInput, TeachingNotesInput
 from casestudies.params import parse_int
 
 MAX_QUESTION_ROWS = 40

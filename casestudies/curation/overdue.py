@@ -14,17 +14,20 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import case_to_data, save_case_data
-from casestudies.curation.services import Dashboard, dashboard
+from casestudies.cases.revisions import case_to_data, save_case_data
+from casestudies.cases.vocab import Status
+from casestudies.curation.dashboard import Dashboard, dashboard
 from casestudies.extensions import db
 from casestudies.models import Case, CaseStateChange
-from casestudies.vocab import Status
 
 SYSTEM_LABEL = "system (review date passed)"
 
 
 def auto_return_enabled() -> bool:
     return bool(current_app.config.get("AUTO_RETURN_OVERDUE", False))
+
+
+AUTOMATIC_LABEL = "automatically (review date passed)"
 
 
 def return_overdue_to_review(today: date | None = None, *, run_by: str = "the command line") -> list[Case]:
@@ -51,7 +54,12 @@ def return_overdue_to_review(today: date | None = None, *, run_by: str = "the co
         comment = f"Its review date ({case.review_by:%-d %B %Y}) has passed: back to review automatically"
         db.session.add(
             CaseStateChange(
-                case_id=case.id, from_status=Status.PUBLISHED, to_status=Status.REVIEW, comment=comment, actor=None
+                case_id=case.id,
+                from_status=Status.PUBLISHED,
+                to_status=Status.REVIEW,
+                comment=comment,
+                actor=None,
+                actor_label=AUTOMATIC_LABEL,
             )
         )
         save_case_data(

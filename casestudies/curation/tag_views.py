@@ -9,8 +9,8 @@ from wtforms import BooleanField, StringField
 
 from casestudies.curation import tags
 from casestudies.curation.tags import TagError, TagNameTaken
-from casestudies.extensions import db
-from casestudies.models import Role, Tag
+from casestudies.database import discard_changes
+from casestudies.models import Role
 from casestudies.params import parse_int
 from casestudies.policy import requires
 
@@ -30,13 +30,6 @@ class DeleteForm(FlaskForm):
     """Empty: the CSRF token is the point; the page itself is the confirmation."""
 
 
-def _tag_or_404(tag_id: int) -> Tag:
-    try:
-        return tags.get_tag(tag_id)
-    except LookupError:
-        abort(404)
-
-
 def _cases(count: int) -> str:
     return f"{count} case{'s' if count != 1 else ''}"
 
@@ -50,7 +43,7 @@ def index() -> str:
 @bp.route("/<int:tag_id>/rename", methods=["GET", "POST"])
 @requires(Role.CURATOR)
 def rename(tag_id: int):  # type: ignore[no-untyped-def]
-    tag = _tag_or_404(tag_id)
+    tag = tags.get_tag(tag_id)
     form = RenameForm()
     if request.method == "GET":
         form.name.data = tag.name
@@ -61,8 +54,8 @@ def rename(tag_id: int):  # type: ignore[no-untyped-def]
     try:
         changed = tags.rename_tag(tag, form.name.data or "", current_user)
     except TagError as exc:
-        db.session.rollback()
-        tag = _tag_or_404(tag_id)
+        discard_changes()
+        tag = tags.get_tag(tag_id)
         other = exc.other if isinstance(exc, TagNameTaken) else None
         return (
             render_template("tags/rename.html", tag=tag, use=tags.tag_use(tag), form=form, error=str(exc), other=other),
@@ -78,7 +71,7 @@ def rename(tag_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:tag_id>/merge", methods=["GET", "POST"])
 @requires(Role.CURATOR)
 def merge(tag_id: int):  # type: ignore[no-untyped-def]
-    source = _tag_or_404(tag_id)
+    source = tags.get_tag(tag_id)
     form = MergeForm()
     if request.method == "GET":
         form.into.data = request.args.get("into", "")
@@ -110,7 +103,7 @@ def merge(tag_id: int):  # type: ignore[no-untyped-def]
     try:
         changed = tags.merge_tags(source, target, current_user)
     except TagError as exc:
-        db.session.rollback()
+        discard_changes()
         return page({"into": str(exc)}, 400)
     flash(f"Merged “{name}” into “{target.name}”: {_cases(len(changed))} changed, and “{name}” is gone.")
     return redirect(url_for("tags.index"))
@@ -119,7 +112,7 @@ def merge(tag_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:tag_id>/delete", methods=["GET", "POST"])
 @requires(Role.CURATOR)
 def delete(tag_id: int):  # type: ignore[no-untyped-def]
-    tag = _tag_or_404(tag_id)
+    tag = tags.get_tag(tag_id)
     form = DeleteForm()
     if request.method == "GET":
         return render_template("tags/delete.html", tag=tag, use=tags.tag_use(tag), form=form)
@@ -129,8 +122,8 @@ def delete(tag_id: int):  # type: ignore[no-untyped-def]
     try:
         tags.delete_tag(tag, current_user)
     except TagError as exc:
-        db.session.rollback()
-        tag = _tag_or_404(tag_id)
+        discard_changes()
+        tag = tags.get_tag(tag_id)
         return render_template("tags/delete.html", tag=tag, use=tags.tag_use(tag), form=form, error=str(exc)), 400
     flash(f"Deleted the unused tag “{name}”.")
     return redirect(url_for("tags.index"))

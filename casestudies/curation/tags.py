@@ -15,14 +15,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import record_revision
+from casestudies.cases.limits import TAG_MAX_LENGTH
+from casestudies.cases.revisions import record_revision
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, Tag, User, case_tag
-from casestudies.transfer.casefile import TAG_MAX_LENGTH
 
 
-class TagError(ValueError):
+class TagError(Refused):
     """A rule refused the change; the message is for the user."""
+
+
+class TagNotFound(NotFound):
+    """No tag with that id."""
 
 
 class TagNameTaken(TagError):
@@ -68,7 +73,7 @@ def list_tags() -> list[TagUse]:
 def get_tag(tag_id: int) -> Tag:
     tag = db.session.get(Tag, tag_id)
     if tag is None:
-        raise LookupError(tag_id)
+        raise TagNotFound(tag_id)
     return tag
 
 

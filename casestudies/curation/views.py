@@ -6,18 +6,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from casestudies import curation
+from casestudies.cases.vocab import CONSENT_LABELS, CONSENTS, LEADERSHIP_DIMENSIONS, STATUS_PHRASES, Status
 from casestudies.curation import overdue
-from casestudies.curation import services as curation
+from casestudies.curation.editor import CaseInput, QuestionInput
+from casestudies.curation.errors import CurationError, EditConflict, PossibleDuplicates
 from casestudies.curation.forms import apply_question_action, parse_case_editor
-from casestudies.curation.services import CaseInput, CurationError, EditConflict, PossibleDuplicates
-from casestudies.extensions import db
+from casestudies.database import discard_changes
 from casestudies.forms import CsrfOnlyForm
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Role
 from casestudies.params import parse_int
 from casestudies.policy import requires
 from casestudies.reports import services as reports
-from casestudies.vocab import CONSENT_LABELS, CONSENTS, LEADERSHIP_DIMENSIONS, STATUS_PHRASES, Status
+from casestudies.reports.services import count_open_reports
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
 
@@ -26,13 +28,6 @@ bp = Blueprint("curate", __name__, url_prefix="/curate")
 def consent_label(value: str) -> str:
     """A consent value in words ("Consent not needed"), never its stored form."""
     return CONSENT_LABELS.get(value, value)
-
-
-def _case_or_404(slug: str) -> Case:
-    try:
-        return curation.get_case_for_curator(slug)
-    except LookupError:
-        abort(404)
 
 
 def _editor(  # type: ignore[no-untyped-def]
@@ -61,7 +56,11 @@ def _editor(  # type: ignore[no-untyped-def]
 def dashboard() -> str:
     board, returned = overdue.dashboard_after_overdue()
     return render_template(
-        "curate/dashboard.html", board=board, returned=returned, review_due_days=curation.REVIEW_DUE_DAYS
+        "curate/dashboard.html",
+        board=board,
+        returned=returned,
+        review_due_days=curation.REVIEW_DUE_DAYS,
+        open_reports=count_open_reports(),
     )
 
 
@@ -75,7 +74,7 @@ def coverage() -> str:
 @requires(Role.CURATOR)
 def new_case():  # type: ignore[no-untyped-def]
     if request.method == "GET":
-        return _editor(CaseInput(questions=[curation.QuestionInput()]), case=None)
+        return _editor(CaseInput(questions=[QuestionInput()]), case=None)
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     form, action = parse_case_editor(request.form)
@@ -96,7 +95,7 @@ def new_case():  # type: ignore[no-untyped-def]
 @bp.route("/cases/<slug>/edit", methods=["GET", "POST"])
 @requires(Role.CURATOR)
 def edit_case(slug: str):  # type: ignore[no-untyped-def]
-    case = _case_or_404(slug)
+    case = curation.get_case_for_curator(slug)
     if request.method == "GET":
         return _editor(CaseInput.from_case(case), case=case)
     if not CsrfOnlyForm().validate_on_submit():
@@ -109,7 +108,7 @@ def edit_case(slug: str):  # type: ignore[no-untyped-def]
     try:
         changed, errors = curation.update_case(case, form, current_user)
     except EditConflict as conflict:
-        db.session.rollback()
+        discard_changes()
         return _editor(form, case=case, conflict=conflict, status=409)
     except PossibleDuplicates as found:
         return _editor(form, case=case, duplicates=found.duplicates)
@@ -142,13 +141,13 @@ def _manage(case: Case, status: int = 200, **extra):  # type: ignore[no-untyped-
 @bp.get("/cases/<slug>")
 @requires(Role.CURATOR)
 def manage(slug: str):  # type: ignore[no-untyped-def]
-    return _manage(_case_or_404(slug))
+    return _manage(curation.get_case_for_curator(slug))
 
 
 @bp.post("/cases/<slug>/status")
 @requires(Role.CURATOR)
 def change_status(slug: str):  # type: ignore[no-untyped-def]
-    case = _case_or_404(slug)
+    case = curation.get_case_for_curator(slug)
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     to_status = request.form.get("to", "")
@@ -161,9 +160,9 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
             override_reason=request.form.get("override_reason", ""),
         )
     except CurationError as exc:
-        db.session.rollback()
+        discard_changes()
         return _manage(
-            _case_or_404(slug),
+            curation.get_case_for_curator(slug),
             400,
             error=str(exc),
             comment=request.form.get("comment", ""),
@@ -177,7 +176,7 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
 @bp.route("/cases/<slug>/delete", methods=["GET", "POST"])
 @requires(Role.CURATOR)
 def delete_case(slug: str):  # type: ignore[no-untyped-def]
-    case = _case_or_404(slug)
+    case = curation.get_case_for_curator(slug)
     form = CsrfOnlyForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -191,14 +190,14 @@ def delete_case(slug: str):  # type: ignore[no-untyped-def]
 @bp.get("/cases/<slug>/history")
 @requires(Role.CURATOR)
 def history(slug: str) -> str:
-    case = _case_or_404(slug)
+    case = curation.get_case_for_curator(slug)
     return render_template("curate/history.html", case=case, csrf_form=CsrfOnlyForm())
 
 
 @bp.get("/cases/<slug>/diff")
 @requires(Role.CURATOR)
 def diff(slug: str):  # type: ignore[no-untyped-def]
-    case = _case_or_404(slug)
+    case = curation.get_case_for_curator(slug)
     try:
         first, second = parse_int(request.args.get("a")), parse_int(request.args.get("b"))
         if first is None or second is None:
@@ -212,15 +211,13 @@ def diff(slug: str):  # type: ignore[no-untyped-def]
 @bp.post("/cases/<slug>/revisions/<int:number>/restore")
 @requires(Role.CURATOR)
 def restore_revision(slug: str, number: int) -> Response:
-    case = _case_or_404(slug)
+    case = curation.get_case_for_curator(slug)
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     try:
         curation.restore_revision(case, number, current_user)
-    except LookupError:
-        abort(404)
     except CurationError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc))
         return redirect(url_for("curate.history", slug=slug))
     flash(f"Revision {number} restored as revision {case.version}.")
@@ -240,10 +237,7 @@ def bin() -> str:
 def restore_case(case_id: int) -> Response:
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
-    try:
-        case = curation.get_binned_case(case_id)
-        curation.restore_case(case, current_user)
-    except LookupError:
-        abort(404)
+    case = curation.get_binned_case(case_id)
+    curation.restore_case(case, current_user)
     flash(f"“{case.title}” restored.")
     return redirect(url_for("curate.manage", slug=case.slug))

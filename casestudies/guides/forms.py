@@ -1,9 +1,11 @@
 """Flask-WTF forms for discussion guides (CSRF included). They check and parse what was
-typed; the rules about guides themselves live in casestudies/guides.py."""
+typed; the rules about guides themselves live in the guides' service modules (editing.py
+above all)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, time
 from typing import ClassVar
 
@@ -11,15 +13,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from casestudies.guides.services import (
-    DURATION_RANGE,
-    MINUTES_RANGE,
-    QUESTION_MAX,
-    SEGMENT_KINDS,
-    TEXT_MAX,
-    TITLE_MAX,
-    GuideDetails,
-)
+from casestudies.cases import is_case_available
+from casestudies.guides.editing import DURATION_RANGE, QUESTION_MAX, TEXT_MAX, TITLE_MAX, GuideDetails
+from casestudies.guides.plan import MINUTES_RANGE, SEGMENT_KINDS, segment_title, short_title
+from casestudies.models import Guide
 from casestudies.params import parse_int, parse_minutes
 
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
@@ -115,20 +112,30 @@ class GuideForm(FlaskForm):
         return parse_int(value)
 
 
+class MinutesField(StringField):
+    """Minutes typed by a person, parsed once when the form is validated: `number` is the
+    whole number (None when left blank), `data` the text as typed, shown again beside an
+    error. Blank is refused only by a DataRequired validator."""
+
+    number: int | None = None
+
+    def pre_validate(self, form) -> None:  # type: ignore[no-untyped-def]
+        self.number = None
+        if (self.data or "").strip():
+            try:
+                self.number = parse_minutes(self.data or "")
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+
+
 class OwnQuestionForm(FlaskForm):
     text = TextAreaField("Your question", validators=[DataRequired("Enter your question"), Length(max=QUESTION_MAX)])
     notes = TextAreaField("Facilitator notes (optional)", validators=[Length(max=QUESTION_MAX)], default="")
-    minutes = StringField(
+    minutes = MinutesField(
         "Minutes",
         validators=[DataRequired(f"Enter the minutes, from {MINUTES_RANGE[0]} to {MINUTES_RANGE[1]}")],
         default="10",
     )
-
-    def validate_minutes(self, field) -> None:  # type: ignore[no-untyped-def]
-        try:
-            parse_minutes(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class HowItWentForm(FlaskForm):
@@ -157,9 +164,8 @@ class GuideActionForm(FlaskForm):
     """Buttons (move, remove, share, duplicate, delete): the CSRF token is the point."""
 
 
-def question_minutes(formdata, field: str = "minutes") -> dict[int, str]:  # type: ignore[no-untyped-def]
-    """The minutes typed for each chosen question (fields named minutes-<question id>), or
-    with field="segment" for each segment (segment-<segment id>)."""
+def _typed(formdata, field: str) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """The text typed in each field named <field>-<row id>."""
     typed: dict[int, str] = {}
     for name in formdata:
         prefix, _, number = name.partition("-")
@@ -167,6 +173,52 @@ def question_minutes(formdata, field: str = "minutes") -> dict[int, str]:  # typ
         if prefix == field and row_id is not None:
             typed[row_id] = formdata.get(name, "")[:10]
     return typed
+
+
+@dataclass(frozen=True)
+class PlanMinutes:
+    """The minutes of the timed plan's form: typed (by question id, by segment id), parsed
+    for the services (the same keys, whole numbers), and the errors by field id, each naming
+    its case and question or its segment."""
+
+    typed: dict[int, str]
+    typed_segments: dict[int, str]
+    questions: dict[int, int]
+    segments: dict[int, int]
+    errors: dict[str, str]
+
+
+def plan_minutes(formdata, guide: Guide, *, segments: bool = True) -> PlanMinutes:  # type: ignore[no-untyped-def]
+    """Parse the minutes typed for each chosen question of the guide's available cases
+    (fields minutes-<question id>) and, with `segments`, for each segment (segment-<segment
+    id>; shown again whatever `segments`). Fields of other rows are left out; a value for an
+    unavailable case is not read."""
+    typed, typed_segments = _typed(formdata, "minutes"), _typed(formdata, "segment")
+    errors: dict[str, str] = {}
+    questions: dict[int, int] = {}
+    for number, item in enumerate(guide.items, start=1):
+        if not is_case_available(item.case):
+            continue
+        for q_number, question in enumerate(item.questions, start=1):
+            if question.id in typed:
+                try:
+                    questions[question.id] = parse_minutes(typed[question.id])
+                except ValueError as exc:
+                    where = f"Case {number} ‘{short_title(item.case_title)}’, question {q_number}"
+                    errors[f"minutes-{question.id}"] = _after(where, str(exc))
+    parsed_segments: dict[int, int] = {}
+    for segment in guide.segments if segments else []:
+        if segment.id in typed_segments:
+            try:
+                parsed_segments[segment.id] = parse_minutes(typed_segments[segment.id])
+            except ValueError as exc:
+                errors[f"segment-{segment.id}"] = _after(f"‘{short_title(segment_title(segment))}’", str(exc))
+    return PlanMinutes(typed, typed_segments, questions, parsed_segments, errors)
+
+
+def _after(where: str, message: str) -> str:
+    """E.g. "Case 2 ‘The porter…’, question 3: enter the minutes as a whole number from 1 to 240"."""
+    return f"{where}: {message[:1].lower()}{message[1:]}"
 
 
 class SegmentForm(FlaskForm):
@@ -179,19 +231,8 @@ class SegmentForm(FlaskForm):
     kind_choices: ClassVar[list[tuple[str, str]]] = [(k, v[0]) for k, v in SEGMENT_KINDS.items() if k != "activity"]
     item_choices: list[tuple[str, str]]  # set by the view: the guide's cases
     # Names unlike the own-question form's, which shares the page.
-    segment_minutes = StringField("Minutes (optional)", default="")
+    segment_minutes = MinutesField("Minutes (optional)", default="")  # blank: suggested
     segment_label = StringField("Name (optional)", validators=[Length(max=TITLE_MAX)], default="")
-
-    def validate_segment_minutes(self, field) -> None:  # type: ignore[no-untyped-def]
-        if (field.data or "").strip():
-            try:
-                parse_minutes(field.data)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from None
-
-    def parsed_minutes(self) -> int | None:
-        value = (self.segment_minutes.data or "").strip()
-        return parse_minutes(value) if value else None
 
 
 class HandoutForm(FlaskForm):

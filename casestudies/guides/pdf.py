@@ -15,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from casestudies.guides.services import STYLESHEET
+from casestudies.errors import Refused
+from casestudies.guides.render import STYLESHEET
 
 # Above this much HTML a PDF is not even tried: it could not finish within the budget.
 HTML_MAX_CHARS = 3_000_000
@@ -24,8 +25,11 @@ PDF_VARIANT = "pdf/ua-1"  # tagged: a structure tree, the title shown by viewers
 _ROOT = Path(__file__).resolve().parents[2]
 
 
-class PdfRefused(RuntimeError):
-    """The PDF can't be made within the budget; the message is for the user."""
+class PdfRefused(Refused):
+    """The PDF can't be made within the budget; the message is for the user (422: work
+    refused on its size; the guides blueprint answers it with its own page)."""
+
+    status = 422
 
 
 REFUSAL = (
@@ -85,7 +89,15 @@ def trim_cache(cache_dir: Path, keep: int = CACHE_MAX_FILES) -> None:
         file.unlink(missing_ok=True)
 
 
-__all__ = ["HTML_MAX_CHARS", "PDF_VARIANT", "REFUSAL", "PdfRefused", "render_within_budget"]
+__all__ = [
+    "HTML_MAX_CHARS",
+    "PDF_VARIANT",
+    "REFUSAL",
+    "PdfRefused",
+    "pdf_download",
+    "render_within_budget",
+    "trim_cache",
+]
 
 
 def pdf_download(html: str, filename: str):  # type: ignore[no-untyped-def]

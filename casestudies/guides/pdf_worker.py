@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casestudies.guides.services import render_pdf
+from casestudies.guides.render import render_pdf
 
 
 def main() -> None:

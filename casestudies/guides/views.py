@@ -1,17 +1,21 @@
-"""Discussion guides: the builder, sharing, print views and PDFs (rules in casestudies/guides.py)."""
+"""Discussion guides: the builder, sharing, print views and PDFs (the rules are in guides/access.py,
+plan.py, editing.py, handouts.py and render.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from casestudies.database import discard_changes
 from casestudies.extensions import db
-from casestudies.guides import services as guides
+from casestudies.guides import access, editing, handouts, render
+from casestudies.guides import plan as timed_plan
+from casestudies.guides.editing import GuideError
 from casestudies.guides.forms import (
     AddCaseForm,
     GuideActionForm,
@@ -20,13 +24,14 @@ from casestudies.guides.forms import (
     HowItWentForm,
     OwnQuestionForm,
     SegmentForm,
-    question_minutes,
+    plan_minutes,
 )
+from casestudies.guides.handouts import HandoutUnavailable
 from casestudies.guides.pdf import PdfRefused, pdf_download
-from casestudies.guides.services import EDITIONS, GuideError, GuideNotFound, HandoutUnavailable
+from casestudies.guides.render import EDITIONS
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Guide, Role
-from casestudies.params import parse_int, parse_minutes, safe_local_target
+from casestudies.params import parse_int, safe_local_target
 from casestudies.policy import requires
 
 bp = Blueprint("guides", __name__, url_prefix="/guides")
@@ -39,11 +44,11 @@ def _guide_helpers() -> dict[str, Any]:
     def guide_choices() -> list:  # type: ignore[type-arg]
         """The signed-in user's guides, for "Add to guide" (one query per request)."""
         if "guide_choices" not in g:
-            g.guide_choices = guides.guide_choices(current_user)
+            g.guide_choices = access.guide_choices(current_user)
         return g.guide_choices
 
     return {
-        "can_build_guides": guides.can_build_guides,
+        "can_build_guides": access.can_build_guides,
         "guide_choices": guide_choices,
         "long_date": _long_date,
     }
@@ -54,17 +59,11 @@ def _long_date(value: date) -> str:
 
 
 def _own(guide_id: int) -> Guide:
-    try:
-        return guides.get_guide_for_viewer(guide_id, current_user)
-    except GuideNotFound:
-        abort(404)
+    return access.get_guide_for_viewer(guide_id, current_user)
 
 
 def _shared(token: str) -> Guide:
-    try:
-        return guides.get_shared_guide(token, current_user)
-    except GuideNotFound:
-        abort(404)
+    return access.get_shared_guide(token, current_user)
 
 
 def _check_csrf() -> None:
@@ -72,18 +71,13 @@ def _check_csrf() -> None:
         abort(400)
 
 
-def _local(target: str | None) -> str | None:
-    """A path on this site to go back to, or None (never another site)."""
-    return safe_local_target(target) if target and len(target) <= 2000 else None
-
-
 def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
     return (
         render_template(
             "guides/builder.html",
             guide=guide,
-            plan=guides.plan_guide(guide),
-            objectives=guides.objectives_list(guide),
+            plan=timed_plan.plan_guide(guide),
+            objectives=timed_plan.objectives_list(guide),
             md=render_markdown,
             minute_errors=state.get("minute_errors", {}),
             typed_minutes=state.get("typed_minutes", {}),
@@ -91,10 +85,10 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
             segment_form=state.get("segment_form") or _segment_form(guide),
             own_form=state.get("own_form"),
             own_form_item=state.get("own_form_item"),
-            limits={"minutes": guides.MINUTES_RANGE},
-            notes_of=guides.teaching_notes,
+            limits={"minutes": timed_plan.MINUTES_RANGE},
+            notes_of=timed_plan.teaching_notes,
             handout_form=state.get("handout_form") or HandoutForm.for_guide(guide),
-            handout_state=guides.handout_state(guide),
+            handout_state=handouts.handout_state(guide),
         ),
         status,
     )
@@ -103,7 +97,7 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
 def _segment_form(guide: Guide, form: SegmentForm | None = None) -> SegmentForm:
     form = form or SegmentForm(formdata=None)
     form.item_choices = [("", "Not a reading time")] + [
-        (str(item.id), item.case_title) for item in guide.items if guides.is_case_available(item.case)
+        (str(item.id), item.case_title) for item in guide.items if timed_plan.is_case_available(item.case)
     ]
     return form
 
@@ -116,8 +110,8 @@ def _to_builder(guide: Guide, anchor: str | None = None) -> Response:
 @bp.get("/")
 @requires(Role.FACILITATOR)
 def index() -> str:
-    mine = guides.guides_of(current_user)
-    return render_template("guides/index.html", plans=[guides.plan_guide(guide) for guide in mine])
+    mine = access.guides_of(current_user)
+    return render_template("guides/index.html", plans=[timed_plan.plan_guide(guide) for guide in mine])
 
 
 def _details_page(form: GuideForm, guide: Guide | None, case: Case | None, status: int = 200) -> tuple[str, int]:
@@ -132,11 +126,11 @@ def new():  # type: ignore[no-untyped-def]
         form.case_id.data = request.args.get("case", "")[:10]
     case_id = form.first_case_id()
     case = db.session.get(Case, case_id) if case_id is not None else None
-    case = case if guides.is_case_available(case) else None
+    case = case if timed_plan.is_case_available(case) else None
     if not form.validate_on_submit():
         return _details_page(form, None, case, 400 if request.method == "POST" else 200)
     try:
-        guide, problem = guides.create_guide(current_user, form.details(), first_case_id=case_id)
+        guide, problem = editing.create_guide(current_user, form.details(), first_case_id=case_id)
     except GuideError as exc:
         form.title.errors = [str(exc)]
         return _details_page(form, None, case, 400)
@@ -158,9 +152,9 @@ def edit(guide_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _details_page(form, guide, None, 400 if request.method == "POST" else 200)
     try:
-        guides.update_guide(guide, form.details())
+        editing.update_guide(guide, form.details())
     except GuideError as exc:
-        db.session.rollback()
+        discard_changes()
         form.title.errors = [str(exc)]
         return _details_page(form, _own(guide_id), None, 400)
     flash("The guide’s details were saved.")
@@ -175,7 +169,7 @@ def delete(guide_id: int):  # type: ignore[no-untyped-def]
         return render_template("guides/delete.html", guide=guide)
     _check_csrf()
     title = guide.title
-    guides.delete_guide(guide)
+    editing.delete_guide(guide)
     flash(f"Guide “{title}” deleted.")
     return redirect(url_for("guides.index"))
 
@@ -191,11 +185,11 @@ def add_case() -> Response:
     if guide_id is None:  # "a new guide": its details first, with the case carried along
         return redirect(url_for("guides.new", case=case_id))
     guide = _own(guide_id)
-    back = _local(form.next.data)
+    back = safe_local_target(form.next.data)
     try:
-        item = guides.add_case(guide, case_id)
+        item = editing.add_case(guide, case_id)
     except GuideError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc) + ".")
         return redirect(back or url_for("guides.builder", guide_id=guide_id))
     link = url_for("guides.builder", guide_id=guide.id, _anchor=f"item-{item.id}")
@@ -211,10 +205,7 @@ def move_case(guide_id: int, item_id: int) -> Response:
     direction = request.form.get("direction", "")
     if direction not in ("up", "down"):
         abort(400)
-    try:
-        guides.move_case(guide, item_id, direction)
-    except GuideNotFound:
-        abort(404)
+    editing.move_case(guide, item_id, direction)
     return _to_builder(guide, f"item-{item_id}")
 
 
@@ -223,10 +214,7 @@ def move_case(guide_id: int, item_id: int) -> Response:
 def remove_case(guide_id: int, item_id: int) -> Response:
     guide = _own(guide_id)
     _check_csrf()
-    try:
-        title = guides.remove_case(guide, item_id)
-    except GuideNotFound:
-        abort(404)
+    title = editing.remove_case(guide, item_id)
     flash(f"“{title}” removed from the guide.")
     return _to_builder(guide, "cases")
 
@@ -234,23 +222,27 @@ def remove_case(guide_id: int, item_id: int) -> Response:
 def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-def]
     guide = _own(guide_id)
     _check_csrf()
-    typed = question_minutes(request.form)
-    typed_segments = question_minutes(request.form, "segment")
     action = request.form.get("action", "save")[:40]
     try:
+        if item_id is not None:
+            editing.shown_case(guide, item_id)
+        minutes = plan_minutes(request.form, guide, segments=item_id is None)
+        if minutes.errors:
+            return _builder(
+                guide,
+                400,
+                minute_errors=minutes.errors,
+                typed_minutes=minutes.typed,
+                typed_segments=minutes.typed_segments,
+            )
         if item_id is None:
-            errors = guides.update_plan(guide, typed, action, typed_segments)
+            editing.update_plan(guide, minutes.questions, action, minutes.segments)
         else:
-            errors = guides.update_questions(guide, item_id, typed, action)
-    except GuideNotFound:
-        abort(404)
+            editing.update_questions(guide, item_id, minutes.questions, action)
     except GuideError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc))
         return _to_builder(_own(guide_id), "plan-form")
-    if errors:
-        db.session.rollback()
-        return _builder(_own(guide_id), 400, minute_errors=errors, typed_minutes=typed, typed_segments=typed_segments)
     if action == "save":
         flash("The timed plan was saved.")
     elif action.startswith("case-remove-"):
@@ -281,13 +273,9 @@ def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
             abort(400)
         return _builder(guide, 400, own_form=form, own_form_item=item_id)
     try:
-        guides.add_own_question(
-            guide, item_id, form.text.data or "", form.notes.data or "", parse_minutes(form.minutes.data or "")
-        )
-    except GuideNotFound:
-        abort(404)
+        editing.add_own_question(guide, item_id, form.text.data or "", form.notes.data or "", form.minutes.number or 0)
     except GuideError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc))
         return _to_builder(_own(guide_id), f"item-{item_id}")
     flash("Your question was added.")
@@ -304,20 +292,18 @@ def add_segment(guide_id: int):  # type: ignore[no-untyped-def]
             abort(400)
         return _builder(guide, 400, segment_form=form)
     try:
-        segment = guides.add_segment(
+        segment = editing.add_segment(
             guide,
             form.segment_kind.data or "",
-            minutes=form.parsed_minutes(),
+            minutes=form.segment_minutes.number,
             label=form.segment_label.data or "",
             item_id=parse_int(form.segment_case.data or ""),
         )
-    except GuideNotFound:
-        abort(404)
     except GuideError as exc:
         form.segment_kind.errors = [str(exc)]
-        db.session.rollback()
+        discard_changes()
         return _builder(_own(guide_id), 400, segment_form=_segment_form(_own(guide_id), form))
-    flash(f"“{guides.segment_title(segment)}” added to the session ({segment.minutes} minutes).")
+    flash(f"“{timed_plan.segment_title(segment)}” added to the session ({segment.minutes} minutes).")
     return _to_builder(guide, f"segment-row-{segment.id}")
 
 
@@ -327,11 +313,9 @@ def add_suggested_plan(guide_id: int, item_id: int) -> Response:
     guide = _own(guide_id)
     _check_csrf()
     try:
-        added = guides.add_suggested_plan(guide, item_id)
-    except GuideNotFound:
-        abort(404)
+        added = editing.add_suggested_plan(guide, item_id)
     except GuideError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc) + ".")
         return _to_builder(_own(guide_id), f"item-{item_id}")
     minutes = sum(segment.minutes for segment in added)
@@ -347,10 +331,10 @@ def sharing(guide_id: int) -> Response:
     _check_csrf()
     action = request.form.get("action")
     if action == "share":
-        guides.share_guide(guide)
+        access.share_guide(guide)
         message = "Anyone signed in as a facilitator or curator can now read this guide with its link."
     elif action == "stop":
-        guides.stop_sharing(guide)
+        access.stop_sharing(guide)
         message = "The guide is no longer shared. Its old link does not work any more."
     else:
         abort(400)
@@ -369,9 +353,9 @@ def handout_settings(guide_id: int):  # type: ignore[no-untyped-def]
         return _builder(guide, 400, handout_form=form)
     action = request.form.get("action", "")[:10]
     try:
-        guides.update_handout(guide, current_user, action, *form.dates())
+        handouts.update_handout(guide, current_user, action, *form.dates())
     except GuideError as exc:
-        db.session.rollback()
+        discard_changes()
         form.closes_on.errors = [str(exc)]
         return _builder(_own(guide_id), 400, handout_form=form)
     messages = {
@@ -385,7 +369,7 @@ def handout_settings(guide_id: int):  # type: ignore[no-untyped-def]
 
 def _duplicate(guide: Guide) -> Response:
     _check_csrf()
-    copy = guides.duplicate_guide(guide, current_user)
+    copy = editing.duplicate_guide(guide, current_user)
     flash(f"“{copy.title}” is your own copy: change it as you like.")
     return _to_builder(copy)
 
@@ -404,7 +388,7 @@ def how_it_went(guide_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("guides/how_it_went.html", guide=guide, form=form), status
-    guides.save_how_it_went(guide, form.how_it_went.data or "")
+    editing.save_how_it_went(guide, form.how_it_went.data or "")
     flash("Your notes on how it went were saved.")
     return _to_builder(guide, "how-it-went")
 
@@ -435,8 +419,8 @@ def _print_html(
     return render_template(
         "guides/print.html",
         guide=guide,
-        plan=guides.plan_guide(guide),
-        objectives=guides.objectives_list(guide),
+        plan=timed_plan.plan_guide(guide),
+        objectives=timed_plan.objectives_list(guide),
         edition=edition,
         edition_title=EDITIONS[edition][1],
         is_facilitator=edition == "facilitator",
@@ -445,13 +429,13 @@ def _print_html(
         for_pdf=for_pdf,
         academy=current_app.config["ACADEMY_NAME"],
         # The participant edition never has teaching notes, whatever the template does.
-        notes_of=guides.teaching_notes if edition == "facilitator" else (lambda case: None),
+        notes_of=timed_plan.teaching_notes if edition == "facilitator" else (lambda case: None),
     )
 
 
 def _pdf(guide: Guide, edition: str, token: str | None, handout_token: str | None = None) -> Response:
     html = _print_html(guide, edition, token=token, for_pdf=True, handout_token=handout_token)
-    return pdf_download(html, guides.edition_filename(guide, edition))
+    return pdf_download(html, render.edition_filename(guide, edition))
 
 
 @bp.app_errorhandler(PdfRefused)
@@ -481,8 +465,8 @@ def shared(token: str) -> str:
         "guides/shared.html",
         guide=guide,
         token=token,
-        plan=guides.plan_guide(guide),
-        objectives=guides.objectives_list(guide),
+        plan=timed_plan.plan_guide(guide),
+        objectives=timed_plan.objectives_list(guide),
         md=render_markdown,
     )
 
@@ -507,11 +491,14 @@ def shared_duplicate(token: str) -> Response:
 
 # -- handouts for learners -----------------------------------------------------------------
 def _handout(token: str) -> Guide:
-    """The guide of an open handout (the visit recorded), or a page saying why not."""
-    try:
-        return guides.open_handout(token, current_user)
-    except HandoutUnavailable as exc:
-        abort(make_response(render_template("guides/handout_unavailable.html", message=str(exc)), exc.status))
+    """The guide of an open handout (the visit recorded); HandoutUnavailable otherwise."""
+    return handouts.open_handout(token, current_user)
+
+
+@bp.app_errorhandler(HandoutUnavailable)
+def _handout_unavailable(exc: HandoutUnavailable) -> tuple[str, int]:
+    """Not open (yet, or any more) or unknown: a page saying why, with the refusal's status."""
+    return render_template("guides/handout_unavailable.html", message=str(exc)), exc.status
 
 
 @bp.get("/handout/<token>")
@@ -519,7 +506,7 @@ def _handout(token: str) -> Guide:
 def handout(token: str) -> str:
     guide = _handout(token)
     return render_template(
-        "guides/handout.html", guide=guide, token=token, plan=guides.plan_guide(guide), md=render_markdown
+        "guides/handout.html", guide=guide, token=token, plan=timed_plan.plan_guide(guide), md=render_markdown
     )
 
 
@@ -538,7 +525,7 @@ def handout_pdf(token: str) -> Response:
 @bp.get("/my-sessions")
 @requires(Role.LEARNER)
 def my_sessions() -> str:
-    opened = guides.handouts_opened_by(current_user)
+    opened = handouts.handouts_opened_by(current_user)
     return render_template(
-        "guides/my_sessions.html", sessions=[(guide, guides.handout_state(guide)) for guide in opened]
+        "guides/my_sessions.html", sessions=[(guide, handouts.handout_state(guide)) for guide in opened]
     )

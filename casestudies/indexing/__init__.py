@@ -30,6 +30,7 @@ from search import SearchIndex
 __all__ = [
     "Follower",
     "NodeStatus",
+    "Progress",
     "all_docs",
     "case_to_doc",
     "catch_up",
@@ -38,6 +39,7 @@ __all__ = [
     "get_follower",
     "get_search_index",
     "indexing_progress",
+    "init_app",
     "prune_journal",
     "rebuild_index",
     "search_status",

@@ -13,11 +13,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from casestudies.cases.vocab import Status
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, CaseStateChange, Collection, CollectionCase, User
 from casestudies.ordering import move_row
 from casestudies.slugs import is_valid_slug, slugify
-from casestudies.vocab import Status
 
 TITLE_MAX = 200
 INTRODUCTION_MAX = 2_000
@@ -26,11 +27,11 @@ WORDS_PER_MINUTE = 200
 RECENT_CASES = 6
 
 
-class CollectionNotFound(LookupError):
+class CollectionNotFound(NotFound):
     pass
 
 
-class CollectionError(ValueError):
+class CollectionError(Refused):
     """A rule refused the change; the message is for the user."""
 
 

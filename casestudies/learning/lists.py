@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit.services import record
+from casestudies.cases.rules import is_case_available
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, ReadingList, ReadingListItem, Role, User, utcnow
 from casestudies.ordering import move_row, renumber
@@ -26,11 +28,11 @@ MAX_ITEMS = 500
 DEFAULT_LIST_TITLE = "Saved cases"
 
 
-class ListNotFound(LookupError):
+class ListNotFound(NotFound):
     """No such list for this user (a 404)."""
 
 
-class ListError(ValueError):
+class ListError(Refused):
     """A rule refused the change; the message is for the user."""
 
 
@@ -79,11 +81,6 @@ def list_choices(user: User) -> list:  # type: ignore[type-arg]
             .order_by(ReadingList.position, ReadingList.id)
         )
     )
-
-
-def is_case_available(case: Case | None) -> bool:
-    """Whether a list may show this case to anyone: published now (and not in the bin)."""
-    return case is not None and case.is_published
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
-from casestudies.guides.services import handouts_opened_by
+from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning.sealing import cipher_for, reseal, seal, unseal
 from casestudies.models import (
     AuditEvent,
@@ -86,11 +87,11 @@ HOURS_MAX = Decimal(200)
 EARLIEST_YEAR = 1990
 
 
-class NotebookNotFound(LookupError):
+class NotebookNotFound(NotFound):
     """Not one of this user's entries (a 404, whoever asks)."""
 
 
-class NotebookError(ValueError):
+class NotebookError(Refused):
     """A rule refused the entry: {field: message}, for the form."""
 
     def __init__(self, errors: dict[str, str]) -> None:

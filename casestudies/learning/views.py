@@ -13,8 +13,9 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from casestudies.database import discard_changes
 from casestudies.extensions import db
-from casestudies.guides.services import handouts_opened_by
+from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning import collections, exports, lists, notebook
 from casestudies.learning.forms import (
     ActionForm,
@@ -75,16 +76,9 @@ def _direction() -> str:
     return direction
 
 
-def _local(target: str | None) -> str | None:
-    return safe_local_target(target) if target and len(target) <= 2000 else None
-
-
 # -- saved cases and reading lists ---------------------------------------------------------
 def _own_list(list_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return lists.get_own_list(list_id, current_user)
-    except lists.ListNotFound:
-        abort(404)
+    return lists.get_own_list(list_id, current_user)
 
 
 @bp.get("/my/lists")
@@ -102,7 +96,7 @@ def new_list():  # type: ignore[no-untyped-def]
     try:
         reading_list = lists.create_list(current_user, form.title.data or "")
     except lists.ListError as exc:
-        db.session.rollback()
+        discard_changes()
         form.title.errors = [str(exc)]
         return render_template("learning/lists.html", lists=lists.lists_of(current_user), form=form), 400
     flash(f"List “{reading_list.title}” created.")
@@ -116,15 +110,13 @@ def save_case() -> Response:
     case_id, list_id = form.parsed()
     if not form.validate_on_submit() or case_id is None:
         abort(400)
-    back = _local(form.next.data)
+    back = safe_local_target(form.next.data)
     try:
         reading_list, added = lists.save_case(
             current_user, case_id, list_id=list_id, new_title=form.new_title.data or ""
         )
-    except lists.ListNotFound:
-        abort(404)
     except lists.ListError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(f"{exc}.")
         return redirect(back or url_for("learning.reading_lists"))
     link = url_for("learning.reading_list", list_id=reading_list.id)
@@ -153,7 +145,7 @@ def rename_list(list_id: int):  # type: ignore[no-untyped-def]
     try:
         lists.rename_list(found, form.title.data or "")
     except lists.ListError as exc:
-        db.session.rollback()
+        discard_changes()
         found = _own_list(list_id)
         form.title.errors = [str(exc)]
         page = render_template("learning/list.html", reading_list=found, items=lists.shown_items(found), form=form)
@@ -176,10 +168,7 @@ def move_list(list_id: int) -> Response:
 def move_item(list_id: int, item_id: int) -> Response:
     found = _own_list(list_id)
     _check_csrf()
-    try:
-        lists.move_item(found, item_id, _direction())
-    except lists.ListNotFound:
-        abort(404)
+    lists.move_item(found, item_id, _direction())
     return redirect(url_for("learning.reading_list", list_id=list_id, _anchor=f"item-{item_id}"))
 
 
@@ -188,10 +177,7 @@ def move_item(list_id: int, item_id: int) -> Response:
 def remove_item(list_id: int, item_id: int) -> Response:
     found = _own_list(list_id)
     _check_csrf()
-    try:
-        title = lists.remove_item(found, item_id)
-    except lists.ListNotFound:
-        abort(404)
+    title = lists.remove_item(found, item_id)
     flash(f"“{title}” removed from the list.")
     return redirect(url_for("learning.reading_list", list_id=list_id))
 
@@ -229,10 +215,7 @@ def list_sharing(list_id: int) -> Response:
 @bp.get("/reading-lists/<token>")
 @requires(Role.LEARNER)
 def shared_list(token: str) -> str:
-    try:
-        found = lists.get_shared_list(token)
-    except lists.ListNotFound:
-        abort(404)
+    found = lists.get_shared_list(token)
     return render_template("learning/shared_list.html", reading_list=found, items=lists.shown_items(found))
 
 
@@ -240,18 +223,12 @@ def shared_list(token: str) -> str:
 @bp.get("/collections/<slug>")
 @requires(Role.LEARNER)
 def collection(slug: str) -> str:
-    try:
-        view = collections.collection_for_reader(slug)
-    except collections.CollectionNotFound:
-        abort(404)
+    view = collections.collection_for_reader(slug)
     return render_template("learning/collection.html", view=view, intro=render_markdown(view.collection.introduction))
 
 
 def _collection(collection_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return collections.get_collection(collection_id)
-    except collections.CollectionNotFound:
-        abort(404)
+    return collections.get_collection(collection_id)
 
 
 @bp.get("/curate/collections")
@@ -270,7 +247,7 @@ def new_collection():  # type: ignore[no-untyped-def]
     try:
         created = collections.create_collection(form.details())
     except collections.CollectionError as exc:
-        db.session.rollback()
+        discard_changes()
         form.title.errors = [str(exc)]
         return render_template("learning/collection_form.html", form=form, found=None), 400
     flash(f"Collection “{created.title}” created. Add its cases below.")
@@ -299,7 +276,7 @@ def edit_collection(collection_id: int):  # type: ignore[no-untyped-def]
     try:
         collections.update_collection(found, form.details())
     except collections.CollectionError as exc:
-        db.session.rollback()
+        discard_changes()
         form.title.errors = [str(exc)]
         return _edit_page(_collection(collection_id), form, AddCollectionCaseForm(formdata=None), 400)
     flash("The collection was saved.")
@@ -316,7 +293,7 @@ def add_collection_case(collection_id: int):  # type: ignore[no-untyped-def]
     try:
         case = collections.add_case(found, (add_form.slug.data or "")[:300], current_user)
     except collections.CollectionError as exc:
-        db.session.rollback()
+        discard_changes()
         add_form.slug.errors = [str(exc)]
         found = _collection(collection_id)
         form = CollectionForm(
@@ -333,10 +310,7 @@ def add_collection_case(collection_id: int):  # type: ignore[no-untyped-def]
 def move_collection_case(collection_id: int, item_id: int) -> Response:
     found = _collection(collection_id)
     _check_csrf()
-    try:
-        collections.move_case(found, item_id, _direction())
-    except collections.CollectionNotFound:
-        abort(404)
+    collections.move_case(found, item_id, _direction())
     return redirect(url_for("learning.edit_collection", collection_id=collection_id, _anchor=f"item-{item_id}"))
 
 
@@ -345,10 +319,7 @@ def move_collection_case(collection_id: int, item_id: int) -> Response:
 def remove_collection_case(collection_id: int, item_id: int) -> Response:
     found = _collection(collection_id)
     _check_csrf()
-    try:
-        title = collections.remove_case(found, item_id)
-    except collections.CollectionNotFound:
-        abort(404)
+    title = collections.remove_case(found, item_id)
     flash(f"“{title}” removed from the collection.")
     return redirect(url_for("learning.edit_collection", collection_id=collection_id, _anchor="cases"))
 
@@ -368,17 +339,11 @@ def delete_collection(collection_id: int):  # type: ignore[no-untyped-def]
 
 # -- the reflection notebook -------------------------------------------------------------------
 def _own_reflection(reflection_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return notebook.get_own_reflection(reflection_id, current_user)
-    except notebook.NotebookNotFound:
-        abort(404)
+    return notebook.get_own_reflection(reflection_id, current_user)
 
 
 def _own_entry(entry_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return notebook.get_own_cpd_entry(entry_id, current_user)
-    except notebook.NotebookNotFound:
-        abort(404)
+    return notebook.get_own_cpd_entry(entry_id, current_user)
 
 
 @bp.get("/my/notebook")
@@ -412,7 +377,7 @@ def _save_reflection(form: ReflectionForm, found):  # type: ignore[no-untyped-de
     try:
         saved = notebook.save_reflection(current_user, data, found)
     except notebook.NotebookError as exc:
-        db.session.rollback()
+        discard_changes()
         for name, message in exc.errors.items():
             field = getattr(form, name, None) or form.title
             field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
@@ -492,7 +457,7 @@ def _save_cpd(form: CpdForm, found):  # type: ignore[no-untyped-def]
     try:
         notebook.save_cpd_entry(current_user, data, found)
     except notebook.NotebookError as exc:
-        db.session.rollback()
+        discard_changes()
         for name, message in exc.errors.items():
             target = {"done_on": "day", "reflection_ids": "topic"}.get(name, name)
             getattr(form, target).errors = [message]
@@ -561,7 +526,7 @@ def _download(content: bytes | str, mimetype: str, what: str, extension: str) ->
 @bp.get("/my/notebook/reflective-accounts.pdf")
 @requires(Role.LEARNER)
 def export_pdf() -> Response:
-    from casestudies.guides.services import render_pdf
+    from casestudies.guides.render import render_pdf
 
     html = render_template(
         "learning/accounts_print.html",

@@ -14,11 +14,12 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer, selectinload
 
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
+from casestudies.errors import NotFound
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
 from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag, utcnow
 from casestudies.paging import RankedPage, paginate
-from casestudies.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
 from search import SORTS, FacetCount, SearchRequest, SearchUnavailable
 
 MAX_QUERY_CHARS = 200  # the search box's maxlength; a longer q is cut to this, with a message
@@ -26,7 +27,7 @@ MAX_LOGGED_QUERY = 200
 SEARCH_LOG_DAYS = 90  # zero-result searches are counted per day and kept this long
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(NotFound):
     pass
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from casestudies.curation.revisions import teaching_notes_data
+from casestudies.cases.revisions import teaching_notes_data
 from casestudies.guides.pdf import pdf_download
 from casestudies.indexing import synonym_groups
 from casestudies.learning.collections import home_sections
 from casestudies.library.services import (
     MAX_QUERY_CHARS,
-    CaseNotFound,
     LibraryFilters,
     SearchNotReady,
     browse_values,
@@ -72,10 +71,7 @@ def cases() -> str:
 @bp.get("/cases/<slug>")
 @requires(Role.LEARNER)
 def case(slug: str) -> str:
-    try:
-        found = get_case_for_viewer(slug, current_user)
-    except CaseNotFound:
-        abort(404)
+    found = get_case_for_viewer(slug, current_user)
     return render_template(
         "library/case.html",
         case=found,
@@ -97,10 +93,7 @@ def _search_not_ready(error: SearchNotReady) -> ResponseReturnValue:
 
 def _case_print_html(slug: str, *, for_pdf: bool) -> tuple[Case, str]:
     """One case for paper: its text and questions, without facilitator notes for anyone."""
-    try:
-        found = get_case_for_viewer(slug, current_user)
-    except CaseNotFound:
-        abort(404)
+    found = get_case_for_viewer(slug, current_user)
     html = render_template(
         "library/case_print.html", case=found, body_html=render_markdown(found.body), for_pdf=for_pdf
     )

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from casestudies import curation
 from casestudies.audit import services as audit
-from casestudies.curation import services as curation
+from casestudies.cases.vocab import Status
+from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, CaseReport, User, utcnow
-from casestudies.vocab import Status
 
 REASONS: dict[str, str] = {
     "out-of-date": "Out of date",
@@ -32,7 +33,7 @@ MAX_TEXT = 2000
 FieldErrors = dict[str, str]
 
 
-class ReportError(ValueError):
+class ReportError(Refused):
     """A rule refused the change; the message is for the user."""
 
 
@@ -51,7 +52,7 @@ class ResolutionInput:
 def report_problem(case: Case, reporter: User, form: ReportInput) -> tuple[CaseReport | None, FieldErrors]:
     """A reader's report of a problem with a case they can see."""
     if not reporter.can_report_problem(case):
-        raise LookupError(case.slug)  # as if the case did not exist
+        raise NotFound(case.slug)  # as if the case did not exist
     errors: FieldErrors = {}
     if form.reason not in REASONS:
         errors["reason"] = "Choose what is wrong with the case"
@@ -103,6 +104,10 @@ def resolve_report(report: CaseReport, resolver: User, form: ResolutionInput) ->
     return {}
 
 
+def count_open_reports() -> int:
+    return db.session.scalar(select(func.count()).select_from(CaseReport).where(CaseReport.outcome.is_(None))) or 0
+
+
 def open_reports() -> list[CaseReport]:
     """The curators' queue: open reports, oldest first."""
     return list(
@@ -147,5 +152,5 @@ def open_report_count(case: Case) -> int:
 def get_report(report_id: int) -> CaseReport:
     report = db.session.get(CaseReport, report_id)
     if report is None:
-        raise LookupError(report_id)
+        raise NotFound(report_id)
     return report

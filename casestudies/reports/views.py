@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casestudies.extensions import db
+from casestudies.database import discard_changes
 from casestudies.forms import CsrfOnlyForm
-from casestudies.library.services import CaseNotFound, get_case_for_viewer
-from casestudies.models import Case, CaseReport, Role
+from casestudies.library.services import get_case_for_viewer
+from casestudies.models import Role
 from casestudies.params import safe_local_target
 from casestudies.policy import public, requires
 from casestudies.reports import accessibility
@@ -19,24 +19,10 @@ from casestudies.reports.services import OUTCOMES, REASONS, ReportError, ReportI
 bp = Blueprint("reports", __name__)
 
 
-def _case_or_404(slug: str) -> Case:
-    try:
-        return get_case_for_viewer(slug, current_user)
-    except CaseNotFound:
-        abort(404)
-
-
-def _report_or_404(report_id: int) -> CaseReport:
-    try:
-        return reports.get_report(report_id)
-    except LookupError:
-        abort(404)
-
-
 @bp.route("/cases/<slug>/report", methods=["GET", "POST"])
 @requires(Role.LEARNER)
 def new(slug: str):  # type: ignore[no-untyped-def]
-    case = _case_or_404(slug)
+    case = get_case_for_viewer(slug, current_user)
     form = ReportInput()
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -78,7 +64,7 @@ def queue() -> str:
 @bp.route("/curate/reports/<int:report_id>", methods=["GET", "POST"])
 @requires(Role.CURATOR)
 def resolve(report_id: int):  # type: ignore[no-untyped-def]
-    report = _report_or_404(report_id)
+    report = reports.get_report(report_id)
     form = ResolutionInput()
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -88,8 +74,8 @@ def resolve(report_id: int):  # type: ignore[no-untyped-def]
         try:
             errors = reports.resolve_report(report, current_user, form)
         except ReportError as exc:
-            db.session.rollback()
-            report = _report_or_404(report_id)
+            discard_changes()
+            report = reports.get_report(report_id)
             errors = {"outcome": str(exc)}
         if not errors:
             flash(f"Report {report.id} resolved: {OUTCOMES[report.outcome or '']}. The reader can see the outcome.")

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import case_to_data, is_unchanged, save_case_data
+from casestudies.cases.data import CaseData
+from casestudies.cases.revisions import case_to_data, is_unchanged, save_case_data
+from casestudies.cases.vocab import Status
 from casestudies.extensions import db
 from casestudies.models import Case, User
-from casestudies.transfer.casefile import BundleFile, CaseData, CaseFileError, Problem, dump_case_file, parse_case_file
-from casestudies.vocab import Status
+from casestudies.transfer.casefile import BundleFile, CaseFileError, Problem, dump_case_file, parse_case_file
 
 
 @dataclass

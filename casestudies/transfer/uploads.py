@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casestudies.audit import services as audit
-from casestudies.curation.revisions import case_to_data
+from casestudies.cases.revisions import case_to_data
+from casestudies.errors import Refused
 from casestudies.extensions import db
 from casestudies.library.services import LibraryFilters, search_cases
 from casestudies.models import Case, User
@@ -49,12 +50,18 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 _META = "upload.json"
 
 
-class UploadError(ValueError):
+class UploadError(Refused):
     """The upload can't be used; the message is for the user."""
 
 
-class UploadGone(LookupError):
+class UploadGone(Refused):
     """No upload with that token for this user (never made, someone else's, expired or used)."""
+
+    status = 410
+
+    def __init__(self, token: str | None) -> None:
+        super().__init__("That upload is no longer here: uploads are kept for an hour, once. Upload the files again.")
+        self.token = token
 
 
 # -- reading what was uploaded ---------------------------------------------------------------------

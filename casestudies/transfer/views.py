@@ -120,8 +120,8 @@ def confirm():  # type: ignore[no-untyped-def]
         if not form.validate_on_submit():
             raise UploadGone(None)
         check = transfer_web.confirm_import(form.upload.data or "", current_user, publish=publish)
-    except UploadGone:
-        return _index("That upload is no longer here: uploads are kept for an hour, once. Upload the files again.", 410)
+    except UploadGone as gone:
+        return _index(str(gone), gone.status)
     if not check.ok:
         return _report(check, status=409)
     report = check.report

@@ -1,4 +1,4 @@
-"""Case files: one case study as Markdown with a YAML front-matter block.
+"""Reading a case file: parse and validate it, reporting every problem as FILE:LINE: message.
 
 The format is specified in docs/case-format.md. This module parses and validates a
 file (reporting every problem as FILE:LINE: message), writes the canonical text of a
@@ -16,162 +16,51 @@ The front matter is read from YAML *events*, not with a YAML constructor, becaus
 from __future__ import annotations
 
 import datetime
-import io
-import os
 import re
-import stat
-import zipfile
-import zlib
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, BinaryIO
 
 import yaml
 
-from casestudies.slugs import SLUG_MAX_LENGTH, is_valid_slug, slugify
-from casestudies.vocab import (
+from casestudies.cases.data import CaseData, PlanStepData, QuestionData, TeachingNotesData
+from casestudies.cases.limits import (
+    MINUTES_MAX,
+    MINUTES_MIN,
+    SEAT_MAX_LENGTH,
+    SETTING_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TEACHING_ITEM_MAX_LENGTH,
+    TEACHING_ITEMS_MAX,
+    TEACHING_TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    minutes_allowed,
+)
+from casestudies.cases.rules import consent_refusal
+from casestudies.cases.vocab import (
     CONSENTS,
     DEFAULT_CONSENT,
     DEFAULT_STATUS,
     LEADERSHIP_DIMENSIONS,
     STATUSES,
-    Status,
     canonical_dimension,
 )
-
-__all__ = [
-    "BundleError",
-    "BundleFile",
-    "CaseData",
-    "CaseFileError",
-    "PlanStepData",
-    "Problem",
-    "QuestionData",
-    "TeachingNotesData",
-    "dump_case_file",
-    "parse_case_file",
-    "read_bundle",
-    "read_bundle_from_zip_bytes",
-]
-
-# Keys in the order of the spec's table: also the order dump_case_file writes them.
-FIELD_ORDER: tuple[str, ...] = (
-    "title",
-    "slug",
-    "summary",
-    "seat",
-    "setting",
-    "dimensions",
-    "tags",
-    "questions",
-    "status",
-    "consent",
-    "review_by",
-    "updated",
-    "teaching_notes",
+from casestudies.slugs import SLUG_MAX_LENGTH, is_valid_slug, slugify
+from casestudies.transfer.casefile.data import (
+    FIELD_ORDER,
+    MAX_FRONT_MATTER_CHARS,
+    MAX_NESTING,
+    PLAN_STEP_KEYS,
+    QUESTION_KEYS,
+    REQUIRED_FIELDS,
+    TEACHING_NOTE_KEYS,
+    CaseFileError,
+    Problem,
+    normalise_body,
 )
-REQUIRED_FIELDS: tuple[str, ...] = ("title", "summary", "seat")
-QUESTION_KEYS: tuple[str, ...] = ("text", "notes", "minutes")
-# teaching_notes' keys, in the order dump_case_file writes them.
-TEACHING_NOTE_KEYS: tuple[str, ...] = (
-    "synopsis",
-    "objectives",
-    "suits",
-    "opening_question",
-    "plan",
-    "board_plan",
-    "key_points",
-)
-PLAN_STEP_KEYS: tuple[str, ...] = ("minutes", "activity")
-TEACHING_TEXT_MAX_LENGTH = 10_000  # each text of a teaching note
-TEACHING_ITEM_MAX_LENGTH = 500  # each objective, key point or plan activity
-TEACHING_ITEMS_MAX = 40  # objectives, key points or plan steps
-
-TITLE_MAX_LENGTH = 200
-SUMMARY_MAX_LENGTH = 600
-SEAT_MAX_LENGTH = 80
-SETTING_MAX_LENGTH = 80
-TAG_MAX_LENGTH = 50
-MINUTES_MIN, MINUTES_MAX = 1, 240
-
-# Defensive bounds, far beyond any real case: the spec sets none, but a hostile or
-# broken file must not cost minutes of parsing or a deep tree.
-MAX_FRONT_MATTER_CHARS = 1_000_000
-MAX_NESTING = 16
 
 # The C parser is much faster; both report the same events and line numbers.
 _YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-# -- data ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class QuestionData:
-    text: str
-    notes: str | None = None
-    minutes: int | None = None
-
-
-@dataclass(frozen=True)
-class PlanStepData:
-    minutes: int
-    activity: str
-
-
-@dataclass(frozen=True)
-class TeachingNotesData:
-    """A case's teaching note (facilitators only). Empty texts are None, empty lists ()."""
-
-    synopsis: str | None = None
-    objectives: tuple[str, ...] = ()
-    suits: str | None = None
-    opening_question: str | None = None
-    plan: tuple[PlanStepData, ...] = ()
-    board_plan: str | None = None
-    key_points: tuple[str, ...] = ()
-
-    def is_empty(self) -> bool:
-        return self == TeachingNotesData()
-
-
-@dataclass(frozen=True)
-class CaseData:
-    title: str
-    slug: str
-    summary: str
-    seat: str
-    body: str
-    setting: str | None = None
-    dimensions: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    questions: tuple[QuestionData, ...] = ()
-    status: str = DEFAULT_STATUS
-    consent: str = DEFAULT_CONSENT
-    review_by: datetime.date | None = None
-    updated: datetime.date | None = None
-    teaching_notes: TeachingNotesData | None = None  # None: the file has none
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class CaseFileError(Exception):
-    """A case file is invalid; `problems` lists every problem found, in line order."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: list[Problem] = list(problems)
-        super().__init__(self.problems)  # the real argument, so that the error pickles and copies
-
-    def __str__(self) -> str:
-        return "\n".join(str(problem) for problem in self.problems)
 
 
 # -- parsing: text and front matter --------------------------------------------------------
@@ -223,11 +112,6 @@ def _split(text: str) -> _Split:
     front_matter = text[opening.end() + 1 : closing.start()]
     body = text[closing.end() + 1 :]
     return _Split(front_matter, text.count("\n", 0, closing.start()) + 1, body)
-
-
-def _normalise_body(body: str) -> str:
-    """Line endings "\\n", and exactly one at the end: trailing blank space carries no meaning."""
-    return body.replace("\r\n", "\n").replace("\r", "\n").rstrip() + "\n"
 
 
 # -- parsing: a small YAML tree with file line numbers -------------------------------------
@@ -459,7 +343,7 @@ class _Checker:
         if value is None:
             return None
         # ASCII digits only, no sign or leading zero (YAML 1.1 tools read 010 as octal 8).
-        if re.fullmatch(r"[1-9][0-9]{0,2}", value) and MINUTES_MIN <= int(value) <= MINUTES_MAX:
+        if re.fullmatch(r"[1-9][0-9]{0,2}", value) and minutes_allowed(int(value)):
             return int(value)
         self.add(line, f"{what} minutes must be {expected}, not {_shown(value)}")
         return None
@@ -581,8 +465,9 @@ def _case_from_tree(checker: _Checker, root: _Node | None, body: str, closing_li
     questions = checker.questions(*found["questions"]) if "questions" in found else ()
     status = checker.choice("status", *found["status"], STATUSES) if "status" in found else None
     consent = checker.choice("consent", *found["consent"], CONSENTS) if "consent" in found else None
-    if status == Status.PUBLISHED and consent == "pending":
-        checker.add(found["status"][0], "a case whose consent is pending can't be published")
+    refusal = consent_refusal(status, consent) if status and consent else None
+    if refusal is not None:
+        checker.add(found["status"][0], refusal)
     review_by = checker.date("review_by", *found["review_by"]) if "review_by" in found else None
     updated = checker.date("updated", *found["updated"]) if "updated" in found else None
     teaching_notes = checker.teaching_notes(*found["teaching_notes"]) if "teaching_notes" in found else None
@@ -594,7 +479,7 @@ def _case_from_tree(checker: _Checker, root: _Node | None, body: str, closing_li
         slug=slug,
         summary=summary,
         seat=seat,
-        body=_normalise_body(body),
+        body=normalise_body(body),
         setting=setting,
         dimensions=dimensions,
         tags=tags,
@@ -680,390 +565,3 @@ def parse_case_file(data: bytes, filename: str) -> CaseData:
         # Last-resort guard, never expected: callers rely on CaseFileError being the only
         # exception, so that one odd file cannot abort a whole import.
         raise CaseFileError([Problem(filename, 1, f"the file could not be read ({type(exc).__name__})")]) from exc
-
-
-# -- dumping -------------------------------------------------------------------------------
-# A plain (unquoted) scalar must read back as the same string with this parser and with
-# any YAML 1.1 loader, so anything doubtful is double-quoted.
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_UNSAFE = frozenset(",[]{}:#?")  # PyYAML ends a flow plain scalar at "?"
-# Outside these: control characters, YAML's extra line breaks (NEL, LS, PS), the BOM,
-# surrogates and non-characters. They are written as escapes, inside double quotes.
-_PLAIN_UNSAFE_CHARS = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_RESOLVER = yaml.resolver.Resolver()
-_STR_TAG = "tag:yaml.org,2002:str"
-_ESCAPES = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "\0": "\\0",
-    "\a": "\\a",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\v": "\\v",
-    "\f": "\\f",
-    "\r": "\\r",
-    "\x1b": "\\e",
-    "\x85": "\\N",
-    "\xa0": "\\_",
-    "\u2028": "\\L",
-    "\u2029": "\\P",
-}
-
-
-def _is_plain_safe(value: str, *, flow: bool) -> bool:
-    if not value or value != value.strip() or value[0] in _INDICATORS:
-        return False
-    if _PLAIN_UNSAFE_CHARS.search(value) or "\xa0" in value:
-        return False
-    if ": " in value or " #" in value or value.endswith(":"):
-        return False
-    if flow and not _FLOW_UNSAFE.isdisjoint(value):
-        return False
-    # Words such as yes, no, null, ~, 2024, 1.5, 2027-03-01, = or << resolve to other types.
-    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG
-
-
-def _double_quoted(value: str) -> str:
-    out = []
-    for char in value:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif _PLAIN_UNSAFE_CHARS.match(char):  # other control and special characters
-            code = ord(char)
-            out.append(f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
-
-
-def _scalar(value: str, *, flow: bool = False) -> str:
-    return value if _is_plain_safe(value, flow=flow) else _double_quoted(value)
-
-
-def _flow_list(values: Iterable[str]) -> str:
-    return "[" + ", ".join(_scalar(v.strip(), flow=True) for v in values) + "]"
-
-
-def _date(value: datetime.date) -> str:
-    # Not isoformat(): a datetime (a date subclass) would add a time.
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-
-
-def _question_lines(question: QuestionData) -> list[str]:
-    text = _scalar(question.text.strip())
-    notes = (question.notes or "").strip()
-    if not notes and question.minutes is None:
-        return [f"  - {text}"]
-    lines = [f"  - text: {text}"]
-    if notes:
-        lines.append(f"    notes: {_scalar(notes)}")
-    if question.minutes is not None:
-        lines.append(f"    minutes: {int(question.minutes)}")
-    return lines
-
-
-def _teaching_note_lines(notes: TeachingNotesData) -> list[str]:
-    lines = ["teaching_notes:"]
-    for name in TEACHING_NOTE_KEYS:
-        value = getattr(notes, name)
-        if name == "plan":
-            if value:
-                lines.append("  plan:")
-                for step in value:
-                    lines.append(f"    - minutes: {int(step.minutes)}")
-                    lines.append(f"      activity: {_scalar(step.activity.strip())}")
-        elif isinstance(value, tuple):
-            items = [item.strip() for item in value if item.strip()]
-            if items:
-                lines.append(f"  {name}:")
-                lines.extend(f"    - {_scalar(item)}" for item in items)
-        elif value and value.strip():
-            lines.append(f"  {name}: {_scalar(value.strip())}")
-    return lines
-
-
-def dump_case_file(case: CaseData) -> str:
-    """The file text, keys in the spec table's order.
-
-    Text is trimmed and the body normalised as parse_case_file does, so that dumping a
-    case from any source and parsing it back gives a fixed point.
-    """
-    lines = ["---", f"title: {_scalar(case.title.strip())}", f"slug: {_scalar(case.slug.strip())}"]
-    lines.append(f"summary: {_scalar(case.summary.strip())}")
-    lines.append(f"seat: {_scalar(case.seat.strip())}")
-    if case.setting and case.setting.strip():
-        lines.append(f"setting: {_scalar(case.setting.strip())}")
-    if case.dimensions:
-        lines.append(f"dimensions: {_flow_list(case.dimensions)}")
-    if case.tags:
-        lines.append(f"tags: {_flow_list(case.tags)}")
-    if case.questions:
-        lines.append("questions:")
-        for question in case.questions:
-            lines.extend(_question_lines(question))
-    lines.append(f"status: {_scalar(case.status)}")
-    lines.append(f"consent: {_scalar(case.consent)}")
-    if case.review_by is not None:
-        lines.append(f"review_by: {_date(case.review_by)}")
-    if case.updated is not None:
-        lines.append(f"updated: {_date(case.updated)}")
-    if case.teaching_notes is not None and not case.teaching_notes.is_empty():
-        lines.extend(_teaching_note_lines(case.teaching_notes))
-    lines.append("---")
-    return "\n".join(lines) + "\n" + _normalise_body(case.body)
-
-
-# -- bundles -------------------------------------------------------------------------------
-DEFAULT_MAX_FILES = 5000
-DEFAULT_MAX_TOTAL_BYTES = 200 * 1024 * 1024
-DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
-# An uploaded zip read in batches (read_zip_batches) may hold this many entries: its
-# bytes stay within the upload limit and DEFAULT_MAX_TOTAL_BYTES uncompressed.
-MAX_ZIP_ENTRIES = 50_000
-_CHUNK = 64 * 1024
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-@dataclass(frozen=True)
-class BundleFile:
-    name: str  # relative path inside the folder or zip, with "/" separators
-    data: bytes
-
-
-class BundleError(Exception):
-    """A folder or zip that cannot be imported; the message is meant for the user."""
-
-
-@dataclass(frozen=True)
-class _Limits:
-    max_files: int
-    max_total_bytes: int
-    max_file_bytes: int
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
-
-
-def _is_case_name(parts: list[str]) -> bool:
-    """A visible .md file: hidden files and folders (.DS_Store, .git, __MACOSX) are skipped."""
-    if any(part.startswith(".") or part == "__MACOSX" for part in parts):
-        return False
-    return parts[-1].lower().endswith(".md")
-
-
-class _Budget:
-    """Counts bytes read against the per-file and total limits, while reading."""
-
-    def __init__(self, limits: _Limits) -> None:
-        self.limits = limits
-        self.total = 0
-
-    def read(self, name: str, handle: IO[bytes]) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := handle.read(_CHUNK):
-            size += len(chunk)
-            self.total += len(chunk)
-            if size > self.limits.max_file_bytes:
-                raise BundleError(f"'{name}' is larger than the limit of {_megabytes(self.limits.max_file_bytes)}")
-            if self.total > self.limits.max_total_bytes:
-                raise BundleError(
-                    f"the files add up to more than the limit of {_megabytes(self.limits.max_total_bytes)}"
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-
-def read_bundle(
-    path: str | os.PathLike[str],
-    *,
-    max_files: int = DEFAULT_MAX_FILES,
-    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-) -> list[BundleFile]:
-    """The .md files of a folder (recursively), of a .zip, or a single .md file, sorted by name."""
-    limits = _Limits(max_files, max_total_bytes, max_file_bytes)
-    source = Path(path)
-    try:
-        if source.is_dir():
-            return _read_folder(source, limits)
-        if not source.exists():
-            raise BundleError(f"no such file or folder: {source}")
-        if source.suffix.lower() == ".md":
-            with open(source, "rb") as handle:
-                return [BundleFile(source.name, _Budget(limits).read(source.name, handle))]
-        with open(source, "rb") as handle:
-            return _read_zip(handle, limits, label=source.name)
-    except OSError as exc:
-        raise BundleError(f"cannot read {source}: {exc.strerror or exc}") from None
-
-
-def read_bundle_batches(path: str | os.PathLike[str], batch_files: int = 1000) -> Iterator[list[BundleFile]]:
-    """A bundle of any size, batch_files files at a time (the command line's import): a
-    folder's .md files in name order, each batch read within read_bundle's limits; a zip
-    or a single file as read_bundle reads it."""
-    source = Path(path)
-    if not source.is_dir():
-        yield read_bundle(source)
-        return
-    names = bundle_names(source)
-    for start in range(0, len(names), batch_files):
-        limits = _Limits(batch_files, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_FILE_BYTES)
-        budget = _Budget(limits)
-        batch = []
-        for relative in names[start : start + batch_files]:
-            try:
-                with open(source / relative, "rb") as handle:
-                    batch.append(BundleFile(relative, budget.read(relative, handle)))
-            except OSError as exc:
-                raise BundleError(f"cannot read {source / relative}: {exc.strerror or exc}") from None
-        yield batch
-
-
-def bundle_names(path: str | os.PathLike[str]) -> list[str]:
-    """The .md files a folder bundle holds (relative, sorted); 1 for a zip or a file."""
-    root = Path(path)
-    if not root.is_dir():
-        return [root.name]
-    found: list[str] = []
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__MACOSX")
-        for filename in names:
-            full = Path(folder, filename)
-            relative = full.relative_to(root).as_posix()
-            if _is_case_name(relative.split("/")) and stat.S_ISREG(full.stat().st_mode):
-                found.append(relative)
-    return sorted(found)
-
-
-def read_bundle_from_zip_bytes(
-    data: bytes,
-    *,
-    max_files: int = DEFAULT_MAX_FILES,
-    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-) -> list[BundleFile]:
-    """The .md files of an uploaded zip, with the same rules as read_bundle."""
-    return _read_zip(io.BytesIO(data), _Limits(max_files, max_total_bytes, max_file_bytes), label="the upload")
-
-
-def _read_folder(root: Path, limits: _Limits) -> list[BundleFile]:
-    budget = _Budget(limits)
-    files: list[BundleFile] = []
-    # followlinks=False: a link to a parent folder would otherwise loop.
-    for folder, subfolders, names in os.walk(root):
-        # Sorted so that which file trips a limit does not depend on the file system.
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__MACOSX")
-        for filename in sorted(names):
-            full = Path(folder, filename)
-            relative = full.relative_to(root).as_posix()
-            if not _is_case_name(relative.split("/")) or not stat.S_ISREG(full.stat().st_mode):
-                continue  # also skips FIFOs and devices named *.md, which would block or never end
-            if len(files) >= limits.max_files:
-                raise BundleError(f"the folder has more than {limits.max_files} .md files")
-            with open(full, "rb") as handle:
-                files.append(BundleFile(relative, budget.read(relative, handle)))
-    return sorted(files, key=lambda f: f.name)
-
-
-def _zip_parts(name: str) -> list[str]:
-    """The path components of a zip entry; refuses names that could escape the folder."""
-    if name.startswith(("/", "\\")) or _DRIVE.match(name):
-        raise BundleError(f"the zip entry '{name}' has an absolute path; refusing the zip")
-    parts = [part for part in re.split(r"[/\\]", name) if part not in ("", ".")]
-    if ".." in parts:
-        raise BundleError(f"the zip entry '{name}' points outside the zip with '..'; refusing the zip")
-    return parts
-
-
-def _check_zip_entry(info: zipfile.ZipInfo, limits: _Limits) -> None:
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise BundleError(f"the zip entry '{info.filename}' is a symbolic link; refusing the zip")
-    if info.flag_bits & 0x1:
-        raise BundleError(f"the zip entry '{info.filename}' is encrypted; zips with a password are not supported")
-    if info.file_size > limits.max_file_bytes:
-        raise BundleError(
-            f"the zip entry '{info.filename}' is {_megabytes(info.file_size)} uncompressed; "
-            f"the limit is {_megabytes(limits.max_file_bytes)} per file"
-        )
-
-
-def _read_zip(handle: BinaryIO, limits: _Limits, *, label: str) -> list[BundleFile]:
-    try:
-        archive = zipfile.ZipFile(handle)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise BundleError(f"{label} is not a zip file, a folder or a .md file ({exc})") from None
-    try:
-        with archive:
-            return _read_zip_entries(archive, limits)
-    except NotImplementedError as exc:  # e.g. an unsupported compression method
-        raise BundleError(f"{label} cannot be read: {exc}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError) as exc:
-        # A bad CRC (an entry longer or shorter than its header says), truncated data, ...
-        raise BundleError(f"{label} is a damaged zip file ({exc})") from None
-
-
-def _read_zip_entries(archive: zipfile.ZipFile, limits: _Limits) -> list[BundleFile]:
-    wanted = _zip_members(archive, limits)
-    # Sizes in headers can lie: the budget counts the bytes actually decompressed, and
-    # zipfile checks each entry's CRC, so a truncated or padded entry is refused too.
-    budget = _Budget(limits)
-    files = []
-    for name, info in wanted:
-        with archive.open(info) as entry:
-            files.append(BundleFile(name, budget.read(name, entry)))
-    return sorted(files, key=lambda f: f.name)
-
-
-def read_zip_batches(
-    data: bytes, batch_files: int = 1000, *, max_entries: int = MAX_ZIP_ENTRIES
-) -> Iterator[list[BundleFile]]:
-    """The .md files of an uploaded zip of any number of files up to max_entries, in name
-    order, batch_files at a time. Every entry's name and declared size is checked before
-    the first batch; the per-file and total byte limits of read_bundle hold over the whole
-    zip, counted as the entries are read."""
-    label = "the upload"
-    limits = _Limits(max_entries, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_FILE_BYTES)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise BundleError(f"{label} is not a zip file, a folder or a .md file ({exc})") from None
-    try:
-        with archive:
-            wanted = sorted(_zip_members(archive, limits), key=lambda member: member[0])
-            budget = _Budget(limits)
-            for start in range(0, len(wanted), batch_files):
-                batch = []
-                for name, info in wanted[start : start + batch_files]:
-                    with archive.open(info) as entry:
-                        batch.append(BundleFile(name, budget.read(name, entry)))
-                yield batch
-    except NotImplementedError as exc:
-        raise BundleError(f"{label} cannot be read: {exc}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError) as exc:
-        raise BundleError(f"{label} is a damaged zip file ({exc})") from None
-
-
-def _zip_members(archive: zipfile.ZipFile, limits: _Limits) -> list[tuple[str, zipfile.ZipInfo]]:
-    """The case files of a zip, (name, entry), after checking every entry's name and
-    declared size and the entries' count against limits."""
-    entries = archive.infolist()
-    if len(entries) > limits.max_files:
-        raise BundleError(f"the zip has {len(entries):,} entries; the limit is {limits.max_files:,}")
-    wanted: list[tuple[str, zipfile.ZipInfo]] = []
-    declared_total = 0
-    for info in entries:
-        parts = _zip_parts(info.filename)  # checked for every entry: one hostile name refuses all
-        _check_zip_entry(info, limits)
-        declared_total += info.file_size
-        if declared_total > limits.max_total_bytes:
-            raise BundleError(f"the zip uncompresses to more than {_megabytes(limits.max_total_bytes)}")
-        if not info.is_dir() and parts and _is_case_name(parts):
-            wanted.append(("/".join(parts), info))
-    counts = Counter(name for name, _ in wanted)
-    duplicates = sorted(name for name, count in counts.items() if count > 1)
-    if duplicates:
-        raise BundleError(f"the zip holds '{duplicates[0]}' more than once")
-    return wanted

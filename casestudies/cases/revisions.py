@@ -7,10 +7,11 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
+from casestudies.cases.data import CaseData, PlanStepData, QuestionData, TeachingNotesData
+from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS
 from casestudies.extensions import db
 from casestudies.models import Case, CaseRevision, Dimension, Question, Tag, TeachingNote, User
-from casestudies.transfer.casefile import CaseData, PlanStepData, QuestionData, TeachingNotesData, dump_case_file
-from casestudies.vocab import LEADERSHIP_DIMENSIONS
+from casestudies.transfer.casefile.dump import dump_case_file
 
 
 # -- case files ----------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""Typed SQLAlchemy models, a module per domain (as Zulip's zerver/models/), re-exported
+here so that `from casestudies.models import Case, User` is the one way to import them.
+Relationships name classes of other modules by string and resolve through the registry."""
+
+from __future__ import annotations
+
+from casestudies.models.accounts import LoginAttempt, Role, User, UserSession, password_hash_method
+from casestudies.models.audit import AuditEvent
+from casestudies.models.base import utcnow
+from casestudies.models.cases import (
+    Case,
+    CaseRevision,
+    CaseStateChange,
+    Dimension,
+    Question,
+    Tag,
+    TeachingNote,
+    case_dimension,
+    case_tag,
+)
+from casestudies.models.guides import Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit
+from casestudies.models.learning import (
+    Collection,
+    CollectionCase,
+    CpdEntry,
+    ReadingList,
+    ReadingListItem,
+    Reflection,
+    cpd_entry_reflection,
+)
+from casestudies.models.reports import CaseReport
+from casestudies.models.search import SearchJournal, SearchLog, SearchNode
+
+__all__ = [
+    "AuditEvent",
+    "Case",
+    "CaseReport",
+    "CaseRevision",
+    "CaseStateChange",
+    "Collection",
+    "CollectionCase",
+    "CpdEntry",
+    "Dimension",
+    "Guide",
+    "GuideCase",
+    "GuideQuestion",
+    "GuideSegment",
+    "HandoutVisit",
+    "LoginAttempt",
+    "Question",
+    "ReadingList",
+    "ReadingListItem",
+    "Reflection",
+    "Role",
+    "SearchJournal",
+    "SearchLog",
+    "SearchNode",
+    "Tag",
+    "TeachingNote",
+    "User",
+    "UserSession",
+    "case_dimension",
+    "case_tag",
+    "cpd_entry_reflection",
+    "password_hash_method",
+    "utcnow",
+]
