@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from casestudies.extensions import db
-from casestudies.learning import lists
+from casestudies.learning import lists, notebook
 from casestudies.models import ReadingList
 
 from .conftest import ensure_user
@@ -55,3 +55,18 @@ def test_each_result_has_one_small_save_control_that_says_saved(app: Flask, logi
     assert "Porter saved case" in summaries["Saved"] and "Second list" in summaries["Saved"]
     assert 'name="new_title"' in summaries["Save"]  # the choices, inside the disclosure
     assert html.count('name="new_title"') == 2  # nothing outside the two disclosures
+
+
+def test_a_reflection_on_a_case_opens_in_the_form_the_writer_last_chose(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    case = make_case()
+    client = login("learner")
+    first = client.get(f"/my/notebook/reflections/new?case={case.id}").get_data(as_text=True)
+    assert "Write an NMC reflective account" in first  # a first reflection: the NMC form
+    assert f'href="/my/notebook/reflections/new?case={case.id}&amp;form=free">Use the free form instead' in first
+    notebook.save_reflection(ensure_user("learner"), notebook.ReflectionInput("free", "Notes", body="What I saw"))
+    db.session.commit()
+    again = client.get(f"/my/notebook/reflections/new?case={case.id}").get_data(as_text=True)
+    assert "Write a free-form reflection" in again and "Use the NMC reflective account form instead" in again
+    assert f'name="case_id" value="{case.id}"' in again  # still on the case
+    chosen = client.get(f"/my/notebook/reflections/new?case={case.id}&form=nmc").get_data(as_text=True)
+    assert "Write an NMC reflective account" in chosen

@@ -391,7 +391,7 @@ def _save_reflection(form: ReflectionForm, found):  # type: ignore[no-untyped-de
 @requires(Role.LEARNER)
 def new_reflection():  # type: ignore[no-untyped-def]
     if request.method == "GET":
-        kind = request.args.get("form", "nmc")
+        kind = request.args.get("form") or notebook.last_kind(current_user)  # the writer's last choice
         form = ReflectionForm(
             formdata=None,
             data={
