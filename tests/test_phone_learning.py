@@ -5,6 +5,7 @@ learner was signed out."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Flask
 from sqlalchemy import select
@@ -70,3 +71,22 @@ def test_a_reflection_on_a_case_opens_in_the_form_the_writer_last_chose(app: Fla
     assert f'name="case_id" value="{case.id}"' in again  # still on the case
     chosen = client.get(f"/my/notebook/reflections/new?case={case.id}&form=nmc").get_data(as_text=True)
     assert "Write an NMC reflective account" in chosen
+
+
+def test_the_cpd_log_totals_hours_per_year_and_method_and_towards_35_hours(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    learner = ensure_user("learner")
+    this_year = date.today().year
+    for done_on, method, hours, participatory in [
+        (date(this_year, 1, 2), "reading", "1.5", False),
+        (date(this_year, 1, 3), "discussion", "2", True),
+        (date(this_year - 1, 6, 1), "reading", "3", False),
+        (date(this_year - 5, 6, 1), "course", "10", True),  # outside the three years
+    ]:
+        notebook.save_cpd_entry(learner, notebook.CpdInput(done_on, method, hours, participatory, None, "Topic"))
+    db.session.commit()
+    html = login("learner").get("/my/notebook").get_data(as_text=True)
+    assert f"<strong>{this_year}</strong>: 3.5 hours, 2 participatory" in html
+    assert f"<strong>{this_year - 1}</strong>: 3 hours, 0 participatory" in html
+    assert "Reading (a case study, article or guidance): 4.5 hours" in html
+    assert "Course or workshop: 10 hours" in html
+    assert "<strong>6.5 of 35 hours</strong> (19%)" in html and "<strong>2 of 20 participatory</strong> (10%)" in html

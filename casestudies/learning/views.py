@@ -5,6 +5,7 @@ collections.py, notebook.py and exports.py."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from casestudies.database import discard_changes
 from casestudies.extensions import db
 from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning import collections, exports, lists, notebook
+from casestudies.learning.cpd_totals import NMC_HOURS, NMC_PARTICIPATORY_HOURS, cpd_totals
 from casestudies.learning.forms import (
     ActionForm,
     AddCollectionCaseForm,
@@ -349,11 +351,23 @@ def _own_entry(entry_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/my/notebook")
 @requires(Role.LEARNER)
 def notebook_home() -> str:
+    entries = notebook.cpd_entries_of(current_user)
     return render_template(
         "learning/notebook.html",
         reflections=notebook.reflections_of(current_user),
-        entries=notebook.cpd_entries_of(current_user),
+        entries=entries,
+        totals=cpd_totals([opened.entry for opened in entries], date.today()),
+        **_cpd_vocabulary(),
     )
+
+
+def _cpd_vocabulary() -> dict[str, Any]:
+    return {
+        "cpd_methods": notebook.CPD_METHODS,
+        "format_hours": notebook.format_hours,
+        "nmc_hours": NMC_HOURS,
+        "nmc_participatory_hours": NMC_PARTICIPATORY_HOURS,
+    }
 
 
 def _reflection_page(form: ReflectionForm, found, case: Case | None, status: int = 200):  # type: ignore[no-untyped-def]
