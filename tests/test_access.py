@@ -97,6 +97,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "learning.delete_list": ("GET", "learner"),
     "learning.list_sharing": ("POST", "facilitator"),
     "learning.shared_list": ("GET", "learner"),
+    "learning.copy_shared_list": ("POST", "learner"),
     "learning.collection": ("GET", "learner"),
     "learning.manage_collections": ("GET", "curator"),
     "learning.new_collection": ("GET", "curator"),

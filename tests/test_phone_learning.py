@@ -90,3 +90,29 @@ def test_the_cpd_log_totals_hours_per_year_and_method_and_towards_35_hours(app: 
     assert "Reading (a case study, article or guidance): 4.5 hours" in html
     assert "Course or workshop: 10 hours" in html
     assert "<strong>6.5 of 35 hours</strong> (19%)" in html and "<strong>2 of 20 participatory</strong> (10%)" in html
+
+
+def test_a_learner_is_told_who_can_share_and_can_keep_a_copy_of_a_shared_list(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+    first = make_case()
+    second = make_case(slug="second", title="A second case")
+    facilitator = login("facilitator")
+    facilitator.post("/my/lists/save", data={"case_id": first.id, "list_id": "new", "new_title": "Course pack"})
+    facilitator.post("/my/lists/save", data={"case_id": second.id, "list_id": "1"})
+    facilitator.post("/my/lists/1/sharing", data={"action": "share"})
+    token = db.session.scalar(select(ReadingList.share_token))
+    learner = login("learner")
+    learner.post("/my/lists/save", data={"case_id": first.id, "list_id": "new"})
+    own = learner.get("/my/lists/2").get_data(as_text=True)
+    assert "Facilitators, curators and admins can share a list" in own
+    page = learner.get(f"/reading-lists/{token}").get_data(as_text=True)
+    assert "Keep a copy in my lists" in page
+    response = learner.post(f"/reading-lists/{token}/copy")
+    assert response.status_code == 302 and response.headers["Location"] == "/my/lists/3"
+    copy = db.session.get(ReadingList, 3)
+    assert (copy.owner_id, copy.title, [i.case_id for i in copy.items]) == (
+        ensure_user("learner").id,
+        "Course pack",
+        [first.id, second.id],
+    )
+    assert copy.share_token is None
+    assert learner.post("/reading-lists/not-a-token/copy").status_code == 404

@@ -226,6 +226,20 @@ def saved_case_ids(user: User) -> set[int]:
     )
 
 
+def copy_shared_list(reader: User, shared: ReadingList) -> ReadingList:
+    """A copy of a list shared with the reader, as a new list of their own: its title and
+    the cases it shows now (one no longer published is left out), in its order."""
+    copy = create_list(reader, shared.title)
+    for item in shared.items:
+        if is_case_available(item.case) and item.case is not None and reader.can_view_case(item.case):
+            if len(copy.items) >= MAX_ITEMS:
+                break
+            case = item.case
+            copy.items.append(ReadingListItem(case=case, case_title=case.title, position=len(copy.items)))
+    db.session.flush()
+    return copy
+
+
 def share_list(reading_list: ReadingList, actor: User) -> str:
     """Share the list by link (the same link while shared); recorded in the audit log."""
     if not can_share_lists(actor) or reading_list.owner_id != actor.id:

@@ -221,6 +221,15 @@ def shared_list(token: str) -> str:
     return render_template("learning/shared_list.html", reading_list=found, items=lists.shown_items(found))
 
 
+@bp.post("/reading-lists/<token>/copy")
+@requires(Role.LEARNER)
+def copy_shared_list(token: str) -> Response:
+    _check_csrf()
+    copy = lists.copy_shared_list(current_user, lists.get_shared_list(token))
+    flash(f"A copy of “{copy.title}” is now in your lists, with {len(copy.items)} cases.")
+    return redirect(url_for("learning.reading_list", list_id=copy.id))
+
+
 # -- collections -------------------------------------------------------------------------------
 @bp.get("/collections/<slug>")
 @requires(Role.LEARNER)
