@@ -116,3 +116,36 @@ def test_a_learner_is_told_who_can_share_and_can_keep_a_copy_of_a_shared_list(ap
     )
     assert copy.share_token is None
     assert learner.post("/reading-lists/not-a-token/copy").status_code == 404
+
+
+def _signed_out_page(client, response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    again = client.get("/login").get_data(as_text=True)
+    assert "You were signed out" not in again  # said once
+    return page
+
+
+def test_a_signed_out_learner_is_told_why(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from casestudies.accounts.sessions import end_all_sessions
+    from casestudies.models import UserSession, utcnow
+
+    client = login("learner")
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=9)))
+    db.session.commit()
+    page = _signed_out_page(client, client.get("/my/lists"))
+    assert "You were signed out after 8 hours without using the case library." in page
+    assert "Sign in to use the case library." in page
+
+    client = login("learner")
+    end_all_sessions(ensure_user("learner"))
+    db.session.commit()
+    assert "You were signed out elsewhere" in _signed_out_page(client, client.get("/my/lists"))
+
+    client = login("learner")
+    ensure_user("learner", active=False)
+    assert "because your account changed" in _signed_out_page(client, client.get("/my/lists"))
