@@ -9,6 +9,7 @@
 //   static/build/js/nhsuk-frontend.min.js  <- nhsuk-frontend ES module bundle (+ .map)
 //   static/build/js/supported.js           <- assets/js/supported.js (classic script)
 //   static/build/js/app.js                 <- assets/js/app.js (ES module)
+//   static/build/js/header-menu.js         <- assets/js/header-menu.js (ES module, imported by app.js)
 //   static/build/js/sort.js                <- assets/js/sort.js (ES module, imported by app.js)
 //   static/build/js/index-progress.js      <- assets/js/index-progress.js (ES module, imported by app.js)
 //   static/build/assets/                   <- nhsuk-frontend dist/nhsuk/assets/
@@ -53,7 +54,7 @@ cpSync(join(nhsukDist, 'assets'), join(out, 'assets'), { recursive: true });
 for (const file of ['nhsuk-frontend.min.js', 'nhsuk-frontend.min.js.map']) {
   cpSync(join(nhsukDist, file), join(out, 'js', file));
 }
-for (const file of ['supported.js', 'app.js', 'sort.js', 'index-progress.js', 'job-progress.js']) {
+for (const file of ['supported.js', 'app.js', 'header-menu.js', 'sort.js', 'index-progress.js', 'job-progress.js']) {
   cpSync(join(root, 'assets', 'js', file), join(out, 'js', file));
 }
 
@@ -128,7 +129,9 @@ css = css.replace(/url\(\s*(['"]?)\/static\/build\/([^'")?#]+)\1\s*\)/g, (whole,
 writeFileSync(join(out, 'css', 'main.css'), css + '\n');
 hashed('css/main.css');
 // app.js imports these by their hashed names, so a new module is never mixed with an old one.
-const appImports = ['js/nhsuk-frontend.min.js', 'js/sort.js', 'js/index-progress.js', 'js/job-progress.js'];
+const appImports = [
+  'js/nhsuk-frontend.min.js', 'js/header-menu.js', 'js/sort.js', 'js/index-progress.js', 'js/job-progress.js',
+];
 for (const rel of appImports) hashed(rel);
 const appJs = join(out, 'js', 'app.js');
 let appSource = readFileSync(appJs, 'utf8');

@@ -18,8 +18,8 @@ def test_sign_in_search_and_open_a_case(library: Flask, page) -> None:  # type: 
     assert page.locator("body").get_attribute("class") and "nhsuk-frontend-supported" in page.locator(
         "body"
     ).get_attribute("class")
-    page.locator("#search-field").fill("receptionist")
-    page.locator("#search-field").press("Enter")
+    page.locator("#home-q").fill("receptionist")  # the home page's one search box
+    page.locator("#home-q").press("Enter")
     page.wait_for_url("**/search?q=receptionist")
     first = page.locator(".app-case-list a").first
     assert "receptionist" in first.inner_text().lower()

@@ -34,6 +34,7 @@ def _save_two_cases(page) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator(".app-flash")).to_contain_text("Saved to Saved cases")
     page.goto("/search?q=receptionist")
     page.get_by_role("link", name=RECEPTIONIST).click()
+    page.locator("details.app-save summary").click()  # the list choices open when asked
     page.get_by_label(named("Save", f"“{RECEPTIONIST}”", "to my list")).select_option(label="Saved cases")
     page.get_by_role("button", name=named("Save to list", RECEPTIONIST)).click()
     expect(page.locator(".app-flash")).to_contain_text("Saved to Saved cases")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -126,3 +127,60 @@ def test_axe_finds_no_violation_with_filters_chosen_or_no_results(page, library,
     sign_in(page)
     page.goto(path)
     assert axe_violations(page) == []
+
+
+# Six everyday questions (tests/test_search.py's, and three more of the same kind).
+EVERYDAY_QUESTIONS = [
+    "porter discharge lounge redesign ideas",
+    "reducing seclusion on a secure ward",
+    "how receptionists can challenge rude colleagues",
+    "improving a discharge process",
+    "speaking up about patient safety",
+    "nurse",
+]
+
+
+def test_the_first_result_is_within_450_px_on_a_phone_for_everyday_questions(phone) -> None:  # type: ignore[no-untyped-def]
+    tops = {}
+    for question in EVERYDAY_QUESTIONS:
+        phone.goto("/search?" + urlencode({"q": question}))
+        box = phone.locator(FIRST_RESULT).first.bounding_box()
+        assert box is not None, question
+        tops[question] = round(box["y"])
+    assert max(tops.values()) <= 450, tops
+
+
+def test_the_home_page_shows_one_search_box_on_a_phones_first_screen(phone) -> None:  # type: ignore[no-untyped-def]
+    phone.goto("/")
+    boxes = [box for box in (b.bounding_box() for b in phone.locator("input[type=search], input[name=q]").all()) if box]
+    assert len([box for box in boxes if box["y"] < PHONE["height"]]) == 1, boxes
+
+
+def test_the_header_folds_behind_a_menu_button_on_a_phone(phone) -> None:  # type: ignore[no-untyped-def]
+    phone.goto("/cases")
+    menu = phone.get_by_role("button", name="Menu", exact=True)
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert phone.locator("header").bounding_box()["height"] <= 140  # the logo and the search box
+    assert not phone.get_by_role("link", name="My learning").is_visible()
+    assert not phone.get_by_role("button", name="Sign out").is_visible()
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true"
+    assert phone.get_by_role("link", name="My learning").is_visible()
+    assert phone.get_by_role("button", name="Sign out").is_visible()
+    assert axe_violations(phone) == []  # with the menu open
+    phone.get_by_role("link", name="My learning").click()
+    phone.wait_for_url("**/my/lists")
+
+
+@pytest.mark.parametrize(("width", "javascript"), [(1280, True), (375, False)])
+def test_nothing_folds_on_a_wide_screen_or_without_javascript(playwright_browser, library, width, javascript) -> None:  # type: ignore[no-untyped-def]
+    context = playwright_browser.new_context(
+        base_url=library.config["LIVE_URL"], viewport={"width": width, "height": 812}, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    sign_in(page)
+    page.goto("/cases")
+    assert not page.get_by_role("button", name="Menu", exact=True).is_visible()
+    assert page.get_by_role("link", name="My learning").is_visible()
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    context.close()

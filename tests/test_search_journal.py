@@ -477,5 +477,5 @@ def test_the_search_page_of_a_server_still_building_its_index_passes_axe(live_se
     response = page.goto("/search?q=handover")
     assert response is not None and response.status == 503
     assert "results will appear in a moment" in page.get_by_role("status").inner_text()
-    assert page.get_by_label("Search for").input_value() == "handover"
+    assert page.get_by_label("Search the case library").input_value() == "handover"
     assert axe_violations(page) == []

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, flash, session
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -76,16 +76,20 @@ def load_session_user(session_key: str) -> User | None:
         return None
     # One query for the session and its user: every signed-in request makes it.
     row = db.session.get(UserSession, int(session_id), options=[joinedload(UserSession.user)])
-    if row is None or row.ended_at is not None:
+    if row is None or not secrets.compare_digest(row.token_hash, _hash(secret)):
         return None
-    if not secrets.compare_digest(row.token_hash, _hash(secret)):
-        return None
+    if row.ended_at is not None:
+        return _signed_out("You were signed out elsewhere: on another device or browser, or by an administrator.")
     now = utcnow()
-    if now - row.last_seen_at > _idle_limit() or now - row.created_at > _absolute_limit():
-        return None
+    if now - row.last_seen_at > _idle_limit():
+        hours = f"{float(current_app.config['SESSION_IDLE_HOURS']):g}"
+        return _signed_out(f"You were signed out after {hours} hours without using the case library.")
+    if now - row.created_at > _absolute_limit():
+        days = f"{float(current_app.config['SESSION_MAX_DAYS']):g}"
+        return _signed_out(f"You were signed out: a sign-in lasts at most {days} days. Sign in again to go on.")
     user = row.user
     if not user.is_active or not user.session_token:
-        return None
+        return _signed_out("You were signed out because your account changed (its password or access).")
     if now - row.last_seen_at >= LAST_SEEN_EVERY:
         # Its own tiny transaction: the request holds no write lock from here on (SQLite),
         # and the request's outcome doesn't matter to it.
@@ -93,6 +97,14 @@ def load_session_user(session_key: str) -> User | None:
             connection.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
     user.session_key = f"{row.id}:{secret}"
     return user
+
+
+def _signed_out(reason: str) -> None:
+    """Tell the reader, once, why their session no longer counts: the stale key leaves the
+    cookie, so the next request does not say it again."""
+    session.pop("_user_id", None)
+    flash(reason)
+    return None
 
 
 def current_session_id(user: User) -> int | None:

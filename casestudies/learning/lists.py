@@ -190,11 +190,12 @@ def save_case(user: User, case_id: int, *, list_id: int | None, new_title: str =
     case = db.session.get(Case, case_id)
     if not is_case_available(case) or case is None or not user.can_view_case(case):
         raise ListError("Only published cases can be saved")
-    if list_id is not None:
+    if new_title.strip():  # a typed name wins over the menu, which may still show a list
+        reading_list = _list_named(user, new_title)
+    elif list_id is not None:
         reading_list = get_own_list(list_id, user)
     else:
-        title = new_title.strip() or (DEFAULT_LIST_TITLE if not list_choices(user) else "")
-        reading_list = create_list(user, title)
+        reading_list = create_list(user, DEFAULT_LIST_TITLE if not list_choices(user) else "")
     if any(item.case_id == case.id for item in reading_list.items):
         return reading_list, False
     if len(reading_list.items) >= MAX_ITEMS:
@@ -203,6 +204,40 @@ def save_case(user: User, case_id: int, *, list_id: int | None, new_title: str =
     _touch(reading_list)
     db.session.flush()
     return reading_list, True
+
+
+def _list_named(user: User, title: str) -> ReadingList:
+    """The user's list of that name (ignoring case), or a new one."""
+    wanted = _clean_title(title).casefold()
+    for list_id, existing in list_choices(user):
+        if existing.casefold() == wanted:
+            return get_own_list(list_id, user)
+    return create_list(user, title)
+
+
+def saved_case_ids(user: User) -> set[int]:
+    """The cases in any of the user's lists: results show them as "Saved"."""
+    return set(
+        db.session.scalars(
+            select(ReadingListItem.case_id)
+            .join(ReadingList, ReadingList.id == ReadingListItem.list_id)
+            .where(ReadingList.owner_id == user.id, ReadingListItem.case_id.is_not(None))
+        )
+    )
+
+
+def copy_shared_list(reader: User, shared: ReadingList) -> ReadingList:
+    """A copy of a list shared with the reader, as a new list of their own: its title and
+    the cases it shows now (one no longer published is left out), in its order."""
+    copy = create_list(reader, shared.title)
+    for item in shared.items:
+        if is_case_available(item.case) and item.case is not None and reader.can_view_case(item.case):
+            if len(copy.items) >= MAX_ITEMS:
+                break
+            case = item.case
+            copy.items.append(ReadingListItem(case=case, case_title=case.title, position=len(copy.items)))
+    db.session.flush()
+    return copy
 
 
 def share_list(reading_list: ReadingList, actor: User) -> str:

@@ -189,6 +189,18 @@ def open_reflection(reflection: Reflection) -> OpenReflection:
     return OpenReflection(reflection, text)
 
 
+def last_kind(owner: User) -> str:
+    """The form ("nmc" or "free") of the owner's most recently written reflection: a new one
+    opens in it. "nmc" for a first reflection."""
+    kind = db.session.scalar(
+        select(Reflection.kind)
+        .where(Reflection.owner_id == owner.id)
+        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+        .limit(1)
+    )
+    return kind if kind in KINDS else "nmc"
+
+
 def reflections_of(owner: User) -> list[OpenReflection]:
     """The owner's reflections, the most recent learning first."""
     rows = db.session.scalars(

@@ -5,6 +5,7 @@ collections.py, notebook.py and exports.py."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -16,6 +17,7 @@ from casestudies.database import discard_changes
 from casestudies.extensions import db
 from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning import collections, exports, lists, notebook
+from casestudies.learning.cpd_totals import NMC_HOURS, NMC_PARTICIPATORY_HOURS, cpd_totals
 from casestudies.learning.forms import (
     ActionForm,
     AddCollectionCaseForm,
@@ -41,7 +43,17 @@ def _learning_helpers() -> dict[str, Any]:
             g.reading_list_choices = lists.list_choices(current_user) if current_user.is_authenticated else []
         return g.reading_list_choices
 
-    return {"reading_list_choices": reading_list_choices, "can_share_lists": lists.can_share_lists}
+    def saved_case_ids() -> set[int]:
+        """The cases in the signed-in user's lists, shown as "Saved" (one query per request)."""
+        if "saved_case_ids" not in g:
+            g.saved_case_ids = lists.saved_case_ids(current_user) if current_user.is_authenticated else set()
+        return g.saved_case_ids
+
+    return {
+        "reading_list_choices": reading_list_choices,
+        "saved_case_ids": saved_case_ids,
+        "can_share_lists": lists.can_share_lists,
+    }
 
 
 def _notebook_vocabulary() -> dict[str, Any]:
@@ -208,6 +220,15 @@ def shared_list(token: str) -> str:
     return render_template("learning/shared_list.html", reading_list=found, items=lists.shown_items(found))
 
 
+@bp.post("/reading-lists/<token>/copy")
+@requires(Role.LEARNER)
+def copy_shared_list(token: str) -> Response:
+    _check_csrf()
+    copy = lists.copy_shared_list(current_user, lists.get_shared_list(token))
+    flash(f"A copy of “{copy.title}” is now in your lists, with {len(copy.items)} cases.")
+    return redirect(url_for("learning.reading_list", list_id=copy.id))
+
+
 # -- collections -------------------------------------------------------------------------------
 @bp.get("/collections/<slug>")
 @requires(Role.LEARNER)
@@ -338,11 +359,23 @@ def _own_entry(entry_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/my/notebook")
 @requires(Role.LEARNER)
 def notebook_home() -> str:
+    entries = notebook.cpd_entries_of(current_user)
     return render_template(
         "learning/notebook.html",
         reflections=notebook.reflections_of(current_user),
-        entries=notebook.cpd_entries_of(current_user),
+        entries=entries,
+        totals=cpd_totals([opened.entry for opened in entries], date.today()),
+        **_cpd_vocabulary(),
     )
+
+
+def _cpd_vocabulary() -> dict[str, Any]:
+    return {
+        "cpd_methods": notebook.CPD_METHODS,
+        "format_hours": notebook.format_hours,
+        "nmc_hours": NMC_HOURS,
+        "nmc_participatory_hours": NMC_PARTICIPATORY_HOURS,
+    }
 
 
 def _reflection_page(form: ReflectionForm, found, case: Case | None, status: int = 200):  # type: ignore[no-untyped-def]
@@ -380,7 +413,7 @@ def _save_reflection(form: ReflectionForm, found):  # type: ignore[no-untyped-de
 @requires(Role.LEARNER)
 def new_reflection():  # type: ignore[no-untyped-def]
     if request.method == "GET":
-        kind = request.args.get("form", "nmc")
+        kind = request.args.get("form") or notebook.last_kind(current_user)  # the writer's last choice
         form = ReflectionForm(
             formdata=None,
             data={

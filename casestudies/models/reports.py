@@ -27,7 +27,9 @@ class CaseReport(db.Model):
     __tablename__ = "case_report"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    # None for an accessibility problem with a page (`page` says which), not with a case.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    page: Mapped[str | None] = mapped_column(String(500))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text, default="")
@@ -38,7 +40,7 @@ class CaseReport(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolver_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case | None] = relationship()
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
     resolver: Mapped[User | None] = relationship(foreign_keys=[resolver_id])
 

@@ -21,6 +21,7 @@ REASONS: dict[str, str] = {
     "factual-error": "Factual error",
     "identifies-someone": "Identifies someone",
     "broken-link": "Broken link",
+    "accessibility": "Accessibility problem",
     "other": "Other",
 }
 OUTCOMES: dict[str, str] = {
@@ -106,10 +107,12 @@ def resolve_report(report: CaseReport, resolver: User, form: ResolutionInput) ->
         errors["note"] = "Write a note for the person who reported it"
     elif len(note) > MAX_TEXT:
         errors["note"] = f"Use {MAX_TEXT:,} characters or fewer"
+    case = report.case
+    if case is None and form.outcome == "unpublished":
+        errors["outcome"] = "This report is about a page, not a case: there is nothing to unpublish"
     if errors:
         return errors
-    case = report.case
-    if form.outcome == "unpublished" and case.status == Status.PUBLISHED and not case.is_deleted:
+    if case is not None and form.outcome == "unpublished" and case.status == Status.PUBLISHED and not case.is_deleted:
         try:
             curation.change_status(case, Status.DRAFT, resolver, f"Unpublished after report {report.id}: {note}")
         except curation.CurationError as exc:

@@ -10,7 +10,9 @@ from casestudies.database import discard_changes
 from casestudies.forms import CsrfOnlyForm
 from casestudies.library.services import get_case_for_viewer
 from casestudies.models import Role
-from casestudies.policy import requires
+from casestudies.params import safe_local_target
+from casestudies.policy import public, requires
+from casestudies.reports import accessibility
 from casestudies.reports import services as reports
 from casestudies.reports.services import OUTCOMES, REASONS, ReportError, ReportInput, ResolutionInput
 
@@ -87,6 +89,34 @@ def resolve(report_id: int):  # type: ignore[no-untyped-def]
             reasons=REASONS,
             outcomes=OUTCOMES,
             csrf_form=CsrfOnlyForm(),
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.get("/accessibility")
+@public
+def accessibility_statement() -> str:
+    return render_template("reports/accessibility.html", tested=accessibility.TESTED_PAGES)
+
+
+@bp.route("/accessibility/report", methods=["GET", "POST"])
+@requires(Role.LEARNER)
+def accessibility_problem():  # type: ignore[no-untyped-def]
+    """Report an accessibility problem; `page` is the path of the page it was met on."""
+    page = safe_local_target(request.values.get("page", "")) or ""
+    text, errors = "", {}
+    if request.method == "POST":
+        if not CsrfOnlyForm().validate_on_submit():
+            abort(400)
+        text = request.form.get("text", "")
+        report, errors = accessibility.report_accessibility_problem(current_user, page, text)
+        if report is not None:
+            flash("Thank you: your report was sent to the curators. You can follow it under “My reports”.")
+            return redirect(url_for("reports.mine"))
+    return (
+        render_template(
+            "reports/accessibility_problem.html", page=page, text=text, errors=errors, csrf_form=CsrfOnlyForm()
         ),
         400 if errors else 200,
     )
