@@ -79,7 +79,7 @@ class Fts5SearchIndex:
         result = library.search(query, with_tags=False)
         has_words = bool(request.text.strip())
         hits = []
-        for row in result["hits"]:  # type: ignore[union-attr]
+        for row in result["hits"]:
             case_id = self._app_ids.get(int(row["id"]))
             if case_id is None:
                 continue  # not in the app's database: the page would drop it too
@@ -88,12 +88,12 @@ class Fts5SearchIndex:
             snippet = _escaped_snippet(str(row["snippet"])) if has_words else ""
             hits.append(Hit(id=case_id, score=0.0, snippet=snippet))
         facets: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
-        for name, rows in result["facets"].items():  # type: ignore[union-attr]
+        for name, rows in result["facets"].items():
             chosen = (request.filters.get(name) or "").casefold()
             facets[name] = [
                 FacetCount(value, count, bool(chosen) and value.casefold() == chosen) for value, count in rows if value
             ]
-        return SearchPage(hits, int(result["total"]), max(1, request.page), PER_PAGE, facets)  # type: ignore[call-overload]
+        return SearchPage(hits, int(result["total"]), max(1, request.page), PER_PAGE, facets)
 
     def more_like(self, case_id: int, statuses: Iterable[str], limit: int = 5) -> list[Hit]:
         return []

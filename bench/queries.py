@@ -67,7 +67,7 @@ class Query:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> Query:  # type: ignore[type-arg]
+    def from_json(cls, data: dict) -> Query:
         return cls(kind=data["kind"], text=data["text"], filters=dict(data["filters"]), page=int(data["page"]))
 
 

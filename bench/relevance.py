@@ -196,7 +196,7 @@ def fts5_searcher(
 
         def search(text: str) -> list[str]:
             page = library.search(Query(kind="relevance", text=text))
-            return [str(hit["slug"]) for hit in page["hits"]][:K]  # type: ignore[index, union-attr]
+            return [str(hit["slug"]) for hit in page["hits"]][:K]
 
         yield search
     finally:

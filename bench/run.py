@@ -699,15 +699,15 @@ def bench_size(n: int, seed: int, keep: bool, profile: bool) -> dict[str, object
         finally:
             server.stop()
             baseline.stop()
-        run["ratio_p50"] = round(float(run["search_p50_ms"]) / float(run["fts5_p50_ms"]), 1)  # type: ignore[arg-type]
-        run["ratio_p95"] = round(float(run["search_p95_ms"]) / float(run["fts5_p95_ms"]), 1)  # type: ignore[arg-type]
+        run["ratio_p50"] = round(float(run["search_p50_ms"]) / float(run["fts5_p50_ms"]), 1)
+        run["ratio_p95"] = round(float(run["search_p95_ms"]) / float(run["fts5_p95_ms"]), 1)
         # The fair comparison: both over HTTP, through the same app, server and template.
         for key, app_key, base_key in (
             ("ratio_http_p50", "search_p50_ms", "fts5_http_p50_ms"),
             ("ratio_http_p95", "search_p95_ms", "fts5_http_p95_ms"),
             ("ratio_http_rps", "throughput_rps", "fts5_http_rps"),
         ):
-            run[key] = round(float(run[app_key]) / float(run[base_key]), 2)  # type: ignore[arg-type]
+            run[key] = round(float(run[app_key]) / float(run[base_key]), 2)
     finally:
         if keep:
             log(f"N={n}: kept {workdir}")

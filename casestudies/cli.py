@@ -47,14 +47,14 @@ def commits(command: F) -> F:
         command(*args, **kwargs)
         db.session.commit()
 
-    return run  # type: ignore[return-value]
+    return run
 
 
 @click.command("init-db")
 def init_db_command() -> None:
     """Create the database or apply pending migrations."""
     upgrade_database()
-    ensure_index(current_app._get_current_object())  # type: ignore[attr-defined]
+    ensure_index(current_app._get_current_object())
     click.echo("Database is up to date.")
 
 
@@ -168,7 +168,7 @@ def import_command(path: str, dry_run: bool, publish: bool) -> None:
         db.session.commit()
         # A running server's indexer follows the journal; with none running, this
         # server's index is brought up to date here, as init-db and setup-demo do.
-        ensure_index(current_app._get_current_object())  # type: ignore[attr-defined]
+        ensure_index(current_app._get_current_object())
         click.echo("Search follows the import; `flask --app app search-status` shows how far each server is.")
 
 
@@ -231,7 +231,7 @@ def _when(moment: object) -> str:
 def search_follow_command() -> None:
     """Run this server's search indexer in the foreground (as the server's thread does):
     it waits for the indexer lock, then follows the search journal until interrupted."""
-    follower = get_follower(current_app._get_current_object())  # type: ignore[attr-defined]
+    follower = get_follower(current_app._get_current_object())
     click.echo(f"Search indexer {follower.name}: following the journal (Ctrl+C to stop).")
     try:
         follower.run()
@@ -347,7 +347,7 @@ def setup_demo_command() -> None:
     """Used by `make run`: migrate, load the sample library into an empty library,
     create one demo account per role (once) and print their sign-ins."""
     upgrade_database()
-    ensure_index(current_app._get_current_object())  # type: ignore[attr-defined]
+    ensure_index(current_app._get_current_object())
     if (db.session.scalar(select(func.count()).select_from(Case)) or 0) == 0:
         report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
         if not report.ok:
@@ -360,7 +360,7 @@ def setup_demo_command() -> None:
         click.echo(f"Loaded the sample collections (themes): {created}.")
     # The notebook's key: generated into instance/reflection-keys the first time, unless
     # REFLECTION_KEYS is set.
-    configured_keys(current_app._get_current_object())  # type: ignore[attr-defined]
+    configured_keys(current_app._get_current_object())
     accounts = _demo_accounts_file()
     lines = accounts.read_text("utf-8").splitlines() if accounts.exists() else []
     known = {line.split()[1] for line in lines if line.strip()}
@@ -388,7 +388,7 @@ def rotate_reflection_key_command(print_new_key: bool) -> None:
     instance/reflection-keys, a new key is made and the old ones are dropped once every row
     is re-encrypted; with REFLECTION_KEYS set, its first key is used (put a new one first,
     run this, then remove the old ones)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     if print_new_key:
         click.echo(new_key())
         return

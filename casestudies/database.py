@@ -50,7 +50,7 @@ def make_revision(message: str) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers work while a writer commits; busy_timeout waits for a lock instead of
     # failing at once when several processes write; foreign keys are off by default in SQLite.
     module = type(dbapi_connection).__module__

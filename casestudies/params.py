@@ -73,4 +73,4 @@ class IdConverter(BaseConverter):
         return number
 
     def to_url(self, value: object) -> str:
-        return str(int(value))  # type: ignore[call-overload]
+        return str(int(value))

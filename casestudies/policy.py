@@ -24,7 +24,7 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.password", "auth.logout", "stati
 
 
 def public(view: F) -> F:
-    view.is_public = True  # type: ignore[attr-defined]
+    view.is_public = True
     return view
 
 
@@ -38,8 +38,8 @@ def requires(role: Role) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_role = role  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
+        wrapped.required_role = role
+        return wrapped
 
     return decorate
 

@@ -75,11 +75,11 @@ class AppRequest(Request):
     store them (which would otherwise turn a typo into a 500)."""
 
     @cached_property
-    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> ImmutableMultiDict[str, str]:
         return _without_nul(super().args)
 
     @cached_property
-    def form(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+    def form(self) -> ImmutableMultiDict[str, str]:
         return _without_nul(super().form)
 
 
@@ -156,7 +156,7 @@ def init_static(app: Flask) -> None:
         if label:
             headers["X-Served-By"] = label
 
-    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+    app.wsgi_app = WhiteNoise(
         app.wsgi_app,
         root=app.static_folder,
         prefix=app.static_url_path,

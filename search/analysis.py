@@ -44,7 +44,7 @@ def stem_word(word: str) -> str:
 class StemWordsOnly(Filter):
     """The analyser's stemming step: stem_word on each token."""
 
-    def __call__(self, tokens: Iterator) -> Iterator:  # type: ignore[override]
+    def __call__(self, tokens: Iterator) -> Iterator:
         for token in tokens:
             token.text = stem_word(token.text)
             yield token
@@ -53,19 +53,19 @@ class StemWordsOnly(Filter):
 class StemQueryWords(Filter):
     """StemWordsOnly for the words of searches, with the small query cache."""
 
-    def __call__(self, tokens: Iterator) -> Iterator:  # type: ignore[override]
+    def __call__(self, tokens: Iterator) -> Iterator:
         for token in tokens:
             word = token.text
             token.text = _query_stem(word) if len(word) <= LONGEST_WORD_STEM_KEPT else _stem(word)
             yield token
 
 
-def text_analyzer():  # type: ignore[no-untyped-def]
+def text_analyzer():
     """For the ranked text fields: words, lower-cased, stop words out, stemmed."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(minsize=MIN_WORD_CHARS) | StemWordsOnly()
 
 
-def query_analyzer():  # type: ignore[no-untyped-def]
+def query_analyzer():
     """text_analyzer() for the words of searches: the same terms, another stem cache."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(minsize=MIN_WORD_CHARS) | StemQueryWords()
 
@@ -81,9 +81,9 @@ class AnalysedText(TEXT):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(analyzer=text_analyzer(), **kwargs)  # type: ignore[arg-type]
+        super().__init__(analyzer=text_analyzer(), **kwargs)
 
-    def index(self, value, **kwargs):  # type: ignore[no-untyped-def]
+    def index(self, value, **kwargs):
         if not isinstance(value, str) or type(self.format) is not Positions or kwargs.get("mode", "index") != "index":
             yield from super().index(value, **kwargs)
             return

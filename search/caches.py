@@ -11,7 +11,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-class BoundedCache(LRUCache, Generic[K, V]):  # type: ignore[type-arg]
+class BoundedCache(LRUCache, Generic[K, V]):
     """A cachetools LRUCache that forgets its least recently used entries once their
     weight passes max_bytes. Each entry weighs entry_bytes (its key and bookkeeping, so
     an entry that holds nothing still counts) plus payload_bytes(value), so the cache

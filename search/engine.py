@@ -111,7 +111,7 @@ class _SearcherState:
     def scores(self, query: wq.Query) -> Scores:
         return self.scorer.scores(query)
 
-    def caches(self) -> dict[str, BoundedCache]:  # type: ignore[type-arg]
+    def caches(self) -> dict[str, BoundedCache]:
         """Every bounded cache of this searcher, by name."""
         return {
             "scores": self.scorer.cache,

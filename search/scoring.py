@@ -235,7 +235,7 @@ class Scorer:
                 return None
             norms = self._length_norms(segment, offset, field, avgfl, b, k1)
             for ids, weights, _ in posting_blocks(postings, values=False):
-                for docnum, tf in zip(ids, weights, strict=True):  # type: ignore[call-overload]
+                for docnum, tf in zip(ids, weights, strict=True):
                     found[offset + docnum] = idf * ((tf * k1p1) / (tf + norms[docnum]))
         return boosted(found, term.boost)
 
@@ -310,7 +310,7 @@ class Scorer:
             wanted = None if candidates is None else sorted(candidates)
             entries = postings[k]
             for ids, weights, values in posting_blocks(leaf, wanted):
-                block = dict(zip(ids, zip(weights, values, strict=True), strict=True))  # type: ignore[call-overload]
+                block = dict(zip(ids, zip(weights, values, strict=True), strict=True))
                 for docnum in block.keys() if candidates is None else candidates.intersection(ids):
                     entries[docnum] = block[docnum]
             candidates = set(entries)

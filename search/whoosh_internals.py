@@ -88,7 +88,7 @@ def posting_blocks(
 def length_bytes(segment: IndexReader, field: str) -> bytes:
     """The segment's field lengths, one byte per document in Whoosh's length encoding
     (whoosh.util.numeric.byte_to_length), read at once; b"" when the field has none."""
-    column = segment._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)  # type: ignore[attr-defined]
+    column = segment._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is None:
         return b""
     return column._dbfile.get(column._basepos, column._fixedlen * column._count)

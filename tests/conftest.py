@@ -55,7 +55,7 @@ def _cached_compile_builder(self: Rule, append_unknown: bool = True) -> Any:
     return builder
 
 
-Rule._compile_builder = _cached_compile_builder  # type: ignore[method-assign]
+Rule._compile_builder = _cached_compile_builder
 
 
 # Set TEST_DATABASE_URL (a PostgreSQL URL whose user may create databases) to run the
@@ -66,7 +66,7 @@ PG_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "every_seat_test_")
 PG_TEMPLATE = f"{PG_PREFIX}template"
 
 
-def _pg_admin():  # type: ignore[no-untyped-def]
+def _pg_admin():
     from sqlalchemy import create_engine
 
     return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -138,7 +138,7 @@ class IsolatedClient(FlaskClient):
     test's long-lived app context would share `g` (and Flask-Login's cached user) and the
     database session between requests, hiding bugs such as a session that never expires."""
 
-    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def open(self, *args: Any, **kwargs: Any) -> Any:
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
@@ -227,7 +227,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # type: ignore[no-untyped-def]
+def runner(app: Flask):
     return app.test_cli_runner()
 
 
@@ -263,7 +263,7 @@ def auth(client: FlaskClient) -> Auth:
 
 
 @pytest.fixture
-def login(app: Flask):  # type: ignore[no-untyped-def]
+def login(app: Flask):
     """login(role) -> a new test client signed in with that role."""
 
     def _login(role: str) -> FlaskClient:
@@ -296,7 +296,7 @@ def case_data(**overrides: Any) -> CaseData:
 
 
 @pytest.fixture
-def make_case(app: Flask):  # type: ignore[no-untyped-def]
+def make_case(app: Flask):
     """make_case(**fields) -> a committed Case, once this server's indexer has applied it."""
 
     def _make(**overrides: Any) -> Case:
@@ -355,7 +355,7 @@ def serving(app: Flask) -> Iterator[Flask]:
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{port}"
     try:
-        yield app  # type: ignore[misc]
+        yield app
     finally:
         server.shutdown()
         thread.join(5)
@@ -409,7 +409,7 @@ def library(live_server: Flask) -> Flask:
     return live_server
 
 
-def sign_in(page, role: str = "learner", *, email: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, role: str = "learner", *, email: str | None = None) -> None:
     page.goto("/login")
     page.get_by_label("Email address").fill(email or f"{role}@example.org")
     page.get_by_label("Password").fill(PASSWORD)
@@ -430,7 +430,7 @@ def fetch_pdf(client: FlaskClient, url: str) -> Any:
     if first.status_code != 200 or first.mimetype == "application/pdf":
         return first
     assert "data-app-job-status" in first.get_data(as_text=True)
-    run_jobs(current_app._get_current_object())  # type: ignore[attr-defined]
+    run_jobs(current_app._get_current_object())
     answer = client.get(url)
     if answer.status_code == 200 and answer.mimetype != "application/pdf":
         from casestudies.models.jobs import Job

@@ -23,7 +23,7 @@ def _append(path: str, line: str) -> None:
 
 def register(label: str) -> None:
     @handler("test_record", max_attempts=5)
-    def record(job, payload):  # type: ignore[no-untyped-def]
+    def record(job, payload):
         _append(payload["log"], f"start {job.id} {label}")
         time.sleep(float(payload.get("seconds", 0)))
         _append(payload["log"], f"end {job.id} {label}")

@@ -163,7 +163,7 @@ SAMPLE_ARGS = {
 }
 
 
-def _guide_for(user, case) -> None:  # type: ignore[no-untyped-def]
+def _guide_for(user, case) -> None:
     """Guide 1, the user's own, holding the case as item 1, shared as SAMPLE_ARGS["token"]."""
     from casestudies.extensions import db
     from casestudies.guides import editing
@@ -175,7 +175,7 @@ def _guide_for(user, case) -> None:  # type: ignore[no-untyped-def]
     assert (guide.id, guide.items[0].id) == (SAMPLE_ARGS["guide_id"], SAMPLE_ARGS["item_id"])
 
 
-def _report_on(case) -> None:  # type: ignore[no-untyped-def]
+def _report_on(case) -> None:
     """Report 1, a learner's, on the case."""
     from casestudies.extensions import db
     from casestudies.reports import services as reports
@@ -185,7 +185,7 @@ def _report_on(case) -> None:  # type: ignore[no-untyped-def]
     assert report is not None and report.id == SAMPLE_ARGS["report_id"]
 
 
-def _learning_for(user, case) -> None:  # type: ignore[no-untyped-def]
+def _learning_for(user, case) -> None:
     """The user's list 1 (the case as item 1, shared as SAMPLE_ARGS["token"]), reflection 1
     and CPD entry 1; collection 1 with the case as item 1."""
     from datetime import date
@@ -235,7 +235,7 @@ def _url(app: Flask, endpoint: str) -> str:
 
 
 @pytest.mark.parametrize("who", ["anonymous", "deactivated", *ROLES])
-def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, make_case, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, make_case, who: str) -> None:
     case = make_case()
     _report_on(case)
     if who in ROLES and ensure_user(who).has_role(Role.FACILITATOR):
@@ -280,7 +280,7 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
 @pytest.mark.parametrize(("role", "code"), [("learner", 404), ("facilitator", 404), ("curator", 200), ("admin", 200)])
 def test_unpublished_cases_are_for_curators_and_admins_only(
     login, make_case, status: str, role: str, code: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_case(slug="hidden-case", title="Hidden kestrelbay case", status=status)
     client = login(role)
     assert client.get("/cases/hidden-case").status_code == code
@@ -291,7 +291,7 @@ def test_unpublished_cases_are_for_curators_and_admins_only(
     assert ("Hidden kestrelbay case" in results) is visible
 
 
-def test_a_deactivated_user_is_signed_out_on_the_next_request(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_deactivated_user_is_signed_out_on_the_next_request(app: Flask, login) -> None:
     from casestudies.extensions import db
     from casestudies.models import User
 
@@ -304,7 +304,7 @@ def test_a_deactivated_user_is_signed_out_on_the_next_request(app: Flask, login)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_an_unknown_page_is_a_404_not_a_500(login) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_page_is_a_404_not_a_500(login) -> None:
     client = login("learner")
     assert client.get("/no/such/page").status_code == 404
     assert client.get("/cases/NOT a slug").status_code == 404

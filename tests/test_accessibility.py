@@ -24,7 +24,7 @@ def walked_pages() -> set[str]:
     return {e for e, (method, _) in EXPECTED.items() if method == "GET" and e not in NOT_PAGES} | {"auth.login"}
 
 
-def test_the_statement_names_exactly_the_pages_the_suite_checks(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_statement_names_exactly_the_pages_the_suite_checks(client) -> None:
     assert statement_pages() == walked_pages()
     html = client.get("/accessibility").get_data(as_text=True)  # public: signed out too
     for group in TESTED_PAGES.values():
@@ -37,7 +37,7 @@ def test_the_statement_names_exactly_the_pages_the_suite_checks(client) -> None:
         assert fact in html
 
 
-def test_every_page_links_to_the_statement_in_its_footer(app: Flask, make_case, login) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_links_to_the_statement_in_its_footer(app: Flask, make_case, login) -> None:
     case = make_case()
     _report_on(case)
     admin = ensure_user("admin")
@@ -54,7 +54,7 @@ def test_every_page_links_to_the_statement_in_its_footer(app: Flask, make_case, 
     assert [page for page, html in pages.items() if page not in printable and not link.search(html)] == []
 
 
-def test_an_accessibility_problem_reaches_the_curators_queue(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_an_accessibility_problem_reaches_the_curators_queue(app: Flask, login) -> None:
     learner = login("learner")
     page = learner.get("/accessibility").get_data(as_text=True)
     assert 'href="/accessibility/report"' in page

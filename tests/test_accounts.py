@@ -110,7 +110,7 @@ def test_an_admin_cannot_deactivate_themselves(app: Flask) -> None:
         (PASSWORD, PASSWORD, PASSWORD, "new_password", "different"),
     ],
 )
-def test_a_password_change_needs_the_current_one_and_a_good_new_one_twice(  # type: ignore[no-untyped-def]
+def test_a_password_change_needs_the_current_one_and_a_good_new_one_twice(
     app: Flask, current, new, confirm, field, message
 ) -> None:
     user = ensure_user("learner")
@@ -130,14 +130,14 @@ def test_a_password_change_works_and_is_recorded(app: Flask) -> None:
 
 
 # -- pages --------------------------------------------------------------------------------------------
-def test_the_users_page_lists_everyone(login) -> None:  # type: ignore[no-untyped-def]
+def test_the_users_page_lists_everyone(login) -> None:
     client = login("admin")
     ensure_user("learner")
     page = client.get("/admin/users").get_data(as_text=True)
     assert "learner@example.org" in page and "admin@example.org" in page and "(you)" in page
 
 
-def test_an_admin_creates_an_account_and_it_can_sign_in(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_creates_an_account_and_it_can_sign_in(app: Flask, login) -> None:
     client = login("admin")
     response = client.post(
         "/admin/users/new",
@@ -163,7 +163,7 @@ def test_an_admin_creates_an_account_and_it_can_sign_in(app: Flask, login) -> No
         ({"name": "Al", "email": "a@example.org", "role": "emperor", "password": NEW_PASSWORD}, "Choose a role"),
     ],
 )
-def test_a_refused_new_account_keeps_what_was_typed(login, data: dict[str, str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_new_account_keeps_what_was_typed(login, data: dict[str, str], message: str) -> None:
     ensure_user("learner")
     response = login("admin").post("/admin/users/new", data=data)
     page = response.get_data(as_text=True)
@@ -175,7 +175,7 @@ def test_a_refused_new_account_keeps_what_was_typed(login, data: dict[str, str],
     assert data["password"] not in page  # a password is never sent back
 
 
-def test_change_a_role_on_the_page_and_not_ones_own_admin_role(login) -> None:  # type: ignore[no-untyped-def]
+def test_change_a_role_on_the_page_and_not_ones_own_admin_role(login) -> None:
     client = login("admin")
     learner = ensure_user("learner")
     response = client.post(f"/admin/users/{learner.id}/role", data={"role": "curator"})
@@ -187,7 +187,7 @@ def test_change_a_role_on_the_page_and_not_ones_own_admin_role(login) -> None:  
     assert client.post(f"/admin/users/{learner.id}/role", data={"role": "king"}).status_code == 400
 
 
-def test_a_user_deactivated_on_the_page_is_signed_out_at_their_next_request(login) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_deactivated_on_the_page_is_signed_out_at_their_next_request(login) -> None:
     curator_client = login("curator")
     assert curator_client.get("/tags/").status_code == 200
     admin_client = login("admin")
@@ -203,7 +203,7 @@ def test_a_user_deactivated_on_the_page_is_signed_out_at_their_next_request(logi
     assert curator_client.post("/login", data={"email": curator.email, "password": PASSWORD}).status_code == 302
 
 
-def test_an_admin_cannot_deactivate_themselves_on_the_page(login) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_cannot_deactivate_themselves_on_the_page(login) -> None:
     client = login("admin")
     admin = ensure_user("admin")
     assert "can’t deactivate your own account" in client.get(f"/admin/users/{admin.id}/deactivate").get_data(
@@ -213,14 +213,14 @@ def test_an_admin_cannot_deactivate_themselves_on_the_page(login) -> None:  # ty
     assert response.status_code == 400 and fresh(admin).is_active
 
 
-def test_an_unknown_user_is_a_404(login) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_user_is_a_404(login) -> None:
     client = login("admin")
     assert client.get("/admin/users/999").status_code == 404
     assert client.post("/admin/users/999/role", data={"role": "admin"}).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["learner", "facilitator", "curator", "admin"])
-def test_everyone_can_change_their_own_password(app: Flask, login, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_everyone_can_change_their_own_password(app: Flask, login, role: str) -> None:
     client = login(role)
     assert 'href="/account/password"' in client.get("/").get_data(as_text=True)
     response = client.post(
@@ -231,7 +231,7 @@ def test_everyone_can_change_their_own_password(app: Flask, login, role: str) ->
     assert authenticate(f"{role}@example.org", NEW_PASSWORD) is not None
 
 
-def test_a_refused_password_change_says_why_beside_the_field(login) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_password_change_says_why_beside_the_field(login) -> None:
     client = login("learner")
     response = client.post(
         "/account/password",

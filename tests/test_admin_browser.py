@@ -49,7 +49,7 @@ def new_case_file(tmp_path: Path) -> Path:
 
 def test_import_in_the_browser_then_a_learner_finds_the_case(
     site, page, playwright_browser, library: Flask, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # An admin, who confirms the publication of the file marked published (a curator's
     # import would put it in review, for another curator to publish).
     sign_in(page, "admin")
@@ -70,7 +70,7 @@ def test_import_in_the_browser_then_a_learner_finds_the_case(
     learner.context.close()
 
 
-def test_an_invalid_upload_shows_file_line_problems(site, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_upload_shows_file_line_problems(site, page, tmp_path: Path) -> None:
     bad = tmp_path / "bad.md"
     bad.write_text("---\ntitle: Only a title\n---\nBody\n", "utf-8")
     sign_in(page, "curator")
@@ -83,7 +83,7 @@ def test_an_invalid_upload_shows_file_line_problems(site, page, tmp_path: Path) 
     assert axe_violations(page) == []
 
 
-def test_export_these_results_downloads_a_zip_of_case_files(site, page) -> None:  # type: ignore[no-untyped-def]
+def test_export_these_results_downloads_a_zip_of_case_files(site, page) -> None:
     sign_in(page, "curator")
     page.goto("/search?q=porter")
     with page.expect_download() as download_info:
@@ -95,7 +95,7 @@ def test_export_these_results_downloads_a_zip_of_case_files(site, page) -> None:
     assert "porter-redesigned-discharge-lounge.md" in names
 
 
-def test_rename_refused_then_merge_with_confirmation(site, page) -> None:  # type: ignore[no-untyped-def]
+def test_rename_refused_then_merge_with_confirmation(site, page) -> None:
     sign_in(page, "curator")
     page.goto(f"/tags/{site['whistleblowing']}/rename")
     page.get_by_label("New name").fill("Culture")
@@ -117,7 +117,7 @@ def test_rename_refused_then_merge_with_confirmation(site, page) -> None:  # typ
 
 def test_a_deactivated_curator_is_signed_out_on_their_next_click(
     site, page, playwright_browser, library: Flask
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     curator = playwright_browser.new_context(base_url=library.config["LIVE_URL"]).new_page()
     sign_in(curator, "curator")
     sign_in(page, "admin")
@@ -134,7 +134,7 @@ def test_a_deactivated_curator_is_signed_out_on_their_next_click(
         db.session.remove()
 
 
-def test_create_an_account_keeps_what_was_typed_when_refused(site, page) -> None:  # type: ignore[no-untyped-def]
+def test_create_an_account_keeps_what_was_typed_when_refused(site, page) -> None:
     sign_in(page, "admin")
     page.goto("/admin/users/new")
     page.get_by_label("Full name").fill("Sam Porter")
@@ -151,7 +151,7 @@ def test_create_an_account_keeps_what_was_typed_when_refused(site, page) -> None
     assert "Created the account of Sam Porter" in page.locator(".app-flash").inner_text()
 
 
-def test_change_own_password_with_errors_then_success(site, page) -> None:  # type: ignore[no-untyped-def]
+def test_change_own_password_with_errors_then_success(site, page) -> None:
     sign_in(page, "learner")
     page.get_by_role("link", name="Change password").click()
     page.get_by_label("Current password").fill("not my password at all")
@@ -187,7 +187,7 @@ def _pages(site: dict[str, int]) -> list[tuple[str, str]]:
     ]
 
 
-def test_axe_finds_no_violation_on_any_new_page(site, page) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violation_on_any_new_page(site, page) -> None:
     failures = {}
     signed_in_as = None
     for role, path in _pages(site):
@@ -202,7 +202,7 @@ def test_axe_finds_no_violation_on_any_new_page(site, page) -> None:  # type: ig
     assert failures == {}
 
 
-def test_axe_on_pages_showing_errors(site, page) -> None:  # type: ignore[no-untyped-def]
+def test_axe_on_pages_showing_errors(site, page) -> None:
     sign_in(page, "curator")
     page.goto("/transfer/")
     page.get_by_role("button", name="Upload and check").click()  # no file chosen

@@ -15,7 +15,7 @@ from casestudies.models import AuditEvent, Tag, utcnow
 from .conftest import ensure_user
 
 
-def rows(response) -> str:  # type: ignore[no-untyped-def]
+def rows(response) -> str:
     """The table of events only (the filter form lists every kind of change too)."""
     page = response.get_data(as_text=True)
     return page.split("<table", 1)[1] if "<table" in page else ""
@@ -37,7 +37,7 @@ def test_the_filters_are_read_from_the_url_with_a_message_for_each_bad_one() -> 
     assert "after" in query.errors["until"]
 
 
-def test_the_log_lists_changes_by_people_and_filters_them(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_log_lists_changes_by_people_and_filters_them(app: Flask, login, make_case) -> None:
     client = login("curator")
     curator, admin = ensure_user("curator"), ensure_user("admin")
     porter = make_case(slug="porter-lounge", tags=("flow",))
@@ -66,7 +66,7 @@ def test_the_log_lists_changes_by_people_and_filters_them(app: Flask, login, mak
     assert "No changes match these filters" in page and "<table" not in page
 
 
-def test_bad_filters_are_a_400_with_the_values_kept(login) -> None:  # type: ignore[no-untyped-def]
+def test_bad_filters_are_a_400_with_the_values_kept(login) -> None:
     response = login("curator").get("/audit?since=yesterday&action=import")
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -74,7 +74,7 @@ def test_bad_filters_are_a_400_with_the_values_kept(login) -> None:  # type: ign
     assert 'value="yesterday"' in page and '<option value="import" selected' in page
 
 
-def test_the_log_is_paginated_newest_first(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_log_is_paginated_newest_first(app: Flask, login) -> None:
     client = login("curator")
     admin = ensure_user("admin")
     for number in range(60):
@@ -87,7 +87,7 @@ def test_the_log_is_paginated_newest_first(app: Flask, login) -> None:  # type: 
     assert 'href="/audit?action=user-role&amp;page=1"' in second  # the filters stay in the links
 
 
-def test_events_outlive_the_case_they_name(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_events_outlive_the_case_they_name(app: Flask, login, make_case) -> None:
     case = make_case(slug="soon-gone", title="Soon gone")
     audit.record(ensure_user("curator"), "delete", case=case, detail="Moved to the bin")
     db.session.commit()

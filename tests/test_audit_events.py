@@ -61,7 +61,7 @@ def test_role_changes_are_recorded(app: Flask) -> None:
     assert event.actor_id == admin.id and "learner → facilitator" in event.detail
 
 
-def test_a_browser_export_is_recorded(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_browser_export_is_recorded(login, make_case) -> None:
     make_case()
     response = login("curator").get("/transfer/export")
     assert response.status_code == 200
@@ -70,7 +70,7 @@ def test_a_browser_export_is_recorded(login, make_case) -> None:  # type: ignore
     assert event.actor_id == ensure_user("curator").id and "1 case file(s)" in event.detail
 
 
-def test_a_command_line_export_is_recorded(app: Flask, make_case, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_command_line_export_is_recorded(app: Flask, make_case, tmp_path) -> None:
     make_case()
     result = app.test_cli_runner().invoke(args=["export", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
@@ -93,11 +93,11 @@ def test_a_command_line_export_is_recorded(app: Flask, make_case, tmp_path) -> N
         (42, "42"),
     ],
 )
-def test_csv_cells_are_safe_from_formula_injection(value, expected) -> None:  # type: ignore[no-untyped-def]
+def test_csv_cells_are_safe_from_formula_injection(value, expected) -> None:
     assert csv_safe(value) == expected
 
 
-def test_the_log_exports_as_csv_with_filters_and_the_export_is_recorded(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_log_exports_as_csv_with_filters_and_the_export_is_recorded(app: Flask, login, make_case) -> None:
     case = make_case(title="=cmd|' /C calc'!A0")
     curator = ensure_user("curator")
     audit.record(curator, "edit", case=case, detail="@SUM(1+1)")
@@ -126,12 +126,12 @@ def test_the_csv_is_streamed_in_batches(app: Flask) -> None:
     assert len(chunks) == 3 and text.count("change ") == 5
 
 
-def test_bad_filters_are_refused_not_exported(login) -> None:  # type: ignore[no-untyped-def]
+def test_bad_filters_are_refused_not_exported(login) -> None:
     response = login("curator").get("/audit/export.csv?since=2026-02-30")
     assert response.status_code == 400 and response.mimetype == "text/html"
     assert not events("export")
 
 
-def test_the_log_page_offers_the_csv(login) -> None:  # type: ignore[no-untyped-def]
+def test_the_log_page_offers_the_csv(login) -> None:
     page = login("curator").get("/audit?action=sign-in").get_data(as_text=True)
     assert 'href="/audit/export.csv?action=sign-in"' in page

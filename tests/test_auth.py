@@ -10,14 +10,14 @@ from casestudies.extensions import db
 from .conftest import PASSWORD, ensure_user
 
 
-def test_every_page_but_login_needs_a_signed_in_user(client) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_but_login_needs_a_signed_in_user(client) -> None:
     response = client.get("/cases")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=%2Fcases"
     assert client.get("/login").status_code == 200
 
 
-def test_sign_in_with_a_wrong_password_is_refused_with_a_clear_message(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_with_a_wrong_password_is_refused_with_a_clear_message(app: Flask, client) -> None:
     ensure_user("learner")
     response = client.post("/login", data={"email": "learner@example.org", "password": "wrong password!!"})
     assert response.status_code == 400
@@ -27,7 +27,7 @@ def test_sign_in_with_a_wrong_password_is_refused_with_a_clear_message(app: Flas
     assert client.get("/cases").status_code == 302
 
 
-def test_sign_in_leads_to_next_only_within_the_app(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_leads_to_next_only_within_the_app(app: Flask, client) -> None:
     ensure_user("learner")
     response = client.post(
         "/login", data={"email": "LEARNER@example.org", "password": PASSWORD, "next": "/cases?tag=x"}
@@ -56,7 +56,7 @@ def test_next_never_leads_off_site(app: Flask, target: str) -> None:
     assert response.headers["Location"] == "/"
 
 
-def test_a_deactivated_account_cannot_sign_in(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_deactivated_account_cannot_sign_in(app: Flask, client) -> None:
     ensure_user("learner", active=False)
     response = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
     assert response.status_code == 400
@@ -68,7 +68,7 @@ def test_forms_need_a_csrf_token(csrf_app: Flask) -> None:
     refused = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
     assert refused.status_code == 400
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     accepted = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token})
     assert accepted.status_code == 302
     # Sign-out is a POST with a token too: a bare POST is refused and the user stays signed in.
@@ -76,7 +76,7 @@ def test_forms_need_a_csrf_token(csrf_app: Flask) -> None:
     assert client.get("/cases").status_code == 200
 
 
-def test_sign_out_ends_the_session(app: Flask, auth, client) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_ends_the_session(app: Flask, auth, client) -> None:
     auth.login("learner")
     assert client.get("/cases").status_code == 200
     assert client.get("/logout").status_code == 405  # no state change on GET
@@ -84,7 +84,7 @@ def test_sign_out_ends_the_session(app: Flask, auth, client) -> None:  # type: i
     assert client.get("/cases").status_code == 302
 
 
-def test_session_cookie_is_httponly_and_samesite(app: Flask, auth, client) -> None:  # type: ignore[no-untyped-def]
+def test_session_cookie_is_httponly_and_samesite(app: Flask, auth, client) -> None:
     ensure_user("learner")
     response = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
@@ -97,7 +97,7 @@ def test_passwords_are_hashed_with_scrypt(app: Flask) -> None:
     assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
 
 
-def test_security_headers(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_security_headers(app: Flask, client) -> None:
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
@@ -105,20 +105,20 @@ def test_security_headers(app: Flask, client) -> None:  # type: ignore[no-untype
     assert "<script>" not in response.get_data(as_text=True)  # no inline script at all
 
 
-def _sign_in_with_token(client) -> None:  # type: ignore[no-untyped-def]
+def _sign_in_with_token(client) -> None:
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = {"email": "learner@example.org", "password": PASSWORD, "csrf_token": token}
     assert client.post("/login", data=data).status_code == 302
 
 
 def _sign_out_token(html: str) -> str:
-    form = re.search(r'<form class="nhsuk-header__account-form".*?</form>', html, re.DOTALL).group(0)  # type: ignore[union-attr]
-    return re.search(r'value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    form = re.search(r'<form class="nhsuk-header__account-form".*?</form>', html, re.DOTALL).group(0)
+    return re.search(r'value="([^"]+)"', form).group(1)
 
 
 def _current_menu_item(html: str) -> str:
-    return re.search(r'aria-current="page"[^>]*>\s*<strong[^>]*>([^<]+)<', html).group(1)  # type: ignore[union-attr]
+    return re.search(r'aria-current="page"[^>]*>\s*<strong[^>]*>([^<]+)<', html).group(1)
 
 
 def test_the_header_belongs_to_its_session(csrf_app: Flask) -> None:

@@ -11,7 +11,7 @@ from .conftest import PASSWORD, axe_violations, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_sign_in_search_and_open_a_case(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_search_and_open_a_case(library: Flask, page) -> None:
     page.goto("/cases")
     assert "/login" in page.url
     sign_in(page)
@@ -29,7 +29,7 @@ def test_sign_in_search_and_open_a_case(library: Flask, page) -> None:  # type: 
     assert page.locator(".app-facilitator-note").count() == 0  # a learner sees no notes
 
 
-def test_the_whole_flow_works_by_keyboard(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_whole_flow_works_by_keyboard(library: Flask, page) -> None:
     page.goto("/login")
     page.keyboard.press("Tab")  # the skip link comes first
     assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
@@ -51,7 +51,7 @@ def test_the_whole_flow_works_by_keyboard(library: Flask, page) -> None:  # type
     assert page.locator(".app-case-list li").count() >= 1
 
 
-def test_a_facilitator_sees_notes_and_minutes(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_facilitator_sees_notes_and_minutes(library: Flask, page) -> None:
     sign_in(page, "facilitator")
     page.goto("/cases/district-nurse-joint-care-planning")
     assert page.locator(".app-facilitator-note").count() >= 1
@@ -73,14 +73,14 @@ PAGES = [
 
 
 @pytest.mark.parametrize(("name", "path"), PAGES, ids=[name for name, _ in PAGES])
-def test_axe_finds_no_wcag_violation(library: Flask, page, name: str, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_wcag_violation(library: Flask, page, name: str, path: str) -> None:
     if name != "login":
         sign_in(page, "curator")  # the role that sees the most: notes, drafts, status facet
     page.goto(path)
     assert axe_violations(page) == []
 
 
-def test_the_axe_check_does_report_violations(page) -> None:  # type: ignore[no-untyped-def]
+def test_the_axe_check_does_report_violations(page) -> None:
     """The accessibility check is live: a page with an unlabelled image and input fails it."""
     page.set_content("<html><body><img src='x.png'><input type='text'></body></html>")
     ids = {v["id"] for v in axe_violations(page)}

@@ -43,7 +43,7 @@ def test_the_case_file_reader_gives_the_rules_message() -> None:
     assert [p.message for p in refused.value.problems] == [CONSENT_PENDING_REFUSAL]
 
 
-def _input(**overrides) -> CaseInput:  # type: ignore[no-untyped-def]
+def _input(**overrides) -> CaseInput:
     values = {
         "title": "The ward clerk who fixed the phones",
         "summary": "A ward clerk redesigns how calls reach the ward.",
@@ -80,7 +80,7 @@ def test_the_editor_workflow_and_restore_give_the_rules_message(app: Flask) -> N
     assert str(restore.value) == SENTENCE
 
 
-def test_is_case_available(make_case) -> None:  # type: ignore[no-untyped-def]
+def test_is_case_available(make_case) -> None:
     assert not is_case_available(None)
     assert is_case_available(make_case())
     assert not is_case_available(make_case(slug="a-draft", title="A draft", status="draft"))
@@ -97,7 +97,7 @@ def test_minutes_are_checked_against_the_one_set_of_limits() -> None:
         parse_case_file(head.format(MINUTES_MAX + 1).encode(), "c.md")
 
 
-def test_a_curators_missing_case_revision_or_tag_is_a_404(login) -> None:  # type: ignore[no-untyped-def]
+def test_a_curators_missing_case_revision_or_tag_is_a_404(login) -> None:
     client = login("curator")
     assert client.get("/curate/cases/no-such-case").status_code == 404
     assert client.get("/tags/999999/rename").status_code == 404

@@ -15,18 +15,18 @@ from casestudies.indexing import catch_up, check_index, get_search_index
 from casestudies.models import Case, CaseRevision, Role, User
 
 
-def _count(model) -> int:  # type: ignore[no-untyped-def]
+def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_init_db_is_repeatable(runner) -> None:  # type: ignore[no-untyped-def]
+def test_init_db_is_repeatable(runner) -> None:
     first = runner.invoke(args=["init-db"])
     second = runner.invoke(args=["init-db"])
     assert first.exit_code == second.exit_code == 0
     assert "up to date" in second.output
 
 
-def test_create_user_reads_the_password_from_standard_input(runner) -> None:  # type: ignore[no-untyped-def]
+def test_create_user_reads_the_password_from_standard_input(runner) -> None:
     result = runner.invoke(
         args=["create-user", "New.Person@Example.org", "--role", "facilitator", "--name", "New Person"],
         input="a long enough password\n",
@@ -37,7 +37,7 @@ def test_create_user_reads_the_password_from_standard_input(runner) -> None:  # 
     assert user.check_password("a long enough password")
 
 
-def test_create_user_refuses_a_short_password_and_a_duplicate(runner) -> None:  # type: ignore[no-untyped-def]
+def test_create_user_refuses_a_short_password_and_a_duplicate(runner) -> None:
     short = runner.invoke(args=["create-user", "a@example.org", "--role", "learner"], input="short\n")
     assert short.exit_code == 1 and "at least 12 characters" in short.output
     runner.invoke(args=["create-user", "a@example.org", "--role", "learner"], input="a long enough password\n")
@@ -45,7 +45,7 @@ def test_create_user_refuses_a_short_password_and_a_duplicate(runner) -> None:  
     assert again.exit_code == 1 and "already exists" in again.output
 
 
-def test_import_the_sample_library_then_again_changes_nothing(runner) -> None:  # type: ignore[no-untyped-def]
+def test_import_the_sample_library_then_again_changes_nothing(runner) -> None:
     first = runner.invoke(args=["import", str(SAMPLE_DIR)])
     assert first.exit_code == 0, first.output
     catch_up(runner.app)
@@ -59,7 +59,7 @@ def test_import_the_sample_library_then_again_changes_nothing(runner) -> None:  
     assert check_index().is_clean
 
 
-def test_a_dry_run_changes_nothing(runner) -> None:  # type: ignore[no-untyped-def]
+def test_a_dry_run_changes_nothing(runner) -> None:
     result = runner.invoke(args=["import", str(SAMPLE_DIR), "--dry-run"])
     assert result.exit_code == 0 and "Would import" in result.output
     assert _count(Case) == 0
@@ -80,7 +80,7 @@ Body text.
 """
 
 
-def test_an_invalid_file_means_nothing_is_imported(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_file_means_nothing_is_imported(runner, tmp_path: Path) -> None:
     folder = tmp_path / "cases"
     _write(folder, "good.md", GOOD)
     _write(folder, "bad.md", "---\ntitle: Bad\nsummary: x\nseat: Porter\ntgas: [x]\n---\nBody\n")
@@ -91,9 +91,7 @@ def test_an_invalid_file_means_nothing_is_imported(runner, tmp_path: Path) -> No
     assert get_search_index().doc_count() == 0
 
 
-def test_a_folder_imported_in_batches_refuses_a_slug_used_in_two_batches(  # type: ignore[no-untyped-def]
-    runner, tmp_path: Path, monkeypatch
-) -> None:
+def test_a_folder_imported_in_batches_refuses_a_slug_used_in_two_batches(runner, tmp_path: Path, monkeypatch) -> None:
     from casestudies import cli
 
     monkeypatch.setattr(cli, "IMPORT_BATCH_FILES", 2)
@@ -107,7 +105,7 @@ def test_a_folder_imported_in_batches_refuses_a_slug_used_in_two_batches(  # typ
     assert _count(Case) == 0
 
 
-def test_import_reads_a_zip(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_reads_a_zip(runner, tmp_path: Path) -> None:
     archive = tmp_path / "cases.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("cases/good.md", GOOD)
@@ -116,7 +114,7 @@ def test_import_reads_a_zip(runner, tmp_path: Path) -> None:  # type: ignore[no-
     assert db.session.scalar(select(Case.slug)) == "a-good-case"
 
 
-def test_export_import_export_is_byte_identical(app: Flask, runner, tmp_path: Path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_export_import_export_is_byte_identical(app: Flask, runner, tmp_path: Path, migrated_db_template) -> None:
     from .conftest import make_test_app
 
     assert runner.invoke(args=["import", str(SAMPLE_DIR)]).exit_code == 0
@@ -136,7 +134,7 @@ def test_export_import_export_is_byte_identical(app: Flask, runner, tmp_path: Pa
         db.engine.dispose()
 
 
-def test_export_of_named_slugs(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_of_named_slugs(runner, tmp_path: Path) -> None:
     runner.invoke(args=["import", str(SAMPLE_DIR)])
     result = runner.invoke(args=["export", str(tmp_path / "out"), "--slug", "receptionist-raising-concerns"])
     assert result.exit_code == 0
@@ -145,7 +143,7 @@ def test_export_of_named_slugs(runner, tmp_path: Path) -> None:  # type: ignore[
     assert missing.exit_code == 1 and "no-such-case" in missing.output
 
 
-def test_reindex_and_search_check(runner) -> None:  # type: ignore[no-untyped-def]
+def test_reindex_and_search_check(runner) -> None:
     runner.invoke(args=["import", str(SAMPLE_DIR)])
     catch_up(runner.app)
     assert runner.invoke(args=["search-check"]).exit_code == 0

@@ -20,11 +20,11 @@ from .conftest import ensure_user
 
 
 @pytest.fixture
-def curator(app: Flask):  # type: ignore[no-untyped-def]
+def curator(app: Flask):
     return ensure_user("curator")
 
 
-def good_input(**overrides) -> CaseInput:  # type: ignore[no-untyped-def]
+def good_input(**overrides) -> CaseInput:
     values = {
         "title": "The ward clerk who fixed the phones",
         "summary": "A ward clerk redesigns how calls reach the ward.",
@@ -41,12 +41,12 @@ def good_input(**overrides) -> CaseInput:  # type: ignore[no-untyped-def]
     return CaseInput(**values)
 
 
-def second_curator():  # type: ignore[no-untyped-def]
+def second_curator():
     """Another curator: the two-person rule keeps the one who sent a case for review from publishing it."""
     return ensure_user("curator", email="second-curator@example.org")
 
 
-def new_case(curator, **overrides) -> Case:  # type: ignore[no-untyped-def]
+def new_case(curator, **overrides) -> Case:
     case, errors = curation.create_case(good_input(**overrides), curator)
     assert errors == {}
     db.session.commit()
@@ -54,7 +54,7 @@ def new_case(curator, **overrides) -> Case:  # type: ignore[no-untyped-def]
 
 
 # -- the editor ---------------------------------------------------------------------------------------
-def test_a_new_case_is_a_draft_with_a_revision_and_an_audit_event(curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_case_is_a_draft_with_a_revision_and_an_audit_event(curator) -> None:
     case = new_case(curator)
     assert case.status == "draft" and case.slug == "the-ward-clerk-who-fixed-the-phones"
     assert [t.name for t in case.tags] == ["communication", "Patient Experience"]
@@ -81,7 +81,7 @@ def test_a_new_case_is_a_draft_with_a_revision_and_an_audit_event(curator) -> No
         ({"questions": [QuestionInput("", "notes without a question", "")]}, "questions-0-text", "question"),
     ],
 )
-def test_the_editor_applies_the_case_format_rules_per_field(curator, overrides, field: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_applies_the_case_format_rules_per_field(curator, overrides, field: str, message: str) -> None:
     case, errors = curation.create_case(good_input(**overrides), curator)
     assert case is None
     assert field in errors, errors
@@ -89,7 +89,7 @@ def test_the_editor_applies_the_case_format_rules_per_field(curator, overrides, 
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
 
 
-def test_a_taken_slug_is_refused_even_when_the_case_is_in_the_bin(curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_taken_slug_is_refused_even_when_the_case_is_in_the_bin(curator) -> None:
     case = new_case(curator)
     curation.delete_case(case, curator, "Leaving the library")
     db.session.commit()
@@ -97,7 +97,7 @@ def test_a_taken_slug_is_refused_even_when_the_case_is_in_the_bin(curator) -> No
     assert again is None and "bin" in errors["slug"][0]
 
 
-def test_an_edit_saves_a_new_revision_and_reindexes(curator) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_saves_a_new_revision_and_reindexes(curator) -> None:
     case = new_case(curator)
     form = CaseInput.from_case(case)
     form.body = "## The situation\n\nThe phones rang like a zanzibarish alarm.\n"
@@ -112,13 +112,13 @@ def test_an_edit_saves_a_new_revision_and_reindexes(curator) -> None:  # type: i
     assert check_index().is_clean
 
 
-def test_saving_without_changes_makes_no_revision(curator) -> None:  # type: ignore[no-untyped-def]
+def test_saving_without_changes_makes_no_revision(curator) -> None:
     case = new_case(curator)
     changed, _ = curation.update_case(case, CaseInput.from_case(case), curator)
     assert not changed and len(case.revisions) == 1
 
 
-def test_the_later_of_two_concurrent_saves_is_refused(curator) -> None:  # type: ignore[no-untyped-def]
+def test_the_later_of_two_concurrent_saves_is_refused(curator) -> None:
     case = new_case(curator)
     first, second = CaseInput.from_case(case), CaseInput.from_case(case)
     first.title, second.title = "First editor's title", "Second editor's title"
@@ -131,7 +131,7 @@ def test_the_later_of_two_concurrent_saves_is_refused(curator) -> None:  # type:
 
 
 # -- workflow ---------------------------------------------------------------------------------------
-def test_draft_review_published_and_back(curator) -> None:  # type: ignore[no-untyped-def]
+def test_draft_review_published_and_back(curator) -> None:
     case = new_case(curator)
     learner = ensure_user("learner")
     curation.change_status(case, "review", curator)
@@ -157,7 +157,7 @@ def test_draft_review_published_and_back(curator) -> None:  # type: ignore[no-un
     assert changes[-1].comment == "changes requested: add a quote" and changes[-1].actor == curator
 
 
-def test_moves_outside_the_workflow_are_refused(curator) -> None:  # type: ignore[no-untyped-def]
+def test_moves_outside_the_workflow_are_refused(curator) -> None:
     case = new_case(curator)
     with pytest.raises(CurationError):
         curation.change_status(case, "published", curator)  # draft -> published skips review
@@ -165,21 +165,21 @@ def test_moves_outside_the_workflow_are_refused(curator) -> None:  # type: ignor
         curation.change_status(case, "archived", curator)
 
 
-def test_a_case_with_consent_pending_cannot_be_published(curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_with_consent_pending_cannot_be_published(curator) -> None:
     case = new_case(curator, consent="pending")
     curation.change_status(case, "review", curator)
     with pytest.raises(CurationError, match="consent is pending"):
         curation.change_status(case, "published", second_curator())
 
 
-def test_facilitators_cannot_change_state(curator) -> None:  # type: ignore[no-untyped-def]
+def test_facilitators_cannot_change_state(curator) -> None:
     case = new_case(curator)
     with pytest.raises(CurationError):
         curation.change_status(case, "review", ensure_user("facilitator"))
 
 
 # -- history ------------------------------------------------------------------------------------------
-def test_diff_and_restore(curator) -> None:  # type: ignore[no-untyped-def]
+def test_diff_and_restore(curator) -> None:
     case = new_case(curator)
     form = CaseInput.from_case(case)
     form.body = "## The situation\n\nCalls went to voicemail.\n"
@@ -196,7 +196,7 @@ def test_diff_and_restore(curator) -> None:  # type: ignore[no-untyped-def]
     assert case.revisions[-1].summary == "Restored revision 1"
 
 
-def test_restoring_never_changes_the_status(curator) -> None:  # type: ignore[no-untyped-def]
+def test_restoring_never_changes_the_status(curator) -> None:
     case = new_case(curator)
     curation.change_status(case, "review", curator)
     curation.change_status(case, "published", second_curator())
@@ -207,7 +207,7 @@ def test_restoring_never_changes_the_status(curator) -> None:  # type: ignore[no
 
 
 # -- the bin ------------------------------------------------------------------------------------------
-def test_delete_moves_to_the_bin_and_restore_brings_it_back(curator, login) -> None:  # type: ignore[no-untyped-def]
+def test_delete_moves_to_the_bin_and_restore_brings_it_back(curator, login) -> None:
     case = new_case(curator)
     curation.change_status(case, "review", curator)
     curation.change_status(case, "published", second_curator())
@@ -237,7 +237,7 @@ def test_delete_moves_to_the_bin_and_restore_brings_it_back(curator, login) -> N
     assert check_index().is_clean
 
 
-def test_the_bin_is_emptied_after_thirty_days(curator) -> None:  # type: ignore[no-untyped-def]
+def test_the_bin_is_emptied_after_thirty_days(curator) -> None:
     old, recent = new_case(curator), new_case(curator, title="Another one")
     curation.delete_case(old, curator, "Leaving the library")
     curation.delete_case(recent, curator, "Leaving the library")
@@ -250,7 +250,7 @@ def test_the_bin_is_emptied_after_thirty_days(curator) -> None:  # type: ignore[
 
 
 # -- dashboard and coverage -----------------------------------------------------------------------------
-def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:
     new_case(curator, title="A draft")
     in_review = new_case(curator, title="In review")
     curation.change_status(in_review, "review", curator)
@@ -274,13 +274,13 @@ def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:  # type: ig
     assert board.empty_searches == [("gerontology", 4)]
 
 
-def test_curators_searches_are_not_logged(curator) -> None:  # type: ignore[no-untyped-def]
+def test_curators_searches_are_not_logged(curator) -> None:
     catch_up()
     log_empty_search(curator, search_cases(curator, "gerontology"))
     assert curation.dashboard().empty_searches == []
 
 
-def test_coverage_counts_published_cases_by_seat_and_dimension(make_case) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_counts_published_cases_by_seat_and_dimension(make_case) -> None:
     make_case(slug="a", seat="Porter", dimensions=("Leading with care", "Engaging the team"))
     make_case(slug="b", seat="Porter", dimensions=("Leading with care",))
     make_case(slug="c", seat="Porter", dimensions=("Holding to account",), status="draft")
@@ -291,7 +291,7 @@ def test_coverage_counts_published_cases_by_seat_and_dimension(make_case) -> Non
     assert grid.counts[("Porter", "Holding to account")] == 0
 
 
-def test_every_change_is_in_the_audit_log(curator) -> None:  # type: ignore[no-untyped-def]
+def test_every_change_is_in_the_audit_log(curator) -> None:
     case = new_case(curator)
     curation.change_status(case, "review", curator)
     curation.delete_case(case, curator, "Leaving the library")
@@ -305,7 +305,7 @@ def test_every_change_is_in_the_audit_log(curator) -> None:  # type: ignore[no-u
 
 
 # -- the pages ----------------------------------------------------------------------------------------
-def test_the_editor_form_keeps_what_was_typed_when_a_save_is_refused(login, curator) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_form_keeps_what_was_typed_when_a_save_is_refused(login, curator) -> None:
     client = login("curator")
     response = client.post(
         "/curate/cases/new",
@@ -318,7 +318,7 @@ def test_the_editor_form_keeps_what_was_typed_when_a_save_is_refused(login, cura
     assert "My question?" in html and "999" in html
 
 
-def test_question_rows_are_added_moved_and_removed_without_saving(login, curator) -> None:  # type: ignore[no-untyped-def]
+def test_question_rows_are_added_moved_and_removed_without_saving(login, curator) -> None:
     client = login("curator")
     data = {"title": "T", "q-0-text": "First", "q-1-text": "Second", "action": "up-1"}
     html = client.post("/curate/cases/new", data=data).get_data(as_text=True)
@@ -330,7 +330,7 @@ def test_question_rows_are_added_moved_and_removed_without_saving(login, curator
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
 
 
-def test_preview_renders_with_the_sanitising_renderer(login, curator) -> None:  # type: ignore[no-untyped-def]
+def test_preview_renders_with_the_sanitising_renderer(login, curator) -> None:
     html = (
         login("curator")
         .post(
@@ -342,7 +342,7 @@ def test_preview_renders_with_the_sanitising_renderer(login, curator) -> None:  
     assert "<h2>Hello</h2>" in html and "<script>alert(1)</script>" not in html
 
 
-def test_a_conflicting_save_answers_409_with_a_link_to_the_other_version(login, curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_conflicting_save_answers_409_with_a_link_to_the_other_version(login, curator) -> None:
     case = new_case(curator)
     form = {"title": "Mine", "summary": case.summary, "seat": case.seat, "body": case.body, "consent": case.consent,
             "version": str(case.version - 1 if case.version > 1 else 99), "action": "save"}  # fmt: skip
@@ -352,7 +352,7 @@ def test_a_conflicting_save_answers_409_with_a_link_to_the_other_version(login, 
     assert "changed by someone else" in html and f'href="/cases/{case.slug}"' in html and "Mine" in html
 
 
-def test_pages_render(login, curator, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_pages_render(login, curator, make_case) -> None:
     case = new_case(curator)
     client = login("curator")
     for url in ("/curate/", "/curate/coverage", "/curate/bin", f"/curate/cases/{case.slug}",

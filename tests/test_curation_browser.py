@@ -10,7 +10,7 @@ from .conftest import axe_violations, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_create_preview_review_publish_then_a_learner_finds_it(library: Flask, page, playwright_browser) -> None:  # type: ignore[no-untyped-def]
+def test_create_preview_review_publish_then_a_learner_finds_it(library: Flask, page, playwright_browser) -> None:
     sign_in(page, "curator")
     page.goto("/curate/cases/new")
     page.get_by_label("Title").fill("The night porter who redesigned handovers")
@@ -45,7 +45,7 @@ def test_create_preview_review_publish_then_a_learner_finds_it(library: Flask, p
     learner.context.close()
 
 
-def test_a_refused_save_keeps_what_was_typed(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_save_keeps_what_was_typed(library: Flask, page) -> None:
     sign_in(page, "curator")
     page.goto("/curate/cases/new")
     page.get_by_label("Summary").fill("A summary I took time to write.")
@@ -74,13 +74,13 @@ CURATOR_PAGES = [
 
 
 @pytest.mark.parametrize("path", CURATOR_PAGES)
-def test_axe_finds_no_violation_on_curator_pages(library: Flask, page, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violation_on_curator_pages(library: Flask, page, path: str) -> None:
     sign_in(page, "curator")
     page.goto(path)
     assert axe_violations(page) == []
 
 
-def test_axe_on_an_editor_showing_errors(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_axe_on_an_editor_showing_errors(library: Flask, page) -> None:
     sign_in(page, "curator")
     page.goto("/curate/cases/new")
     page.get_by_role("button", name="Save as draft").click()
@@ -88,7 +88,7 @@ def test_axe_on_an_editor_showing_errors(library: Flask, page) -> None:  # type:
     assert axe_violations(page) == []
 
 
-def test_a_change_to_a_live_case_waits_for_a_second_curator(library: Flask, page, playwright_browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_to_a_live_case_waits_for_a_second_curator(library: Flask, page, playwright_browser) -> None:
     """Curator A edits a live case; the learner still reads the old text; curator B sees the
     change against the live text and publishes it; the learner reads the new text."""
     slug = "district-nurse-joint-care-planning"

@@ -35,12 +35,12 @@ PHARMACY_BODY = (
 
 
 @pytest.fixture
-def curator(app: Flask):  # type: ignore[no-untyped-def]
+def curator(app: Flask):
     return ensure_user("curator")
 
 
 @pytest.fixture
-def library(make_case):  # type: ignore[no-untyped-def]
+def library(make_case):
     """A night-shift case and a few unrelated ones, indexed."""
     night = make_case(
         title="The assistant who logged the flickering lights",
@@ -65,7 +65,7 @@ def test_normalised_titles_ignore_case_punctuation_spacing_and_a_leading_article
     assert normalised_title("A porter’s idea") == "porter s idea"
 
 
-def test_a_near_copy_of_a_case_is_offered_as_a_possible_duplicate(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_a_near_copy_of_a_case_is_offered_as_a_possible_duplicate(curator, library) -> None:
     copy = good_input(
         title="Lights that woke the stroke ward",
         summary="An assistant keeps a notebook of flickering corridor lights.",
@@ -78,7 +78,7 @@ def test_a_near_copy_of_a_case_is_offered_as_a_possible_duplicate(curator, libra
     assert db.session.scalar(select(func.count()).select_from(Case)) == 3  # nothing saved
 
 
-def test_the_same_title_in_other_words_is_offered(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_title_in_other_words_is_offered(curator, library) -> None:
     with pytest.raises(PossibleDuplicates) as found:
         curation.create_case(good_input(title="the assistant who logged the flickering lights!"), curator)
     assert [(d.case.slug, d.reasons) for d in found.value.duplicates] == [("flickering-lights", ["the same title"])]
@@ -87,18 +87,18 @@ def test_the_same_title_in_other_words_is_offered(curator, library) -> None:  # 
     assert [d.reasons for d in found.value.duplicates] == [["a very similar title"]]
 
 
-def test_titles_that_share_a_phrase_but_not_their_other_words_are_not_near(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_titles_that_share_a_phrase_but_not_their_other_words_are_not_near(curator, library) -> None:
     title = "The pharmacist who logged the flickering lights"
     case, errors = curation.create_case(good_input(title=title), curator)
     assert errors == {} and case is not None
 
 
-def test_an_unrelated_case_is_not_offered(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_an_unrelated_case_is_not_offered(curator, library) -> None:
     case, errors = curation.create_case(good_input(), curator)  # the ward clerk and the phones
     assert errors == {} and case is not None
 
 
-def test_save_anyway_saves_once_every_duplicate_has_been_shown(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_save_anyway_saves_once_every_duplicate_has_been_shown(curator, library) -> None:
     copy = good_input(title="Lights that woke the stroke ward", body=NIGHT_SHIFT_BODY)
     with pytest.raises(PossibleDuplicates) as found:
         curation.create_case(copy, curator)
@@ -107,7 +107,7 @@ def test_save_anyway_saves_once_every_duplicate_has_been_shown(curator, library)
     assert errors == {} and case is not None and case.title == "Lights that woke the stroke ward"
 
 
-def test_a_case_in_the_bin_is_offered_marked_as_binned_by_title_and_not_by_text(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_in_the_bin_is_offered_marked_as_binned_by_title_and_not_by_text(curator, library) -> None:
     curation.delete_case(library, curator, "Leaving the library")
     db.session.commit()
     catch_up()
@@ -122,7 +122,7 @@ def test_a_case_in_the_bin_is_offered_marked_as_binned_by_title_and_not_by_text(
     assert errors == {} and case is not None
 
 
-def test_editing_a_case_does_not_offer_itself_and_asks_again_only_when_the_wording_changes(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_editing_a_case_does_not_offer_itself_and_asks_again_only_when_the_wording_changes(curator, library) -> None:
     form = CaseInput.from_case(library)
     form.body = NIGHT_SHIFT_BODY + "\nA later note.\n"
     changed, errors = curation.update_case(library, form, curator)
@@ -143,7 +143,7 @@ def test_editing_a_case_does_not_offer_itself_and_asks_again_only_when_the_wordi
     assert [d.case.slug for d in found.value.duplicates] == ["flickering-lights"]
 
 
-def test_the_editor_lists_duplicates_keeps_what_was_typed_and_saves_anyway(login, library) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_lists_duplicates_keeps_what_was_typed_and_saves_anyway(login, library) -> None:
     client = login("curator")
     form = {
         "title": "Lights that woke the stroke ward",
@@ -167,7 +167,7 @@ def test_the_editor_lists_duplicates_keeps_what_was_typed_and_saves_anyway(login
     assert db.session.scalar(select(func.count()).select_from(Case)) == 4
 
 
-def test_a_few_sentences_on_the_same_subject_are_not_a_duplicate(curator, library) -> None:  # type: ignore[no-untyped-def]
+def test_a_few_sentences_on_the_same_subject_are_not_a_duplicate(curator, library) -> None:
     short = good_input(
         title="Night lights on the stroke ward",
         summary="A healthcare assistant notices corridor lights at night.",

@@ -10,7 +10,7 @@ from .conftest import ensure_user
 from .test_curation import good_input
 
 
-def test_problems_come_in_the_order_of_the_fields(app) -> None:  # type: ignore[no-untyped-def]
+def test_problems_come_in_the_order_of_the_fields(app) -> None:
     form = good_input(
         title="",
         consent="",
@@ -57,7 +57,7 @@ def test_unknown_fields_keep_their_place_after_the_known_ones() -> None:
     ]
 
 
-def test_the_editor_page_lists_the_problems_in_form_order(login) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_page_lists_the_problems_in_form_order(login) -> None:
     client = login("curator")
     response = client.post(
         "/curate/cases/new",
@@ -70,7 +70,7 @@ def test_the_editor_page_lists_the_problems_in_form_order(login) -> None:  # typ
     assert links == ["title", "consent", "body", "q-0-minutes"]
 
 
-def test_a_case_file_problem_with_a_question_is_shown_at_that_question(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_file_problem_with_a_question_is_shown_at_that_question(app) -> None:
     # "Question 2 text must not be empty" was shown next to question 1 (every question
     # problem went to the first row), beside the row's own message.
     form = good_input(questions=[QuestionInput("Fine?", "", ""), QuestionInput("", "notes only", "5")])

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.pdf
 PARAGRAPH = "The ward had tried everything to speed discharges, and the porters saw why first. " * 12
 
 
-def _three_cases(make_case, paragraphs: int = 1):  # type: ignore[no-untyped-def]
+def _three_cases(make_case, paragraphs: int = 1):
     return [
         make_case(
             slug=f"flow-{i}",
@@ -53,15 +53,15 @@ def _three_cases(make_case, paragraphs: int = 1):  # type: ignore[no-untyped-def
     ]
 
 
-def _lines(page) -> list[str]:  # type: ignore[no-untyped-def]
+def _lines(page) -> list[str]:
     return [line.strip() for line in page.extract_text().splitlines() if line.strip()]
 
 
-def _lowest_body_text(page) -> float:  # type: ignore[no-untyped-def]
+def _lowest_body_text(page) -> float:
     """The height (points from the page's foot) of the lowest text above the footer."""
     heights: list[float] = []
 
-    def visit(text, cm, tm, _font, _size):  # type: ignore[no-untyped-def]
+    def visit(text, cm, tm, _font, _size):
         height = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]  # WeasyPrint draws with a flipped y axis
         if text.strip() and height > 80:  # the footer's page number sits lower
             heights.append(height)
@@ -72,7 +72,7 @@ def _lowest_body_text(page) -> float:  # type: ignore[no-untyped-def]
 
 def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_handout(
     app: Flask, login, make_case
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app.config["ACADEMY_NAME"] = "Northshire Leadership Academy"
     guide = make_guide(
         ensure_user("facilitator"),
@@ -128,7 +128,7 @@ def test_both_editions_have_a_cover_page_numbers_tags_and_keep_notes_out_of_the_
     assert "Welcome and introductions" in facilitator_text and "14:50" in facilitator_text
 
 
-def _facilitator_pdf(app: Flask, guide) -> list:  # type: ignore[no-untyped-def]
+def _facilitator_pdf(app: Flask, guide) -> list:
     with app.test_request_context("/"):
         html = render_template(
             "guides/print.html",
@@ -148,7 +148,7 @@ def _facilitator_pdf(app: Flask, guide) -> list:  # type: ignore[no-untyped-def]
     return PdfReader(io.BytesIO(pdf)).pages
 
 
-def test_no_heading_is_left_at_the_foot_of_a_page(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_no_heading_is_left_at_the_foot_of_a_page(app: Flask, make_case) -> None:
     """However long the objectives before it, "Timed plan" shares its page with the plan's first rows."""
     guide = make_guide(ensure_user("facilitator"), *_three_cases(make_case), start_time=time(14, 0))
     for count in range(26, 46, 3):
@@ -159,7 +159,7 @@ def test_no_heading_is_left_at_the_foot_of_a_page(app: Flask, make_case) -> None
                 assert "Case 1: Flow case 1" in text, (count, text[-300:])
 
 
-def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> None:
     # Each case's text nearly fills a page: its questions and answer boxes spill over.
     guide = make_guide(ensure_user("facilitator"), *_three_cases(make_case, paragraphs=2), title="Flow afternoon")
     response = fetch_pdf(login("facilitator"), f"/guides/{guide.id}/pdf/participant")
@@ -169,7 +169,7 @@ def test_the_handout_has_no_nearly_empty_pages(app: Flask, login, make_case) -> 
         assert _lowest_body_text(page) < float(page.mediabox.height) / 3, number
 
 
-def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, login, two_cases) -> None:
     author = ensure_user("facilitator")
     limit = editing.GUIDE_TEXT_MAX
     guide, _ = editing.create_guide(
@@ -201,7 +201,7 @@ def test_a_guides_own_text_is_limited_with_a_clear_message(app: Flask, login, tw
 
 def test_a_pdf_past_its_time_budget_is_refused_with_a_message_and_the_refusal_is_remembered(
     app: Flask, login, two_cases
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from casestudies.jobs import queue, run_jobs
     from casestudies.models.jobs import Job
 
@@ -227,7 +227,7 @@ def test_a_pdf_past_its_time_budget_is_refused_with_a_message_and_the_refusal_is
     assert again.status_code == 200 and again.data == first.data
 
 
-def largest_guide(make_case):  # type: ignore[no-untyped-def]
+def largest_guide(make_case):
     """Every case a guide may hold, each with every question it may hold, and the guide's own
     text filled to its limit: the largest guide the forms accept (committed)."""
     author = ensure_user("facilitator")
@@ -268,7 +268,7 @@ def largest_guide(make_case):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_largest_guide_the_forms_accept_renders_within_the_budget(app: Flask, login, make_case) -> None:
     guide = largest_guide(make_case)
     client = login("facilitator")
     response = fetch_pdf(client, f"/guides/{guide.id}/pdf/facilitator")

@@ -29,7 +29,7 @@ from .conftest import case_data, ensure_user, fetch_pdf
 Q = QuestionData
 
 
-def make_guide(author: User, *cases: Case, **details) -> Guide:  # type: ignore[no-untyped-def]
+def make_guide(author: User, *cases: Case, **details) -> Guide:
     values = {"title": "Speaking up: an afternoon for ward managers", **details}
     guide, problem = editing.create_guide(author, GuideDetails(**values))
     assert problem is None
@@ -46,7 +46,7 @@ def reload(guide: Guide) -> Guide:
 
 
 @pytest.fixture
-def two_cases(make_case):  # type: ignore[no-untyped-def]
+def two_cases(make_case):
     first = make_case(
         slug="porter-lounge",
         title="The porter and the lounge",
@@ -67,7 +67,7 @@ def two_cases(make_case):  # type: ignore[no-untyped-def]
 
 
 # -- building and the timed plan -----------------------------------------------------------
-def test_adding_a_case_chooses_all_its_questions_at_their_suggested_minutes(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_adding_a_case_chooses_all_its_questions_at_their_suggested_minutes(app: Flask, two_cases) -> None:
     first, _ = two_cases
     guide = make_guide(ensure_user("facilitator"), first)
     [item] = guide.items
@@ -77,7 +77,7 @@ def test_adding_a_case_chooses_all_its_questions_at_their_suggested_minutes(app:
     ]
 
 
-def test_the_plan_times_every_question_from_the_start_time(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_the_plan_times_every_question_from_the_start_time(app: Flask, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(14, 0), duration_minutes=60)
     plan = timed_plan.plan_guide(guide)
     assert [c.title for c in plan.cases] == ["The porter and the lounge", "The clerk and the board"]
@@ -91,19 +91,19 @@ def test_the_plan_times_every_question_from_the_start_time(app: Flask, two_cases
     assert (plan.total_minutes, plan.ends, plan.is_over, plan.minutes_left) == (45, "14:45", False, 15)
 
 
-def test_without_a_start_time_the_plan_shows_time_into_the_session(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_start_time_the_plan_shows_time_into_the_session(app: Flask, two_cases) -> None:
     plan = timed_plan.plan_guide(make_guide(ensure_user("facilitator"), *two_cases))
     assert not plan.has_clock
     assert [plan.clock(q.starts_at) for c in plan.cases for q in c.questions] == ["0:00", "0:15", "0:25"]
     assert plan.ends == "0:45"
 
 
-def test_clock_times_run_past_midnight(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_clock_times_run_past_midnight(app: Flask, two_cases) -> None:
     plan = timed_plan.plan_guide(make_guide(ensure_user("facilitator"), *two_cases, start_time=time(23, 50)))
     assert plan.ends == "00:35"
 
 
-def test_a_plan_longer_than_the_session_is_flagged(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_plan_longer_than_the_session_is_flagged(app: Flask, login, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases, duration_minutes=30)
     plan = timed_plan.plan_guide(guide)
     assert (plan.is_over, plan.over_by, plan.total_minutes) == (True, 15, 45)
@@ -111,7 +111,7 @@ def test_a_plan_longer_than_the_session_is_flagged(app: Flask, login, two_cases)
     assert "The plan runs over" in page and "It runs 15 minutes over the 30-minute session" in page
 
 
-def test_cases_and_questions_move_up_and_down(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_cases_and_questions_move_up_and_down(app: Flask, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(9, 30))
     first_item, second_item = guide.items
     assert editing.move_case(guide, second_item.id, "up") is True
@@ -128,7 +128,7 @@ def test_cases_and_questions_move_up_and_down(app: Flask, two_cases) -> None:  #
     assert [item.position for item in reload(guide).items] == [0, 1]  # nothing lost on the way
 
 
-def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), two_cases[0])
     item = guide.items[0]
     q1, q2 = item.questions
@@ -152,7 +152,7 @@ def test_minutes_are_saved_only_when_all_are_valid(app: Flask, two_cases) -> Non
     assert timed_plan.plan_guide(reload(guide)).total_minutes == 247
 
 
-def test_questions_can_be_removed_used_again_and_written_by_the_facilitator(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_questions_can_be_removed_used_again_and_written_by_the_facilitator(app: Flask, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), two_cases[0])
     item = guide.items[0]
     first = item.questions[0]
@@ -180,7 +180,7 @@ def test_questions_can_be_removed_used_again_and_written_by_the_facilitator(app:
         editing.add_own_question(guide, item.id, "   ", "", 5)
 
 
-def test_only_published_cases_can_be_added_and_only_once(app: Flask, two_cases, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_only_published_cases_can_be_added_and_only_once(app: Flask, two_cases, make_case) -> None:
     draft = make_case(slug="a-draft", title="A draft", status="draft")
     guide = make_guide(ensure_user("facilitator"), two_cases[0])
     with pytest.raises(GuideError, match="Only published cases"):
@@ -191,7 +191,7 @@ def test_only_published_cases_can_be_added_and_only_once(app: Flask, two_cases, 
         editing.add_case(guide, 999_999)
 
 
-def test_a_case_unpublished_later_shows_only_its_title_and_a_notice(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_unpublished_later_shows_only_its_title_and_a_notice(app: Flask, login, two_cases) -> None:
     first, second = two_cases
     guide = make_guide(ensure_user("facilitator"), first, second, start_time=time(10, 0))
     save_case_data(
@@ -223,7 +223,7 @@ def test_a_case_unpublished_later_shows_only_its_title_and_a_notice(app: Flask, 
         assert "Why did the board lie?" in page, path
 
 
-def test_a_case_in_the_bin_or_purged_is_not_shown_either(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_in_the_bin_or_purged_is_not_shown_either(app: Flask, two_cases) -> None:
     from casestudies.models import utcnow
 
     first, second = two_cases
@@ -237,7 +237,7 @@ def test_a_case_in_the_bin_or_purged_is_not_shown_either(app: Flask, two_cases) 
     assert "has been removed from the library" in (purged.notice or "")
 
 
-def test_a_reworded_case_question_stays_as_chosen_and_is_flagged(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_reworded_case_question_stays_as_chosen_and_is_flagged(app: Flask, two_cases) -> None:
     _, second = two_cases
     guide = make_guide(ensure_user("facilitator"), second)
     save_case_data(
@@ -277,7 +277,7 @@ def test_details_are_checked_in_the_service_too(app: Flask) -> None:
 
 
 # -- sharing and duplication ---------------------------------------------------------------
-def test_a_guide_is_its_authors_and_others_read_it_only_by_its_share_link(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_guide_is_its_authors_and_others_read_it_only_by_its_share_link(app: Flask, two_cases) -> None:
     author = ensure_user("facilitator")
     other = ensure_user("facilitator", email="other@example.org")
     curator, admin, learner = ensure_user("curator"), ensure_user("admin"), ensure_user("learner")
@@ -304,7 +304,7 @@ def test_a_guide_is_its_authors_and_others_read_it_only_by_its_share_link(app: F
     assert access.share_guide(guide) != token  # sharing again makes a new link
 
 
-def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_cases) -> None:
     author = ensure_user("facilitator")
     other = ensure_user("curator")
     guide = make_guide(
@@ -328,7 +328,7 @@ def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_case
     assert (copy.start_time, copy.duration_minutes, copy.ground_rules) == (time(13, 0), 50, "Be kind")
     assert (copy.session_on, copy.share_token, copy.how_it_went) == (None, None, "")
 
-    def outline(g: Guide) -> list:  # type: ignore[type-arg]
+    def outline(g: Guide) -> list:
         return [(i.case_id, [(q.text, q.notes, q.minutes, q.is_own) for q in i.questions]) for i in g.items]
 
     assert outline(copy) == outline(guide)
@@ -339,7 +339,7 @@ def test_duplicating_makes_an_independent_guide_of_ones_own(app: Flask, two_case
 
 
 # -- routes --------------------------------------------------------------------------------
-def test_a_learner_cannot_build_guides_or_see_the_controls(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_learner_cannot_build_guides_or_see_the_controls(app: Flask, login, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     token = access.share_guide(guide)
     db.session.commit()
@@ -355,7 +355,7 @@ def test_a_learner_cannot_build_guides_or_see_the_controls(app: Flask, login, tw
 
 
 @pytest.mark.parametrize("who", ["other-facilitator", "curator", "admin"])
-def test_nobody_reads_or_changes_anothers_guide_by_id(app: Flask, login, two_cases, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_reads_or_changes_anothers_guide_by_id(app: Flask, login, two_cases, who: str) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     item = guide.items[0]
     if who == "other-facilitator":
@@ -387,7 +387,7 @@ def test_nobody_reads_or_changes_anothers_guide_by_id(app: Flask, login, two_cas
     assert client.get("/guides/").get_data(as_text=True).count("Speaking up") == 0
 
 
-def test_a_shared_guide_is_read_through_its_link_until_sharing_stops(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_shared_guide_is_read_through_its_link_until_sharing_stops(app: Flask, login, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     owner = login("facilitator")
     assert owner.post(f"/guides/{guide.id}/sharing", data={"action": "share"}).status_code == 302
@@ -410,7 +410,7 @@ def test_a_shared_guide_is_read_through_its_link_until_sharing_stops(app: Flask,
     assert reader.post(f"/guides/shared/{token}/duplicate").status_code == 404
 
 
-def test_add_to_guide_from_a_case_page_starts_a_guide_then_adds_to_it(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_add_to_guide_from_a_case_page_starts_a_guide_then_adds_to_it(app: Flask, login, two_cases) -> None:
     first, second = two_cases
     client = login("facilitator")
     page = client.get("/cases/porter-lounge").get_data(as_text=True)
@@ -440,7 +440,7 @@ def test_add_to_guide_from_a_case_page_starts_a_guide_then_adds_to_it(app: Flask
     assert plan.clock(0) == "09:15" and plan.duration_minutes == 45
 
 
-def test_a_refused_save_keeps_what_was_typed(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_save_keeps_what_was_typed(app: Flask, login, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), two_cases[0])
     client = login("facilitator")
     response = client.post(
@@ -466,7 +466,7 @@ def test_a_refused_save_keeps_what_was_typed(app: Flask, login, two_cases) -> No
     assert [q.minutes for q in reload(guide).items[0].questions] == [15, 10]
 
 
-def test_how_it_went_and_delete(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_how_it_went_and_delete(app: Flask, login, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     client = login("facilitator")
     assert client.post(f"/guides/{guide.id}/how-it-went", data={"how_it_went": "Good *energy*"}).status_code == 302
@@ -478,7 +478,7 @@ def test_how_it_went_and_delete(app: Flask, login, two_cases) -> None:  # type: 
     assert db.session.get(Case, two_cases[0].id) is not None  # cases stay in the library
 
 
-def test_every_guide_form_needs_a_csrf_token(csrf_app: Flask, two_cases_csrf) -> None:  # type: ignore[no-untyped-def]
+def test_every_guide_form_needs_a_csrf_token(csrf_app: Flask, two_cases_csrf) -> None:
     client = csrf_app.test_client()
     login_page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)
@@ -517,7 +517,7 @@ def pdf_pages(data: bytes) -> list[str]:
 
 
 @pytest.mark.pdf
-def test_the_two_pdfs(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_the_two_pdfs(app: Flask, login, two_cases) -> None:
     first, second = two_cases
     guide = make_guide(
         ensure_user("facilitator"),
@@ -639,7 +639,7 @@ def test_the_pdf_renderer_fetches_only_the_apps_static_files(app: Flask) -> None
     assert pdf.startswith(b"%PDF") and "x" in pdf_pages(pdf)[0]
 
 
-def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_question(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_question(app: Flask, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     (p1, p2), (c1,) = guide.items[0].questions, guide.items[1].questions
     editing.update_plan(guide, {p1.id: 12, p2.id: 4, c1.id: 9}, "save")
@@ -654,7 +654,7 @@ def test_one_save_keeps_the_minutes_of_every_case_and_errors_name_case_and_quest
 
 
 # -- segments of the session ---------------------------------------------------------------
-def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(14, 0), duration_minutes=60)
     porter_item = guide.items[0]
     welcome = editing.add_segment(guide, "welcome")
@@ -704,7 +704,7 @@ def test_segments_are_timed_with_the_cases_and_move_among_them(app: Flask, two_c
     assert sorted(row.position for row in timed_plan.plan_rows(reload(guide))) == [0, 1, 2, 3]
 
 
-def test_reading_time_is_suggested_from_the_cases_length(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_reading_time_is_suggested_from_the_cases_length(app: Flask, make_case) -> None:
     long_case = make_case(slug="long", title="A long case", body="word " * 1_900, summary="Short.")
     assert timed_plan.reading_minutes(long_case) == 10  # 1,902 words at 200 a minute
     guide = make_guide(ensure_user("facilitator"), long_case)
@@ -716,7 +716,7 @@ def test_reading_time_is_suggested_from_the_cases_length(app: Flask, make_case) 
             editing.add_segment(guide, kind, **kwargs)
 
 
-def test_segments_are_copied_with_the_guide_and_survive_their_case_leaving(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_segments_are_copied_with_the_guide_and_survive_their_case_leaving(app: Flask, two_cases) -> None:
     author = ensure_user("facilitator")
     guide = make_guide(author, *two_cases)
     editing.add_segment(guide, "reading", item_id=guide.items[1].id)
@@ -733,7 +733,7 @@ def test_segments_are_copied_with_the_guide_and_survive_their_case_leaving(app: 
     assert [e.title for e in timed_plan.plan_guide(reload(guide)).segments] == ["Reading time", "Whole-group plenary"]
 
 
-def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases, start_time=time(9, 0))
     client = login("facilitator")
     response = client.post(
@@ -747,7 +747,7 @@ def test_segments_through_the_builder(app: Flask, login, two_cases) -> None:  # 
     assert "Welcome and introductions" in page and "09:45" in page and "Minutes for Welcome and introductions" in page
 
 
-def test_removing_a_case_from_the_plan_keeps_the_minutes_typed_elsewhere(app: Flask, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_removing_a_case_from_the_plan_keeps_the_minutes_typed_elsewhere(app: Flask, two_cases) -> None:
     guide = make_guide(ensure_user("facilitator"), *two_cases)
     first, second = guide.items
     editing.add_segment(guide, "reading", item_id=second.id)

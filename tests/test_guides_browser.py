@@ -23,7 +23,7 @@ def named(*parts: str) -> re.Pattern[str]:
     return re.compile(r"\W*".join(re.escape(part) for part in parts))
 
 
-def _build_a_guide(page) -> str:  # type: ignore[no-untyped-def]
+def _build_a_guide(page) -> str:
     """Search -> add to a new guide -> add a second case from search -> the builder URL."""
     page.goto("/search?q=porter")
     page.get_by_role("button", name=named("Add to a new guide", PORTER)).click()
@@ -47,7 +47,7 @@ def _build_a_guide(page) -> str:  # type: ignore[no-untyped-def]
     return builder
 
 
-def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:
     sign_in(page, "facilitator")
     builder = _build_a_guide(page)
     page.get_by_role("link", name="Guides", exact=True).click()
@@ -97,7 +97,7 @@ def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:  #
     expect(page.get_by_role("status")).to_contain_text("Your PDF is ready")
 
 
-def test_axe_finds_no_violation_on_the_builder_pages(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violation_on_the_builder_pages(library: Flask, page) -> None:
     sign_in(page, "facilitator")
     pages = {"guides with none yet": "/guides/", "new guide": "/guides/new"}
     for name, path in pages.items():
@@ -138,7 +138,7 @@ def test_axe_finds_no_violation_on_the_builder_pages(library: Flask, page) -> No
     assert axe_violations(page) == [], "shared guide"
 
 
-def test_saving_the_plan_keeps_the_minutes_typed_in_every_case(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_saving_the_plan_keeps_the_minutes_typed_in_every_case(library: Flask, page) -> None:
     """Bug: each case had its own save, and saving case 2 threw away minutes typed in case 1."""
     sign_in(page, "facilitator")
     _build_a_guide(page)
@@ -166,7 +166,7 @@ def test_saving_the_plan_keeps_the_minutes_typed_in_every_case(library: Flask, p
     assert cases.nth(1).get_by_label("Minutes for question 1").input_value() == "lots"
 
 
-def test_segments_teaching_notes_and_handouts_with_axe_on_every_new_page(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_segments_teaching_notes_and_handouts_with_axe_on_every_new_page(library: Flask, page) -> None:
     slug = "porter-redesigned-discharge-lounge"
     # A curator writes the porter case's teaching notes in the editor.
     sign_in(page, "curator")

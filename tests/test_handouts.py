@@ -24,7 +24,7 @@ two_cases = test_guides.two_cases  # the fixture, shared
 
 
 @pytest.fixture
-def handout_guide(two_cases, make_case):  # type: ignore[no-untyped-def]
+def handout_guide(two_cases, make_case):
     facilitator = ensure_user("facilitator")
     guide = make_guide(
         facilitator,
@@ -40,7 +40,7 @@ def handout_guide(two_cases, make_case):  # type: ignore[no-untyped-def]
     return guide
 
 
-def test_switching_a_handout_on_and_off_is_audited_and_keeps_its_link(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+def test_switching_a_handout_on_and_off_is_audited_and_keeps_its_link(app: Flask, handout_guide) -> None:
     guide, facilitator = handout_guide, ensure_user("facilitator")
     token = guide.handout_token
     assert token and handouts.handout_state(guide) == "open"
@@ -55,7 +55,7 @@ def test_switching_a_handout_on_and_off_is_audited_and_keeps_its_link(app: Flask
         handouts.update_handout(guide, facilitator, "dates", date(2027, 3, 2), date(2027, 3, 1))
 
 
-def test_a_handout_opens_only_while_on_and_between_its_dates(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+def test_a_handout_opens_only_while_on_and_between_its_dates(app: Flask, handout_guide) -> None:
     guide, learner, facilitator = handout_guide, ensure_user("learner"), ensure_user("facilitator")
     token = guide.handout_token
     today = date(2027, 3, 10)
@@ -78,7 +78,7 @@ def test_a_handout_opens_only_while_on_and_between_its_dates(app: Flask, handout
         assert caught.value.status == 404
 
 
-def test_handouts_opened_by_lists_the_guides_newest_first(app: Flask, handout_guide, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_handouts_opened_by_lists_the_guides_newest_first(app: Flask, handout_guide, make_case) -> None:
     learner, facilitator = ensure_user("learner"), ensure_user("facilitator")
     other = make_guide(facilitator, title="Second session")
     handouts.update_handout(other, facilitator, "on")
@@ -97,7 +97,7 @@ def test_handouts_opened_by_lists_the_guides_newest_first(app: Flask, handout_gu
     assert handouts.handouts_opened_by(facilitator) == []
 
 
-def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:  # type: ignore[no-untyped-def]
+def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:
     guide = handout_guide
     token = guide.handout_token
     client = login("learner")
@@ -148,7 +148,7 @@ def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:  
     assert login("learner").get(f"/guides/handout/{token}").status_code == 410
 
 
-def test_a_learner_prints_a_single_case_without_notes(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_learner_prints_a_single_case_without_notes(app: Flask, login, make_case) -> None:
     case = make_case(teaching_notes=NOTES)
     client = login("learner")
     assert f"/cases/{case.slug}/print" in client.get(f"/cases/{case.slug}").get_data(as_text=True)
@@ -157,7 +157,7 @@ def test_a_learner_prints_a_single_case_without_notes(app: Flask, login, make_ca
     assert "Secret facilitator steer" not in html and "Read the case alone" not in html
 
 
-def test_deleting_a_guide_deletes_its_handout_visits(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_a_guide_deletes_its_handout_visits(app: Flask, handout_guide) -> None:
     learner = ensure_user("learner")
     handouts.open_handout(handout_guide.handout_token, learner)
     db.session.commit()
@@ -170,7 +170,7 @@ def test_deleting_a_guide_deletes_its_handout_visits(app: Flask, handout_guide) 
 
 
 # -- a reflection on a session ----------------------------------------------------------------
-def test_a_reflection_names_a_session_only_if_its_writer_opened_the_handout(app: Flask, handout_guide) -> None:  # type: ignore[no-untyped-def]
+def test_a_reflection_names_a_session_only_if_its_writer_opened_the_handout(app: Flask, handout_guide) -> None:
     from casestudies.learning import notebook
 
     learner = ensure_user("learner")
@@ -188,7 +188,7 @@ def test_a_reflection_names_a_session_only_if_its_writer_opened_the_handout(app:
         notebook.get_own_reflection(reflection.id, ensure_user("facilitator"))
 
 
-def test_the_handout_offers_a_reflection_on_its_session(app: Flask, login, handout_guide) -> None:  # type: ignore[no-untyped-def]
+def test_the_handout_offers_a_reflection_on_its_session(app: Flask, login, handout_guide) -> None:
     learner = login("learner")
     handout = learner.get(f"/guides/handout/{handout_guide.handout_token}").get_data(as_text=True)
     link = f"/my/notebook/reflections/new?session={handout_guide.id}"

@@ -25,11 +25,11 @@ def test_weak_passwords_are_refused(app: Flask, password: str) -> None:
         create_user("someone@example.org", role=Role.LEARNER, password=password)
 
 
-def _sign_in(client, email: str, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+def _sign_in(client, email: str, password: str, address: str = "10.0.0.1"):
     return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
 
 
-def test_sign_in_is_throttled_per_account(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_is_throttled_per_account(app: Flask, client) -> None:
     ensure_user("learner")
     for _ in range(5):
         assert _sign_in(client, "learner@example.org", "wrong password!").status_code == 400
@@ -48,7 +48,7 @@ def test_sign_in_is_throttled_per_client_address(app: Flask) -> None:
     assert _sign_in(app.test_client(), "learner@example.org", PASSWORD, address="10.1.1.1").status_code == 302
 
 
-def test_unknown_and_known_accounts_get_the_same_answer(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_and_known_accounts_get_the_same_answer(app: Flask, client) -> None:
     ensure_user("learner")
     known = _sign_in(client, "learner@example.org", "wrong password!").get_data(as_text=True)
     unknown = _sign_in(client, "nobody@example.org", "wrong password!").get_data(as_text=True)
@@ -58,7 +58,7 @@ def test_unknown_and_known_accounts_get_the_same_answer(app: Flask, client) -> N
     assert _sign_in(client, "nobody@example.org", "x" * 12).status_code == 429  # unknown accounts throttle too
 
 
-def test_a_successful_sign_in_clears_the_account_failures(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_successful_sign_in_clears_the_account_failures(app: Flask, client) -> None:
     ensure_user("learner")
     for _ in range(4):
         _sign_in(client, "learner@example.org", "wrong password!")
@@ -69,7 +69,7 @@ def test_a_successful_sign_in_clears_the_account_failures(app: Flask, client) ->
     assert _sign_in(client, "learner@example.org", PASSWORD).status_code == 302
 
 
-def test_an_idle_session_ends(tmp_path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_an_idle_session_ends(tmp_path, migrated_db_template) -> None:
     app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, SESSION_IDLE_HOURS=1 / 3600)
     with app.app_context():
         ensure_user("learner")
@@ -80,7 +80,7 @@ def test_an_idle_session_ends(tmp_path, migrated_db_template) -> None:  # type: 
         assert client.get("/cases").status_code == 302
 
 
-def test_a_new_session_at_sign_in(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_session_at_sign_in(app: Flask, client) -> None:
     ensure_user("learner")
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
@@ -89,13 +89,13 @@ def test_a_new_session_at_sign_in(app: Flask, client) -> None:  # type: ignore[n
         assert "planted" not in session
 
 
-def test_production_refuses_the_default_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_production_refuses_the_default_secret_key(tmp_path) -> None:
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"EVERY_SEAT_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
                     "SEARCH_INDEX_DIR": str(tmp_path / "ix")})  # fmt: skip
 
 
-def test_production_refuses_a_cheap_password_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_production_refuses_a_cheap_password_hash(tmp_path) -> None:
     config = {
         "EVERY_SEAT_ENV": "production",
         "SECRET_KEY": "a-real-secret-of-at-least-32-bytes",
@@ -105,7 +105,7 @@ def test_production_refuses_a_cheap_password_hash(tmp_path) -> None:  # type: ig
         create_app({**config, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SEARCH_INDEX_DIR": str(tmp_path / "i")})
 
 
-def test_production_cookies_are_secure(tmp_path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_production_cookies_are_secure(tmp_path, migrated_db_template) -> None:
     app = make_test_app(
         tmp_path,
         migrated_db_template,
@@ -118,10 +118,10 @@ def test_production_cookies_are_secure(tmp_path, migrated_db_template) -> None: 
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and not app.debug
 
 
-def test_no_debugger_or_stack_trace_on_an_error(app: Flask, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_debugger_or_stack_trace_on_an_error(app: Flask, login, monkeypatch) -> None:
     import casestudies.library.views as library_views
 
-    def boom(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+    def boom(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(library_views, "browse_values", boom)
@@ -132,14 +132,14 @@ def test_no_debugger_or_stack_trace_on_an_error(app: Flask, login, monkeypatch) 
     assert "secret internals" not in html and "Traceback" not in html and "Werkzeug Debugger" not in html
 
 
-def test_a_too_large_upload_anywhere_gets_a_clear_413(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_too_large_upload_anywhere_gets_a_clear_413(app: Flask, login) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 1000
     response = login("curator").post("/curate/cases/new", data={"title": "x" * 5000, "action": "save"})
     assert response.status_code == 413
     assert "The upload is too large" in response.get_data(as_text=True)
 
 
-def test_a_password_change_ends_the_accounts_other_sessions(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_change_ends_the_accounts_other_sessions(app: Flask, login) -> None:
     here, elsewhere = login("learner"), login("learner")
     assert elsewhere.get("/").status_code == 200
     changed = here.post(
@@ -159,7 +159,7 @@ def test_a_password_change_ends_the_accounts_other_sessions(app: Flask, login) -
 
 
 @pytest.mark.scrypt
-def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monkeypatch) -> None:
     """Similar timing: both failures verify one scrypt hash (a structural check; the
     measured times are in SECURITY.md)."""
     from casestudies.models import accounts as models
@@ -181,7 +181,7 @@ def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monke
 
 
 @pytest.mark.parametrize("trusted_proxies", [0, 1])
-def test_forwarded_addresses_count_only_behind_a_trusted_proxy(tmp_path, migrated_db_template, trusted_proxies) -> None:  # type: ignore[no-untyped-def]
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(tmp_path, migrated_db_template, trusted_proxies) -> None:
     """Throttling per address: X-Forwarded-For names the client only when the app is told
     a proxy sets it; otherwise anyone could send a new address with every guess."""
     app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, TRUSTED_PROXIES=trusted_proxies)

@@ -339,7 +339,7 @@ def build_world(app: Flask, payload: Payload) -> World:
     posted(author, f"/guides/{guide_id}/sharing", {"action": "share"}, [])
     db.session.expire_all()
     catch_up(app)  # everything above was typed through the pages; search follows
-    token = db.session.get(Guide, guide_id).share_token  # type: ignore[union-attr]
+    token = db.session.get(Guide, guide_id).share_token
     author_id = db.session.scalar(select(User.id).where(User.email == AUTHOR_EMAIL))
     return World(
         payload=payload,
@@ -350,11 +350,11 @@ def build_world(app: Flask, payload: Payload) -> World:
         author=author,
         learner=signed_in(app, "learner"),
         facilitator=signed_in(app, "facilitator"),
-        case_id=case_id,  # type: ignore[arg-type]
+        case_id=case_id,
         guide_id=guide_id,
-        token=token,  # type: ignore[arg-type]
-        tag_id=tag_id,  # type: ignore[arg-type]
-        author_id=author_id,  # type: ignore[arg-type]
+        token=token,
+        tag_id=tag_id,
+        author_id=author_id,
         after=after,
     )
 
@@ -527,7 +527,7 @@ def test_the_pdfs(world: World) -> None:
     r.check()
 
 
-def test_preformatted_lines_in_guide_texts_are_shown_as_written(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_preformatted_lines_in_guide_texts_are_shown_as_written(app: Flask, login) -> None:
     """A Markdown code block keeps its lines and their indentation on every page."""
     code = "line one <script>alert(1)</script>\n  indented {{ 7*7 }}\n\u202etxt.exe\u202c e\u0301"
     texts = {name: f"{name}\n\n```\n{code}\n```" for name in ("introduction", "ground_rules", "opening_remarks")}
@@ -535,7 +535,7 @@ def test_preformatted_lines_in_guide_texts_are_shown_as_written(app: Flask, logi
     location = client.post("/guides/new", data={"title": "Code", **texts}).headers["Location"]
     guide_id = int(location.rstrip("/").split("/")[-1])
     client.post(f"/guides/{guide_id}/sharing", data={"action": "share"})
-    token = db.session.get(Guide, guide_id).share_token  # type: ignore[union-attr]
+    token = db.session.get(Guide, guide_id).share_token
     pages = {f"/guides/{guide_id}": 3, f"/guides/shared/{token}": 3}
     pages |= {f"/guides/{guide_id}/print/facilitator": 3, f"/guides/{guide_id}/print/participant": 2}
     for url, count in pages.items():
@@ -546,7 +546,7 @@ def test_preformatted_lines_in_guide_texts_are_shown_as_written(app: Flask, logi
 
 # -- the case-file import: the dry-run report and the imported case -------------------------
 @pytest.mark.parametrize("name", list(PAYLOADS))
-def test_an_imported_case_file(app: Flask, login, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_imported_case_file(app: Flask, login, tmp_path: Path, name: str) -> None:
     payload = PAYLOADS[name]
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     values = case_values(payload)
@@ -617,7 +617,7 @@ def count_words(page: Page, within: str) -> int:
     return len(page.text(within=within).split())
 
 
-def test_a_50000_word_case_body_is_saved_shown_found_and_printed(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_50000_word_case_body_is_saved_shown_found_and_printed(app: Flask, login) -> None:
     curator = login("curator")
     form = {"title": "A very long case", "slug": "long-case", "summary": "Fifty thousand words.", "seat": "Porter",
             "consent": "not-needed", "body": LONG, "q-0-text": "Was it too long?", "action": "save"}  # fmt: skip
@@ -663,7 +663,7 @@ LONG_UNICODE = "\n\n".join(
 )
 
 
-def test_a_50000_word_body_in_other_scripts_is_saved_and_shown(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_50000_word_body_in_other_scripts_is_saved_and_shown(app: Flask, login) -> None:
     curator = login("curator")
     form = {"title": "Long in other scripts", "slug": "long-scripts", "summary": "S.", "seat": "Porter",
             "consent": "not-needed", "body": LONG_UNICODE, "action": "save"}  # fmt: skip
@@ -688,7 +688,7 @@ def limit_shown(page: Page, limit: int) -> bool:
     ("field", "limit"),
     [("title", 200), ("summary", 600), ("seat", 80), ("setting", 80), ("tags", 50)],
 )
-def test_50000_words_in_a_limited_case_field_are_refused_and_kept(app: Flask, login, field: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_in_a_limited_case_field_are_refused_and_kept(app: Flask, login, field: str, limit: int) -> None:
     typed = LONG if field == "summary" else LONG_LINE
     form = {"title": "Short", "summary": "Short.", "seat": "Porter", "body": "Text.", "action": "save", field: typed}
     response = login("curator").post("/curate/cases/new", data=form)
@@ -700,13 +700,13 @@ def test_50000_words_in_a_limited_case_field_are_refused_and_kept(app: Flask, lo
 
 
 @pytest.mark.parametrize("field", ["q-0-text", "q-0-notes"])
-def test_50000_words_in_a_question_or_its_notes_are_saved(app: Flask, login, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_in_a_question_or_its_notes_are_saved(app: Flask, login, field: str) -> None:
     """The case format sets no limit on questions and notes: the whole text is kept."""
     form = {"title": "Long question", "summary": "S.", "seat": "Porter", "body": "Text.", "q-0-text": "Why?",
             "consent": "not-needed", "action": "save", field: LONG}  # fmt: skip
     response = login("curator").post("/curate/cases/new", data=form)
     assert response.status_code == 302, Page(response.get_data(as_text=True)).text(within=".nhsuk-error-summary")
-    question = db.session.scalar(select(Case).where(Case.slug == "long-question")).questions[0]  # type: ignore[union-attr]
+    question = db.session.scalar(select(Case).where(Case.slug == "long-question")).questions[0]
     assert (question.text if field == "q-0-text" else question.notes) == LONG
     page = Page(get(login("curator"), "/cases/long-question"))
     assert page.text().count("zebrafinch") == 1
@@ -717,7 +717,7 @@ def test_50000_words_in_a_question_or_its_notes_are_saved(app: Flask, login, fie
     [("title", 200), ("audience", 200), ("objectives", 20_000), ("introduction", 20_000),
      ("ground_rules", 20_000), ("opening_remarks", 20_000), ("closing_remarks", 20_000)],
 )  # fmt: skip
-def test_50000_words_in_a_guide_field_are_refused_and_kept(app: Flask, login, field: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_in_a_guide_field_are_refused_and_kept(app: Flask, login, field: str, limit: int) -> None:
     typed = LONG_LINE if field in ("title", "audience") else LONG
     response = login("facilitator").post("/guides/new", data={"title": "Short", field: typed})
     page = Page(response.get_data(as_text=True))
@@ -728,7 +728,7 @@ def test_50000_words_in_a_guide_field_are_refused_and_kept(app: Flask, login, fi
 
 
 @pytest.fixture
-def guide_with_a_case(app: Flask, make_case) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def guide_with_a_case(app: Flask, make_case) -> tuple[int, int]:
     from casestudies.guides import editing
     from casestudies.guides.editing import GuideDetails
 
@@ -741,7 +741,7 @@ def guide_with_a_case(app: Flask, make_case) -> tuple[int, int]:  # type: ignore
 
 
 @pytest.mark.parametrize(("field", "limit"), [("text", 2_000), ("notes", 2_000)])
-def test_50000_words_in_an_own_question_are_refused_and_kept(login, guide_with_a_case, field: str, limit: int) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_in_an_own_question_are_refused_and_kept(login, guide_with_a_case, field: str, limit: int) -> None:
     guide_id, item_id = guide_with_a_case
     data = {"text": "Short?", "minutes": "5", field: LONG}
     response = login("facilitator").post(f"/guides/{guide_id}/cases/{item_id}/questions/new", data=data)
@@ -749,10 +749,10 @@ def test_50000_words_in_an_own_question_are_refused_and_kept(login, guide_with_a
     assert response.status_code == 400
     assert limit_shown(page, limit), page.text(within=".nhsuk-error-summary")
     assert page.fields[field].rstrip("\n") == LONG
-    assert all(not q.is_own for q in db.session.get(Guide, guide_id).items[0].questions)  # type: ignore[union-attr]
+    assert all(not q.is_own for q in db.session.get(Guide, guide_id).items[0].questions)
 
 
-def test_a_refused_own_question_is_shown_again_exactly(login, guide_with_a_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_own_question_is_shown_again_exactly(login, guide_with_a_case) -> None:
     """Several lines, hostile text, refused for its minutes: the boxes hold what was typed."""
     guide_id, item_id = guide_with_a_case
     text = "First line <script>alert(1)</script>\n\n  an indented {{ 7*7 }} line\n\u202etxt.exe\u202c"
@@ -764,30 +764,30 @@ def test_a_refused_own_question_is_shown_again_exactly(login, guide_with_a_case)
     assert (page.fields["text"], page.fields["notes"], page.fields["minutes"]) == (text, notes, "999")
 
 
-def test_50000_words_of_how_it_went_are_refused_and_kept(login, guide_with_a_case) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_of_how_it_went_are_refused_and_kept(login, guide_with_a_case) -> None:
     guide_id, _ = guide_with_a_case
     response = login("facilitator").post(f"/guides/{guide_id}/how-it-went", data={"how_it_went": LONG})
     page = Page(response.get_data(as_text=True))
     assert response.status_code == 400
     assert limit_shown(page, 20_000), page.text(within=".nhsuk-error-summary")
     assert page.fields["how_it_went"].rstrip("\n") == LONG
-    assert db.session.get(Guide, guide_id).how_it_went == ""  # type: ignore[union-attr]
+    assert db.session.get(Guide, guide_id).how_it_went == ""
 
 
-def test_50000_words_as_a_tag_name_are_refused_and_kept(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_as_a_tag_name_are_refused_and_kept(app: Flask, login, make_case) -> None:
     make_case()
     tag = db.session.scalar(select(Tag).where(Tag.key == "flow"))
-    response = login("curator").post(f"/tags/{tag.id}/rename", data={"name": LONG_LINE})  # type: ignore[union-attr]
+    response = login("curator").post(f"/tags/{tag.id}/rename", data={"name": LONG_LINE})
     page = Page(response.get_data(as_text=True))
     assert response.status_code == 400
     assert limit_shown(page, 50), page.text(within=".nhsuk-error-summary")
     assert f"this one has {len(LONG_LINE)})" in page.text(within=".nhsuk-error-summary")
     assert page.fields["name"] == LONG_LINE
     db.session.expire_all()
-    assert db.session.get(Tag, tag.id).name == "flow"  # type: ignore[union-attr]
+    assert db.session.get(Tag, tag.id).name == "flow"
 
 
-def test_50000_words_as_a_persons_name_are_refused_and_kept(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_as_a_persons_name_are_refused_and_kept(app: Flask, login) -> None:
     data = {"name": LONG_LINE, "email": "long@example.org", "role": "learner", "password": PASSWORD}
     response = login("admin").post("/admin/users/new", data=data)
     page = Page(response.get_data(as_text=True))
@@ -797,7 +797,7 @@ def test_50000_words_as_a_persons_name_are_refused_and_kept(app: Flask, login) -
     assert db.session.scalar(select(User).where(User.email == "long@example.org")) is None
 
 
-def test_50000_words_as_a_workflow_comment_are_refused_and_kept(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_50000_words_as_a_workflow_comment_are_refused_and_kept(app: Flask, login, make_case) -> None:
     make_case(status="review")
     data = {"to": "draft", "comment": LONG}
     response = login("curator").post("/curate/cases/porter-discharge-lounge/status", data=data)

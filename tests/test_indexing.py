@@ -20,7 +20,7 @@ from search import SearchRequest
 from .conftest import case_data, ensure_user
 
 
-def _search_ids(text: str, statuses=("draft", "review", "published")) -> list[int]:  # type: ignore[no-untyped-def]
+def _search_ids(text: str, statuses=("draft", "review", "published")) -> list[int]:
     request = SearchRequest(text, statuses=statuses, exact=True)
     return [hit.id for hit in get_search_index().search(request).hits]
 
@@ -37,7 +37,7 @@ def test_a_committed_case_is_searchable_once_the_indexer_has_passed(app: Flask) 
     assert check_index().is_clean
 
 
-def test_a_rolled_back_edit_leaves_no_trace(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_rolled_back_edit_leaves_no_trace(app: Flask, make_case) -> None:
     case = make_case()
     journaled = db.session.scalar(select(func.count()).select_from(SearchJournal))
     case.title = "Quokkafied title"
@@ -49,11 +49,11 @@ def test_a_rolled_back_edit_leaves_no_trace(app: Flask, make_case) -> None:  # t
     assert check_index().is_clean
 
 
-def test_a_failed_index_write_is_retried_from_the_cursor(app: Flask, make_case, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_index_write_is_retried_from_the_cursor(app: Flask, make_case, monkeypatch) -> None:
     case = make_case()
     index = get_search_index()
 
-    def crash(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+    def crash(*_args, **_kwargs):
         raise OSError("simulated failure of the index write")
 
     monkeypatch.setattr(index, "writing", crash)
@@ -69,7 +69,7 @@ def test_a_failed_index_write_is_retried_from_the_cursor(app: Flask, make_case, 
     assert check_index().is_clean
 
 
-def test_renaming_a_tag_reindexes_the_cases_that_carry_it(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_renaming_a_tag_reindexes_the_cases_that_carry_it(app: Flask, make_case) -> None:
     first = make_case(slug="one", tags=("flow",))
     second = make_case(slug="two", tags=("flow", "other"))
     make_case(slug="three", tags=("unrelated",))
@@ -81,7 +81,7 @@ def test_renaming_a_tag_reindexes_the_cases_that_carry_it(app: Flask, make_case)
     assert check_index().is_clean
 
 
-def test_editing_a_question_reindexes_its_case(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_editing_a_question_reindexes_its_case(app: Flask, make_case) -> None:
     case = make_case()
     case.questions[0].text = "What would a narwhalesque leader do?"
     db.session.commit()
@@ -89,7 +89,7 @@ def test_editing_a_question_reindexes_its_case(app: Flask, make_case) -> None:  
     assert _search_ids("narwhalesque") == [case.id]
 
 
-def test_a_deleted_case_leaves_the_index(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_case_leaves_the_index(app: Flask, make_case) -> None:
     case = make_case(body="Capybarine words.\n")
     db.session.delete(case)
     db.session.commit()
@@ -99,7 +99,7 @@ def test_a_deleted_case_leaves_the_index(app: Flask, make_case) -> None:  # type
     assert check_index().is_clean
 
 
-def test_search_check_finds_missing_stale_and_extra(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_search_check_finds_missing_stale_and_extra(app: Flask, make_case) -> None:
     kept, stale, gone = (make_case(slug=slug).id for slug in ("kept", "stale", "gone"))
     index = get_search_index()
     with index.writing() as batch:
@@ -113,7 +113,7 @@ def test_search_check_finds_missing_stale_and_extra(app: Flask, make_case) -> No
     assert check_index().is_clean
 
 
-def test_reindex_swaps_in_a_new_generation_and_searches_keep_working(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_reindex_swaps_in_a_new_generation_and_searches_keep_working(app: Flask, make_case) -> None:
     case = make_case(body="Platypodal words.\n")
     index = get_search_index()
     assert _search_ids("platypodal") == [case.id]
@@ -126,7 +126,7 @@ def test_reindex_swaps_in_a_new_generation_and_searches_keep_working(app: Flask,
 
 
 @pytest.mark.parametrize("damage", ["delete", "corrupt"])
-def test_a_missing_or_damaged_index_is_rebuilt_at_start_up(app: Flask, make_case, damage: str, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_or_damaged_index_is_rebuilt_at_start_up(app: Flask, make_case, damage: str, caplog) -> None:
     import shutil
 
     case = make_case(body="Axolotlian words.\n")
@@ -147,7 +147,7 @@ def test_a_missing_or_damaged_index_is_rebuilt_at_start_up(app: Flask, make_case
 
 
 @pytest.mark.slow  # starts other processes: in `make test`, not test-fast
-def test_two_processes_editing_at_once_lose_nothing(app: Flask, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_two_processes_editing_at_once_lose_nothing(app: Flask, make_case, tmp_path: Path) -> None:
     """Two real processes save edits concurrently; every edit reaches the index."""
     import subprocess
     import sys
@@ -194,7 +194,7 @@ def test_a_pass_with_nothing_new_does_nothing(app: Flask) -> None:
         follower.resign()
 
 
-def test_a_large_change_is_written_in_batches_and_a_failed_batch_loses_nothing(  # type: ignore[no-untyped-def]
+def test_a_large_change_is_written_in_batches_and_a_failed_batch_loses_nothing(
     app: Flask, make_case, monkeypatch
 ) -> None:
     """An import journals thousands of cases; the indexer takes MAX_BATCH_DOCS entries a
@@ -206,7 +206,7 @@ def test_a_large_change_is_written_in_batches_and_a_failed_batch_loses_nothing( 
     real_writing = index.writing
     batches: list[int] = []
 
-    def failing_third_batch(expected: int = 1):  # type: ignore[no-untyped-def]
+    def failing_third_batch(expected: int = 1):
         batches.append(expected)
         if len(batches) == 3:
             raise OSError("simulated crash in the third batch")

@@ -32,12 +32,12 @@ CALLS: list[tuple[int, str]] = []
 
 
 @handler("test_boom", max_attempts=3)
-def _boom(job: Job, payload: dict) -> None:  # type: ignore[type-arg]
+def _boom(job: Job, payload: dict) -> None:
     raise ValueError(f"boom on attempt {job.attempts}")
 
 
 @handler("test_record", max_attempts=5)
-def _record(job: Job, payload: dict) -> None:  # type: ignore[type-arg]
+def _record(job: Job, payload: dict) -> None:
     CALLS.append((job.id, threading.current_thread().name))
     time.sleep(float(payload.get("seconds", 0)))
 
@@ -114,7 +114,7 @@ def test_two_runners_claiming_at_once_run_each_job_once(app: Flask) -> None:
     assert {job.state for job in db.session.query(Job)} == {FINISHED}
 
 
-def test_renders_run_at_most_render_concurrency_at_a_time_per_server(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_renders_run_at_most_render_concurrency_at_a_time_per_server(app: Flask, monkeypatch) -> None:
     from casestudies.guides import pdf as pdfs
 
     active, most = 0, 0
@@ -152,7 +152,7 @@ def test_renders_run_at_most_render_concurrency_at_a_time_per_server(app: Flask,
         assert most == limit
 
 
-def test_the_admins_page_lists_jobs_by_state_and_tries_a_failed_one_again(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_admins_page_lists_jobs_by_state_and_tries_a_failed_one_again(app: Flask, login) -> None:
     app.config["JOB_RETRY_BASE_SECONDS"] = 0.0
     failed = enqueue("test_boom", label="Doomed export", max_attempts=1).id
     waiting = enqueue("test_record", label="Waiting job").id
@@ -174,7 +174,7 @@ def test_the_admins_page_lists_jobs_by_state_and_tries_a_failed_one_again(app: F
     assert login("curator").get("/admin/jobs").status_code == 403
 
 
-def test_a_private_jobs_status_is_its_owners_only(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_private_jobs_status_is_its_owners_only(app: Flask, login) -> None:
     owner = ensure_user("learner")
     private = enqueue("test_record", owner=owner)
     shared = enqueue("test_record")
@@ -205,7 +205,7 @@ def _lines(log: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def _wait(predicate, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
+def _wait(predicate, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
@@ -268,7 +268,7 @@ def test_a_finished_job_keeps_no_input_and_old_jobs_are_pruned(app: Flask) -> No
     assert db.session.get(Job, failed) is not None and db.session.get(Job, done) is None
 
 
-def test_the_page_following_a_pdf_job_checks_again_at_the_same_address(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_following_a_pdf_job_checks_again_at_the_same_address(app: Flask, login, make_case) -> None:
     case = make_case()
     client = login("learner")
     page = client.get(f"/cases/{case.slug}/pdf").get_data(as_text=True)

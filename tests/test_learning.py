@@ -26,7 +26,7 @@ from .conftest import ensure_user
 
 
 # -- lists ---------------------------------------------------------------------------------
-def test_saving_a_case_makes_a_first_list_and_never_saves_twice(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_saving_a_case_makes_a_first_list_and_never_saves_twice(app: Flask, make_case) -> None:
     learner = ensure_user("learner")
     case = make_case()
     first, added = lists.save_case(learner, case.id, list_id=None)
@@ -40,7 +40,7 @@ def test_saving_a_case_makes_a_first_list_and_never_saves_twice(app: Flask, make
         lists.save_case(learner, case.id, list_id=None, new_title="   ")  # a second list needs a name
 
 
-def test_only_published_cases_can_be_saved_and_only_into_ones_own_list(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_only_published_cases_can_be_saved_and_only_into_ones_own_list(app: Flask, make_case) -> None:
     draft = make_case(slug="a-draft", title="A draft", status="draft")
     learner, other = ensure_user("learner"), ensure_user("facilitator")
     with pytest.raises(lists.ListError):
@@ -53,7 +53,7 @@ def test_only_published_cases_can_be_saved_and_only_into_ones_own_list(app: Flas
         lists.get_own_list(theirs.id, learner)
 
 
-def test_lists_and_their_cases_are_renamed_reordered_and_removed(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_lists_and_their_cases_are_renamed_reordered_and_removed(app: Flask, make_case) -> None:
     learner = ensure_user("learner")
     one = make_case(slug="one", title="One")
     two = make_case(slug="two", title="Two")
@@ -76,7 +76,7 @@ def test_lists_and_their_cases_are_renamed_reordered_and_removed(app: Flask, mak
     assert [(r.title, r.position) for r in lists.lists_of(learner)] == [("Flow and discharge", 0)]
 
 
-def test_an_unpublished_or_deleted_case_shows_its_title_only(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_an_unpublished_or_deleted_case_shows_its_title_only(app: Flask, make_case) -> None:
     learner, curator = ensure_user("learner"), ensure_user("curator")
     case = make_case(title="Kept title", body="Secret heronsbridge body text")
     gone = make_case(slug="gone", title="Gone case")
@@ -89,7 +89,7 @@ def test_an_unpublished_or_deleted_case_shows_its_title_only(app: Flask, make_ca
     assert [(s.title, s.case) for s in shown] == [("Kept title", None), ("Gone case", None)]
 
 
-def test_sharing_needs_a_facilitator_and_is_audited(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_sharing_needs_a_facilitator_and_is_audited(app: Flask, make_case) -> None:
     learner, facilitator = ensure_user("learner"), ensure_user("facilitator")
     case = make_case()
     learners_list, _ = lists.save_case(learner, case.id, list_id=None)
@@ -107,7 +107,7 @@ def test_sharing_needs_a_facilitator_and_is_audited(app: Flask, make_case) -> No
     assert actions == ["list-unshare", "list-share"]
 
 
-def test_save_from_a_case_page_and_a_search_result_without_javascript(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_save_from_a_case_page_and_a_search_result_without_javascript(app: Flask, login, make_case) -> None:
     case = make_case()
     client = login("learner")
     page = client.get(f"/cases/{case.slug}").get_data(as_text=True)
@@ -124,7 +124,7 @@ def test_save_from_a_case_page_and_a_search_result_without_javascript(app: Flask
     assert response.headers["Location"] == "/my/lists/1"
 
 
-def test_a_shared_list_is_read_by_any_signed_in_user_until_switched_off(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_shared_list_is_read_by_any_signed_in_user_until_switched_off(app: Flask, login, make_case) -> None:
     case = make_case()
     facilitator = login("facilitator")
     facilitator.post("/my/lists/save", data={"case_id": case.id, "list_id": "new"})
@@ -139,7 +139,7 @@ def test_a_shared_list_is_read_by_any_signed_in_user_until_switched_off(app: Fla
     assert learner.get(f"/reading-lists/{token}").status_code == 404
 
 
-def test_deleting_a_list_asks_first(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_a_list_asks_first(app: Flask, login, make_case) -> None:
     case = make_case()
     client = login("learner")
     client.post("/my/lists/save", data={"case_id": case.id, "list_id": "new"})
@@ -151,7 +151,7 @@ def test_deleting_a_list_asks_first(app: Flask, login, make_case) -> None:  # ty
 
 
 # -- collections ---------------------------------------------------------------------------
-def test_collections_show_published_cases_in_order_with_dates_and_reading_time(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_collections_show_published_cases_in_order_with_dates_and_reading_time(app: Flask, make_case) -> None:
     curator = ensure_user("curator")
     long_case = make_case(slug="long", title="Long", body="word " * 401)
     short_case = make_case(slug="short", title="Short", body="A few words.")
@@ -175,7 +175,7 @@ def test_collections_show_published_cases_in_order_with_dates_and_reading_time(a
     assert {long_case.id, short_case.id} <= {card.case.id for card in collections.recently_published()}
 
 
-def test_the_most_recently_published_case_comes_first(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_most_recently_published_case_comes_first(app: Flask, make_case) -> None:
     curator = ensure_user("curator")
     make_case(slug="older", title="Older")
     later = make_case(slug="later", title="Later", status="draft")
@@ -185,7 +185,7 @@ def test_the_most_recently_published_case_comes_first(app: Flask, make_case) -> 
     assert [card.case.slug for card in collections.recently_published()][:2] == ["later", "older"]
 
 
-def test_the_home_page_shows_featured_collections_and_recent_cases(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_home_page_shows_featured_collections_and_recent_cases(app: Flask, login, make_case) -> None:
     case = make_case()
     theme = collections.create_collection(collections.CollectionDetails("Flow", "An *intro*", is_featured=True))
     collections.add_case(theme, case.slug, ensure_user("curator"))
@@ -197,7 +197,7 @@ def test_the_home_page_shows_featured_collections_and_recent_cases(app: Flask, l
     assert "Published " in page and "Not featured" not in page
 
 
-def test_curators_make_collections_through_the_pages(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_curators_make_collections_through_the_pages(app: Flask, login, make_case) -> None:
     case = make_case()
     client = login("curator")
     response = client.post("/curate/collections/new", data={"title": "", "introduction": ""})
@@ -233,7 +233,7 @@ def test_the_sample_library_loads_the_three_themes(sample_app: Flask) -> None:
 
 
 # -- reflections and the CPD log -----------------------------------------------------------
-def _nmc(**changes) -> notebook.ReflectionInput:  # type: ignore[no-untyped-def]
+def _nmc(**changes) -> notebook.ReflectionInput:
     values = {
         "kind": "nmc",
         "title": "Speaking up at handover",
@@ -249,7 +249,7 @@ def _nmc(**changes) -> notebook.ReflectionInput:  # type: ignore[no-untyped-def]
     return notebook.ReflectionInput(**values)
 
 
-def test_a_reflection_is_stored_sealed_and_opened_for_its_owner(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_reflection_is_stored_sealed_and_opened_for_its_owner(app: Flask, make_case) -> None:
     learner = ensure_user("learner")
     case = make_case()
     reflection = notebook.save_reflection(learner, _nmc(case_id=case.id))
@@ -278,7 +278,7 @@ def test_a_reflection_is_stored_sealed_and_opened_for_its_owner(app: Flask, make
         ({"case_id": 999}, "case_id"),
     ],
 )
-def test_a_reflection_is_refused_with_the_field_at_fault(app: Flask, changes, field) -> None:  # type: ignore[no-untyped-def]
+def test_a_reflection_is_refused_with_the_field_at_fault(app: Flask, changes, field) -> None:
     with pytest.raises(notebook.NotebookError) as refused:
         notebook.save_reflection(ensure_user("learner"), _nmc(**changes))
     assert field in refused.value.errors
@@ -376,7 +376,7 @@ def test_deleting_the_notebook_needs_the_box_ticked(app: Flask, login) -> None:
     assert db.session.scalar(select(Reflection.id)) is None
 
 
-def test_my_data_holds_everything_about_the_user(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_my_data_holds_everything_about_the_user(app: Flask, login, make_case) -> None:
     case = make_case()
     learner = ensure_user("learner")
     lists.save_case(learner, case.id, list_id=None)
@@ -415,7 +415,7 @@ def test_the_cpd_csv_makes_formulas_inert(app: Flask, dangerous: str) -> None:
 
 
 # -- keys ----------------------------------------------------------------------------------
-def test_rotation_re_encrypts_everything_under_a_new_key(app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_rotation_re_encrypts_everything_under_a_new_key(app: Flask, tmp_path) -> None:
     learner = ensure_user("learner")
     app.config["REFLECTION_KEYS"] = ""  # keys from the instance folder's file
     app.instance_path = str(tmp_path / "instance")
@@ -465,7 +465,7 @@ def test_rotation_with_keys_from_the_environment_uses_the_first(app: Flask) -> N
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.detail.contains("Speaking"))) is None
 
 
-def test_the_app_refuses_keys_that_are_not_keys_and_production_without_keys(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_refuses_keys_that_are_not_keys_and_production_without_keys(tmp_path, monkeypatch) -> None:
     from app import create_app
 
     monkeypatch.setenv("EVERY_SEAT_INSTANCE", str(tmp_path / "instance"))
@@ -486,7 +486,7 @@ def test_the_app_refuses_keys_that_are_not_keys_and_production_without_keys(tmp_
     assert create_app(production).config["EVERY_SEAT_ENV"] == "production"
 
 
-def test_a_list_page_shows_an_unpublished_case_by_title_only(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_page_shows_an_unpublished_case_by_title_only(app: Flask, login, make_case) -> None:
     case = make_case(title="Kept title", summary="Secret summary of wrenhollow", body="Body of wrenhollow")
     facilitator = ensure_user("facilitator")
     reading_list, _ = lists.save_case(facilitator, case.id, list_id=None)

@@ -26,7 +26,7 @@ def named(*parts: str) -> re.Pattern[str]:
     return re.compile(r"\W*".join(re.escape(part) for part in parts))
 
 
-def _save_two_cases(page) -> None:  # type: ignore[no-untyped-def]
+def _save_two_cases(page) -> None:
     """Search → save into a new list → save a second case from its page into that list."""
     page.goto("/search?q=porter")
     page.get_by_role("button", name=named("Save to my list", PORTER)).click()
@@ -40,7 +40,7 @@ def _save_two_cases(page) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator(".app-flash")).to_contain_text("Saved to Saved cases")
 
 
-def test_save_list_reorder_share_and_another_user_opens_it(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_save_list_reorder_share_and_another_user_opens_it(library: Flask, page) -> None:
     sign_in(page, "facilitator")
     _save_two_cases(page)
     page.get_by_role("link", name="My learning").click()
@@ -75,7 +75,7 @@ def test_save_list_reorder_share_and_another_user_opens_it(library: Flask, page)
     assert response is not None and response.status == 404
 
 
-def test_axe_finds_no_violation_on_the_new_pages(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violation_on_the_new_pages(library: Flask, page) -> None:
     with library.app_context():
         load_sample_collections(SAMPLE_DIR / "collections.json")
         db.session.commit()

@@ -62,7 +62,7 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
-def _write_notebook(client, case_id: int) -> None:  # type: ignore[no-untyped-def]
+def _write_notebook(client, case_id: int) -> None:
     """The owner writes through the pages: an NMC account, a free-form one, a CPD entry."""
     response = client.post(
         "/my/notebook/reflections/new",
@@ -103,7 +103,7 @@ def _write_notebook(client, case_id: int) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def owner_notebook(app: Flask, login, make_case, caplog):  # type: ignore[no-untyped-def]
+def owner_notebook(app: Flask, login, make_case, caplog):
     """The learner-owner's notebook, written through the pages; the log is captured."""
     case = make_case()
     owner = ensure_user("learner", email="owner@example.org")
@@ -132,7 +132,7 @@ def _query_for(endpoint: str, owner: User) -> dict[str, object]:
     }.get(endpoint, {})
 
 
-def _args(rule, owner: User) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _args(rule, owner: User) -> dict[str, object]:
     args = dict(SAMPLE_ARGS)
     args["user_id"] = owner.id  # an admin looking at the owner's account
     return {name: args[name] for name in rule.arguments}
@@ -140,7 +140,7 @@ def _args(rule, owner: User) -> dict[str, object]:  # type: ignore[no-untyped-de
 
 @pytest.mark.slow
 @pytest.mark.parametrize("who", OTHERS)
-def test_no_route_shows_or_exports_another_users_notebook(app: Flask, owner_notebook, login, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_no_route_shows_or_exports_another_users_notebook(app: Flask, owner_notebook, login, who: str) -> None:
     owner, _, _ = owner_notebook
     sealed_before = db.session.execute(select(Reflection.id, Reflection.sealed)).all()
     client = login(who)
@@ -164,7 +164,7 @@ def test_no_route_shows_or_exports_another_users_notebook(app: Flask, owner_note
     assert db.session.execute(select(Reflection.id, Reflection.sealed)).all() == sealed_before
 
 
-def test_the_owner_reads_and_exports_their_own_notebook(app: Flask, owner_notebook) -> None:  # type: ignore[no-untyped-def]
+def test_the_owner_reads_and_exports_their_own_notebook(app: Flask, owner_notebook) -> None:
     _, client, _ = owner_notebook
     page = client.get("/my/notebook/reflections/1").get_data(as_text=True)
     assert SECRETS["learned"] in page
@@ -176,7 +176,7 @@ def test_the_owner_reads_and_exports_their_own_notebook(app: Flask, owner_notebo
 
 
 @pytest.mark.pdf
-def test_the_pdf_has_one_account_a_page_laid_out_like_the_nmc_form_then_the_cpd_log(app: Flask, owner_notebook) -> None:  # type: ignore[no-untyped-def]
+def test_the_pdf_has_one_account_a_page_laid_out_like_the_nmc_form_then_the_cpd_log(app: Flask, owner_notebook) -> None:
     from pypdf import PdfReader
 
     _, client, case = owner_notebook
@@ -199,7 +199,7 @@ def test_the_pdf_has_one_account_a_page_laid_out_like_the_nmc_form_then_the_cpd_
     assert any("CPD log" in text and SECRETS["topic"] in text for text in pages)
 
 
-def test_the_docx_reads_back_with_every_answer(app: Flask, owner_notebook) -> None:  # type: ignore[no-untyped-def]
+def test_the_docx_reads_back_with_every_answer(app: Flask, owner_notebook) -> None:
     from docx import Document
 
     _, client, _ = owner_notebook
@@ -216,7 +216,7 @@ def test_the_docx_reads_back_with_every_answer(app: Flask, owner_notebook) -> No
     assert "Preserve safety" in text
 
 
-def test_the_database_file_index_and_log_hold_no_words_of_the_notebook(app: Flask, owner_notebook, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_file_index_and_log_hold_no_words_of_the_notebook(app: Flask, owner_notebook, caplog) -> None:
     owner, _, _ = owner_notebook
     assert db.session.scalar(select(Reflection.owner_id)) == owner.id
     assert db.session.scalar(select(CpdEntry.owner_id)) == owner.id

@@ -48,7 +48,7 @@ def signed_in(app: Flask, role: str, email: str) -> FlaskClient:
 
 
 @pytest.fixture
-def world(app: Flask, make_case):  # type: ignore[no-untyped-def]
+def world(app: Flask, make_case):
     """A live case (revision 1 held the new text, as a draft; revision 2, the live text, was
     sent by curator A and published by curator B) in a related case's page, a guide with
     its handout on, and a learner's reading list."""
@@ -75,7 +75,7 @@ def world(app: Flask, make_case):  # type: ignore[no-untyped-def]
             "list": reading_list.id}  # fmt: skip
 
 
-def surfaces(app: Flask, world) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def surfaces(app: Flask, world) -> dict[str, str]:
     """Every place a learner (or a facilitator's guide) shows the case, as served."""
     catch_up(app)
     learner = signed_in(app, "learner", "learner@example.org")
@@ -110,7 +110,7 @@ def _stable(html: str) -> str:
 
 
 # -- each way to change a live case ------------------------------------------------------------------
-def by_editor(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def by_editor(app: Flask, world, tmp_path: Path) -> None:
     case = db.session.get(Case, world["case_id"])
     form = CaseInput.from_case(case)
     fields = {
@@ -127,7 +127,7 @@ def by_editor(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-unt
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
-def by_restoring(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def by_restoring(app: Flask, world, tmp_path: Path) -> None:
     client = signed_in(app, "curator", "curator-a@example.org")
     assert client.post(f"/curate/cases/{SLUG}/revisions/1/restore").status_code == 302
 
@@ -136,7 +136,7 @@ def _new_file() -> bytes:
     return dump_case_file(case_data(slug=SLUG, status="published", **NEW)).encode("utf-8")
 
 
-def by_import_page(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def by_import_page(app: Flask, world, tmp_path: Path) -> None:
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     client = signed_in(app, "curator", "curator-a@example.org")
     check = client.post(
@@ -149,7 +149,7 @@ def by_import_page(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[n
     assert client.post("/transfer/import", data={"upload": token}).status_code == 302
 
 
-def by_command_line(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def by_command_line(app: Flask, world, tmp_path: Path) -> None:
     folder = tmp_path / "bundle"
     folder.mkdir()
     (folder / f"{SLUG}.md").write_bytes(_new_file())
@@ -165,7 +165,7 @@ WAYS = {"editor": by_editor, "restore": by_restoring, "import page": by_import_p
 @pytest.mark.parametrize("way", list(WAYS))
 def test_learners_read_the_live_text_until_a_second_curator_publishes_the_change(
     app: Flask, world, tmp_path: Path, way: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     before = surfaces(app, world)
     assert LIVE_TITLE in before["case page"] and LIVE_LINE in before["case page"]
     assert LIVE_TITLE in before["related cases"]  # the other case's page lists this one
@@ -219,7 +219,7 @@ def test_a_body_line_beginning_status_does_not_hide_who_wrote_it(app: Flask) -> 
         curation.change_status(case, "published", other)
 
 
-def test_reimporting_an_exported_live_case_keeps_it_live(app: Flask, world, login) -> None:  # type: ignore[no-untyped-def]
+def test_reimporting_an_exported_live_case_keeps_it_live(app: Flask, world, login) -> None:
     from casestudies.transfer.casefile import BundleFile
     from casestudies.transfer.services import import_cases
 
@@ -242,7 +242,7 @@ def test_reimporting_an_exported_live_case_keeps_it_live(app: Flask, world, logi
     assert "no longer available" not in learner.get(f"/my/lists/{world['list']}").get_data(as_text=True)
 
 
-def test_restoring_a_revision_of_a_live_case_waits_for_review(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_restoring_a_revision_of_a_live_case_waits_for_review(app: Flask, world) -> None:
     case = db.session.get(Case, world["case_id"])
     curator = ensure_user("curator", email="curator-a@example.org")
     curation.restore_revision(case, 1, curator)
@@ -255,7 +255,7 @@ def test_restoring_a_revision_of_a_live_case_waits_for_review(app: Flask, world)
 
 
 # -- the pending change's workflow -------------------------------------------------------------------
-def _edit(case: Case, actor, **fields) -> None:  # type: ignore[no-untyped-def]
+def _edit(case: Case, actor, **fields) -> None:
     form = CaseInput.from_case(case)
     for name, value in fields.items():
         setattr(form, name, value)
@@ -264,7 +264,7 @@ def _edit(case: Case, actor, **fields) -> None:  # type: ignore[no-untyped-def]
     assert changed and not errors
 
 
-def test_whoever_wrote_or_sent_a_change_cannot_publish_it_and_an_admin_override_is_recorded(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_whoever_wrote_or_sent_a_change_cannot_publish_it_and_an_admin_override_is_recorded(app: Flask, world) -> None:
     case = db.session.get(Case, world["case_id"])
     writer = ensure_user("curator", email="curator-a@example.org")
     sender = ensure_user("curator", email="curator-b@example.org")
@@ -288,7 +288,7 @@ def test_whoever_wrote_or_sent_a_change_cannot_publish_it_and_an_admin_override_
     assert event.actor_id == admin.id and "The author is on leave" in event.detail
 
 
-def test_returning_a_change_keeps_the_live_text_and_the_change_can_be_sent_again(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_returning_a_change_keeps_the_live_text_and_the_change_can_be_sent_again(app: Flask, world) -> None:
     case = db.session.get(Case, world["case_id"])
     writer = ensure_user("curator", email="curator-a@example.org")
     reviewer = ensure_user("curator", email="curator-b@example.org")
@@ -309,7 +309,7 @@ def test_returning_a_change_keeps_the_live_text_and_the_change_can_be_sent_again
     assert actions == ["change-submit", "change-return", "change-submit", "change-publish"]
 
 
-def test_unpublishing_keeps_the_live_text_as_the_draft_and_the_change_in_history(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_unpublishing_keeps_the_live_text_as_the_draft_and_the_change_in_history(app: Flask, world) -> None:
     case = db.session.get(Case, world["case_id"])
     writer = ensure_user("curator", email="curator-a@example.org")
     _edit(case, writer, body=NEW["body"])
@@ -323,7 +323,7 @@ def test_unpublishing_keeps_the_live_text_as_the_draft_and_the_change_in_history
     assert NEW_LINE in curation.get_revision(case, change).content
 
 
-def test_the_dashboard_lists_changes_waiting_and_the_review_page_shows_the_diff(app: Flask, world, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_lists_changes_waiting_and_the_review_page_shows_the_diff(app: Flask, world, login) -> None:
     case = db.session.get(Case, world["case_id"])
     _edit(case, ensure_user("curator", email="curator-a@example.org"), body=NEW["body"])
     db.session.commit()
@@ -338,7 +338,7 @@ def test_the_dashboard_lists_changes_waiting_and_the_review_page_shows_the_diff(
     assert "(live)" in history and "(change waiting)" in history
 
 
-def test_a_live_case_goes_to_the_bin_only_with_a_reason(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_case_goes_to_the_bin_only_with_a_reason(app: Flask, world) -> None:
     client = signed_in(app, "curator", "curator-a@example.org")
     page = client.get(f"/curate/cases/{SLUG}/delete").get_data(as_text=True)
     assert 'name="reason"' in page
@@ -353,7 +353,7 @@ def test_a_live_case_goes_to_the_bin_only_with_a_reason(app: Flask, world) -> No
 
 def test_publish_on_the_command_line_still_replaces_a_live_case_at_once_and_is_recorded(
     app: Flask, world, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     folder = tmp_path / "bundle"
     folder.mkdir()
     (folder / f"{SLUG}.md").write_bytes(_new_file())
@@ -367,7 +367,7 @@ def test_publish_on_the_command_line_still_replaces_a_live_case_at_once_and_is_r
     assert detail.endswith("published as marked (command line --publish)")
 
 
-def test_a_pending_change_leaves_the_index_alone_and_its_publication_is_journaled(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_pending_change_leaves_the_index_alone_and_its_publication_is_journaled(app: Flask, world) -> None:
     def journaled() -> int:
         return len(db.session.scalars(select(SearchJournal.id).where(SearchJournal.case_id == world["case_id"])).all())
 
@@ -382,7 +382,7 @@ def test_a_pending_change_leaves_the_index_alone_and_its_publication_is_journale
     assert journaled() == before + 1
 
 
-def test_the_dry_run_and_the_import_page_flag_possible_duplicates(app: Flask, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_dry_run_and_the_import_page_flag_possible_duplicates(app: Flask, world, tmp_path: Path) -> None:
     twin = dump_case_file(case_data(slug="another-okapine-lounge", status="draft", **LIVE)).encode("utf-8")
     folder = tmp_path / "bundle"
     folder.mkdir()

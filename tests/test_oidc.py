@@ -30,7 +30,7 @@ APP = "http://127.0.0.1"  # the test client's base URL: the provider allows loop
 
 
 @pytest.fixture
-def sso_app(tmp_path: Path, migrated_db_template, oidc_provider: str) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def sso_app(tmp_path: Path, migrated_db_template, oidc_provider: str) -> Iterator[Flask]:
     app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, **oidc_settings(oidc_provider))
     with app_context_for(app):
         yield app
@@ -53,18 +53,18 @@ def _provider_sign_in(authorize_url: str, login: str) -> str:
     raise AssertionError("the provider did not send the browser back")
 
 
-def _start(client) -> str:  # type: ignore[no-untyped-def]
+def _start(client) -> str:
     response = client.post("/login/sso", data={"next": "/cases"}, base_url=APP)
     assert response.status_code == 302, response.get_data(as_text=True)
     return response.headers["Location"]
 
 
-def _callback(client, url: str):  # type: ignore[no-untyped-def]
+def _callback(client, url: str):
     parts = urlsplit(url)
     return client.get(f"{parts.path}?{parts.query}", base_url=APP)
 
 
-def _sign_in(client, login: str):  # type: ignore[no-untyped-def]
+def _sign_in(client, login: str):
     return _callback(client, _provider_sign_in(_start(client), login))
 
 
@@ -188,7 +188,7 @@ def test_a_local_account_with_the_same_email_is_not_taken_over(sso_app: Flask) -
     assert db.session.scalar(select(User).where(User.email == "alice@trust.example")).oidc_subject is None
 
 
-def test_local_sign_in_can_be_switched_off(tmp_path: Path, migrated_db_template, oidc_provider: str) -> None:  # type: ignore[no-untyped-def]
+def test_local_sign_in_can_be_switched_off(tmp_path: Path, migrated_db_template, oidc_provider: str) -> None:
     app = make_test_app(
         tmp_path,
         migrated_db_template,
@@ -304,7 +304,7 @@ def signing_issuer() -> Iterator[_Issuer]:
 
 
 @pytest.fixture
-def verifier(tmp_path: Path, migrated_db_template, signing_issuer: _Issuer) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def verifier(tmp_path: Path, migrated_db_template, signing_issuer: _Issuer) -> Iterator[Flask]:
     app = make_test_app(tmp_path, migrated_db_template, **oidc_settings(signing_issuer.url), OIDC_CLOCK_SKEW_SECONDS=60)
     with app_context_for(app), app.test_request_context("/login/sso/callback"):
         yield app
@@ -350,7 +350,7 @@ def _payload_changed(token: str) -> str:
         pytest.param(lambda i: ".".join(i.token().split(".")[:2]) + ".", id="no-signature"),
     ],
 )
-def test_a_bad_token_is_refused(verifier: Flask, signing_issuer: _Issuer, make) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_token_is_refused(verifier: Flask, signing_issuer: _Issuer, make) -> None:
     with pytest.raises(oidc.SingleSignOnError, match="could not be verified"):
         _verify(make(signing_issuer))
 

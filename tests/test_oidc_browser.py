@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def sso_server(tmp_path: Path, migrated_db_template, oidc_provider: str) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def sso_server(tmp_path: Path, migrated_db_template, oidc_provider: str) -> Iterator[Flask]:
     """The app with CSRF on and single sign-on set up, served on 127.0.0.1."""
     app = make_test_app(tmp_path, migrated_db_template, **oidc_settings(oidc_provider))
     yield from serving(app)
@@ -35,14 +35,14 @@ def sso_page(playwright_browser: Any, sso_server: Flask) -> Iterator[Any]:
     context.close()
 
 
-def test_the_sign_in_page_with_both_options_is_accessible(sso_page) -> None:  # type: ignore[no-untyped-def]
+def test_the_sign_in_page_with_both_options_is_accessible(sso_page) -> None:
     sso_page.goto("/login")
     assert sso_page.get_by_role("button", name="Sign in with your organisation account").is_visible()
     assert sso_page.get_by_label("Email address").is_visible() and sso_page.get_by_label("Password").is_visible()
     assert axe_violations(sso_page) == []
 
 
-def test_the_whole_redirect_flow_signs_in_with_the_mapped_role(sso_page, sso_server: Flask) -> None:  # type: ignore[no-untyped-def]
+def test_the_whole_redirect_flow_signs_in_with_the_mapped_role(sso_page, sso_server: Flask) -> None:
     sso_page.goto("/curate/")  # a curator's page: sign in first, then back here
     sso_page.wait_for_url("**/login?next=*")
     sso_page.get_by_role("button", name="Sign in with your organisation account").click()
@@ -61,7 +61,7 @@ def test_the_whole_redirect_flow_signs_in_with_the_mapped_role(sso_page, sso_ser
         db.session.remove()
 
 
-def test_no_access_page_is_accessible(sso_page, sso_server: Flask) -> None:  # type: ignore[no-untyped-def]
+def test_no_access_page_is_accessible(sso_page, sso_server: Flask) -> None:
     sso_page.goto("/login")
     sso_page.get_by_role("button", name="Sign in with your organisation account").click()
     sso_page.get_by_label("Login name").fill("carol")

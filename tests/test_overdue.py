@@ -19,7 +19,7 @@ TODAY = date(2027, 3, 10)
 
 
 @pytest.fixture
-def cases(make_case):  # type: ignore[no-untyped-def]
+def cases(make_case):
     """One published case per situation, by slug."""
     made = {
         "overdue": make_case(slug="overdue", title="Overdue", review_by=TODAY - timedelta(days=1)),
@@ -39,7 +39,7 @@ def statuses() -> dict[str, str]:
     return dict(db.session.execute(select(Case.slug, Case.status)).tuples().all())
 
 
-def test_only_published_live_cases_past_their_review_date_go_back_to_review(cases) -> None:  # type: ignore[no-untyped-def]
+def test_only_published_live_cases_past_their_review_date_go_back_to_review(cases) -> None:
     moved = return_overdue_to_review(TODAY)
     db.session.commit()
     assert [case.slug for case in moved] == ["overdue"]
@@ -52,7 +52,7 @@ def test_only_published_live_cases_past_their_review_date_go_back_to_review(case
     }
 
 
-def test_the_move_is_in_the_state_history_the_revisions_and_the_audit_log(cases) -> None:  # type: ignore[no-untyped-def]
+def test_the_move_is_in_the_state_history_the_revisions_and_the_audit_log(cases) -> None:
     case = cases["overdue"]
     return_overdue_to_review(TODAY, run_by="the command line")
     db.session.commit()
@@ -66,19 +66,19 @@ def test_the_move_is_in_the_state_history_the_revisions_and_the_audit_log(cases)
     assert event.detail.endswith("(run by the command line)")
 
 
-def test_a_second_run_moves_nothing(cases) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_run_moves_nothing(cases) -> None:
     assert len(return_overdue_to_review(TODAY)) == 1
     db.session.commit()
     assert return_overdue_to_review(TODAY) == []
     assert db.session.scalar(select(CaseStateChange.id).where(CaseStateChange.case_id == cases["no-date"].id)) is None
 
 
-def test_a_case_claimed_elsewhere_after_the_select_is_left_alone(cases, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_claimed_elsewhere_after_the_select_is_left_alone(cases, monkeypatch) -> None:
     """Another server sends the case back to review between this one's select and its
     claim: the claim finds it no longer published, and nothing is recorded twice."""
     real_update = overdue.update
 
-    def update_after_another_server(table):  # type: ignore[no-untyped-def]
+    def update_after_another_server(table):
         db.session.execute(text("UPDATE \"case\" SET status = 'review' WHERE slug = 'overdue'"))
         return real_update(table)
 
@@ -88,7 +88,7 @@ def test_a_case_claimed_elsewhere_after_the_select_is_left_alone(cases, monkeypa
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == cases["overdue"].id)) is None
 
 
-def test_the_dashboard_returns_overdue_cases_only_when_the_setting_is_on(app: Flask, cases) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_returns_overdue_cases_only_when_the_setting_is_on(app: Flask, cases) -> None:
     board, returned = dashboard_after_overdue(TODAY)
     assert returned == [] and statuses()["overdue"] == "published"
     assert "overdue" in [case.slug for case in board.past_review_date]
@@ -101,7 +101,7 @@ def test_the_dashboard_returns_overdue_cases_only_when_the_setting_is_on(app: Fl
     assert event is not None and event.detail.endswith("(run by opening the dashboard)")
 
 
-def test_the_dashboard_page_says_which_cases_went_back(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_page_says_which_cases_went_back(app: Flask, login, make_case) -> None:
     make_case(slug="stale", title="A stale case", review_by=date.today() - timedelta(days=3))
     client = login("curator")
     assert "went back to review" not in client.get("/curate/").get_data(as_text=True)
@@ -112,7 +112,7 @@ def test_the_dashboard_page_says_which_cases_went_back(app: Flask, login, make_c
     assert statuses()["stale"] == "review"
 
 
-def test_the_command_moves_cases_when_the_setting_is_on(app: Flask, runner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_moves_cases_when_the_setting_is_on(app: Flask, runner, make_case) -> None:
     make_case(slug="stale", title="A stale case", review_by=date.today() - timedelta(days=3))
     result = runner.invoke(args=["return-overdue"])
     assert result.exit_code == 0 and "AUTO_RETURN_OVERDUE is off" in result.output
@@ -136,7 +136,7 @@ def test_a_switch_that_is_neither_on_nor_off_stops_the_start_with_its_name() -> 
         environment_overrides({"AUTO_RETURN_OVERDUE": "maybe"})
 
 
-def test_the_manage_page_says_an_automatic_move_was_automatic(cases, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_manage_page_says_an_automatic_move_was_automatic(cases, login) -> None:
     # The history said "published → review by someone".
     return_overdue_to_review(TODAY)
     db.session.commit()

@@ -9,7 +9,7 @@ from casestudies.transfer.casefile import QuestionData
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>{{ 7*7 }}'
 
 
-def test_case_page_shows_everything_in_order(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_case_page_shows_everything_in_order(login, make_case) -> None:
     make_case(
         questions=(
             QuestionData("First question?"),
@@ -25,13 +25,13 @@ def test_case_page_shows_everything_in_order(login, make_case) -> None:  # type:
     assert "Only for facilitators" not in html and "Suggested time" not in html
 
 
-def test_facilitators_see_notes_and_minutes(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_facilitators_see_notes_and_minutes(login, make_case) -> None:
     make_case(questions=(QuestionData("Q?", notes="Steer to early wins", minutes=7),))
     html = login("facilitator").get("/cases/porter-discharge-lounge").get_data(as_text=True)
     assert "Steer to early wins" in html and "7 minutes" in html
 
 
-def test_hostile_text_is_inert_everywhere_it_shows(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_text_is_inert_everywhere_it_shows(login, make_case) -> None:
     make_case(
         title="Title " + HOSTILE,
         seat="Seat " + HOSTILE[:60],
@@ -53,7 +53,7 @@ def test_hostile_text_is_inert_everywhere_it_shows(login, make_case) -> None:  #
     assert "{{ 7*7 }}" in page  # Jinja-looking text is shown, not evaluated
 
 
-def test_library_filters_live_in_the_url_and_combine(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_library_filters_live_in_the_url_and_combine(login, make_case) -> None:
     make_case(slug="a", title="Alpha", seat="Porter", tags=("flow",))
     make_case(slug="b", title="Beta", seat="Porter", tags=("safety",))
     make_case(slug="c", title="Gamma", seat="Receptionist", tags=("flow",))
@@ -63,7 +63,7 @@ def test_library_filters_live_in_the_url_and_combine(login, make_case) -> None: 
     assert "1 case matching" in html
 
 
-def test_library_paginates(app, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_library_paginates(app, login, make_case) -> None:
     for i in range(12):
         make_case(slug=f"case-{i:02}", title=f"Case {i:02}")
     client = login("learner")
@@ -78,7 +78,7 @@ def test_library_paginates(app, login, make_case) -> None:  # type: ignore[no-un
 @pytest.mark.parametrize(
     ("page", "pages"), [(1, 2), (1, 7), (4, 7), (5, 9), (9, 9), (500, 1000), (1, 1000), (998, 1000)]
 )
-def test_pagination_shows_first_last_and_two_either_side(app, page: int, pages: int) -> None:  # type: ignore[no-untyped-def]
+def test_pagination_shows_first_last_and_two_either_side(app, page: int, pages: int) -> None:
     """The numbers and gaps the pagination shows (only these are worked out, however
     many pages there are)."""
     import re

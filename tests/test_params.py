@@ -29,7 +29,7 @@ ODD_NUMBERS = ["²", "٣", "99999999999999999999", "2147483648", "-1", "1.5", " 
         ("99999999999999999999", None),
     ],
 )
-def test_parse_int_takes_only_ascii_digits_within_range(value, expected) -> None:  # type: ignore[no-untyped-def]
+def test_parse_int_takes_only_ascii_digits_within_range(value, expected) -> None:
     assert parse_int(value) == expected
 
 
@@ -59,7 +59,7 @@ def test_a_local_target_longer_than_the_cap_is_refused_everywhere():
     assert safe_local_target("/" + "a" * MAX_LOCAL_TARGET) is None
 
 
-def _int_rules(app: Flask):  # type: ignore[no-untyped-def]
+def _int_rules(app: Flask):
     for rule in app.url_map.iter_rules():
         ints = [
             name
@@ -70,7 +70,7 @@ def _int_rules(app: Flask):  # type: ignore[no-untyped-def]
             yield rule, ints
 
 
-def test_every_route_with_an_id_answers_odd_ids_with_a_4xx(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_every_route_with_an_id_answers_odd_ids_with_a_4xx(app: Flask, login) -> None:
     client = login("admin")
     rules = list(_int_rules(app))
     assert len(rules) >= 15  # guides, their cases and questions, tags, users, revisions, the bin
@@ -85,7 +85,7 @@ def test_every_route_with_an_id_answers_odd_ids_with_a_4xx(app: Flask, login) ->
                 assert 400 <= response.status_code < 500, (method, path, response.status_code)
 
 
-def test_forms_and_query_strings_refuse_odd_numbers(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_forms_and_query_strings_refuse_odd_numbers(app: Flask, login, make_case) -> None:
     make_case(slug="a-case")
     client = login("admin")
     for odd in ODD_NUMBERS:

@@ -21,7 +21,7 @@ def _save_controls(html: str) -> list[str]:
     return re.findall(r'<details class="[^"]*app-save[^"]*".*?</details>', html, re.S)
 
 
-def test_a_name_typed_for_a_new_list_makes_that_list_whatever_the_menu_says(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_typed_for_a_new_list_makes_that_list_whatever_the_menu_says(app: Flask, login, make_case) -> None:
     first = make_case()
     second = make_case(slug="second", title="A second case")
     client = login("learner")
@@ -40,7 +40,7 @@ def test_a_name_typed_for_a_new_list_makes_that_list_whatever_the_menu_says(app:
     assert lists.saved_case_ids(ensure_user("learner")) == {first.id, second.id, third.id}
 
 
-def test_each_result_has_one_small_save_control_that_says_saved(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_each_result_has_one_small_save_control_that_says_saved(app: Flask, login, make_case) -> None:
     saved = make_case(slug="saved", title="Porter saved case")
     make_case(slug="other", title="Porter other case")
     client = login("learner")
@@ -58,7 +58,7 @@ def test_each_result_has_one_small_save_control_that_says_saved(app: Flask, logi
     assert html.count('name="new_title"') == 2  # nothing outside the two disclosures
 
 
-def test_a_reflection_on_a_case_opens_in_the_form_the_writer_last_chose(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_reflection_on_a_case_opens_in_the_form_the_writer_last_chose(app: Flask, login, make_case) -> None:
     case = make_case()
     client = login("learner")
     first = client.get(f"/my/notebook/reflections/new?case={case.id}").get_data(as_text=True)
@@ -73,7 +73,7 @@ def test_a_reflection_on_a_case_opens_in_the_form_the_writer_last_chose(app: Fla
     assert "Write an NMC reflective account" in chosen
 
 
-def test_the_cpd_log_totals_hours_per_year_and_method_and_towards_35_hours(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_cpd_log_totals_hours_per_year_and_method_and_towards_35_hours(app: Flask, login) -> None:
     learner = ensure_user("learner")
     this_year = date.today().year
     for done_on, method, hours, participatory in [
@@ -92,7 +92,7 @@ def test_the_cpd_log_totals_hours_per_year_and_method_and_towards_35_hours(app: 
     assert "<strong>6.5 of 35 hours</strong> (19%)" in html and "<strong>2 of 20 participatory</strong> (10%)" in html
 
 
-def test_a_learner_is_told_who_can_share_and_can_keep_a_copy_of_a_shared_list(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_learner_is_told_who_can_share_and_can_keep_a_copy_of_a_shared_list(app: Flask, login, make_case) -> None:
     first = make_case()
     second = make_case(slug="second", title="A second case")
     facilitator = login("facilitator")
@@ -118,7 +118,7 @@ def test_a_learner_is_told_who_can_share_and_can_keep_a_copy_of_a_shared_list(ap
     assert learner.post("/reading-lists/not-a-token/copy").status_code == 404
 
 
-def _signed_out_page(client, response) -> str:  # type: ignore[no-untyped-def]
+def _signed_out_page(client, response) -> str:
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     again = client.get("/login").get_data(as_text=True)
@@ -126,7 +126,7 @@ def _signed_out_page(client, response) -> str:  # type: ignore[no-untyped-def]
     return page
 
 
-def test_a_signed_out_learner_is_told_why(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_signed_out_learner_is_told_why(app: Flask, login) -> None:
     from datetime import timedelta
 
     from sqlalchemy import update

@@ -76,7 +76,7 @@ def sideways(page: Any) -> list[str]:
     )
 
 
-def test_no_page_scrolls_sideways_at_320_or_375_px_and_axe_passes(full_library: Flask, playwright_browser) -> None:  # type: ignore[no-untyped-def]
+def test_no_page_scrolls_sideways_at_320_or_375_px_and_axe_passes(full_library: Flask, playwright_browser) -> None:
     urls = reflow_pages(full_library)
     assert len(urls) > 40
     context = playwright_browser.new_context(

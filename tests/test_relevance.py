@@ -59,7 +59,7 @@ SMALL_STOP_LIST = frozenset(
 try:
     from search import analysis as _analysis
 except ImportError:  # pragma: no cover - the package moved: fall back to plain words
-    _analysis = None  # type: ignore[assignment]
+    _analysis = None
 STOP_WORDS = frozenset(getattr(_analysis, "STOP_WORDS", SMALL_STOP_LIST))
 MIN_WORD_CHARS = getattr(_analysis, "MIN_WORD_CHARS", 2)
 _stem: Callable[[str], str] = getattr(_analysis, "stem_word", lambda word: word)
@@ -72,7 +72,7 @@ def meaningful_words(text: str) -> set[str]:
     return {_stem(word) for word in words if len(word) >= MIN_WORD_CHARS and word not in STOP_WORDS}
 
 
-def case_words(case) -> set[str]:  # type: ignore[no-untyped-def]
+def case_words(case) -> set[str]:
     parts = [case.title, case.summary, case.seat, case.setting or "", case.body, *case.tags, *case.dimensions]
     parts += [question.text for question in case.questions]
     return meaningful_words("\n".join(parts))

@@ -27,7 +27,7 @@ def _count() -> int:
 
 
 @pytest.mark.sqlite_only  # backup uses SQLite's online backup; PostgreSQL has pg_dump
-def test_backup_and_restore_round_trip(app: Flask, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_and_restore_round_trip(app: Flask, runner, tmp_path: Path) -> None:
     assert runner.invoke(args=["import", str(SAMPLE_DIR)]).exit_code == 0
     before = sorted(db.session.scalars(select(Case.slug)))
     result = runner.invoke(args=["backup", str(tmp_path / "backup")])
@@ -45,7 +45,7 @@ def test_backup_and_restore_round_trip(app: Flask, runner, tmp_path: Path) -> No
     assert check_index().is_clean
 
 
-def test_backup_refuses_a_folder_that_is_not_empty(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_refuses_a_folder_that_is_not_empty(runner, tmp_path: Path) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
     result = runner.invoke(args=["backup", str(tmp_path / "full")])

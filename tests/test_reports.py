@@ -15,16 +15,16 @@ from .conftest import ensure_user
 
 
 @pytest.fixture
-def learner(app: Flask):  # type: ignore[no-untyped-def]
+def learner(app: Flask):
     return ensure_user("learner")
 
 
 @pytest.fixture
-def curator(app: Flask):  # type: ignore[no-untyped-def]
+def curator(app: Flask):
     return ensure_user("curator")
 
 
-def report_on(case, reporter, reason="factual-error", text="The date of the merger is wrong"):  # type: ignore[no-untyped-def]
+def report_on(case, reporter, reason="factual-error", text="The date of the merger is wrong"):
     report, errors = reports.report_problem(case, reporter, ReportInput(reason, text))
     assert errors == {}
     db.session.commit()
@@ -32,7 +32,7 @@ def report_on(case, reporter, reason="factual-error", text="The date of the merg
 
 
 # -- the service --------------------------------------------------------------------------------------------
-def test_a_reader_reports_a_problem_and_it_is_recorded(make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_reports_a_problem_and_it_is_recorded(make_case, learner) -> None:
     case = make_case()
     report = report_on(case, learner)
     assert report.is_open and report.reporter == learner and report.case == case
@@ -50,19 +50,19 @@ def test_a_reader_reports_a_problem_and_it_is_recorded(make_case, learner) -> No
         ("other", "x" * 2001, "text"),
     ],
 )
-def test_a_report_needs_a_known_reason_and_some_text(make_case, learner, reason, text, field) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_needs_a_known_reason_and_some_text(make_case, learner, reason, text, field) -> None:
     report, errors = reports.report_problem(make_case(), learner, ReportInput(reason, text))
     assert report is None and set(errors) == {field}
 
 
-def test_a_reader_cannot_report_a_case_they_cannot_see(make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_cannot_report_a_case_they_cannot_see(make_case, learner) -> None:
     case = make_case(status="draft")
     with pytest.raises(LookupError):
         reports.report_problem(case, learner, ReportInput("other", "Hidden"))
 
 
 @pytest.mark.parametrize("outcome", ["fixed", "no-action"])
-def test_a_curator_resolves_with_an_outcome_and_a_note_the_reader_sees(make_case, learner, curator, outcome) -> None:  # type: ignore[no-untyped-def]
+def test_a_curator_resolves_with_an_outcome_and_a_note_the_reader_sees(make_case, learner, curator, outcome) -> None:
     case = make_case()
     report = report_on(case, learner)
     assert reports.resolve_report(report, curator, ResolutionInput(outcome, "Corrected the year, thank you")) == {}
@@ -77,7 +77,7 @@ def test_a_curator_resolves_with_an_outcome_and_a_note_the_reader_sees(make_case
     assert event.actor_id == curator.id and "Corrected the year" in event.detail
 
 
-def test_resolving_as_unpublished_takes_the_case_out_of_the_library(make_case, learner, curator) -> None:  # type: ignore[no-untyped-def]
+def test_resolving_as_unpublished_takes_the_case_out_of_the_library(make_case, learner, curator) -> None:
     case = make_case()
     report = report_on(case, learner, "identifies-someone", "The patient could be recognised")
     reports.resolve_report(report, curator, ResolutionInput("unpublished", "Taken down while we anonymise it"))
@@ -87,7 +87,7 @@ def test_resolving_as_unpublished_takes_the_case_out_of_the_library(make_case, l
     assert change.comment == f"Unpublished after report {report.id}: Taken down while we anonymise it"
 
 
-def test_a_resolution_needs_an_outcome_and_a_note_and_happens_once(make_case, learner, curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_resolution_needs_an_outcome_and_a_note_and_happens_once(make_case, learner, curator) -> None:
     report = report_on(make_case(), learner)
     assert set(reports.resolve_report(report, curator, ResolutionInput("", ""))) == {"outcome", "note"}
     assert set(reports.resolve_report(report, curator, ResolutionInput("deleted", "x"))) == {"outcome"}
@@ -97,13 +97,13 @@ def test_a_resolution_needs_an_outcome_and_a_note_and_happens_once(make_case, le
         reports.resolve_report(report, curator, ResolutionInput("fixed", "Again"))
 
 
-def test_only_curators_resolve(make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_only_curators_resolve(make_case, learner) -> None:
     report = report_on(make_case(), learner)
     with pytest.raises(ReportError):
         reports.resolve_report(report, ensure_user("facilitator"), ResolutionInput("fixed", "Done"))
 
 
-def test_a_reader_sees_only_their_own_reports(make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_sees_only_their_own_reports(make_case, learner) -> None:
     case = make_case()
     report_on(case, learner)
     other = ensure_user("facilitator")
@@ -113,7 +113,7 @@ def test_a_reader_sees_only_their_own_reports(make_case, learner) -> None:  # ty
 
 
 # -- the routes -----------------------------------------------------------------------------------------------
-def test_report_form_then_my_reports(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_report_form_then_my_reports(login, make_case, learner) -> None:
     case = make_case()
     client = login("learner")
     page = client.get(f"/cases/{case.slug}/report").get_data(as_text=True)
@@ -126,13 +126,13 @@ def test_report_form_then_my_reports(login, make_case, learner) -> None:  # type
     assert "Old guidance" in page and "Not resolved yet" in page
 
 
-def test_a_hidden_case_cannot_be_reported_at_the_route(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_hidden_case_cannot_be_reported_at_the_route(login, make_case) -> None:
     make_case(slug="hidden", status="review")
     assert login("learner").get("/cases/hidden/report").status_code == 404
     assert login("learner").post("/cases/hidden/report", data={"reason": "other", "text": "x"}).status_code == 404
 
 
-def test_the_queue_and_resolution_pages(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_and_resolution_pages(login, make_case, learner) -> None:
     report = report_on(make_case(), learner)
     client = login("curator")
     assert "The date of the merger is wrong" in client.get("/curate/reports").get_data(as_text=True)
@@ -147,7 +147,7 @@ def test_the_queue_and_resolution_pages(login, make_case, learner) -> None:  # t
 
 
 @pytest.mark.parametrize("role", ["learner", "facilitator"])
-def test_readers_cannot_use_the_queue(login, make_case, learner, role) -> None:  # type: ignore[no-untyped-def]
+def test_readers_cannot_use_the_queue(login, make_case, learner, role) -> None:
     report = report_on(make_case(), learner)
     client = login(role)
     assert client.get("/curate/reports").status_code == 403
@@ -155,7 +155,7 @@ def test_readers_cannot_use_the_queue(login, make_case, learner, role) -> None: 
     assert db.session.get(CaseReport, report.id).is_open
 
 
-def test_a_case_deleted_for_good_takes_its_reports_with_it(make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_deleted_for_good_takes_its_reports_with_it(make_case, learner) -> None:
     from datetime import timedelta
 
     from casestudies import curation
@@ -171,7 +171,7 @@ def test_a_case_deleted_for_good_takes_its_reports_with_it(make_case, learner) -
     assert reports.reports_by(learner) == []
 
 
-def test_the_manage_page_counts_the_case_s_open_reports(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_the_manage_page_counts_the_case_s_open_reports(login, make_case, learner) -> None:
     case = make_case()
     client = login("curator")
     assert "open report" not in client.get(f"/curate/cases/{case.slug}").get_data(as_text=True)
@@ -182,14 +182,14 @@ def test_the_manage_page_counts_the_case_s_open_reports(login, make_case, learne
     )
 
 
-def test_the_case_page_links_to_the_report_form(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_case_page_links_to_the_report_form(login, make_case) -> None:
     make_case(slug="a-case")
     page = login("learner").get("/cases/a-case").get_data(as_text=True)
     assert 'href="/cases/a-case/report"' in page and "Report a problem with this case" in page
 
 
 @pytest.mark.parametrize("role", ["learner", "facilitator", "curator", "admin"])
-def test_my_reports_is_under_my_learning_for_every_signed_in_reader(login, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_my_reports_is_under_my_learning_for_every_signed_in_reader(login, role: str) -> None:
     client = login(role)
     home = client.get("/").get_data(as_text=True)
     nav = home[home.index('class="nhsuk-header__navigation') :]
@@ -203,11 +203,11 @@ def test_my_reports_is_under_my_learning_for_every_signed_in_reader(login, role:
     assert 'aria-current="page"' in header[at - 300 : at + 300]
 
 
-def test_the_sign_in_page_has_no_my_reports_link(client) -> None:  # type: ignore[no-untyped-def]
+def test_the_sign_in_page_has_no_my_reports_link(client) -> None:
     assert "/my-reports" not in client.get("/login").get_data(as_text=True)
 
 
-def test_the_resolution_page_links_to_the_case_once_escaped(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_the_resolution_page_links_to_the_case_once_escaped(login, make_case, learner) -> None:
     # The Case row showed its own markup as text ("&lt;a href=…"): escaped twice.
     case = make_case(title="Tom & Jerry’s <b>ward</b>")
     report = report_on(case, learner)
@@ -216,7 +216,7 @@ def test_the_resolution_page_links_to_the_case_once_escaped(login, make_case, le
     assert "&lt;a href" not in html
 
 
-def test_the_dashboard_counts_open_reports_beside_review_due(login, make_case, learner) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_counts_open_reports_beside_review_due(login, make_case, learner) -> None:
     client = login("curator")
     assert "Reported problems (0 open)" in client.get("/curate/").get_data(as_text=True)
     report_on(make_case(slug="one"), learner)

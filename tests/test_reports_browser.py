@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 SLUG = "district-nurse-joint-care-planning"
 
 
-def test_report_then_resolve_then_the_reporter_sees_the_outcome(library: Flask, page, playwright_browser) -> None:  # type: ignore[no-untyped-def]
+def test_report_then_resolve_then_the_reporter_sees_the_outcome(library: Flask, page, playwright_browser) -> None:
     sign_in(page, "learner")
     page.goto(f"/cases/{SLUG}/report")
     assert axe_violations(page) == []
@@ -48,7 +48,7 @@ def test_report_then_resolve_then_the_reporter_sees_the_outcome(library: Flask, 
     assert "Fixed" in outcome and "Updated the pathway section. Thank you!" in outcome
 
 
-def test_axe_on_the_admin_override_and_the_import_checkbox(library: Flask, page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_axe_on_the_admin_override_and_the_import_checkbox(library: Flask, page, tmp_path) -> None:
     sign_in(page, "admin")
     page.goto("/curate/cases/new")
     page.get_by_label("Title").fill("An admin's own case")

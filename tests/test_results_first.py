@@ -29,7 +29,7 @@ def test_block_boundaries_end_with_a_sentence_break() -> None:
     )
 
 
-def test_a_snippet_never_runs_a_heading_into_the_text(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_snippet_never_runs_a_heading_into_the_text(app: Flask, make_case) -> None:
     make_case(body="## The situation\n\nA young porter noticed the lounge.\n\n## What happened\n\nHe asked.\n")
     (item,) = search_cases(ensure_user("learner"), "porter lounge").items
     plain = re.sub(r"<[^>]+>", "", item.snippet)
@@ -39,7 +39,7 @@ def test_a_snippet_never_runs_a_heading_into_the_text(app: Flask, make_case) -> 
 
 # -- nothing about unpublished cases --------------------------------------------------------------
 @pytest.fixture
-def draft_only(make_case):  # type: ignore[no-untyped-def]
+def draft_only(make_case):
     """A published case, and a draft whose seat, setting and tag no published case has
     (spelt in capitals that only the draft holds)."""
     make_case(slug="published", title="Published story", tags=("flow",))
@@ -69,7 +69,7 @@ def draft_only(make_case):  # type: ignore[no-untyped-def]
         ("/cases?setting=secret+qzward", "Secret Qzward"),
     ],
 )
-def test_a_filter_on_a_draft_only_value_tells_a_learner_nothing(login, draft_only, path: str, stored: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_filter_on_a_draft_only_value_tells_a_learner_nothing(login, draft_only, path: str, stored: str) -> None:
     html = login("learner").get(path).get_data(as_text=True)
     assert stored not in html
     assert "Draft story" not in html
@@ -80,7 +80,7 @@ def test_a_filter_on_a_draft_only_value_tells_a_learner_nothing(login, draft_onl
         assert "Draft story" in curator_html  # the draft is there, for those who may see it
 
 
-def test_a_facet_value_is_spelt_as_a_case_the_reader_may_see_spells_it(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_facet_value_is_spelt_as_a_case_the_reader_may_see_spells_it(app: Flask, make_case) -> None:
     make_case(slug="draft", title="Draft story", status="draft", seat="PORTER")  # indexed first
     make_case(slug="published", title="Published story", seat="Porter")
     learner_seats = [f.value for f in search_cases(ensure_user("learner"), "story").facets["seat"]]
@@ -98,7 +98,7 @@ def _log_rows() -> list[tuple[str, date, int]]:
     return [tuple(row) for row in db.session.execute(select(SearchLog.query, SearchLog.day, SearchLog.count))]
 
 
-def test_a_learners_empty_searches_are_counted_per_normalised_query_and_day(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_learners_empty_searches_are_counted_per_normalised_query_and_day(app: Flask, login) -> None:
     client = login("learner")
     for query in ("Gerontology  care", "gerontology care", " GERONTOLOGY CARE ", "podiatry"):
         assert client.get("/search", query_string={"q": query}).status_code == 200
@@ -118,7 +118,7 @@ def test_a_repeat_on_the_same_day_only_updates_the_count(app: Flask) -> None:
     db.session.flush()
     statements: list[str] = []
 
-    def remember(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+    def remember(conn, cursor, statement, *args) -> None:
         statements.append(statement.split()[0].upper())
 
     event.listen(db.engine, "before_cursor_execute", remember)
@@ -186,7 +186,7 @@ def test_the_migration_carries_old_searches_over_grouped(tmp_path: Path) -> None
 
 # -- the search page: no-results, page past the end, long searches and URLs -------------------------
 @pytest.fixture
-def library_client(sample_app: Flask):  # type: ignore[no-untyped-def]
+def library_client(sample_app: Flask):
     from .conftest import Auth
 
     client = sample_app.test_client()
@@ -194,7 +194,7 @@ def library_client(sample_app: Flask):  # type: ignore[no-untyped-def]
     return client
 
 
-def test_no_results_drop_the_filter_heading_and_the_sort(library_client) -> None:  # type: ignore[no-untyped-def]
+def test_no_results_drop_the_filter_heading_and_the_sort(library_client) -> None:
     html = library_client.get("/search?q=zzzzqqq&seat=Porter").get_data(as_text=True)
     assert "No cases found" in html
     assert "Filter results" not in html and 'id="sort"' not in html
@@ -203,14 +203,14 @@ def test_no_results_drop_the_filter_heading_and_the_sort(library_client) -> None
     assert "Filter results" in found and 'id="sort"' in found
 
 
-def test_a_search_page_past_the_end_shows_the_last_page(library_client) -> None:  # type: ignore[no-untyped-def]
+def test_a_search_page_past_the_end_shows_the_last_page(library_client) -> None:
     last = library_client.get("/search?q=nurse&page=999").get_data(as_text=True)
     assert "No cases found" not in last
     assert re.search(r'<ol class="nhsuk-list app-case-list" start="\d+">\s*<li', last)
     assert 'aria-current="page"' in last  # the pager marks the last page as the current one
 
 
-def test_an_over_long_search_is_cut_with_a_message(library_client) -> None:  # type: ignore[no-untyped-def]
+def test_an_over_long_search_is_cut_with_a_message(library_client) -> None:
     from casestudies.library.services import MAX_QUERY_CHARS
 
     html = library_client.get("/search", query_string={"q": "nurse " * 100}).get_data(as_text=True)
@@ -219,7 +219,7 @@ def test_an_over_long_search_is_cut_with_a_message(library_client) -> None:  # t
     assert "longer than" not in library_client.get("/search?q=nurse").get_data(as_text=True)
 
 
-def test_an_over_long_url_gets_the_apps_own_414_page(library_client) -> None:  # type: ignore[no-untyped-def]
+def test_an_over_long_url_gets_the_apps_own_414_page(library_client) -> None:
     response = library_client.get("/search", query_string={"q": "x" * 9000})
     assert response.status_code == 414
     html = response.get_data(as_text=True)
@@ -246,7 +246,7 @@ def _make_run_gunicorn_command(port: int) -> list[str]:
 
 
 @pytest.mark.slow
-def test_gunicorn_as_make_run_starts_it_lets_the_app_answer_long_urls(tmp_path: Path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_gunicorn_as_make_run_starts_it_lets_the_app_answer_long_urls(tmp_path: Path, migrated_db_template) -> None:
     import os
     import subprocess
     import time

@@ -32,7 +32,7 @@ FIRST_RESULT = ".app-case-list .app-case-list__item h2 a"
 @pytest.mark.parametrize(
     "path", ["/search?q=nurse", "/search?q=nurse&seat=Porter", "/cases", "/search?q=nurse+bullying"]
 )
-def test_the_first_result_is_on_a_phones_first_screen(phone, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_first_result_is_on_a_phones_first_screen(phone, path: str) -> None:
     phone.goto(path)
     box = phone.locator(FIRST_RESULT).first.bounding_box()
     assert box is not None
@@ -40,7 +40,7 @@ def test_the_first_result_is_on_a_phones_first_screen(phone, path: str) -> None:
 
 
 @pytest.mark.parametrize("width", [375, 1280])
-def test_tab_reaches_the_first_result_from_the_search_box_in_five(playwright_browser, library, width: int) -> None:  # type: ignore[no-untyped-def]
+def test_tab_reaches_the_first_result_from_the_search_box_in_five(playwright_browser, library, width: int) -> None:
     context = playwright_browser.new_context(
         base_url=library.config["LIVE_URL"], viewport={"width": width, "height": 812}
     )
@@ -57,7 +57,7 @@ def test_tab_reaches_the_first_result_from_the_search_box_in_five(playwright_bro
     assert presses <= 5, f"{presses} Tab presses from the search box to the first result"
 
 
-def test_the_skip_link_moves_focus_to_the_results(page, library) -> None:  # type: ignore[no-untyped-def]
+def test_the_skip_link_moves_focus_to_the_results(page, library) -> None:
     sign_in(page)
     page.goto("/search?q=nurse")
     page.keyboard.press("Tab")
@@ -69,7 +69,7 @@ def test_the_skip_link_moves_focus_to_the_results(page, library) -> None:  # typ
     assert page.evaluate("document.activeElement.id") == "sort"
 
 
-def test_chosen_filters_are_tags_that_remove_their_filter(page, library) -> None:  # type: ignore[no-untyped-def]
+def test_chosen_filters_are_tags_that_remove_their_filter(page, library) -> None:
     sign_in(page)
     page.goto("/search?q=patient&seat=Porter&setting=Acute+hospital")
     seat = page.get_by_role("link", name="Remove filter Seat: Porter")
@@ -81,7 +81,7 @@ def test_chosen_filters_are_tags_that_remove_their_filter(page, library) -> None
     assert page.locator(".app-chosen-filter").count() == 0
 
 
-def test_sort_applies_on_change_with_javascript(page, library) -> None:  # type: ignore[no-untyped-def]
+def test_sort_applies_on_change_with_javascript(page, library) -> None:
     sign_in(page)
     page.goto("/search?q=patient")
     assert not page.get_by_role("button", name="Sort").is_visible()  # the script hid it
@@ -92,7 +92,7 @@ def test_sort_applies_on_change_with_javascript(page, library) -> None:  # type:
     assert page.get_by_label("Sort by").input_value() == "title"
 
 
-def test_sort_keeps_its_button_without_javascript(playwright_browser, library) -> None:  # type: ignore[no-untyped-def]
+def test_sort_keeps_its_button_without_javascript(playwright_browser, library) -> None:
     context = playwright_browser.new_context(base_url=library.config["LIVE_URL"], java_script_enabled=False)
     page = context.new_page()
     sign_in(page)
@@ -114,7 +114,7 @@ def test_sort_keeps_its_button_without_javascript(playwright_browser, library) -
         "/cases?seat=Porter",
     ],
 )
-def test_axe_finds_no_violation_on_a_phone(phone, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violation_on_a_phone(phone, path: str) -> None:
     phone.goto(path)
     assert axe_violations(phone) == []
     if phone.locator("details.app-facets").count():
@@ -123,7 +123,7 @@ def test_axe_finds_no_violation_on_a_phone(phone, path: str) -> None:  # type: i
 
 
 @pytest.mark.parametrize("path", ["/search?q=patient&seat=Porter&tag=flow", "/search?q=zzzzqqq&seat=Porter"])
-def test_axe_finds_no_violation_with_filters_chosen_or_no_results(page, library, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violation_with_filters_chosen_or_no_results(page, library, path: str) -> None:
     sign_in(page)
     page.goto(path)
     assert axe_violations(page) == []
@@ -140,7 +140,7 @@ EVERYDAY_QUESTIONS = [
 ]
 
 
-def test_the_first_result_is_within_450_px_on_a_phone_for_everyday_questions(phone) -> None:  # type: ignore[no-untyped-def]
+def test_the_first_result_is_within_450_px_on_a_phone_for_everyday_questions(phone) -> None:
     tops = {}
     for question in EVERYDAY_QUESTIONS:
         phone.goto("/search?" + urlencode({"q": question}))
@@ -150,13 +150,13 @@ def test_the_first_result_is_within_450_px_on_a_phone_for_everyday_questions(pho
     assert max(tops.values()) <= 450, tops
 
 
-def test_the_home_page_shows_one_search_box_on_a_phones_first_screen(phone) -> None:  # type: ignore[no-untyped-def]
+def test_the_home_page_shows_one_search_box_on_a_phones_first_screen(phone) -> None:
     phone.goto("/")
     boxes = [box for box in (b.bounding_box() for b in phone.locator("input[type=search], input[name=q]").all()) if box]
     assert len([box for box in boxes if box["y"] < PHONE["height"]]) == 1, boxes
 
 
-def test_the_header_folds_behind_a_menu_button_on_a_phone(phone) -> None:  # type: ignore[no-untyped-def]
+def test_the_header_folds_behind_a_menu_button_on_a_phone(phone) -> None:
     phone.goto("/cases")
     menu = phone.get_by_role("button", name="Menu", exact=True)
     assert menu.get_attribute("aria-expanded") == "false"
@@ -173,7 +173,7 @@ def test_the_header_folds_behind_a_menu_button_on_a_phone(phone) -> None:  # typ
 
 
 @pytest.mark.parametrize(("width", "javascript"), [(1280, True), (375, False)])
-def test_nothing_folds_on_a_wide_screen_or_without_javascript(playwright_browser, library, width, javascript) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_folds_on_a_wide_screen_or_without_javascript(playwright_browser, library, width, javascript) -> None:
     context = playwright_browser.new_context(
         base_url=library.config["LIVE_URL"], viewport={"width": width, "height": 812}, java_script_enabled=javascript
     )

@@ -18,21 +18,21 @@ from .test_curation import good_input, new_case
 
 
 @pytest.fixture
-def curator(app: Flask):  # type: ignore[no-untyped-def]
+def curator(app: Flask):
     return ensure_user("curator")
 
 
 @pytest.fixture
-def second(app: Flask):  # type: ignore[no-untyped-def]
+def second(app: Flask):
     return ensure_user("curator", email="second-curator@example.org")
 
 
 @pytest.fixture
-def admin(app: Flask):  # type: ignore[no-untyped-def]
+def admin(app: Flask):
     return ensure_user("admin")
 
 
-def in_review(author, sender=None) -> Case:  # type: ignore[no-untyped-def]
+def in_review(author, sender=None) -> Case:
     case = new_case(author)
     curation.change_status(case, "review", sender or author)
     db.session.commit()
@@ -40,13 +40,13 @@ def in_review(author, sender=None) -> Case:  # type: ignore[no-untyped-def]
 
 
 # -- 1. the two-person rule: service ----------------------------------------------------------------
-def test_the_curator_who_sent_a_case_for_review_cannot_publish_it(curator, second) -> None:  # type: ignore[no-untyped-def]
+def test_the_curator_who_sent_a_case_for_review_cannot_publish_it(curator, second) -> None:
     case = in_review(second, sender=curator)
     with pytest.raises(CurationError, match="Another curator must publish this case: you sent it for review"):
         curation.change_status(case, "published", curator)
 
 
-def test_the_author_of_the_current_revision_cannot_publish_it(curator, second) -> None:  # type: ignore[no-untyped-def]
+def test_the_author_of_the_current_revision_cannot_publish_it(curator, second) -> None:
     case = in_review(curator, sender=second)  # curator wrote it, second sent it: neither may publish
     with pytest.raises(CurationError, match="you wrote its current revision"):
         curation.change_status(case, "published", curator)
@@ -58,7 +58,7 @@ def test_the_author_of_the_current_revision_cannot_publish_it(curator, second) -
     assert case.status == "published"
 
 
-def test_an_edit_during_review_makes_its_author_the_one_who_cannot_publish(curator, second) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_during_review_makes_its_author_the_one_who_cannot_publish(curator, second) -> None:
     case = in_review(curator)
     form = CaseInput.from_case(case)
     form.summary = "A ward clerk redesigns how every call reaches the ward."
@@ -72,7 +72,7 @@ def test_an_edit_during_review_makes_its_author_the_one_who_cannot_publish(curat
     assert curation.publish_blocker(case, third) is None
 
 
-def test_a_curator_who_only_wrote_an_older_revision_may_publish(curator, second) -> None:  # type: ignore[no-untyped-def]
+def test_a_curator_who_only_wrote_an_older_revision_may_publish(curator, second) -> None:
     case = new_case(curator)
     form = CaseInput.from_case(case)
     form.summary = "Rewritten by the second curator."
@@ -83,7 +83,7 @@ def test_a_curator_who_only_wrote_an_older_revision_may_publish(curator, second)
     assert case.status == "published"
 
 
-def test_an_admin_overrides_with_a_reason_that_is_recorded(admin) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_overrides_with_a_reason_that_is_recorded(admin) -> None:
     case = in_review(admin)
     with pytest.raises(CurationError, match="give the reason"):
         curation.change_status(case, "published", admin)
@@ -97,13 +97,13 @@ def test_an_admin_overrides_with_a_reason_that_is_recorded(admin) -> None:  # ty
     assert event.action == "review-override" and "Only reviewer on leave" in event.detail
 
 
-def test_a_curator_cannot_override_even_with_a_reason(curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_curator_cannot_override_even_with_a_reason(curator) -> None:
     case = in_review(curator)
     with pytest.raises(CurationError, match="Another curator"):
         curation.change_status(case, "published", curator, override_reason="I am sure")
 
 
-def test_the_setting_turns_the_rule_off_for_a_team_of_one(app: Flask, curator) -> None:  # type: ignore[no-untyped-def]
+def test_the_setting_turns_the_rule_off_for_a_team_of_one(app: Flask, curator) -> None:
     app.config["TWO_PERSON_REVIEW"] = False
     case = in_review(curator)
     assert curation.publish_blocker(case, curator) is None
@@ -120,7 +120,7 @@ def test_the_setting_reads_from_the_environment() -> None:
 
 
 # -- 1. the two-person rule: routes ----------------------------------------------------------------
-def test_the_manage_page_explains_why_publish_is_not_offered(login, curator, second) -> None:  # type: ignore[no-untyped-def]
+def test_the_manage_page_explains_why_publish_is_not_offered(login, curator, second) -> None:
     case = in_review(curator)
     html = login("curator").get(f"/curate/cases/{case.slug}").get_data(as_text=True)
     assert 'value="published"' not in html
@@ -131,14 +131,14 @@ def test_the_manage_page_explains_why_publish_is_not_offered(login, curator, sec
     assert 'value="published"' in html and "not offered" not in html
 
 
-def login_as(client, user):  # type: ignore[no-untyped-def]
+def login_as(client, user):
     from .conftest import PASSWORD
 
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     return client
 
 
-def test_posting_publish_anyway_is_refused_at_the_route(login, curator) -> None:  # type: ignore[no-untyped-def]
+def test_posting_publish_anyway_is_refused_at_the_route(login, curator) -> None:
     case = in_review(curator)
     response = login("curator").post(f"/curate/cases/{case.slug}/status", data={"to": "published"})
     assert response.status_code == 400
@@ -147,7 +147,7 @@ def test_posting_publish_anyway_is_refused_at_the_route(login, curator) -> None:
     assert db.session.get(Case, case.id).status == "review"
 
 
-def test_an_admin_sees_the_reason_field_and_overrides_at_the_route(login, admin) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_sees_the_reason_field_and_overrides_at_the_route(login, admin) -> None:
     case = in_review(admin)
     client = login("admin")
     html = client.get(f"/curate/cases/{case.slug}").get_data(as_text=True)
@@ -164,13 +164,13 @@ def test_an_admin_sees_the_reason_field_and_overrides_at_the_route(login, admin)
 
 
 # -- 3. consent has no default ---------------------------------------------------------------------------
-def test_a_new_case_without_a_consent_choice_gets_a_field_error(curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_case_without_a_consent_choice_gets_a_field_error(curator) -> None:
     case, errors = curation.create_case(good_input(consent=""), curator)
     assert case is None
     assert errors == {"consent": ["Choose whether consent was obtained, is not needed or is still pending"]}
 
 
-def test_the_editor_preselects_no_consent_and_refuses_a_save_without_one(login, curator) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_preselects_no_consent_and_refuses_a_save_without_one(login, curator) -> None:
     client = login("curator")
     html = client.get("/curate/cases/new").get_data(as_text=True)
     assert 'name="consent"' in html and "checked" not in html.split('name="consent"', 1)[1].split("</fieldset>")[0]
@@ -183,7 +183,7 @@ def test_the_editor_preselects_no_consent_and_refuses_a_save_without_one(login, 
 
 
 # -- 7. wording ---------------------------------------------------------------------------------------------
-def test_the_workflow_says_in_review_and_consent_in_words(login, curator) -> None:  # type: ignore[no-untyped-def]
+def test_the_workflow_says_in_review_and_consent_in_words(login, curator) -> None:
     case = new_case(curator)
     client = login("curator")
     response = client.post(f"/curate/cases/{case.slug}/status", data={"to": "review"}, follow_redirects=True)
@@ -193,7 +193,7 @@ def test_the_workflow_says_in_review_and_consent_in_words(login, curator) -> Non
 
 
 # -- 2. import: files marked published arrive in review --------------------------------------------------
-def _published_file(**overrides):  # type: ignore[no-untyped-def]
+def _published_file(**overrides):
     from casestudies.transfer.casefile import BundleFile, dump_case_file
 
     from .conftest import case_data
@@ -202,7 +202,7 @@ def _published_file(**overrides):  # type: ignore[no-untyped-def]
     return BundleFile(f"{data.slug}.md", dump_case_file(data).encode("utf-8"))
 
 
-def test_a_file_marked_published_arrives_in_review(curator) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_marked_published_arrives_in_review(curator) -> None:
     from casestudies.transfer.services import import_cases
 
     report = import_cases([_published_file()], actor=curator)
@@ -218,7 +218,7 @@ def test_a_file_marked_published_arrives_in_review(curator) -> None:  # type: ig
         curation.change_status(case, "published", curator)
 
 
-def test_an_update_to_a_published_case_waits_as_a_change_in_review_and_the_same_file_is_unchanged(curator) -> None:  # type: ignore[no-untyped-def]
+def test_an_update_to_a_published_case_waits_as_a_change_in_review_and_the_same_file_is_unchanged(curator) -> None:
     from casestudies.transfer.services import import_cases
 
     import_cases([_published_file()], actor=None, publish=True)
@@ -232,7 +232,7 @@ def test_an_update_to_a_published_case_waits_as_a_change_in_review_and_the_same_
     assert case.summary != "A new summary, not yet reviewed."  # learners read the live text
 
 
-def test_an_admin_confirms_publication_and_it_is_recorded(admin, curator) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_confirms_publication_and_it_is_recorded(admin, curator) -> None:
     from casestudies.transfer.services import import_cases
 
     with pytest.raises(PermissionError):
@@ -246,14 +246,14 @@ def test_an_admin_confirms_publication_and_it_is_recorded(admin, curator) -> Non
     assert event.detail.endswith("published as marked (publication confirmed by an admin)")
 
 
-def test_drafts_are_imported_as_drafts_whatever_publish_says(admin) -> None:  # type: ignore[no-untyped-def]
+def test_drafts_are_imported_as_drafts_whatever_publish_says(admin) -> None:
     from casestudies.transfer.services import import_cases
 
     import_cases([_published_file(status="draft")], actor=admin, publish=True)
     assert db.session.scalar(select(Case.status)) == "draft"
 
 
-def test_the_command_line_import_arrives_in_review_unless_publish_is_given(app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_import_arrives_in_review_unless_publish_is_given(app: Flask, tmp_path) -> None:
     folder = tmp_path / "files"
     folder.mkdir()
     file = _published_file()
@@ -272,7 +272,7 @@ def test_the_command_line_import_arrives_in_review_unless_publish_is_given(app: 
     assert event.actor_id is None and event.detail.endswith("published as marked (command line --publish)")
 
 
-def _upload(client, file):  # type: ignore[no-untyped-def]
+def _upload(client, file):
     import io
 
     return client.post(
@@ -287,11 +287,11 @@ def _token(page: str) -> str:
 
 
 @pytest.fixture
-def uploads(app: Flask, tmp_path):  # type: ignore[no-untyped-def]
+def uploads(app: Flask, tmp_path):
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
 
 
-def test_only_an_admin_is_offered_the_publish_checkbox(login, uploads) -> None:  # type: ignore[no-untyped-def]
+def test_only_an_admin_is_offered_the_publish_checkbox(login, uploads) -> None:
     page = _upload(login("curator"), _published_file()).get_data(as_text=True)
     assert 'name="publish"' not in page
     assert "1 file is marked published. Unless publication is confirmed, it arrives in review" in page
@@ -299,21 +299,21 @@ def test_only_an_admin_is_offered_the_publish_checkbox(login, uploads) -> None: 
     assert 'name="publish"' in page and "Publish the files marked published" in page
 
 
-def test_a_curator_cannot_confirm_publication_at_the_route(login, uploads) -> None:  # type: ignore[no-untyped-def]
+def test_a_curator_cannot_confirm_publication_at_the_route(login, uploads) -> None:
     client = login("curator")
     token = _token(_upload(client, _published_file()).get_data(as_text=True))
     assert client.post("/transfer/import", data={"upload": token, "publish": "y"}).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
 
 
-def test_an_admin_ticks_the_box_and_the_files_stay_published(login, uploads) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_ticks_the_box_and_the_files_stay_published(login, uploads) -> None:
     client = login("admin")
     token = _token(_upload(client, _published_file()).get_data(as_text=True))
     assert client.post("/transfer/import", data={"upload": token, "publish": "y"}).status_code == 302
     assert db.session.scalar(select(Case.status)) == "published"
 
 
-def test_an_admin_who_leaves_the_box_unticked_sends_them_to_review(login, uploads) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_who_leaves_the_box_unticked_sends_them_to_review(login, uploads) -> None:
     client = login("admin")
     token = _token(_upload(client, _published_file()).get_data(as_text=True))
     assert client.post("/transfer/import", data={"upload": token}).status_code == 302
@@ -321,7 +321,7 @@ def test_an_admin_who_leaves_the_box_unticked_sends_them_to_review(login, upload
 
 
 # -- 4. review dates on the dashboard ----------------------------------------------------------------------
-def test_the_dashboard_lists_cases_due_for_review_within_30_days_and_overdue(make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_lists_cases_due_for_review_within_30_days_and_overdue(make_case) -> None:
     today = date(2027, 3, 1)
     make_case(slug="overdue", title="Overdue", review_by=today - timedelta(days=1))
     make_case(slug="due-today", title="Due today", review_by=today)
@@ -334,7 +334,7 @@ def test_the_dashboard_lists_cases_due_for_review_within_30_days_and_overdue(mak
     assert [board.days_until_review(c) for c in board.due_for_review] == [0, 30]
 
 
-def test_the_dashboard_page_shows_both_lists(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_page_shows_both_lists(login, make_case) -> None:
     make_case(slug="overdue", title="Overdue case", review_by=date.today() - timedelta(days=3))
     make_case(slug="soon", title="Soon case", review_by=date.today() + timedelta(days=1))
     html = login("curator").get("/curate/").get_data(as_text=True)
@@ -342,7 +342,7 @@ def test_the_dashboard_page_shows_both_lists(login, make_case) -> None:  # type:
     assert "3 days overdue" in html and "in 1 day)" in html
 
 
-def test_the_diff_shows_consent_in_words(curator) -> None:  # type: ignore[no-untyped-def]
+def test_the_diff_shows_consent_in_words(curator) -> None:
     case = new_case(curator)
     form = CaseInput.from_case(case)
     form.consent = "obtained"

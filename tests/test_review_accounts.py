@@ -24,7 +24,7 @@ ISSUER = "http://127.0.0.1:9"  # never reached: these tests hand verified claims
 
 
 @pytest.fixture
-def sso_app(tmp_path: Path, migrated_db_template) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def sso_app(tmp_path: Path, migrated_db_template) -> Iterator[Flask]:
     app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, **oidc_settings(ISSUER))
     with app_context_for(app):
         yield app
@@ -106,7 +106,7 @@ def test_name_and_email_follow_the_provider_at_later_sign_ins(sso_app: Flask) ->
     assert (user.name, user.email) == ("Alice M", "alice.mn@trust.example")
 
 
-def test_an_admin_corrects_a_users_name_and_email(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_corrects_a_users_name_and_email(app: Flask, login) -> None:
     client = login("admin")
     user = ensure_user("learner")
     ensure_user("facilitator")
@@ -130,7 +130,7 @@ def test_an_admin_corrects_a_users_name_and_email(app: Flask, login) -> None:  #
     assert user.email == "lee.learner@example.org"
 
 
-def test_the_user_page_offers_details_and_sessions_together(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_user_page_offers_details_and_sessions_together(app: Flask, login) -> None:
     admin_client = login("admin")
     login("learner")  # a session of the learner's to see
     page = admin_client.get(f"/admin/users/{ensure_user('learner').id}").get_data(as_text=True)
@@ -167,7 +167,7 @@ def test_an_admin_moves_a_local_account_to_single_sign_on_linked_at_first_sign_i
     assert admin_client.post(f"/admin/users/{admin.id}/single-sign-on").status_code == 400
 
 
-def test_moving_to_single_sign_on_needs_it_set_up(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_moving_to_single_sign_on_needs_it_set_up(app: Flask, login) -> None:
     client = login("admin")
     learner = ensure_user("learner")
     response = client.post(f"/admin/users/{learner.id}/single-sign-on")

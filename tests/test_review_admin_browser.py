@@ -13,7 +13,7 @@ from .conftest import axe_violations, ensure_user, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_an_admin_corrects_a_name_and_email_with_a_refusal_first(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_corrects_a_name_and_email_with_a_refusal_first(library: Flask, page) -> None:
     with library.app_context():
         ensure_user("admin")
         curator_id = ensure_user("curator").id

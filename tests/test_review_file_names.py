@@ -41,7 +41,7 @@ def test_a_zip_entry_name_with_a_control_or_bidi_character_is_refused_and_shown_
     assert all(ch.isprintable() for ch in message), repr(message)
 
 
-def test_the_upload_page_refuses_it_and_stores_nothing(login) -> None:  # type: ignore[no-untyped-def]
+def test_the_upload_page_refuses_it_and_stores_nothing(login) -> None:
     client = login("curator")
     response = client.post(
         "/transfer/upload",
@@ -55,7 +55,7 @@ def test_the_upload_page_refuses_it_and_stores_nothing(login) -> None:  # type: 
     assert all("\u202e" not in event.detail for event in db.session.scalars(select(AuditEvent)))
 
 
-def test_import_dry_run_prints_no_escape_sequence_to_the_terminal(app: Flask, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_dry_run_prints_no_escape_sequence_to_the_terminal(app: Flask, runner, tmp_path: Path) -> None:
     bundle = tmp_path / "cases.zip"
     bundle.write_bytes(_zip("\x1b[2J\x1b]0;pwned\x07case.md"))
     result = runner.invoke(args=["import", str(bundle), "--dry-run"])

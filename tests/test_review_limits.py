@@ -22,7 +22,7 @@ from .conftest import app_context_for, case_data, ensure_user, make_test_app
 from .oidc_fixtures import oidc_settings
 
 
-def _shares_of(user, case):  # type: ignore[no-untyped-def]
+def _shares_of(user, case):
     reading_list, _ = lists.save_case(user, case.id, list_id=None, new_title="For the cohort")
     token = lists.share_list(reading_list, user)
     guide, _ = editing.create_guide(user, editing.GuideDetails(title="Session one"), first_case_id=case.id)
@@ -32,7 +32,7 @@ def _shares_of(user, case):  # type: ignore[no-untyped-def]
     return reading_list, token, guide
 
 
-def test_a_demoted_facilitator_s_shares_end_and_are_audited(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_demoted_facilitator_s_shares_end_and_are_audited(app: Flask, login, make_case) -> None:
     case = make_case()
     facilitator = ensure_user("facilitator")
     reading_list, token, guide = _shares_of(facilitator, case)
@@ -58,7 +58,7 @@ def _shared_list_url(app: Flask, token: str) -> str:
         return url_for("learning.shared_list", token=token)
 
 
-def test_a_promotion_or_a_curator_keeps_their_shares(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_promotion_or_a_curator_keeps_their_shares(app: Flask, make_case) -> None:
     facilitator = ensure_user("facilitator")
     reading_list, _, guide = _shares_of(facilitator, make_case())
     accounts.change_role(facilitator, Role.CURATOR, ensure_user("admin"))
@@ -66,7 +66,7 @@ def test_a_promotion_or_a_curator_keeps_their_shares(app: Flask, make_case) -> N
     assert reading_list.share_token is not None and guide.share_token is not None and guide.is_handout_on
 
 
-def test_single_sign_on_groups_demoting_a_user_end_their_shares(tmp_path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_single_sign_on_groups_demoting_a_user_end_their_shares(tmp_path, migrated_db_template) -> None:
     app = make_test_app(tmp_path, migrated_db_template, **oidc_settings("http://127.0.0.1:9"))
     with app_context_for(app):
         claims = {"iss": "http://127.0.0.1:9", "sub": "fay", "email": "fay@trust.example", "email_verified": True}
@@ -81,7 +81,7 @@ def test_single_sign_on_groups_demoting_a_user_end_their_shares(tmp_path, migrat
 
 
 # -- volume limits -------------------------------------------------------------------------------
-def test_a_reader_sends_at_most_ten_reports_an_hour(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_sends_at_most_ten_reports_an_hour(app: Flask, login, make_case) -> None:
     case = make_case()
     client = login("learner")
     text = "The second paragraph names the ward. " * 50
@@ -94,7 +94,7 @@ def test_a_reader_sends_at_most_ten_reports_an_hour(app: Flask, login, make_case
     assert db.session.scalar(select(func.count()).select_from(CaseReport)) == 10
 
 
-def test_a_reader_has_at_most_thirty_open_reports(app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_has_at_most_thirty_open_reports(app: Flask, make_case) -> None:
     case, learner = make_case(), ensure_user("learner")
     long_ago = utcnow() - timedelta(days=2)
     for _ in range(30):
@@ -108,7 +108,7 @@ def _reflection(title: str = "A reflection") -> notebook.ReflectionInput:
     return notebook.ReflectionInput(kind="free", title=title, body="What I learned")
 
 
-def test_reflections_and_cpd_entries_have_a_daily_and_a_total_limit(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_reflections_and_cpd_entries_have_a_daily_and_a_total_limit(app: Flask, monkeypatch) -> None:
     learner = ensure_user("learner")
     for n in range(limits.MAX_NEW_PER_DAY):
         notebook.save_reflection(learner, _reflection(f"Reflection {n}"))
@@ -129,7 +129,7 @@ def test_reflections_and_cpd_entries_have_a_daily_and_a_total_limit(app: Flask, 
         notebook.save_cpd_entry(learner, entry)
 
 
-def test_the_cpd_page_shows_the_limit_and_keeps_what_was_typed(app: Flask, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_cpd_page_shows_the_limit_and_keeps_what_was_typed(app: Flask, login, monkeypatch) -> None:
     monkeypatch.setattr(limits, "MAX_CPD_ENTRIES", 0)
     client = login("learner")
     response = client.post(

@@ -17,15 +17,15 @@ from casestudies.models import User, UserSession, utcnow
 from .conftest import PASSWORD, ensure_user
 
 
-def _sign_in(client, email: str, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+def _sign_in(client, email: str, password: str, address: str = "10.0.0.1"):
     return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
 
 
-def test_head_login_answers_like_get(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_head_login_answers_like_get(app: Flask, client) -> None:
     assert client.head("/login").status_code == 200
 
 
-def test_a_session_ends_after_its_absolute_lifetime_however_busy(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(app: Flask, client) -> None:
     user = ensure_user("learner")
     assert _sign_in(client, user.email, PASSWORD).status_code == 302
     assert client.get("/cases").status_code == 200
@@ -39,7 +39,7 @@ def test_a_session_ends_after_its_absolute_lifetime_however_busy(app: Flask, cli
     assert sessions.active_sessions(user) == []
 
 
-def test_ended_and_expired_session_rows_are_pruned(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
+def test_ended_and_expired_session_rows_are_pruned(app: Flask, runner) -> None:
     user = ensure_user("learner")
     for n in range(3):
         assert _sign_in(app.test_client(), user.email, PASSWORD, address=f"10.0.0.{n}").status_code == 302
@@ -60,7 +60,7 @@ def test_ended_and_expired_session_rows_are_pruned(app: Flask, runner) -> None: 
 
 
 @pytest.mark.parametrize("key", ["k" * 32, "ab" * 20, "0123" * 10])
-def test_production_refuses_a_secret_key_without_variety(tmp_path, key: str) -> None:  # type: ignore[no-untyped-def]
+def test_production_refuses_a_secret_key_without_variety(tmp_path, key: str) -> None:
     config = {"EVERY_SEAT_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": key}
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({**config, "SEARCH_INDEX_DIR": str(tmp_path / "ix")})
@@ -72,7 +72,7 @@ def _single_sign_on(user: User) -> User:
     return user
 
 
-def test_a_single_sign_on_account_gets_the_generic_answer_at_the_password_sign_in(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_single_sign_on_account_gets_the_generic_answer_at_the_password_sign_in(app: Flask, client) -> None:
     sso = _single_sign_on(ensure_user("learner", email="sso@example.org"))
     answers = [
         _sign_in(client, email, "wrong password!", address="10.0.0.2").get_data(as_text=True)
@@ -84,7 +84,7 @@ def test_a_single_sign_on_account_gets_the_generic_answer_at_the_password_sign_i
 
 
 @pytest.mark.scrypt
-def test_a_single_sign_on_account_costs_one_scrypt_hash_like_an_unknown_email(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_single_sign_on_account_costs_one_scrypt_hash_like_an_unknown_email(app: Flask, monkeypatch) -> None:
     """Similar timing, checked structurally as tests/test_hardening.py does for unknown emails."""
     from casestudies.models import accounts as models
 
@@ -103,7 +103,7 @@ def test_a_single_sign_on_account_costs_one_scrypt_hash_like_an_unknown_email(ap
         assert calls == ["scrypt"], email
 
 
-def test_single_sign_on_users_are_not_offered_change_password(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+def test_single_sign_on_users_are_not_offered_change_password(app: Flask, client) -> None:
     user = ensure_user("learner")
     assert _sign_in(client, user.email, PASSWORD).status_code == 302
     assert "Change password" in client.get("/cases").get_data(as_text=True)

@@ -17,7 +17,7 @@ from casestudies.models import AuditEvent, LoginAttempt, utcnow
 from .conftest import PASSWORD, app_context_for, ensure_user, make_test_app
 
 
-def _sign_in(client, email: str, password: str, address: str = "10.0.0.1", **kwargs):  # type: ignore[no-untyped-def]
+def _sign_in(client, email: str, password: str, address: str = "10.0.0.1", **kwargs):
     return client.post(
         "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}, **kwargs
     )
@@ -58,7 +58,7 @@ def test_repeated_refusals_start_a_new_row_in_the_next_window(app: Flask) -> Non
     assert sorted(row.count for row in _failed_rows()) == [1, 3]
 
 
-def test_prune_applies_the_audit_retention_setting(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
+def test_prune_applies_the_audit_retention_setting(app: Flask, runner) -> None:
     old = audit.record(None, "export", detail="long ago")
     kept = audit.record(None, "export", detail="last year")
     db.session.flush()
@@ -90,7 +90,7 @@ def test_many_failures_for_one_account_dont_lock_the_address_for_everyone(app: F
 
 def test_production_warns_when_forwarded_addresses_arrive_and_no_proxy_is_trusted(
     tmp_path, migrated_db_template, caplog
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app = make_test_app(
         tmp_path,
         migrated_db_template,

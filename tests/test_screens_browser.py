@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 SLUG = "district-nurse-joint-care-planning"
 
 
-def _change_sample_case(app: Flask, **changes) -> None:  # type: ignore[no-untyped-def]
+def _change_sample_case(app: Flask, **changes) -> None:
     with app.app_context():
         case = db.session.query(Case).filter_by(slug=SLUG).one()
         save_case_data(  # the live row itself, as if a change had been published
@@ -34,7 +34,7 @@ def _change_sample_case(app: Flask, **changes) -> None:  # type: ignore[no-untyp
         db.session.remove()
 
 
-def test_the_coverage_grid_fits_1280_px_and_scrolls_in_its_own_region(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_coverage_grid_fits_1280_px_and_scrolls_in_its_own_region(library: Flask, page) -> None:
     with library.app_context():  # the district nurse gets three cases engaging the team
         for number in (1, 2):
             save_case_data(case_data(slug=f"another-nurse-{number}", title=f"Another nurse {number}",
@@ -79,7 +79,7 @@ def test_the_coverage_grid_fits_1280_px_and_scrolls_in_its_own_region(library: F
     assert axe_violations(page) == []
 
 
-def test_the_diff_marks_changes_in_colour_and_words_with_a_question_per_line(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_diff_marks_changes_in_colour_and_words_with_a_question_per_line(library: Flask, page) -> None:
     with library.app_context():
         questions = case_to_data(db.session.query(Case).filter_by(slug=SLUG).one()).questions
         db.session.remove()
@@ -105,7 +105,7 @@ def test_the_diff_marks_changes_in_colour_and_words_with_a_question_per_line(lib
     assert axe_violations(page) == []
 
 
-def test_the_preview_is_boxed_and_possible_duplicates_can_be_saved_anyway(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_preview_is_boxed_and_possible_duplicates_can_be_saved_anyway(library: Flask, page) -> None:
     sign_in(page, "curator")
     page.goto("/curate/cases/new")
     page.get_by_label("Title").fill("The district nurse who got health and social care planning at the same table!")
@@ -130,7 +130,7 @@ def test_the_preview_is_boxed_and_possible_duplicates_can_be_saved_anyway(librar
     assert "created" in page.locator(".app-flash").inner_text()
 
 
-def test_the_dashboard_sends_an_overdue_case_back_to_review(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_sends_an_overdue_case_back_to_review(library: Flask, page) -> None:
     _change_sample_case(library, review_by=date.today() - timedelta(days=5))
     library.config["AUTO_RETURN_OVERDUE"] = True
     sign_in(page, "curator")
@@ -141,7 +141,7 @@ def test_the_dashboard_sends_an_overdue_case_back_to_review(library: Flask, page
     assert axe_violations(page) == []
 
 
-def test_a_reader_finds_my_reports_under_my_learning(library: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_finds_my_reports_under_my_learning(library: Flask, page) -> None:
     sign_in(page, "learner")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="My learning").click()
     page.get_by_role("navigation", name="My learning").get_by_role("link", name="My reports").click()

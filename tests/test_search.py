@@ -21,17 +21,17 @@ from search import SYNONYMS_FILE, read_groups
 from .conftest import ensure_user
 
 
-def slugs(viewer, text: str, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+def slugs(viewer, text: str, **kwargs) -> list[str]:
     return [item.case.slug for item in search_cases(viewer, text, **kwargs).items]
 
 
 @pytest.fixture
-def learner(app: Flask):  # type: ignore[no-untyped-def]
+def learner(app: Flask):
     return ensure_user("learner")
 
 
 @pytest.fixture
-def sample(app: Flask):  # type: ignore[no-untyped-def]
+def sample(app: Flask):
     report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
     assert report.ok, report.problems
     db.session.commit()
@@ -40,19 +40,19 @@ def sample(app: Flask):  # type: ignore[no-untyped-def]
 
 
 # -- relevance rules, on purpose-built cases --------------------------------------------------
-def test_stemming_matches_other_forms_of_a_word(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_stemming_matches_other_forms_of_a_word(learner, make_case) -> None:
     make_case(slug="meetings", title="Running meetings", body="She facilitated weekly meetings.\n")
     assert slugs(learner, "facilitating meeting") == ["meetings"]
 
 
-def test_leading_finds_leadership_and_led(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_leading_finds_leadership_and_led(learner, make_case) -> None:
     make_case(slug="a", title="Quiet change", body="Her leadership was quiet.\n", tags=())
     make_case(slug="b", title="A night shift", body="He led the night team.\n", tags=())
     make_case(slug="c", title="Unrelated", body="Nothing here about it.\n", tags=(), dimensions=())
     assert sorted(slugs(learner, "leading")) == ["a", "b"]
 
 
-def test_a_porters_own_story_ranks_above_a_passing_mention(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_porters_own_story_ranks_above_a_passing_mention(learner, make_case) -> None:
     make_case(
         slug="mention", title="Ward rounds", seat="Ward sister", tags=(), body="A porter brought the notes. " * 3 + "\n"
     )
@@ -69,25 +69,25 @@ def test_a_porters_own_story_ranks_above_a_passing_mention(learner, make_case) -
         ("tags", ("hedgehog",)),
     ],
 )
-def test_title_seat_summary_and_tags_outrank_the_body(learner, make_case, field: str, value) -> None:  # type: ignore[no-untyped-def]
+def test_title_seat_summary_and_tags_outrank_the_body(learner, make_case, field: str, value) -> None:
     make_case(slug="in-body", tags=(), body="One hedgehog. Another hedgehog. A third hedgehog.\n")
     make_case(slug="in-field", **{"tags": (), field: value})
     assert slugs(learner, "hedgehog") == ["in-field", "in-body"]
 
 
-def test_questions_count_for_search(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_questions_count_for_search(learner, make_case) -> None:
     from casestudies.transfer.casefile import QuestionData
 
     make_case(slug="q", questions=(QuestionData("What would a meerkat do?"),))
     assert slugs(learner, "meerkat") == ["q"]
 
 
-def test_facilitator_notes_are_not_searchable(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_facilitator_notes_are_not_searchable(learner, make_case) -> None:
     make_case()  # its notes say "Secret facilitator steer"
     assert slugs(learner, "secret steer") == []
 
 
-def test_phrase_exclusion_or_and_prefix(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_phrase_exclusion_or_and_prefix(learner, make_case) -> None:
     make_case(slug="one", tags=(), body="The ward manager listened.\n")
     make_case(slug="two", tags=(), body="The manager of the ward was away.\n")
     make_case(slug="three", tags=(), body="A matron listened.\n")
@@ -112,7 +112,7 @@ def test_the_synonym_list_is_large_enough() -> None:
 
 
 @pytest.fixture(scope="module")
-def synonym_library(tmp_path_factory, migrated_db_template):  # type: ignore[no-untyped-def]
+def synonym_library(tmp_path_factory, migrated_db_template):
     """One case per expression of every synonym line, each saying only that expression."""
     from .conftest import app_context_for, case_data, make_test_app
 
@@ -136,7 +136,7 @@ def synonym_library(tmp_path_factory, migrated_db_template):  # type: ignore[no-
 
 
 @pytest.mark.parametrize("g", range(len(GROUPS)), ids=[g.expressions[0] for g in GROUPS])
-def test_every_synonym_works_in_both_directions(synonym_library, g: int) -> None:  # type: ignore[no-untyped-def]
+def test_every_synonym_works_in_both_directions(synonym_library, g: int) -> None:
     """For each expression of each line, the case that says only that expression is found
     by searching for every other expression of the line."""
     group = GROUPS[g]
@@ -148,7 +148,7 @@ def test_every_synonym_works_in_both_directions(synonym_library, g: int) -> None
             )
 
 
-def test_a_and_e_finds_emergency_department(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_and_e_finds_emergency_department(learner, make_case) -> None:
     make_case(slug="ed", tags=(), body="She worked in the emergency department.\n")
     make_case(slug="ae", tags=(), body="He worked in A&E for years.\n")
     assert sorted(slugs(learner, "A&E")) == ["ae", "ed"]
@@ -157,7 +157,7 @@ def test_a_and_e_finds_emergency_department(learner, make_case) -> None:  # type
 
 
 # -- spelling --------------------------------------------------------------------------------------
-def test_a_misspelt_query_that_finds_nothing_shows_the_corrected_results(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_a_misspelt_query_that_finds_nothing_shows_the_corrected_results(learner, sample) -> None:
     result = search_cases(learner, "whistelblowing")
     assert result.corrected_query == "whistleblowing"
     assert "receptionist-raising-concerns" in [item.case.slug for item in result.items]
@@ -165,30 +165,30 @@ def test_a_misspelt_query_that_finds_nothing_shows_the_corrected_results(learner
     assert exact.total == 0 and exact.corrected_query is None
 
 
-def test_did_you_mean_when_the_query_finds_something_anyway(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_did_you_mean_when_the_query_finds_something_anyway(learner, sample) -> None:
     result = search_cases(learner, "receptionist OR whistelblowing")
     assert result.total >= 1 and result.corrected_query is None
     assert result.suggestion == "receptionist OR whistleblowing"
 
 
-def test_a_correction_that_matches_some_words_shows_them(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_a_correction_that_matches_some_words_shows_them(learner, sample) -> None:
     result = search_cases(learner, "whistelblowing zzyzzyva")
     assert result.corrected_query == "whistleblowing zzyzzyva" and result.total
     assert all(item.missing == ("zzyzzyva",) for item in result.items)
 
 
-def test_no_correction_that_finds_nothing_either(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_no_correction_that_finds_nothing_either(learner, sample) -> None:
     result = search_cases(learner, "zzyzzyva qqxqqxq")
     assert result.total == 0 and result.corrected_query is None and result.suggestion is None
 
 
-def test_no_suggestion_for_words_that_are_known(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_no_suggestion_for_words_that_are_known(learner, sample) -> None:
     result = search_cases(learner, "receptionist")
     assert result.suggestion is None and result.corrected_query is None
 
 
 # -- visibility ---------------------------------------------------------------------------------------
-def test_a_drafts_words_give_a_learner_nothing(app: Flask, learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_a_drafts_words_give_a_learner_nothing(app: Flask, learner, sample) -> None:
     """The sample draft's unique word: no result, facet count, suggestion or related link."""
     result = search_cases(learner, "Wrenholme")
     assert result.total == 0 and result.items == []
@@ -206,7 +206,7 @@ def test_a_drafts_words_give_a_learner_nothing(app: Flask, learner, sample) -> N
 
 
 # -- facets ---------------------------------------------------------------------------------------------
-def test_facets_count_the_current_query_and_combine(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_facets_count_the_current_query_and_combine(learner, sample) -> None:
     # A word in fewer cases than the 25 facet values shown, so that the seat counts add up
     # to the total ("patient" is in 36 of the 41 published sample cases, from more than 25 seats).
     result = search_cases(learner, "discharge")
@@ -223,7 +223,7 @@ def test_facets_count_the_current_query_and_combine(learner, sample) -> None:  #
     assert next(f for f in both.facets["tag"] if f.is_selected).value == tag.value
 
 
-def test_sorting_by_title_and_newest(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_sorting_by_title_and_newest(learner, make_case) -> None:
     from datetime import date
 
     make_case(slug="b", title="Beta story", tags=(), updated=date(2026, 1, 1))
@@ -233,7 +233,7 @@ def test_sorting_by_title_and_newest(learner, make_case) -> None:  # type: ignor
     assert slugs(learner, "story", sort="newest") == ["c", "b", "a"]
 
 
-def test_related_cases_share_tags_dimensions_and_words(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_related_cases_share_tags_dimensions_and_words(learner, sample) -> None:
     from casestudies.library.services import get_case_for_viewer
 
     case = get_case_for_viewer("district-nurse-joint-care-planning", learner)
@@ -306,7 +306,7 @@ ODD_QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def learner_client(sample_app: Flask):  # type: ignore[no-untyped-def]
+def learner_client(sample_app: Flask):
     from .conftest import Auth
 
     client = sample_app.test_client()
@@ -315,7 +315,7 @@ def learner_client(sample_app: Flask):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("query", ODD_QUERIES, ids=range(len(ODD_QUERIES)))
-def test_odd_queries_give_a_sensible_page(learner_client, query: str) -> None:  # type: ignore[no-untyped-def]
+def test_odd_queries_give_a_sensible_page(learner_client, query: str) -> None:
     client = learner_client
     response = client.get("/search", query_string={"q": query})
     html = response.get_data(as_text=True)
@@ -328,7 +328,7 @@ def test_odd_queries_give_a_sensible_page(learner_client, query: str) -> None:  
     assert "Traceback" not in html
 
 
-def test_search_page_shows_title_seat_setting_snippet_and_tags(login, sample) -> None:  # type: ignore[no-untyped-def]
+def test_search_page_shows_title_seat_setting_snippet_and_tags(login, sample) -> None:
     html = login("learner").get("/search?q=receptionist").get_data(as_text=True)
     assert 'href="/cases/receptionist-raising-concerns"' in html
     assert "<mark" in html
@@ -336,12 +336,12 @@ def test_search_page_shows_title_seat_setting_snippet_and_tags(login, sample) ->
     assert "result" in html and "Seat" in html
 
 
-def test_curators_read_the_synonym_list_on_a_page(login) -> None:  # type: ignore[no-untyped-def]
+def test_curators_read_the_synonym_list_on_a_page(login) -> None:
     html = login("curator").get("/search/synonyms").get_data(as_text=True)
     assert "emergency department" in html and f"There are {len(GROUPS)} lines" in html
 
 
-def test_curators_search_every_status_with_a_status_facet(app: Flask, sample) -> None:  # type: ignore[no-untyped-def]
+def test_curators_search_every_status_with_a_status_facet(app: Flask, sample) -> None:
     curator = ensure_user("curator")
     everything = search_cases(curator, "hospital")
     statuses = {f.value: f.count for f in everything.facets["status"]}
@@ -353,7 +353,7 @@ def test_curators_search_every_status_with_a_status_facet(app: Flask, sample) ->
 
 
 # -- matching some of the words ---------------------------------------------------------------------
-def test_partial_matches_say_which_words_they_lack(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_partial_matches_say_which_words_they_lack(learner, make_case) -> None:
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="all", body="The porter redesigned the discharge lounge.\n", **common)
     make_case(slug="most", body="The porter changed the discharge lounge.\n", **common)
@@ -365,7 +365,7 @@ def test_partial_matches_say_which_words_they_lack(learner, make_case) -> None: 
     assert result.total == 3 and result.all_words_total == 1 and result.has_partial_matches
 
 
-def test_one_word_of_three_is_enough_to_follow(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_one_word_of_three_is_enough_to_follow(learner, make_case) -> None:
     # A learner's "improving a discharge process": a case about discharge that says neither
     # "improve" nor "process" still helps; it follows the cases with more of the words.
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
@@ -378,7 +378,7 @@ def test_one_word_of_three_is_enough_to_follow(learner, make_case) -> None:  # t
     assert result.items[2].missing == ("improving", "process")
 
 
-def test_exact_quoted_and_excluded_stay_strict(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_exact_quoted_and_excluded_stay_strict(learner, make_case) -> None:
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="lounge", body="The discharge lounge was cold.\n", **common)
     make_case(slug="ward", body="The ward discharge was late and cold.\n", **common)
@@ -390,12 +390,12 @@ def test_exact_quoted_and_excluded_stay_strict(learner, make_case) -> None:  # t
     assert "hot" not in slugs(learner, "discharge lounge cold -hot")
 
 
-def test_a_query_none_of_whose_words_occur_finds_nothing(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_query_none_of_whose_words_occur_finds_nothing(learner, make_case) -> None:
     make_case(slug="one")
     assert search_cases(learner, "gerontology xylophone quasar").total == 0
 
 
-def test_the_page_says_which_results_match_only_some_words(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_says_which_results_match_only_some_words(login, make_case) -> None:
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="most", body="The porter changed the discharge lounge.\n", **common)
     client = login("learner")
@@ -409,7 +409,7 @@ def test_the_page_says_which_results_match_only_some_words(login, make_case) -> 
     assert "Missing: <s>ideas</s>" in page
 
 
-def test_the_sample_library_answers_everyday_questions(learner, sample) -> None:  # type: ignore[no-untyped-def]
+def test_the_sample_library_answers_everyday_questions(learner, sample) -> None:
     """The issue's examples, each of which found nothing when every word had to match."""
     expected = {
         "porter discharge lounge redesign ideas": "porter-redesigned-discharge-lounge",
@@ -426,7 +426,7 @@ def test_the_sample_library_answers_everyday_questions(learner, sample) -> None:
     assert "medical-secretary-unanswered-phone-line" not in slugs(learner, query)
 
 
-def test_british_and_american_spellings_find_each_other(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_british_and_american_spellings_find_each_other(learner, make_case) -> None:
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="uk", body="The organisation changed its behaviour on the paediatric ward.\n", **common)
     make_case(slug="us", body="An organization with a new behavior center.\n", **common)
@@ -446,7 +446,7 @@ def test_spelling_variants() -> None:
     assert spelling_variants("nurse") == set() and spelling_variants("a&e") == set()
 
 
-def test_question_words_neither_need_to_match_nor_count(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_question_words_neither_need_to_match_nor_count(learner, make_case) -> None:
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="porter", body="The porter changed the discharge lounge.\n", **common)
     result = search_cases(learner, "how should a porter improve the discharge lounge")
@@ -457,7 +457,7 @@ def test_question_words_neither_need_to_match_nor_count(learner, make_case) -> N
     assert slugs(learner, "why") == ["why"]
 
 
-def test_every_quoted_phrase_stays_a_condition(learner, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_every_quoted_phrase_stays_a_condition(learner, make_case) -> None:
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="lounge", body="The discharge lounge.\n", **common)
     make_case(slug="shift", body="The night shift.\n", **common)

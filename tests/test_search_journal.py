@@ -94,7 +94,7 @@ def _second_app(app: Flask, tmp_path: Path) -> Flask:
     return other
 
 
-def test_an_edit_through_one_server_is_found_through_the_other(app: Flask, second_server: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_through_one_server_is_found_through_the_other(app: Flask, second_server: Flask, make_case) -> None:
     curator = ensure_user("curator")
     case = make_case(body="Nothing special yet.\n")
     start_follower(app)
@@ -144,7 +144,7 @@ def test_a_flask_command_change_is_found_through_a_running_server(app: Flask, tm
     wait_for(lambda: len(search_ids(app, "quaggaform")) == 1, timeout=5)
 
 
-def test_a_server_whose_index_is_not_built_yet_says_so_and_still_lists_the_library(  # type: ignore[no-untyped-def]
+def test_a_server_whose_index_is_not_built_yet_says_so_and_still_lists_the_library(
     app: Flask, second_server: Flask, make_case
 ) -> None:
     case = make_case(title="Porters at night", body="The okapiform rota.\n")
@@ -175,7 +175,7 @@ def test_a_server_whose_index_is_not_built_yet_says_so_and_still_lists_the_libra
 
 @pytest.mark.slow  # starts other processes: in `make test`, not test-fast
 @pytest.mark.parametrize("reloader", [False, True], ids=["plain", "debug-reloader"])
-def test_flask_run_starts_an_indexer_that_follows_changes_made_elsewhere(  # type: ignore[no-untyped-def]
+def test_flask_run_starts_an_indexer_that_follows_changes_made_elsewhere(
     app: Flask, tmp_path: Path, make_case, reloader: bool
 ) -> None:
     first = make_case(title="Night porters", body="The numbatform rota.\n")
@@ -270,11 +270,11 @@ def test_an_indexer_killed_mid_batch_resumes_from_its_cursor(app: Flask, tmp_pat
     index = get_search_index()
     real = index.writing
 
-    def counting(expected: int = 1):  # type: ignore[no-untyped-def]
+    def counting(expected: int = 1):
         applied.append(expected)
         return real(expected)
 
-    index.writing = counting  # type: ignore[method-assign]
+    index.writing = counting
     try:
         catch_up(app)  # this server's indexer, restarted
     finally:
@@ -329,10 +329,10 @@ def test_a_missing_entry_is_given_up_after_the_gap_time_out(app: Flask, make_cas
     try:
         _journal_row(id=newest + 2, case_id=1)  # newest + 1 was rolled back
         follower.step()
-        assert set(read_state(follower.directory).gaps) == {newest + 1}  # type: ignore[union-attr]
+        assert set(read_state(follower.directory).gaps) == {newest + 1}
         time.sleep(0.3)
         follower.step()
-        assert read_state(follower.directory).gaps == {}  # type: ignore[union-attr]
+        assert read_state(follower.directory).gaps == {}
     finally:
         follower.resign()
 
@@ -362,7 +362,7 @@ def test_concurrent_transactions_committing_out_of_order_on_postgresql(app: Flas
         fast.close()
 
 
-def _flush_with_journal(session) -> None:  # type: ignore[no-untyped-def]
+def _flush_with_journal(session) -> None:
     from casestudies.indexing.journal import affected_cases
 
     changed = affected_cases(session)
@@ -370,7 +370,7 @@ def _flush_with_journal(session) -> None:  # type: ignore[no-untyped-def]
     session.execute(insert(SearchJournal), [{"case_id": i, "is_removed": r} for i, r in changed.items()])
 
 
-def test_pruning_keeps_what_a_server_still_needs_and_a_server_past_retention_rebuilds(  # type: ignore[no-untyped-def]
+def test_pruning_keeps_what_a_server_still_needs_and_a_server_past_retention_rebuilds(
     app: Flask, second_server: Flask, make_case
 ) -> None:
     ids = [make_case(slug=f"prune-{n}", body="Dikdikish notes.\n").id for n in range(5)]
@@ -416,9 +416,7 @@ def test_the_indexer_prunes_the_journal_as_it_goes(app: Flask, make_case) -> Non
 
 
 @pytest.mark.slow  # starts other processes: in `make test`, not test-fast
-def test_a_large_browser_import_returns_at_commit_and_sign_ins_are_not_slowed(  # type: ignore[no-untyped-def]
-    app: Flask, login
-) -> None:
+def test_a_large_browser_import_returns_at_commit_and_sign_ins_are_not_slowed(app: Flask, login) -> None:
     count = 400
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -465,7 +463,7 @@ def test_a_large_browser_import_returns_at_commit_and_sign_ins_are_not_slowed(  
 
 
 @pytest.mark.browser
-def test_the_search_page_of_a_server_still_building_its_index_passes_axe(live_server: Flask, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_search_page_of_a_server_still_building_its_index_passes_axe(live_server: Flask, page) -> None:
     stop_follower(live_server)
     with live_server.app_context():
         ensure_user("learner")

@@ -34,7 +34,7 @@ def test_the_lists_are_as_long_as_the_issue_asks() -> None:
     assert len(set(COMMON)) >= 500 and len(set(HEALTH)) >= 100
 
 
-def _search_index(app: Flask):  # type: ignore[no-untyped-def]
+def _search_index(app: Flask):
     return app.extensions["search_index"]
 
 
@@ -94,7 +94,7 @@ def _log_rows() -> list[tuple[str, int]]:
     return sorted((row.query, row.count) for row in db.session.scalars(select(SearchLog)))
 
 
-def test_a_real_word_no_case_uses_is_said_so_and_logged(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_real_word_no_case_uses_is_said_so_and_logged(app: Flask, login) -> None:
     from casestudies.cli import SAMPLE_DIR
     from casestudies.indexing import catch_up
     from casestudies.transfer.casefile import read_bundle

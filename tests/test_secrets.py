@@ -40,7 +40,7 @@ def test_a_too_short_instance_secret_is_refused(tmp_path: Path) -> None:
         instance_secret(app, "short", 32)
 
 
-def test_the_app_makes_its_secret_key_on_first_run_and_keeps_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_makes_its_secret_key_on_first_run_and_keeps_it(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("EVERY_SEAT_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'instance' / 'every-seat.db'}")
     monkeypatch.setenv("SEARCH_INDEX_DIR", str(tmp_path / "instance" / "index"))
@@ -55,7 +55,7 @@ def test_the_app_makes_its_secret_key_on_first_run_and_keeps_it(tmp_path: Path, 
 
 def test_files_an_earlier_release_left_readable_become_owner_only_at_start_up(
     tmp_path: Path, monkeypatch, caplog
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # An earlier release made the database 0644 and the index folder 0755; they stayed so.
     instance = tmp_path / "instance"
     (instance / "index").mkdir(parents=True)
@@ -99,7 +99,7 @@ def test_production_accepts_a_32_byte_secret_key(tmp_path: Path) -> None:
     )
 
 
-def test_production_sends_hsts_and_development_does_not(tmp_path: Path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_production_sends_hsts_and_development_does_not(tmp_path: Path, migrated_db_template) -> None:
     (tmp_path / "p").mkdir()
     (tmp_path / "d").mkdir()
     production = make_test_app(
@@ -126,7 +126,7 @@ def test_a_backup_is_readable_by_its_owner_only(app: Flask, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_gunicorn_as_make_run_starts_it_announces_no_server_software(tmp_path: Path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_gunicorn_as_make_run_starts_it_announces_no_server_software(tmp_path: Path, migrated_db_template) -> None:
     from .test_results_first import _make_run_gunicorn_command
 
     tmp_path.mkdir(exist_ok=True)

@@ -26,15 +26,15 @@ from casestudies.models import LoginAttempt, Role, User, UserSession, utcnow
 from .conftest import PASSWORD, ensure_user, make_test_app
 
 
-def _sign_in(client, email: str, password: str = PASSWORD, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+def _sign_in(client, email: str, password: str = PASSWORD, address: str = "10.0.0.1"):
     return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
 
 
-def _cookie(client) -> str:  # type: ignore[no-untyped-def]
+def _cookie(client) -> str:
     return client.get_cookie("session").value
 
 
-def _copy_of(app: Flask, cookie: str):  # type: ignore[no-untyped-def]
+def _copy_of(app: Flask, cookie: str):
     thief = app.test_client()
     thief.set_cookie("session", cookie)
     return thief
@@ -50,7 +50,7 @@ def test_a_copied_cookie_no_longer_works_after_sign_out(app: Flask) -> None:
     assert _copy_of(app, copied).get("/cases").status_code == 302
 
 
-def test_reactivating_an_account_does_not_revive_its_old_sessions(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_reactivating_an_account_does_not_revive_its_old_sessions(app: Flask, login) -> None:
     from casestudies.accounts.services import set_active
 
     learner_client = login("learner")
@@ -112,7 +112,7 @@ def test_the_migration_gives_every_account_a_session_token(tmp_path: Path) -> No
         db.engine.dispose()
 
 
-def test_an_admin_sees_a_users_sessions_and_ends_them(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_sees_a_users_sessions_and_ends_them(app: Flask, login) -> None:
     first, second = login("learner"), login("learner")
     learner = ensure_user("learner")
     admin_client = login("admin")
@@ -127,7 +127,7 @@ def test_an_admin_sees_a_users_sessions_and_ends_them(app: Flask, login) -> None
     assert "not signed in anywhere" in admin_client.get(f"/admin/users/{learner.id}").get_data(as_text=True)
 
 
-def test_an_admin_ends_only_the_named_users_session(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_ends_only_the_named_users_session(app: Flask, login) -> None:
     learner_client = login("learner")
     admin_client = login("admin")
     [learner_session] = sessions.active_sessions(ensure_user("learner"))
@@ -151,7 +151,7 @@ def test_ending_sessions_needs_a_csrf_token(csrf_app: Flask) -> None:
     assert client.post(f"/admin/users/{admin.id}/sessions/end").status_code == 400
 
 
-def test_last_seen_is_written_at_most_once_a_minute(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_last_seen_is_written_at_most_once_a_minute(app: Flask, login) -> None:
     client = login("learner")
     [row] = sessions.active_sessions(ensure_user("learner"))
     first_seen = row.last_seen_at
@@ -165,7 +165,7 @@ def test_last_seen_is_written_at_most_once_a_minute(app: Flask, login) -> None: 
     assert db.session.get(UserSession, row.id).last_seen_at > first_seen
 
 
-def test_a_password_change_ends_the_other_sessions_but_not_this_one(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_change_ends_the_other_sessions_but_not_this_one(app: Flask, login) -> None:
     other, this = login("learner"), login("learner")
     new = "a brand new passphrase for me"
     response = this.post(
@@ -207,7 +207,7 @@ def test_the_delay_grows_with_each_further_failure(app: Flask) -> None:
     assert db.session.scalar(select(LoginAttempt).where(LoginAttempt.email == "learner@example.org")) is None
 
 
-def test_the_current_password_check_is_throttled(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_current_password_check_is_throttled(app: Flask, login) -> None:
     client = login("learner")
     new = "a brand new passphrase for me"
     for _ in range(5):
@@ -224,7 +224,7 @@ def test_the_current_password_check_is_throttled(app: Flask, login) -> None:  # 
     assert ensure_user("learner").check_password(PASSWORD)
 
 
-def test_parallel_wrong_passwords_cannot_overshoot_the_limit(tmp_path, migrated_db_template) -> None:  # type: ignore[no-untyped-def]
+def test_parallel_wrong_passwords_cannot_overshoot_the_limit(tmp_path, migrated_db_template) -> None:
     """12 simultaneous wrong passwords through a real threaded server on an SQLite file: only
     the first five are checked, the rest are refused by throttling."""
     app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False)
@@ -268,7 +268,7 @@ def test_parallel_wrong_passwords_cannot_overshoot_the_limit(tmp_path, migrated_
 
 
 # -- an admin-created account changes its password first -------------------------------------------
-def test_an_admin_created_account_must_change_its_password_first(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_created_account_must_change_its_password_first(app: Flask, login) -> None:
     admin_client = login("admin")
     initial = "initial passphrase from admin"
     response = admin_client.post(

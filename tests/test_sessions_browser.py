@@ -13,7 +13,7 @@ from .conftest import axe_violations, ensure_user, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_an_admin_ends_a_learners_session(library: Flask, page, playwright_browser) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_ends_a_learners_session(library: Flask, page, playwright_browser) -> None:
     learner_context = playwright_browser.new_context(base_url=library.config["LIVE_URL"])
     learner_page = learner_context.new_page()
     try:

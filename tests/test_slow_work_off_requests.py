@@ -31,7 +31,7 @@ def _render_state() -> str | None:
     return job.state if job is not None else None
 
 
-def test_twenty_sign_ins_succeed_at_once_while_the_largest_handout_pdf_renders(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_twenty_sign_ins_succeed_at_once_while_the_largest_handout_pdf_renders(app: Flask, login, make_case) -> None:
     guide = largest_guide(make_case)
     guide.handout_token, guide.is_handout_on = "large-handout", True
     people = [ensure_user("learner", email=f"learner{n}@example.org") for n in range(20)]

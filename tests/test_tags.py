@@ -36,14 +36,14 @@ def found(words: str = "", tag: str | None = None) -> set[str]:
 
 
 @pytest.fixture
-def two_cases(make_case):  # type: ignore[no-untyped-def]
+def two_cases(make_case):
     first = make_case(slug="porter-lounge", tags=("patient experience", "flow"))
     second = make_case(slug="clerk-phones", title="A ward clerk fixes the phones", tags=("Flow", "phones"))
     return first, second
 
 
 # -- services -----------------------------------------------------------------------------------------
-def test_list_tags_counts_live_cases_and_those_in_the_bin(two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_list_tags_counts_live_cases_and_those_in_the_bin(two_cases) -> None:
     first, _ = two_cases
     curation.delete_case(first, ensure_user("curator"), "Leaving the library")
     db.session.commit()
@@ -54,7 +54,7 @@ def test_list_tags_counts_live_cases_and_those_in_the_bin(two_cases) -> None:  #
     assert not uses["patient experience"].is_unused
 
 
-def test_rename_reaches_every_case_as_a_new_revision_and_keeps_the_old_ones(two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_rename_reaches_every_case_as_a_new_revision_and_keeps_the_old_ones(two_cases) -> None:
     first, second = two_cases
     curator = ensure_user("curator")
     old_revisions = {r.id: r.content for r in db.session.scalars(select(CaseRevision))}
@@ -82,14 +82,14 @@ def test_rename_reaches_every_case_as_a_new_revision_and_keeps_the_old_ones(two_
     assert found(tag="flow") == set()
 
 
-def test_rename_can_change_only_the_capitals(two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_rename_can_change_only_the_capitals(two_cases) -> None:
     tags.rename_tag(tag_named("phones"), "Phones", ensure_user("curator"))
     db.session.commit()
     assert tag_named("phones").name == "Phones"
     assert tags.rename_tag(tag_named("phones"), "Phones", ensure_user("curator")) == []  # same name: nothing
 
 
-def test_renaming_onto_an_existing_tag_in_any_capitals_is_refused_and_points_to_merge(two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_renaming_onto_an_existing_tag_in_any_capitals_is_refused_and_points_to_merge(two_cases) -> None:
     with pytest.raises(TagNameTaken) as refused:
         tags.rename_tag(tag_named("phones"), "  PATIENT   Experience ", ensure_user("curator"))
     assert "merge" in str(refused.value) and refused.value.other.name == "patient experience"
@@ -101,12 +101,12 @@ def test_renaming_onto_an_existing_tag_in_any_capitals_is_refused_and_points_to_
     ("name", "message"),
     [("", "Enter a tag name"), ("   ", "Enter a tag name"), ("x" * 51, "50 characters"), ("a, b", "comma")],
 )
-def test_a_bad_new_name_is_refused_with_a_reason(two_cases, name: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_new_name_is_refused_with_a_reason(two_cases, name: str, message: str) -> None:
     with pytest.raises(TagError, match=message):
         tags.rename_tag(tag_named("phones"), name, ensure_user("curator"))
 
 
-def test_merge_moves_every_case_to_the_target_and_deletes_the_source(make_case) -> None:  # type: ignore[no-untyped-def]
+def test_merge_moves_every_case_to_the_target_and_deletes_the_source(make_case) -> None:
     curator = ensure_user("curator")
     both = make_case(slug="both-tags", tags=("teamwork", "team work"))
     only_source = make_case(slug="only-source", title="Second", tags=("team work", "other"))
@@ -129,12 +129,12 @@ def test_merge_moves_every_case_to_the_target_and_deletes_the_source(make_case) 
     assert found(tag="team work") == set()
 
 
-def test_merging_a_tag_into_itself_is_refused(two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_merging_a_tag_into_itself_is_refused(two_cases) -> None:
     with pytest.raises(TagError, match="different tag"):
         tags.merge_tags(tag_named("flow"), tag_named("flow"), ensure_user("curator"))
 
 
-def test_only_an_unused_tag_can_be_deleted_even_a_binned_case_counts(two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_only_an_unused_tag_can_be_deleted_even_a_binned_case_counts(two_cases) -> None:
     first, _ = two_cases
     curator = ensure_user("curator")
     with pytest.raises(TagError, match="1 case"):
@@ -157,13 +157,13 @@ def test_only_an_unused_tag_can_be_deleted_even_a_binned_case_counts(two_cases) 
 
 
 # -- pages --------------------------------------------------------------------------------------------
-def test_the_tags_page_lists_every_tag_with_its_count_and_a_link_to_its_cases(login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_the_tags_page_lists_every_tag_with_its_count_and_a_link_to_its_cases(login, two_cases) -> None:
     page = login("curator").get("/tags/").get_data(as_text=True)
     assert "patient experience" in page and "phones" in page
     assert 'href="/cases?tag=flow"' in page and ">2<" in page
 
 
-def test_rename_through_the_page(app: Flask, login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_rename_through_the_page(app: Flask, login, two_cases) -> None:
     client = login("curator")
     tag_id = tag_named("phones").id
     assert 'value="phones"' in client.get(f"/tags/{tag_id}/rename").get_data(as_text=True)
@@ -174,7 +174,7 @@ def test_rename_through_the_page(app: Flask, login, two_cases) -> None:  # type:
     assert tag_named("telephones").id == tag_id
 
 
-def test_renaming_onto_an_existing_name_on_the_page_says_merge_and_keeps_the_name_typed(login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_renaming_onto_an_existing_name_on_the_page_says_merge_and_keeps_the_name_typed(login, two_cases) -> None:
     client = login("curator")
     phones, flow = tag_named("phones"), tag_named("flow")
     response = client.post(f"/tags/{phones.id}/rename", data={"name": "FLOW"})
@@ -185,7 +185,7 @@ def test_renaming_onto_an_existing_name_on_the_page_says_merge_and_keeps_the_nam
     assert 'value="FLOW"' in page
 
 
-def test_merge_needs_a_target_and_the_confirmation_box(login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_merge_needs_a_target_and_the_confirmation_box(login, two_cases) -> None:
     client = login("curator")
     phones, flow = tag_named("phones"), tag_named("flow")
     response = client.post(f"/tags/{phones.id}/merge", data={"into": str(flow.id)})
@@ -203,13 +203,13 @@ def test_merge_needs_a_target_and_the_confirmation_box(login, two_cases) -> None
     assert check_index().is_clean
 
 
-def test_the_merge_page_preselects_the_tag_from_a_refused_rename(login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_the_merge_page_preselects_the_tag_from_a_refused_rename(login, two_cases) -> None:
     phones, flow = tag_named("phones"), tag_named("flow")
     page = login("curator").get(f"/tags/{phones.id}/merge?into={flow.id}").get_data(as_text=True)
     assert f'<option value="{flow.id}" selected' in page
 
 
-def test_delete_through_the_page_asks_first_and_refuses_a_used_tag(login, two_cases) -> None:  # type: ignore[no-untyped-def]
+def test_delete_through_the_page_asks_first_and_refuses_a_used_tag(login, two_cases) -> None:
     client = login("curator")
     phones = tag_named("phones")
     page = client.get(f"/tags/{phones.id}/delete").get_data(as_text=True)
@@ -226,13 +226,13 @@ def test_delete_through_the_page_asks_first_and_refuses_a_used_tag(login, two_ca
     assert db.session.get(Tag, lonely_id) is None
 
 
-def test_an_unknown_tag_is_a_404(login) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_tag_is_a_404(login) -> None:
     client = login("curator")
     assert client.get("/tags/999/rename").status_code == 404
     assert client.post("/tags/999/merge", data={"into": "1", "confirm": "y"}).status_code == 404
 
 
-def test_tag_forms_need_the_csrf_token(csrf_app: Flask, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_tag_forms_need_the_csrf_token(csrf_app: Flask, make_case) -> None:
     from .conftest import PASSWORD
 
     client = csrf_app.test_client()

@@ -87,7 +87,7 @@ def test_bad_teaching_notes_are_reported_on_their_lines(lines: str, message: str
 
 
 @pytest.mark.parametrize("notes", [NOTES, None], ids=["with notes", "without notes"])
-def test_export_import_export_is_byte_identical(app: Flask, tmp_path, notes) -> None:  # type: ignore[no-untyped-def]
+def test_export_import_export_is_byte_identical(app: Flask, tmp_path, notes) -> None:
     save_case_data(case_data(teaching_notes=notes), actor=None)
     db.session.commit()
     first = export_cases(tmp_path / "one", record=False)
@@ -129,7 +129,7 @@ def _editor_input(**notes: str) -> CaseInput:
     )
 
 
-def test_curators_write_teaching_notes_in_the_editor(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_curators_write_teaching_notes_in_the_editor(app: Flask, login) -> None:
     curator = ensure_user("curator")
     case, errors = curation.create_case(
         _editor_input(
@@ -160,7 +160,7 @@ def test_curators_write_teaching_notes_in_the_editor(app: Flask, login) -> None:
     assert response.status_code == 400 and 'href="#tn-plan"' in html and "Kept synopsis" in html
 
 
-def test_learners_never_see_teaching_notes_and_search_never_finds_them(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_learners_never_see_teaching_notes_and_search_never_finds_them(app: Flask, login, make_case) -> None:
     notes = replace(NOTES, synopsis=f"The {SECRET} moment.", key_points=(f"Remember {SECRET}",))
     case = make_case(teaching_notes=notes)
     catch_up(app)
@@ -172,7 +172,7 @@ def test_learners_never_see_teaching_notes_and_search_never_finds_them(app: Flas
     assert SECRET in facilitator_page and "Board plan" in facilitator_page and "Read the case alone" in facilitator_page
 
 
-def test_the_builder_adds_a_cases_suggested_plan_after_it(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_builder_adds_a_cases_suggested_plan_after_it(app: Flask, login, make_case) -> None:
     with_notes = make_case(teaching_notes=NOTES)
     without = make_case(slug="plain", title="A plain case")
     guide, _ = editing.create_guide(ensure_user("facilitator"), GuideDetails(title="Afternoon"))

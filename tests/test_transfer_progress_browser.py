@@ -29,7 +29,7 @@ def _changes_waiting(app: Flask, count: int) -> None:
         db.session.remove()
 
 
-def test_the_progress_endpoint_says_how_far_the_indexer_is(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_progress_endpoint_says_how_far_the_indexer_is(app: Flask, login) -> None:
     _changes_waiting(app, 2)
     assert login("learner").get("/transfer/progress").status_code == 403
     answer = login("curator").get("/transfer/progress")

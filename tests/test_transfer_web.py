@@ -27,7 +27,7 @@ from casestudies.transfer.uploads import UploadError
 from .conftest import case_data, ensure_user
 
 
-def case_file(**overrides) -> bytes:  # type: ignore[no-untyped-def]
+def case_file(**overrides) -> bytes:
     return dump_case_file(case_data(**overrides)).encode("utf-8")
 
 
@@ -39,7 +39,7 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def upload(client, *files: tuple[str, bytes]):  # type: ignore[no-untyped-def]
+def upload(client, *files: tuple[str, bytes]):
     return client.post(
         "/transfer/upload",
         data={"files": [(io.BytesIO(data), name) for name, data in files]},
@@ -69,7 +69,7 @@ BAD = ("broken.md", b"---\ntitle: Missing things\ntgas: [x]\n---\nBody\n")
 
 
 # -- reading the upload -------------------------------------------------------------------------------
-def _names(batches) -> list[str]:  # type: ignore[no-untyped-def]
+def _names(batches) -> list[str]:
     return [f.name for batch in batches() for f in batch]
 
 
@@ -97,7 +97,7 @@ def test_one_zip_or_several_md_files_are_read(app: Flask) -> None:
         ([("a.zip", make_zip({"readme.txt": b"x"}))], "no .md case files"),
     ],
 )
-def test_an_unusable_upload_is_refused_with_a_clear_message(app: Flask, uploads, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_unusable_upload_is_refused_with_a_clear_message(app: Flask, uploads, message: str) -> None:
     with pytest.raises(UploadError, match=message):
         transfer_web.bundle_from_uploads(uploads)
 
@@ -112,7 +112,7 @@ def test_a_zip_bomb_is_refused(app: Flask) -> None:
 
 
 # -- the two steps ------------------------------------------------------------------------------------
-def test_upload_shows_a_dry_run_then_confirm_imports(login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_upload_shows_a_dry_run_then_confirm_imports(login, uploads_folder: Path) -> None:
     client = login("curator")
     response = upload(client, GOOD, OTHER)
     page = response.get_data(as_text=True)
@@ -143,7 +143,7 @@ def test_upload_shows_a_dry_run_then_confirm_imports(login, uploads_folder: Path
     assert client.post("/transfer/import", data={"upload": token}).status_code == 410
 
 
-def test_a_second_import_of_the_same_files_reports_them_unchanged(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_import_of_the_same_files_reports_them_unchanged(login, make_case) -> None:
     make_case(slug="porter-lounge", title="The porter and the wombat lounge")
     client = login("curator")
     page = upload(client, GOOD, OTHER).get_data(as_text=True)
@@ -153,7 +153,7 @@ def test_a_second_import_of_the_same_files_reports_them_unchanged(login, make_ca
     assert len(events) == 1  # one event per created or updated case; none for an unchanged one
 
 
-def test_an_invalid_file_blocks_the_whole_import_with_file_line_problems(login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_file_blocks_the_whole_import_with_file_line_problems(login, uploads_folder: Path) -> None:
     client = login("curator")
     response = upload(client, GOOD, BAD)
     page = response.get_data(as_text=True)
@@ -165,7 +165,7 @@ def test_an_invalid_file_blocks_the_whole_import_with_file_line_problems(login, 
     assert case_count() == 0
 
 
-def test_an_unusable_upload_re_shows_the_form_with_the_message(login) -> None:  # type: ignore[no-untyped-def]
+def test_an_unusable_upload_re_shows_the_form_with_the_message(login) -> None:
     client = login("curator")
     response = upload(client, ("evil.zip", make_zip({"../../etc/passwd.md": b"x"})))
     page = response.get_data(as_text=True)
@@ -175,7 +175,7 @@ def test_an_unusable_upload_re_shows_the_form_with_the_message(login) -> None:  
     assert response.status_code == 400 and "Choose a .zip file" in response.get_data(as_text=True)
 
 
-def test_a_slug_of_a_case_in_the_bin_is_a_problem_not_a_silent_update(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_a_slug_of_a_case_in_the_bin_is_a_problem_not_a_silent_update(login, make_case) -> None:
     case = make_case(slug="porter-lounge", title="Binned original")
     curation.delete_case(case, ensure_user("curator"), "Leaving the library")
     db.session.commit()
@@ -192,7 +192,7 @@ def test_a_slug_of_a_case_in_the_bin_is_a_problem_not_a_silent_update(login, mak
     assert binned.title == "Binned original" and binned.is_deleted and binned.version == version
 
 
-def test_if_the_library_changed_since_the_dry_run_the_confirm_reports_it(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_if_the_library_changed_since_the_dry_run_the_confirm_reports_it(login, make_case) -> None:
     case = make_case(slug="porter-lounge", title="Live now")
     client = login("curator")
     token = token_of(upload(client, GOOD, OTHER).get_data(as_text=True))
@@ -203,7 +203,7 @@ def test_if_the_library_changed_since_the_dry_run_the_confirm_reports_it(login, 
     assert case_count() == 1  # still all or nothing
 
 
-def test_an_upload_is_only_for_the_user_who_made_it(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_an_upload_is_only_for_the_user_who_made_it(app: Flask, login) -> None:
     token = token_of(upload(login("curator"), GOOD).get_data(as_text=True))
     response = login("admin").post("/transfer/import", data={"upload": token})
     assert response.status_code == 410 and "no longer here" in response.get_data(as_text=True)
@@ -211,11 +211,11 @@ def test_an_upload_is_only_for_the_user_who_made_it(app: Flask, login) -> None: 
 
 
 @pytest.mark.parametrize("token", ["", "../../etc", "a" * 31, "../" + "a" * 40, "a/b" * 20])
-def test_a_token_is_never_a_path(login, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_is_never_a_path(login, token: str) -> None:
     assert login("curator").post("/transfer/import", data={"upload": token}).status_code == 410
 
 
-def test_an_upload_expires_after_an_hour(app: Flask, login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_upload_expires_after_an_hour(app: Flask, login, uploads_folder: Path) -> None:
     client = login("curator")
     token = token_of(upload(client, GOOD).get_data(as_text=True))
     meta_path = uploads_folder / token / "upload.json"
@@ -227,7 +227,7 @@ def test_an_upload_expires_after_an_hour(app: Flask, login, uploads_folder: Path
     assert case_count() == 0
 
 
-def test_old_uploads_are_purged_at_the_next_upload(app: Flask, login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_old_uploads_are_purged_at_the_next_upload(app: Flask, login, uploads_folder: Path) -> None:
     client = login("curator")
     token = token_of(upload(client, GOOD).get_data(as_text=True))
     meta_path = uploads_folder / token / "upload.json"
@@ -238,7 +238,7 @@ def test_old_uploads_are_purged_at_the_next_upload(app: Flask, login, uploads_fo
     assert not (uploads_folder / token).exists() and (uploads_folder / fresh).exists()
 
 
-def test_discard_removes_the_upload(login, uploads_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_discard_removes_the_upload(login, uploads_folder: Path) -> None:
     client = login("curator")
     token = token_of(upload(client, GOOD).get_data(as_text=True))
     response = client.post("/transfer/discard", data={"upload": token})
@@ -246,7 +246,7 @@ def test_discard_removes_the_upload(login, uploads_folder: Path) -> None:  # typ
     assert case_count() == 0
 
 
-def test_a_too_large_upload_gets_a_clear_413_page(app: Flask, login) -> None:  # type: ignore[no-untyped-def]
+def test_a_too_large_upload_gets_a_clear_413_page(app: Flask, login) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 2000
     response = upload(login("curator"), ("big.md", b"x" * 5000))
     page = response.get_data(as_text=True)
@@ -279,7 +279,7 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_export_the_whole_library_as_case_files(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_export_the_whole_library_as_case_files(login, make_case) -> None:
     make_case(slug="porter-lounge")
     make_case(slug="draft-one", title="A draft", status="draft")
     binned = make_case(slug="in-the-bin", title="Binned")
@@ -294,7 +294,7 @@ def test_export_the_whole_library_as_case_files(login, make_case) -> None:  # ty
     assert files["porter-lounge.md"].decode() == dump_case_file(case_to_data(case))
 
 
-def test_export_then_import_into_an_empty_library_round_trips(app: Flask, login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_export_then_import_into_an_empty_library_round_trips(app: Flask, login, make_case) -> None:
     make_case(slug="porter-lounge")
     make_case(slug="clerk-phones", title="The ward clerk", tags=("phones",))
     exported = read_zip(login("curator").get("/transfer/export").get_data())
@@ -302,7 +302,7 @@ def test_export_then_import_into_an_empty_library_round_trips(app: Flask, login,
     assert report.ok and sorted(report.unchanged) == sorted(exported)
 
 
-def test_export_the_results_of_a_search(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_export_the_results_of_a_search(login, make_case) -> None:
     make_case(slug="porter-lounge", title="The porter and the wombat lounge")
     make_case(slug="clerk-phones", title="The ward clerk and the wombat phones", seat="Ward clerk")
     make_case(slug="unrelated", title="Nothing to see")
@@ -316,7 +316,7 @@ def test_export_the_results_of_a_search(login, make_case) -> None:  # type: igno
     assert read_zip(response.get_data()) == {}
 
 
-def test_the_search_page_offers_curators_an_export_of_its_results(login, make_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_search_page_offers_curators_an_export_of_its_results(login, make_case) -> None:
     make_case(slug="porter-lounge", title="The porter and the wombat lounge")
     catch_up()
     page = login("curator").get("/search?q=wombat&seat=Porter").get_data(as_text=True)
@@ -327,7 +327,7 @@ def test_the_search_page_offers_curators_an_export_of_its_results(login, make_ca
 
 # -- large zips, in batches ---------------------------------------------------------------------------
 @pytest.mark.slow
-def test_a_zip_of_more_than_5000_case_files_is_checked_and_imported_in_batches(  # type: ignore[no-untyped-def]
+def test_a_zip_of_more_than_5000_case_files_is_checked_and_imported_in_batches(
     app: Flask, login, uploads_folder: Path
 ) -> None:
     count = 5003
@@ -347,7 +347,7 @@ def test_a_zip_of_more_than_5000_case_files_is_checked_and_imported_in_batches( 
     assert "Imported 5003 files: 5003 new" in client.get("/transfer/").get_data(as_text=True)
 
 
-def test_a_zip_read_in_batches_is_checked_whole_before_anything_is_written(  # type: ignore[no-untyped-def]
+def test_a_zip_read_in_batches_is_checked_whole_before_anything_is_written(
     app: Flask, login, uploads_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(transfer_web, "UPLOAD_BATCH_FILES", 2)

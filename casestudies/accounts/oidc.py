@@ -127,7 +127,7 @@ def configured_issuer() -> str:
 
 
 def _settings() -> Settings:
-    return current_app.extensions[SETTINGS_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[SETTINGS_KEY]
 
 
 def _client() -> Any:
@@ -148,7 +148,7 @@ def _metadata(client: Any) -> dict[str, Any]:
         ) from exc
     if str(metadata.get("issuer", "")).rstrip("/") != _settings().issuer:
         raise SingleSignOnError("Your organisation’s sign-in service is not the one this site is set up for.")
-    return metadata  # type: ignore[no-any-return]
+    return metadata
 
 
 def begin(redirect_uri: str) -> Response:
@@ -157,7 +157,7 @@ def begin(redirect_uri: str) -> Response:
     client = _client()
     _metadata(client)
     try:
-        return client.authorize_redirect(redirect_uri)  # type: ignore[no-any-return]
+        return client.authorize_redirect(redirect_uri)
     except requests.RequestException as exc:
         raise SingleSignOnError("Your organisation’s sign-in service can’t be reached just now.") from exc
 

@@ -45,7 +45,7 @@ def prune_sessions() -> int:
             )
         )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 def start_session(user: User, *, user_agent: str, address: str, method: str = "password") -> str:
@@ -119,7 +119,7 @@ def end_session(session_id: int, user: User | None = None) -> bool:
     if user is not None:
         condition.append(UserSession.user_id == user.id)
     result = db.session.execute(update(UserSession).where(*condition).values(ended_at=utcnow()))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 def end_all_sessions(user: User, *, except_id: int | None = None) -> int:
@@ -128,7 +128,7 @@ def end_all_sessions(user: User, *, except_id: int | None = None) -> int:
     if except_id is not None:
         condition.append(UserSession.id != except_id)
     result = db.session.execute(update(UserSession).where(*condition).values(ended_at=utcnow()))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 def active_sessions(user: User) -> list[UserSession]:

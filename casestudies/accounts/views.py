@@ -29,7 +29,7 @@ def safe_next(target: str | None) -> str:
     return safe_local_target(target) or url_for("library.home")
 
 
-def _login_page(form: LoginForm, *, status: int = 200, sso_error: str | None = None):  # type: ignore[no-untyped-def]
+def _login_page(form: LoginForm, *, status: int = 200, sso_error: str | None = None):
     return (
         render_template(
             "auth/login.html",
@@ -44,7 +44,7 @@ def _login_page(form: LoginForm, *, status: int = 200, sso_error: str | None = N
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login():  # type: ignore[no-untyped-def]
+def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
@@ -71,7 +71,7 @@ SSO_NEXT = "sso_next"
 
 @bp.post("/login/sso")
 @public
-def sso_start():  # type: ignore[no-untyped-def]
+def sso_start():
     if not oidc.is_enabled():
         abort(404)
     if not ActiveForm().validate_on_submit():
@@ -85,7 +85,7 @@ def sso_start():  # type: ignore[no-untyped-def]
 
 @bp.get("/login/sso/callback")
 @public
-def sso_callback():  # type: ignore[no-untyped-def]
+def sso_callback():
     if not oidc.is_enabled():
         abort(404)
     target = session.get(SSO_NEXT)
@@ -129,7 +129,7 @@ def logout() -> Response:
 # -- one's own password ----------------------------------------------------------------------------
 @account_bp.route("/password", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def password():  # type: ignore[no-untyped-def]
+def password():
     form = PasswordForm()
     min_length = MIN_PASSWORD_LENGTH
     if request.method == "GET":
@@ -173,7 +173,7 @@ def users() -> str:
 
 @admin_bp.route("/admin/users/new", methods=["GET", "POST"])
 @requires(Role.ADMIN)
-def new_user():  # type: ignore[no-untyped-def]
+def new_user():
     form = NewUserForm()
     if request.method == "GET":
         return render_template("admin/new_user.html", form=form, roles=ROLE_CHOICES, min_length=MIN_PASSWORD_LENGTH)
@@ -199,7 +199,7 @@ def new_user():  # type: ignore[no-untyped-def]
     return render_template("admin/new_user.html", form=form, roles=ROLE_CHOICES, min_length=MIN_PASSWORD_LENGTH), 400
 
 
-def _user_page(  # type: ignore[no-untyped-def]
+def _user_page(
     user: User,
     *,
     error: str | None = None,
@@ -229,13 +229,13 @@ def _user_page(  # type: ignore[no-untyped-def]
 
 @admin_bp.get("/admin/users/<int:user_id>")
 @requires(Role.ADMIN)
-def user(user_id: int):  # type: ignore[no-untyped-def]
+def user(user_id: int):
     return _user_page(_user_or_404(user_id))
 
 
 @admin_bp.post("/admin/users/<int:user_id>/role")
 @requires(Role.ADMIN)
-def change_role(user_id: int):  # type: ignore[no-untyped-def]
+def change_role(user_id: int):
     target = _user_or_404(user_id)
     form = RoleForm()
     role = _role_or_none(form.role.data)
@@ -254,7 +254,7 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/admin/users/<int:user_id>/details")
 @requires(Role.ADMIN)
-def update_details(user_id: int):  # type: ignore[no-untyped-def]
+def update_details(user_id: int):
     target = _user_or_404(user_id)
     form = DetailsForm()
     if not form.validate_on_submit():
@@ -271,7 +271,7 @@ def update_details(user_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.post("/admin/users/<int:user_id>/single-sign-on")
 @requires(Role.ADMIN)
-def single_sign_on(user_id: int):  # type: ignore[no-untyped-def]
+def single_sign_on(user_id: int):
     target = _user_or_404(user_id)
     if not ActiveForm().validate_on_submit():
         abort(400)
@@ -290,7 +290,7 @@ def single_sign_on(user_id: int):  # type: ignore[no-untyped-def]
 
 @admin_bp.route("/admin/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @requires(Role.ADMIN)
-def deactivate(user_id: int):  # type: ignore[no-untyped-def]
+def deactivate(user_id: int):
     target = _user_or_404(user_id)
     form = ActiveForm()
     if request.method == "GET":

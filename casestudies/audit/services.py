@@ -115,7 +115,7 @@ def prune_events() -> int:
     """Delete events older than AUDIT_RETENTION_DAYS (default two years). Returns how many."""
     cutoff = utcnow() - timedelta(days=int(current_app.config["AUDIT_RETENTION_DAYS"]))
     result = db.session.execute(delete(AuditEvent).where(AuditEvent.created_at < cutoff))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class AuditFilters:
     until: date | None = None
 
 
-def _events_query(filters: AuditFilters):  # type: ignore[no-untyped-def]
+def _events_query(filters: AuditFilters):
     query = select(AuditEvent)
     if filters.actor_id is not None:
         query = query.where(AuditEvent.actor_id == filters.actor_id)

@@ -9,7 +9,7 @@ MAX_QUESTION_ROWS = 40
 MAX_DUPLICATES_SEEN = 50
 
 
-def parse_case_editor(formdata) -> tuple[CaseInput, str]:  # type: ignore[no-untyped-def]
+def parse_case_editor(formdata) -> tuple[CaseInput, str]:
     """The editor's fields as typed, and the button pressed: save, preview, add-question,
     remove-N, up-N or down-N. Question rows are q-N-text, q-N-notes, q-N-minutes."""
     rows = []

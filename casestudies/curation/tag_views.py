@@ -42,7 +42,7 @@ def index() -> str:
 
 @bp.route("/<int:tag_id>/rename", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def rename(tag_id: int):  # type: ignore[no-untyped-def]
+def rename(tag_id: int):
     tag = tags.get_tag(tag_id)
     form = RenameForm()
     if request.method == "GET":
@@ -70,14 +70,14 @@ def rename(tag_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:tag_id>/merge", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def merge(tag_id: int):  # type: ignore[no-untyped-def]
+def merge(tag_id: int):
     source = tags.get_tag(tag_id)
     form = MergeForm()
     if request.method == "GET":
         form.into.data = request.args.get("into", "")
     others = [use for use in tags.list_tags() if use.tag.id != source.id]
 
-    def page(errors: dict[str, str], status: int):  # type: ignore[no-untyped-def]
+    def page(errors: dict[str, str], status: int):
         return (
             render_template(
                 "tags/merge.html", tag=source, use=tags.tag_use(source), others=others, form=form, errors=errors
@@ -111,7 +111,7 @@ def merge(tag_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:tag_id>/delete", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def delete(tag_id: int):  # type: ignore[no-untyped-def]
+def delete(tag_id: int):
     tag = tags.get_tag(tag_id)
     form = DeleteForm()
     if request.method == "GET":

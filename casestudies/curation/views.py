@@ -30,7 +30,7 @@ def consent_label(value: str) -> str:
     return CONSENT_LABELS.get(value, value)
 
 
-def _editor(  # type: ignore[no-untyped-def]
+def _editor(
     form: CaseInput, *, case: Case | None, errors=None, preview=None, conflict=None, duplicates=None, status=200
 ):
     return (
@@ -73,7 +73,7 @@ def coverage() -> str:
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def new_case():  # type: ignore[no-untyped-def]
+def new_case():
     if request.method == "GET":
         return _editor(CaseInput(questions=[QuestionInput()]), case=None)
     if not CsrfOnlyForm().validate_on_submit():
@@ -95,7 +95,7 @@ def new_case():  # type: ignore[no-untyped-def]
 
 @bp.route("/cases/<slug>/edit", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def edit_case(slug: str):  # type: ignore[no-untyped-def]
+def edit_case(slug: str):
     case = curation.get_case_for_curator(slug)
     if request.method == "GET":
         return _editor(CaseInput.from_case(case), case=case)
@@ -127,7 +127,7 @@ def edit_case(slug: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("curate.manage", slug=case.slug))
 
 
-def _manage(case: Case, status: int = 200, **extra):  # type: ignore[no-untyped-def]
+def _manage(case: Case, status: int = 200, **extra):
     has_change = case.pending_revision_number is not None and case.status == Status.PUBLISHED
     blocker = (
         pending.publish_blocker(case, current_user) if has_change else curation.publish_blocker(case, current_user)
@@ -153,13 +153,13 @@ def _manage(case: Case, status: int = 200, **extra):  # type: ignore[no-untyped-
 
 @bp.get("/cases/<slug>")
 @requires(Role.CURATOR)
-def manage(slug: str):  # type: ignore[no-untyped-def]
+def manage(slug: str):
     return _manage(curation.get_case_for_curator(slug))
 
 
 @bp.post("/cases/<slug>/status")
 @requires(Role.CURATOR)
-def change_status(slug: str):  # type: ignore[no-untyped-def]
+def change_status(slug: str):
     case = curation.get_case_for_curator(slug)
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
@@ -198,7 +198,7 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/cases/<slug>/delete", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def delete_case(slug: str):  # type: ignore[no-untyped-def]
+def delete_case(slug: str):
     case = curation.get_case_for_curator(slug)
     form = CsrfOnlyForm()
     if request.method == "POST":
@@ -234,7 +234,7 @@ def history(slug: str) -> str:
 
 @bp.get("/cases/<slug>/diff")
 @requires(Role.CURATOR)
-def diff(slug: str):  # type: ignore[no-untyped-def]
+def diff(slug: str):
     case = curation.get_case_for_curator(slug)
     try:
         first, second = parse_int(request.args.get("a")), parse_int(request.args.get("b"))

@@ -27,7 +27,7 @@ def can_build_guides(user: User | None) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(Role.FACILITATOR))
 
 
-def guide_query():  # type: ignore[no-untyped-def]
+def guide_query():
     return select(Guide).options(
         selectinload(Guide.segments),
         selectinload(Guide.items).selectinload(GuideCase.questions),
@@ -36,7 +36,7 @@ def guide_query():  # type: ignore[no-untyped-def]
         .options(
             selectinload(Case.questions),
             selectinload(Case.dimensions),
-            selectinload(Case.teaching_note),  # type: ignore[attr-defined]
+            selectinload(Case.teaching_note),
         ),
     )
 
@@ -70,7 +70,7 @@ def guides_of(user: User) -> list[Guide]:
     )
 
 
-def guide_choices(user: User) -> list:  # type: ignore[type-arg]
+def guide_choices(user: User) -> list:
     """(id, title) of the user's guides, most recently changed first: for "Add to guide"."""
     if not can_build_guides(user):
         return []

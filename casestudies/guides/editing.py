@@ -301,7 +301,7 @@ def _chosen_question(guide: Guide, question_id: int) -> tuple[GuideCase, GuideQu
     raise GuideNotFound(question_id)
 
 
-def _unchosen_question(guide: Guide, question_id: int):  # type: ignore[no-untyped-def]
+def _unchosen_question(guide: Guide, question_id: int):
     for item in guide.items:
         if item.case is not None and is_case_available(item.case):
             for question in item.case.questions:

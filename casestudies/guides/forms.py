@@ -50,8 +50,8 @@ def parse_duration(value: str) -> int | None:
     return parse_minutes(value, low=low, high=high, what="the duration in minutes")
 
 
-def _parsed_by(parse):  # type: ignore[no-untyped-def]
-    def check(_form, field) -> None:  # type: ignore[no-untyped-def]
+def _parsed_by(parse):
+    def check(_form, field) -> None:
         try:
             parse(field.data or "")
         except ValueError as exc:
@@ -76,7 +76,7 @@ class GuideForm(FlaskForm):
     case_id = HiddenField()  # a case to add to a new guide
 
     @classmethod
-    def for_guide(cls, guide) -> GuideForm:  # type: ignore[no-untyped-def]
+    def for_guide(cls, guide) -> GuideForm:
         return cls(
             data={
                 "title": guide.title,
@@ -119,7 +119,7 @@ class MinutesField(StringField):
 
     number: int | None = None
 
-    def pre_validate(self, form) -> None:  # type: ignore[no-untyped-def]
+    def pre_validate(self, form) -> None:
         self.number = None
         if (self.data or "").strip():
             try:
@@ -164,7 +164,7 @@ class GuideActionForm(FlaskForm):
     """Buttons (move, remove, share, duplicate, delete): the CSRF token is the point."""
 
 
-def _typed(formdata, field: str) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def _typed(formdata, field: str) -> dict[int, str]:
     """The text typed in each field named <field>-<row id>."""
     typed: dict[int, str] = {}
     for name in formdata:
@@ -188,7 +188,7 @@ class PlanMinutes:
     errors: dict[str, str]
 
 
-def plan_minutes(formdata, guide: Guide, *, segments: bool = True) -> PlanMinutes:  # type: ignore[no-untyped-def]
+def plan_minutes(formdata, guide: Guide, *, segments: bool = True) -> PlanMinutes:
     """Parse the minutes typed for each chosen question of the guide's available cases
     (fields minutes-<question id>) and, with `segments`, for each segment (segment-<segment
     id>; shown again whatever `segments`). Fields of other rows are left out; a value for an
@@ -242,7 +242,7 @@ class HandoutForm(FlaskForm):
     closes_on = StringField("Closes on (optional)", validators=[_parsed_by(parse_date)], default="")
 
     @classmethod
-    def for_guide(cls, guide) -> HandoutForm:  # type: ignore[no-untyped-def]
+    def for_guide(cls, guide) -> HandoutForm:
         return cls(
             formdata=None,
             data={

@@ -71,12 +71,12 @@ def open_handout(token: str, user: User, today: date | None = None) -> Guide:
         raise HandoutUnavailable("This handout has been withdrawn by the session’s facilitator.", status=410)
     if state == "not-yet":
         raise HandoutUnavailable(
-            f"This handout opens on {_long_date(guide.handout_opens_on)}. Come back then.",  # type: ignore[arg-type]
+            f"This handout opens on {_long_date(guide.handout_opens_on)}. Come back then.",
             status=403,
         )
     if state == "closed":
         raise HandoutUnavailable(
-            f"This handout closed on {_long_date(guide.handout_closes_on)}.",  # type: ignore[arg-type]
+            f"This handout closed on {_long_date(guide.handout_closes_on)}.",
             status=410,
         )
     _record_visit(guide, user)

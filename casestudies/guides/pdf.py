@@ -127,7 +127,7 @@ __all__ = [
 ]
 
 
-def pdf_download(html: str, filename: str):  # type: ignore[no-untyped-def]
+def pdf_download(html: str, filename: str):
     """The PDF of `html` (a print view rendered for_pdf) if it is made already, or a page
     following the job that makes it (casestudies/jobs/renders.py): no request waits on a
     render. PdfRefused propagates (the guides blueprint answers it with a page)."""

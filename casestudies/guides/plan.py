@@ -85,7 +85,7 @@ class PlannedSegment:
     is_segment = True
 
 
-PlannedCase.is_segment = False  # type: ignore[attr-defined]
+PlannedCase.is_segment = False
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ def objectives_list(guide: Guide) -> list[str]:
 
 def teaching_notes(case: Case | None) -> TeachingNotesData | None:
     """A case's teaching note, for facilitators' pages only (guides are theirs alone)."""
-    return teaching_notes_data(case.teaching_note) if case is not None else None  # type: ignore[attr-defined]
+    return teaching_notes_data(case.teaching_note) if case is not None else None
 
 
 def short_title(title: str, limit: int = 40) -> str:

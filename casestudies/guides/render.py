@@ -29,7 +29,7 @@ def edition_filename(guide: Guide, edition: str) -> str:
     return f"{slugify(guide.title, 60) or 'guide'}-{part}.pdf"
 
 
-def _static_fetcher(base_url: str, static_dir: Path):  # type: ignore[no-untyped-def]
+def _static_fetcher(base_url: str, static_dir: Path):
     """A WeasyPrint URL fetcher that serves the app's own static files and nothing else:
     no network, no other file. data: URLs are decoded in memory."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -38,7 +38,7 @@ def _static_fetcher(base_url: str, static_dir: Path):  # type: ignore[no-untyped
     root = static_dir.resolve()
 
     class StaticOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+        def fetch(self, url, headers=None):
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             path = urlsplit(url).path
@@ -62,7 +62,7 @@ STYLESHEET = "build/css/main.css"
 STYLESHEET_BASE = "https://every-seat.invalid/"
 
 
-def _stylesheet(static_dir: Path):  # type: ignore[no-untyped-def]
+def _stylesheet(static_dir: Path):
     from weasyprint import CSS
 
     path = static_dir / STYLESHEET

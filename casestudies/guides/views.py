@@ -41,7 +41,7 @@ EDITION = "<any(participant, facilitator):edition>"
 
 @bp.app_context_processor
 def _guide_helpers() -> dict[str, Any]:
-    def guide_choices() -> list:  # type: ignore[type-arg]
+    def guide_choices() -> list:
         """The signed-in user's guides, for "Add to guide" (one query per request)."""
         if "guide_choices" not in g:
             g.guide_choices = access.guide_choices(current_user)
@@ -120,7 +120,7 @@ def _details_page(form: GuideForm, guide: Guide | None, case: Case | None, statu
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Role.FACILITATOR)
-def new():  # type: ignore[no-untyped-def]
+def new():
     form = GuideForm()
     if request.method == "GET":
         form.case_id.data = request.args.get("case", "")[:10]
@@ -140,13 +140,13 @@ def new():  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:guide_id>")
 @requires(Role.FACILITATOR)
-def builder(guide_id: int):  # type: ignore[no-untyped-def]
+def builder(guide_id: int):
     return _builder(_own(guide_id))
 
 
 @bp.route("/<int:guide_id>/edit", methods=["GET", "POST"])
 @requires(Role.FACILITATOR)
-def edit(guide_id: int):  # type: ignore[no-untyped-def]
+def edit(guide_id: int):
     guide = _own(guide_id)
     form = GuideForm() if request.method == "POST" else GuideForm.for_guide(guide)
     if not form.validate_on_submit():
@@ -163,7 +163,7 @@ def edit(guide_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:guide_id>/delete", methods=["GET", "POST"])
 @requires(Role.FACILITATOR)
-def delete(guide_id: int):  # type: ignore[no-untyped-def]
+def delete(guide_id: int):
     guide = _own(guide_id)
     if request.method == "GET":
         return render_template("guides/delete.html", guide=guide)
@@ -219,7 +219,7 @@ def remove_case(guide_id: int, item_id: int) -> Response:
     return _to_builder(guide, "cases")
 
 
-def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-def]
+def _save_plan(guide_id: int, item_id: int | None):
     guide = _own(guide_id)
     _check_csrf()
     action = request.form.get("action", "save")[:40]
@@ -252,20 +252,20 @@ def _save_plan(guide_id: int, item_id: int | None):  # type: ignore[no-untyped-d
 
 @bp.post("/<int:guide_id>/plan")
 @requires(Role.FACILITATOR)
-def update_plan(guide_id: int):  # type: ignore[no-untyped-def]
+def update_plan(guide_id: int):
     """The one save of the whole timed plan: every minutes field of every case at once."""
     return _save_plan(guide_id, None)
 
 
 @bp.post("/<int:guide_id>/cases/<int:item_id>/questions")
 @requires(Role.FACILITATOR)
-def update_questions(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+def update_questions(guide_id: int, item_id: int):
     return _save_plan(guide_id, item_id)
 
 
 @bp.post("/<int:guide_id>/cases/<int:item_id>/questions/new")
 @requires(Role.FACILITATOR)
-def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
+def add_question(guide_id: int, item_id: int):
     guide = _own(guide_id)
     form = OwnQuestionForm()
     if not form.validate_on_submit():
@@ -284,7 +284,7 @@ def add_question(guide_id: int, item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:guide_id>/segments")
 @requires(Role.FACILITATOR)
-def add_segment(guide_id: int):  # type: ignore[no-untyped-def]
+def add_segment(guide_id: int):
     guide = _own(guide_id)
     form = _segment_form(guide, SegmentForm())
     if not form.validate_on_submit():
@@ -344,7 +344,7 @@ def sharing(guide_id: int) -> Response:
 
 @bp.post("/<int:guide_id>/handout")
 @requires(Role.FACILITATOR)
-def handout_settings(guide_id: int):  # type: ignore[no-untyped-def]
+def handout_settings(guide_id: int):
     guide = _own(guide_id)
     form = HandoutForm()
     if not form.validate_on_submit():
@@ -382,7 +382,7 @@ def duplicate(guide_id: int) -> Response:
 
 @bp.route("/<int:guide_id>/how-it-went", methods=["GET", "POST"])
 @requires(Role.FACILITATOR)
-def how_it_went(guide_id: int):  # type: ignore[no-untyped-def]
+def how_it_went(guide_id: int):
     guide = _own(guide_id)
     form = HowItWentForm() if request.method == "POST" else HowItWentForm(data={"how_it_went": guide.how_it_went})
     if not form.validate_on_submit():

@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
 
 
 def get_follower(app: Flask | None = None) -> Follower:
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app or current_app._get_current_object()
     return app.extensions["search_follower"]
 
 
@@ -122,7 +122,7 @@ def rebuild_index(timeout: float = 3600.0, progress: Callable[[int], None] | Non
     """Ask this server's indexer to build a new index from the database and swap it in
     (searches keep working meanwhile), and wait for it. Run here when no server is
     running. Returns the number of cases in the index."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     follower = get_follower(app)
     requested = utcnow()
     session = db.session

@@ -42,7 +42,7 @@ def case_to_doc(case: Case) -> CaseDoc:
     )
 
 
-def case_query():  # type: ignore[no-untyped-def]
+def case_query():
     """Cases that belong in the index: every status, but nothing in the bin."""
     return (
         select(Case)

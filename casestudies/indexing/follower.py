@@ -444,8 +444,8 @@ class Follower:
                 raw = db.engine.raw_connection()
             connection = raw.driver_connection
             raw.detach()  # kept out of the pool: it only listens
-            connection.autocommit = True  # type: ignore[union-attr]
-            connection.execute(f"LISTEN {journal.CHANNEL}")  # type: ignore[union-attr]
+            connection.autocommit = True
+            connection.execute(f"LISTEN {journal.CHANNEL}")
             self._listener = connection
             return True
         except Exception:

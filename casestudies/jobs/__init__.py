@@ -42,8 +42,8 @@ def init_app(app: Flask) -> None:
 
 
 def get_runner(app: Flask | None = None) -> Runner:
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    return app.extensions["job_runner"]  # type: ignore[no-any-return]
+    app = app or current_app._get_current_object()
+    return app.extensions["job_runner"]
 
 
 def start_runner(app: Flask) -> None:

@@ -21,7 +21,7 @@ def work() -> None:
     """Run this server's job runner until stopped (SIGTERM or Ctrl+C)."""
     from casestudies.jobs import get_runner
 
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()
     runner = get_runner(app)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

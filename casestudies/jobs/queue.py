@@ -77,7 +77,7 @@ def enqueue(
     return job
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime):
     return or_(
         and_(Job.state == QUEUED, Job.run_after <= now),
         and_(Job.state == RUNNING, Job.locked_until < now),  # its runner stopped renewing
@@ -125,7 +125,7 @@ def renew(job_id: int, runner: str, lease_seconds: float) -> bool:
     return renewed.rowcount == 1
 
 
-def _held(job_id: int, runner: str):  # type: ignore[no-untyped-def]
+def _held(job_id: int, runner: str):
     return update(Job).where(Job.id == job_id, Job.locked_by == runner, Job.state == RUNNING)
 
 

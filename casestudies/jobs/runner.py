@@ -33,7 +33,7 @@ def runner_name(app: Flask) -> str:
 
 def render_slots(app: Flask) -> threading.BoundedSemaphore:
     """At most RENDER_CONCURRENCY renders at a time in this process (the server's runner)."""
-    return app.extensions["job_render_slots"]  # type: ignore[no-any-return]
+    return app.extensions["job_render_slots"]
 
 
 class Runner:

@@ -44,7 +44,7 @@ def reading_minutes(text: str) -> int:
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
-def _published_at_query():  # type: ignore[no-untyped-def]
+def _published_at_query():
     """Per case, when it was last published: its latest move to published, or, for a case
     published as it was imported (no recorded move), when it was created."""
     moved = (
@@ -65,7 +65,7 @@ class CaseCard:
     reading_minutes: int
 
 
-def _cards(rows) -> list[CaseCard]:  # type: ignore[no-untyped-def]
+def _cards(rows) -> list[CaseCard]:
     cards = []
     for case, published_at in rows:
         updated = max(case.updated_at, published_at)
@@ -97,7 +97,7 @@ class CollectionView:
     cards: list[CaseCard]  # published cases only, in the collection's order
 
 
-def _collection_query():  # type: ignore[no-untyped-def]
+def _collection_query():
     return select(Collection).options(selectinload(Collection.items).selectinload(CollectionCase.case))
 
 

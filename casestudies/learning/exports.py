@@ -103,7 +103,7 @@ def accounts_docx(owner_name: str, reflections: list[OpenReflection]) -> bytes:
     return buffer.getvalue()
 
 
-def _paragraphs(cell, text: str) -> None:  # type: ignore[no-untyped-def]
+def _paragraphs(cell, text: str) -> None:
     parts = [part.strip() for part in _xml_text(text).split("\n\n") if part.strip()] or [""]
     cell.paragraphs[0].text = parts[0]
     for part in parts[1:]:

@@ -112,7 +112,7 @@ def _parse_date(day: str, month: str, year: str) -> date | None:
     if any(number is None for number in numbers):
         return None
     try:
-        return date(numbers[2], numbers[1], numbers[0])  # type: ignore[arg-type]
+        return date(numbers[2], numbers[1], numbers[0])
     except ValueError:
         return None
 

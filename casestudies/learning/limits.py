@@ -18,12 +18,12 @@ MAX_NEW_PER_DAY = 50  # of each kind
 
 
 def _problem(owner: User, model: type[Reflection] | type[CpdEntry], most: int, what: str) -> str | None:
-    owned = model.owner_id == owner.id  # type: ignore[attr-defined]
+    owned = model.owner_id == owner.id
     total = db.session.scalar(select(func.count()).where(owned)) or 0
     if total >= most:
         return f"Your notebook holds {total:,} {what}, the most it can keep: delete some you no longer need first"
     since = utcnow() - timedelta(days=1)
-    today = db.session.scalar(select(func.count()).where(owned, model.created_at >= since)) or 0  # type: ignore[attr-defined]
+    today = db.session.scalar(select(func.count()).where(owned, model.created_at >= since)) or 0
     if today >= MAX_NEW_PER_DAY:
         return f"You have added {MAX_NEW_PER_DAY} {what} in the last 24 hours, the most for a day: add more tomorrow"
     return None

@@ -40,7 +40,7 @@ def can_share_lists(user: User) -> bool:
     return user.has_role(Role.FACILITATOR)
 
 
-def _list_query():  # type: ignore[no-untyped-def]
+def _list_query():
     return select(ReadingList).options(selectinload(ReadingList.items).selectinload(ReadingListItem.case))
 
 
@@ -72,7 +72,7 @@ def lists_of(user: User) -> list[ReadingList]:
     )
 
 
-def list_choices(user: User) -> list:  # type: ignore[type-arg]
+def list_choices(user: User) -> list:
     """(id, title) of the user's lists in their order: for "Save to list"."""
     return list(
         db.session.execute(

@@ -155,7 +155,7 @@ def month_label(month: int | None, year: int | None) -> str:
     return f"{MONTHS[month - 1]} {year}" if month else str(year)
 
 
-def _reflection_query(owner: User):  # type: ignore[no-untyped-def]
+def _reflection_query(owner: User):
     return (
         select(Reflection)
         .where(Reflection.owner_id == owner.id)
@@ -355,12 +355,12 @@ def parse_hours(text: str) -> int | None:
         hours = Decimal(text)
     except InvalidOperation:
         return None
-    if not hours.is_finite() or hours <= 0 or hours > HOURS_MAX or hours.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not hours.is_finite() or hours <= 0 or hours > HOURS_MAX or hours.as_tuple().exponent < -2:
         return None
     return int((hours * 60).to_integral_value())
 
 
-def _cpd_query(owner: User):  # type: ignore[no-untyped-def]
+def _cpd_query(owner: User):
     return (
         select(CpdEntry)
         .where(CpdEntry.owner_id == owner.id)
@@ -428,9 +428,9 @@ def save_cpd_entry(owner: User, data: CpdInput, entry: CpdEntry | None = None) -
     if entry is None:
         entry = CpdEntry(owner_id=owner.id)
         db.session.add(entry)
-    entry.done_on = data.done_on  # type: ignore[assignment]
+    entry.done_on = data.done_on
     entry.method = data.method
-    entry.minutes = minutes  # type: ignore[assignment]
+    entry.minutes = minutes
     entry.is_participatory = data.is_participatory
     entry.code_theme = data.code_theme or None
     entry.sealed = seal({"topic": topic, "notes": data.notes.strip()})

@@ -37,7 +37,7 @@ bp = Blueprint("learning", __name__)
 
 @bp.app_context_processor
 def _learning_helpers() -> dict[str, Any]:
-    def reading_list_choices() -> list:  # type: ignore[type-arg]
+    def reading_list_choices() -> list:
         """The signed-in user's lists, for "Save" (one query per request)."""
         if "reading_list_choices" not in g:
             g.reading_list_choices = lists.list_choices(current_user) if current_user.is_authenticated else []
@@ -78,7 +78,7 @@ def _direction() -> str:
 
 
 # -- saved cases and reading lists ---------------------------------------------------------
-def _own_list(list_id: int):  # type: ignore[no-untyped-def]
+def _own_list(list_id: int):
     return lists.get_own_list(list_id, current_user)
 
 
@@ -90,7 +90,7 @@ def reading_lists() -> str:
 
 @bp.post("/my/lists")
 @requires(Role.LEARNER)
-def new_list():  # type: ignore[no-untyped-def]
+def new_list():
     form = ListTitleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -138,7 +138,7 @@ def reading_list(list_id: int) -> str:
 
 @bp.post("/my/lists/<int:list_id>/rename")
 @requires(Role.LEARNER)
-def rename_list(list_id: int):  # type: ignore[no-untyped-def]
+def rename_list(list_id: int):
     found = _own_list(list_id)
     form = ListTitleForm()
     if not form.validate_on_submit():
@@ -185,7 +185,7 @@ def remove_item(list_id: int, item_id: int) -> Response:
 
 @bp.route("/my/lists/<int:list_id>/delete", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def delete_list(list_id: int):  # type: ignore[no-untyped-def]
+def delete_list(list_id: int):
     found = _own_list(list_id)
     if request.method == "GET":
         return render_template("learning/delete_list.html", reading_list=found, form=ActionForm())
@@ -237,7 +237,7 @@ def collection(slug: str) -> str:
     return render_template("learning/collection.html", view=view, intro=render_markdown(view.collection.introduction))
 
 
-def _collection(collection_id: int):  # type: ignore[no-untyped-def]
+def _collection(collection_id: int):
     return collections.get_collection(collection_id)
 
 
@@ -249,7 +249,7 @@ def manage_collections() -> str:
 
 @bp.route("/curate/collections/new", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def new_collection():  # type: ignore[no-untyped-def]
+def new_collection():
     form = CollectionForm()
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
@@ -264,7 +264,7 @@ def new_collection():  # type: ignore[no-untyped-def]
     return redirect(url_for("learning.edit_collection", collection_id=created.id))
 
 
-def _edit_page(found, form: CollectionForm, add_form: AddCollectionCaseForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _edit_page(found, form: CollectionForm, add_form: AddCollectionCaseForm, status: int = 200):
     page = render_template(
         "learning/collection_form.html", form=form, add_form=add_form, found=found, action_form=ActionForm()
     )
@@ -273,7 +273,7 @@ def _edit_page(found, form: CollectionForm, add_form: AddCollectionCaseForm, sta
 
 @bp.route("/curate/collections/<int:collection_id>", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def edit_collection(collection_id: int):  # type: ignore[no-untyped-def]
+def edit_collection(collection_id: int):
     found = _collection(collection_id)
     if request.method == "GET":
         form = CollectionForm(
@@ -295,7 +295,7 @@ def edit_collection(collection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/curate/collections/<int:collection_id>/cases")
 @requires(Role.CURATOR)
-def add_collection_case(collection_id: int):  # type: ignore[no-untyped-def]
+def add_collection_case(collection_id: int):
     found = _collection(collection_id)
     add_form = AddCollectionCaseForm()
     if not add_form.validate_on_submit():
@@ -336,7 +336,7 @@ def remove_collection_case(collection_id: int, item_id: int) -> Response:
 
 @bp.route("/curate/collections/<int:collection_id>/delete", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def delete_collection(collection_id: int):  # type: ignore[no-untyped-def]
+def delete_collection(collection_id: int):
     found = _collection(collection_id)
     if request.method == "GET":
         return render_template("learning/delete_collection.html", found=found, form=ActionForm())
@@ -348,11 +348,11 @@ def delete_collection(collection_id: int):  # type: ignore[no-untyped-def]
 
 
 # -- the reflection notebook -------------------------------------------------------------------
-def _own_reflection(reflection_id: int):  # type: ignore[no-untyped-def]
+def _own_reflection(reflection_id: int):
     return notebook.get_own_reflection(reflection_id, current_user)
 
 
-def _own_entry(entry_id: int):  # type: ignore[no-untyped-def]
+def _own_entry(entry_id: int):
     return notebook.get_own_cpd_entry(entry_id, current_user)
 
 
@@ -378,7 +378,7 @@ def _cpd_vocabulary() -> dict[str, Any]:
     }
 
 
-def _reflection_page(form: ReflectionForm, found, case: Case | None, status: int = 200):  # type: ignore[no-untyped-def]
+def _reflection_page(form: ReflectionForm, found, case: Case | None, status: int = 200):
     sessions = handouts_opened_by(current_user)
     page = render_template(
         "learning/reflection_form.html", form=form, found=found, case=case, sessions=sessions, **_notebook_vocabulary()
@@ -394,7 +394,7 @@ def _linked_case(case_id: str | None) -> Case | None:
     return case if case is not None and current_user.can_view_case(case) else None
 
 
-def _save_reflection(form: ReflectionForm, found):  # type: ignore[no-untyped-def]
+def _save_reflection(form: ReflectionForm, found):
     data = form.parsed(request.form.getlist("themes"))
     try:
         saved = notebook.save_reflection(current_user, data, found)
@@ -411,7 +411,7 @@ def _save_reflection(form: ReflectionForm, found):  # type: ignore[no-untyped-de
 
 @bp.route("/my/notebook/reflections/new", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def new_reflection():  # type: ignore[no-untyped-def]
+def new_reflection():
     if request.method == "GET":
         kind = request.args.get("form") or notebook.last_kind(current_user)  # the writer's last choice
         form = ReflectionForm(
@@ -438,7 +438,7 @@ def reflection(reflection_id: int) -> str:
 
 @bp.route("/my/notebook/reflections/<int:reflection_id>/edit", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def edit_reflection(reflection_id: int):  # type: ignore[no-untyped-def]
+def edit_reflection(reflection_id: int):
     found = _own_reflection(reflection_id)
     if request.method == "GET":
         return _reflection_page(ReflectionForm.for_reflection(notebook.open_reflection(found)), found, found.case)
@@ -450,7 +450,7 @@ def edit_reflection(reflection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/my/notebook/reflections/<int:reflection_id>/delete", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def delete_reflection(reflection_id: int):  # type: ignore[no-untyped-def]
+def delete_reflection(reflection_id: int):
     found = _own_reflection(reflection_id)
     if request.method == "GET":
         opened = notebook.open_reflection(found)
@@ -461,7 +461,7 @@ def delete_reflection(reflection_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("learning.notebook_home"))
 
 
-def _cpd_page(form: CpdForm, found, status: int = 200):  # type: ignore[no-untyped-def]
+def _cpd_page(form: CpdForm, found, status: int = 200):
     return (
         render_template(
             "learning/cpd_form.html",
@@ -474,7 +474,7 @@ def _cpd_page(form: CpdForm, found, status: int = 200):  # type: ignore[no-untyp
     )
 
 
-def _save_cpd(form: CpdForm, found):  # type: ignore[no-untyped-def]
+def _save_cpd(form: CpdForm, found):
     data = form.parsed(request.form.getlist("reflections"))
     try:
         notebook.save_cpd_entry(current_user, data, found)
@@ -490,7 +490,7 @@ def _save_cpd(form: CpdForm, found):  # type: ignore[no-untyped-def]
 
 @bp.route("/my/notebook/cpd/new", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def new_cpd():  # type: ignore[no-untyped-def]
+def new_cpd():
     if request.method == "GET":
         return _cpd_page(CpdForm(formdata=None), None)
     form = CpdForm()
@@ -501,7 +501,7 @@ def new_cpd():  # type: ignore[no-untyped-def]
 
 @bp.route("/my/notebook/cpd/<int:entry_id>/edit", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def edit_cpd(entry_id: int):  # type: ignore[no-untyped-def]
+def edit_cpd(entry_id: int):
     found = _own_entry(entry_id)
     if request.method == "GET":
         return _cpd_page(CpdForm.for_entry(notebook.open_cpd_entry(found)), found)
@@ -513,7 +513,7 @@ def edit_cpd(entry_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/my/notebook/cpd/<int:entry_id>/delete", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def delete_cpd(entry_id: int):  # type: ignore[no-untyped-def]
+def delete_cpd(entry_id: int):
     found = _own_entry(entry_id)
     if request.method == "GET":
         opened = notebook.open_cpd_entry(found)
@@ -526,7 +526,7 @@ def delete_cpd(entry_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/my/notebook/delete", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def delete_notebook():  # type: ignore[no-untyped-def]
+def delete_notebook():
     if request.method == "GET":
         return render_template("learning/delete_notebook.html", form=ActionForm())
     _check_csrf()

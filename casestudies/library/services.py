@@ -124,7 +124,7 @@ def _facet_counts(statuses: tuple[str, ...], filters: LibraryFilters) -> dict[st
     so choosing a seat still shows the other seats one could switch to."""
     facets: dict[str, list[FacetCount]] = {}
 
-    def rows(name: str, column, join_query=None) -> list[FacetCount]:  # type: ignore[no-untyped-def]
+    def rows(name: str, column, join_query=None) -> list[FacetCount]:
         ids = _filtered(statuses, filters, skip=name).subquery()
         query = join_query if join_query is not None else select(column, func.count()).select_from(Case)
         query = query.where(Case.id.in_(select(ids.c.id))).group_by(column).order_by(func.count().desc(), column)

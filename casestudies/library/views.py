@@ -108,7 +108,7 @@ def case_print(slug: str) -> str:
 
 @bp.get("/cases/<slug>/pdf")
 @requires(Role.LEARNER)
-def case_pdf(slug: str):  # type: ignore[no-untyped-def]
+def case_pdf(slug: str):
     found, html = _case_print_html(slug, for_pdf=True)
     return pdf_download(html, f"{found.slug}.pdf")
 

@@ -21,7 +21,7 @@ bp = Blueprint("reports", __name__)
 
 @bp.route("/cases/<slug>/report", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def new(slug: str):  # type: ignore[no-untyped-def]
+def new(slug: str):
     case = get_case_for_viewer(slug, current_user)
     form = ReportInput()
     errors: dict[str, str] = {}
@@ -63,7 +63,7 @@ def queue() -> str:
 
 @bp.route("/curate/reports/<int:report_id>", methods=["GET", "POST"])
 @requires(Role.CURATOR)
-def resolve(report_id: int):  # type: ignore[no-untyped-def]
+def resolve(report_id: int):
     report = reports.get_report(report_id)
     form = ResolutionInput()
     errors: dict[str, str] = {}
@@ -102,7 +102,7 @@ def accessibility_statement() -> str:
 
 @bp.route("/accessibility/report", methods=["GET", "POST"])
 @requires(Role.LEARNER)
-def accessibility_problem():  # type: ignore[no-untyped-def]
+def accessibility_problem():
     """Report an accessibility problem; `page` is the path of the page it was met on."""
     page = safe_local_target(request.values.get("page", "")) or ""
     text, errors = "", {}

@@ -13,6 +13,6 @@ bp = Blueprint("searchadmin", __name__)
 
 @bp.get("/admin/search")
 @requires(Role.ADMIN)
-def status():  # type: ignore[no-untyped-def]
+def status():
     newest, nodes = search_status()
     return render_template("searchadmin/status.html", newest=newest, nodes=nodes)

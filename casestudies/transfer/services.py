@@ -299,7 +299,7 @@ def export_cases(
         selectinload(Case.tags),
         selectinload(Case.dimensions),
         selectinload(Case.questions),
-        selectinload(Case.teaching_note),  # type: ignore[attr-defined]
+        selectinload(Case.teaching_note),
     )
     if slugs:
         query = query.where(Case.slug.in_(slugs))

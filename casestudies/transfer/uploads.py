@@ -228,7 +228,7 @@ def _store(user: User, kind: str, uploads: list[tuple[str, bytes]]) -> str:
     return token
 
 
-def _folder(token: str, user: User) -> tuple[Path, dict]:  # type: ignore[type-arg]
+def _folder(token: str, user: User) -> tuple[Path, dict]:
     if not _TOKEN.fullmatch(token or ""):
         raise UploadGone(token)
     folder = uploads_root() / token
@@ -327,7 +327,7 @@ class _Sink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[no-untyped-def,override]
+    def write(self, data) -> int:
         self._chunks.append(bytes(data))
         return len(data)
 

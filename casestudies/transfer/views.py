@@ -48,7 +48,7 @@ def _megabytes(size: int) -> str:
     return f"{size // (1024 * 1024)} MB"
 
 
-def _index(error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _index(error: str | None = None, status: int = 200):
     # formdata=None: the form must not read a request body that was refused as too large.
     return (
         render_template(
@@ -62,15 +62,15 @@ def _index(error: str | None = None, status: int = 200):  # type: ignore[no-unty
     )
 
 
-def _report(check: transfer_web.ImportCheck, *, status: int = 200):  # type: ignore[no-untyped-def]
+def _report(check: transfer_web.ImportCheck, *, status: int = 200):
     return render_template("transfer/report.html", check=check), status
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+def too_large(_error: RequestEntityTooLarge):
     # The refused body must not be read again: any form built while rendering the page
     # (the header's sign-out form too) would raise 413 a second time, ending in a 500.
-    refused = request._get_current_object()  # type: ignore[attr-defined]
+    refused = request._get_current_object()
     refused.form, refused.files = ImmutableMultiDict(), ImmutableMultiDict()
     limit = _megabytes(current_app.config["MAX_CONTENT_LENGTH"])
     return _index(
@@ -82,7 +82,7 @@ def too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
 
 @bp.get("/")
 @requires(Role.CURATOR)
-def index():  # type: ignore[no-untyped-def]
+def index():
     return _index()
 
 
@@ -96,7 +96,7 @@ def progress() -> Response:
 
 @bp.post("/upload")
 @requires(Role.CURATOR)
-def upload():  # type: ignore[no-untyped-def]
+def upload():
     form = UploadForm()
     if not form.validate_on_submit():
         return _index("The form had expired. Choose the files again and upload them.", 400)
@@ -110,7 +110,7 @@ def upload():  # type: ignore[no-untyped-def]
 
 @bp.post("/import")
 @requires(Role.CURATOR)
-def confirm():  # type: ignore[no-untyped-def]
+def confirm():
     # The service commits (import_cases is all or nothing in one transaction).
     form = ConfirmImportForm()
     publish = bool(form.publish.data)
