@@ -182,6 +182,13 @@ def test_segments_teaching_notes_and_handouts_with_axe_on_every_new_page(library
     page.wait_for_url(f"**/curate/cases/{slug}")
     page.goto(f"/curate/cases/{slug}/edit")
     assert axe_violations(page) == [], "editor with teaching notes"
+    # The case is live: the notes wait as a change until a second curator publishes it.
+    page.goto(f"/curate/cases/{slug}")
+    page.get_by_role("button", name="Submit the change for review").click()
+    page.context.clear_cookies()
+    sign_in(page, "admin")
+    page.goto(f"/curate/cases/{slug}")
+    page.get_by_role("button", name="Publish the change").click()
     page.context.clear_cookies()
 
     sign_in(page, "facilitator")

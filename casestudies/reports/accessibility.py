@@ -61,6 +61,7 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "guides.print_view": "A guide, printable",
         "guides.shared": "A shared guide",
         "guides.shared_print": "A shared guide, printable",
+        "guides.pdf": "A guide's PDF being made (the page that follows it)",
     },
     "Curation": {
         "curate.dashboard": "Curation dashboard",
@@ -91,6 +92,7 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "admin.user": "A user",
         "admin.deactivate": "Deactivate a user",
         "searchadmin.status": "Search index status",
+        "jobs.admin": "Jobs",
     },
 }
 
