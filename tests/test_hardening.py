@@ -158,13 +158,10 @@ def test_a_password_change_ends_the_accounts_other_sessions(app: Flask, login) -
     assert again.get("/").status_code == 200
 
 
-@pytest.mark.scrypt
-def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monkeypatch) -> None:
-    """Similar timing: both failures verify one scrypt hash (a structural check; the
-    measured times are in SECURITY.md)."""
+def count_password_hashes(monkeypatch) -> list[str]:
+    """The kinds of hash verified from now on ("scrypt", ...), one entry per check."""
     from casestudies.models import accounts as models
 
-    ensure_user("learner")
     calls: list[str] = []
     real = models.check_password_hash
 
@@ -173,6 +170,15 @@ def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monke
         return real(pwhash, password)
 
     monkeypatch.setattr(models, "check_password_hash", counting)
+    return calls
+
+
+@pytest.mark.scrypt
+def test_unknown_email_and_wrong_password_cost_one_scrypt_each(app: Flask, monkeypatch) -> None:
+    """Similar timing: both failures verify one scrypt hash (a structural check; the
+    measured times are in SECURITY.md)."""
+    ensure_user("learner")
+    calls = count_password_hashes(monkeypatch)
     client = app.test_client()
     for email in ("learner@example.org", "nobody@example.org"):
         calls.clear()

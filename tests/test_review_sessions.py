@@ -15,6 +15,7 @@ from casestudies.extensions import db
 from casestudies.models import User, UserSession, utcnow
 
 from .conftest import PASSWORD, ensure_user
+from .test_hardening import count_password_hashes
 
 
 def _sign_in(client, email: str, password: str, address: str = "10.0.0.1"):
@@ -86,17 +87,8 @@ def test_a_single_sign_on_account_gets_the_generic_answer_at_the_password_sign_i
 @pytest.mark.scrypt
 def test_a_single_sign_on_account_costs_one_scrypt_hash_like_an_unknown_email(app: Flask, monkeypatch) -> None:
     """Similar timing, checked structurally as tests/test_hardening.py does for unknown emails."""
-    from casestudies.models import accounts as models
-
     _single_sign_on(ensure_user("learner", email="sso@example.org"))
-    calls: list[str] = []
-    real = models.check_password_hash
-
-    def counting(pwhash: str, password: str) -> bool:
-        calls.append(pwhash.split(":", 1)[0])
-        return real(pwhash, password)
-
-    monkeypatch.setattr(models, "check_password_hash", counting)
+    calls = count_password_hashes(monkeypatch)
     for email in ("sso@example.org", "nobody@example.org"):
         calls.clear()
         assert _sign_in(app.test_client(), email, "wrong password!").status_code == 400
