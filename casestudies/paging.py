@@ -3,6 +3,7 @@ index's ranked pages alike, so views and templates never do page arithmetic."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -32,6 +33,20 @@ class RankedPage(Pagination):
 
     def _query_count(self) -> int:
         return self._given_total
+
+
+def page_of(items: Sequence[Any], page: int, per_page: int) -> RankedPage:
+    """A page of a sequence already in memory (a reading list's items, a collection's cards);
+    a page past the end gives the last page, as `paginate` does."""
+    last = max(1, -(-len(items) // per_page))
+    page = min(max(page, 1), last)
+    start = (page - 1) * per_page
+    return RankedPage(list(items[start : start + per_page]), total=len(items), page=page, per_page=per_page)
+
+
+def page_holding(index: int, per_page: int) -> int:
+    """The page number on which the item at `index` (from 0) is shown."""
+    return max(index, 0) // per_page + 1
 
 
 def page_numbers(pagination: Pagination) -> list[int | None]:

@@ -120,6 +120,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "learning.export_csv": ("GET", "learner"),
     "learning.export_my_data": ("GET", "learner"),
     "learning.delete_notebook": ("GET", "learner"),
+    "learning.restore_item": ("POST", "learner"),
     "learning.remove_item": ("POST", "learner"),  # late: they take item 1 away
     "learning.remove_collection_case": ("POST", "curator"),
     "guides.update_plan": ("POST", "facilitator"),

@@ -69,7 +69,7 @@ def test_lists_and_their_cases_are_renamed_reordered_and_removed(app: Flask, mak
     assert reading_list.title == "Flow and discharge"
     with pytest.raises(lists.ListError):
         lists.rename_list(reading_list, "x" * 201)
-    assert lists.remove_item(reading_list, reading_list.items[0].id) == "Two"
+    assert lists.remove_item(reading_list, reading_list.items[0].id).title == "Two"
     assert [item.position for item in reading_list.items] == [0]
     lists.delete_list(second)
     db.session.commit()

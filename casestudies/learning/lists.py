@@ -10,8 +10,10 @@ purged) is shown by the title it had when saved, with "no longer available", nev
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +28,8 @@ TITLE_MAX = 200
 MAX_LISTS = 100
 MAX_ITEMS = 500
 DEFAULT_LIST_TITLE = "Saved cases"
+PAGE_SIZE = 20  # cases on a page of a list
+UNDO_SECONDS = 3600  # how long "Undo" after a removal keeps working
 
 
 class ListNotFound(NotFound):
@@ -172,15 +176,69 @@ def move_item(reading_list: ReadingList, item_id: int, direction: str) -> bool:
     return moved
 
 
-def remove_item(reading_list: ReadingList, item_id: int) -> str:
-    """Take a case out of the list; returns the title shown for it."""
+def item_index(reading_list: ReadingList, item_id: int) -> int:
+    """Where the item stands in its list, from 0 (for the page that shows it)."""
+    return reading_list.items.index(_item(reading_list, item_id))
+
+
+@dataclass(frozen=True)
+class RemovedItem:
+    """What "Undo" needs to put a removed case back where it was."""
+
+    list_id: int
+    case_id: int
+    case_title: str
+    position: int
+    title: str  # as the list showed it
+
+
+def remove_item(reading_list: ReadingList, item_id: int) -> RemovedItem:
+    """Take a case out of the list."""
     item = _item(reading_list, item_id)
-    title = _title(item)
+    removed = RemovedItem(reading_list.id, item.case_id, item.case_title, item.position, _title(item))
     reading_list.items.remove(item)
     renumber(reading_list.items)
     _touch(reading_list)
     db.session.flush()
-    return title
+    return removed
+
+
+def _undo_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="reading-list-undo")
+
+
+def undo_token(removed: RemovedItem) -> str:
+    """A signed note of the removal for the "Undo" button: the page can't be made to put
+    back anything its owner didn't take out."""
+    return str(_undo_signer().dumps(asdict(removed)))
+
+
+class UndoExpired(ListError):
+    """The "Undo" button is too old or was altered."""
+
+
+def restore_item(reading_list: ReadingList, token: str) -> RemovedItem:
+    """Put a removed case back at its old place (or at the end, if the list is shorter now).
+    Nothing changes when the case is already back in the list."""
+    try:
+        removed = RemovedItem(**_undo_signer().loads(token or "", max_age=UNDO_SECONDS))
+    except (BadSignature, TypeError) as exc:
+        raise UndoExpired("That removal can no longer be undone: save the case again from its page") from exc
+    if removed.list_id != reading_list.id:
+        raise ListNotFound(removed.list_id)
+    if any(item.case_id == removed.case_id for item in reading_list.items):
+        return removed
+    case = db.session.get(Case, removed.case_id)
+    if case is None:
+        raise ListError("That case is no longer in the library, so it can’t be put back")
+    if len(reading_list.items) >= MAX_ITEMS:
+        raise ListError(f"A list can hold at most {MAX_ITEMS} cases")
+    position = min(removed.position, len(reading_list.items))
+    reading_list.items.insert(position, ReadingListItem(case=case, case_title=removed.case_title, position=position))
+    renumber(reading_list.items)
+    _touch(reading_list)
+    db.session.flush()
+    return removed
 
 
 def save_case(user: User, case_id: int, *, list_id: int | None, new_title: str = "") -> tuple[ReadingList, bool]:

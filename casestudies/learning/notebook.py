@@ -34,6 +34,7 @@ from casestudies.models import (
     cpd_entry_reflection,
     utcnow,
 )
+from casestudies.paging import RankedPage, paginate
 
 KINDS = {"nmc": "NMC reflective account", "free": "Free-form reflection"}
 # The four themes of the NMC Code.
@@ -201,17 +202,25 @@ def last_kind(owner: User) -> str:
     return kind if kind in KINDS else "nmc"
 
 
-def reflections_of(owner: User) -> list[OpenReflection]:
+def _reflections_in_order(owner: User):
     """The owner's reflections, the most recent learning first."""
-    rows = db.session.scalars(
-        _reflection_query(owner).order_by(
-            Reflection.activity_year.desc().nulls_last(),
-            Reflection.activity_month.desc().nulls_last(),
-            Reflection.created_at.desc(),
-            Reflection.id.desc(),
-        )
+    return _reflection_query(owner).order_by(
+        Reflection.activity_year.desc().nulls_last(),
+        Reflection.activity_month.desc().nulls_last(),
+        Reflection.created_at.desc(),
+        Reflection.id.desc(),
     )
-    return [open_reflection(row) for row in rows]
+
+
+def reflections_of(owner: User) -> list[OpenReflection]:
+    return [open_reflection(row) for row in db.session.scalars(_reflections_in_order(owner))]
+
+
+def reflections_page(owner: User, page: int, per_page: int) -> RankedPage:
+    """One page of the owner's reflections, decrypting only those it shows."""
+    rows = paginate(_reflections_in_order(owner), page, per_page)
+    opened = [open_reflection(row) for row in rows.items]
+    return RankedPage(opened, total=rows.total or 0, page=rows.page, per_page=per_page)
 
 
 def _check_reflection(owner: User, data: ReflectionInput) -> tuple[ReflectionInput, Case | None]:

@@ -29,10 +29,13 @@ from casestudies.learning.forms import (
 )
 from casestudies.markdown import render_markdown
 from casestudies.models import Case, Role
-from casestudies.params import safe_local_target
+from casestudies.paging import page_holding, page_of
+from casestudies.params import parse_page, safe_local_target
 from casestudies.policy import requires
 
 bp = Blueprint("learning", __name__)
+NOTEBOOK_PAGE_SIZE = 20  # reflections, and CPD entries, on a page of the notebook
+COLLECTION_PAGE_SIZE = 20
 
 
 @bp.app_context_processor
@@ -133,7 +136,19 @@ def save_case() -> Response:
 def reading_list(list_id: int) -> str:
     found = _own_list(list_id)
     form = ListTitleForm(data={"title": found.title})
-    return render_template("learning/list.html", reading_list=found, items=lists.shown_items(found), form=form)
+    return _list_page(found, form)
+
+
+def _list_page(found, form: ListTitleForm) -> str:
+    pagination = page_of(lists.shown_items(found), parse_page(request.args.get("page")), lists.PAGE_SIZE)
+    return render_template("learning/list.html", reading_list=found, pagination=pagination, form=form)
+
+
+def _item_url(list_id: int, index: int, item_id: int | None = None) -> str:
+    """The page of the list that shows the item at `index`, scrolled to it."""
+    page = page_holding(index, lists.PAGE_SIZE)
+    anchor = f"item-{item_id}" if item_id is not None else "items"
+    return url_for("learning.reading_list", list_id=list_id, page=page if page > 1 else None, _anchor=anchor)
 
 
 @bp.post("/my/lists/<int:list_id>/rename")
@@ -149,8 +164,7 @@ def rename_list(list_id: int):
         discard_changes()
         found = _own_list(list_id)
         form.title.errors = [str(exc)]
-        page = render_template("learning/list.html", reading_list=found, items=lists.shown_items(found), form=form)
-        return page, 400
+        return _list_page(found, form), 400
     flash("The list was renamed.")
     return redirect(url_for("learning.reading_list", list_id=list_id))
 
@@ -170,7 +184,7 @@ def move_item(list_id: int, item_id: int) -> Response:
     found = _own_list(list_id)
     _check_csrf()
     lists.move_item(found, item_id, _direction())
-    return redirect(url_for("learning.reading_list", list_id=list_id, _anchor=f"item-{item_id}"))
+    return redirect(_item_url(list_id, lists.item_index(found, item_id), item_id))
 
 
 @bp.post("/my/lists/<int:list_id>/items/<int:item_id>/remove")
@@ -178,9 +192,31 @@ def move_item(list_id: int, item_id: int) -> Response:
 def remove_item(list_id: int, item_id: int) -> Response:
     found = _own_list(list_id)
     _check_csrf()
-    title = lists.remove_item(found, item_id)
-    flash(f"“{title}” removed from the list.")
-    return redirect(url_for("learning.reading_list", list_id=list_id))
+    removed = lists.remove_item(found, item_id)
+    undo = {
+        "text": f"“{removed.title}” removed from the list.",
+        "action": url_for("learning.restore_item", list_id=list_id),
+        "token": lists.undo_token(removed),
+        "label": f"Undo: put “{removed.title}” back",
+    }
+    flash(undo, "undo")
+    return redirect(_item_url(list_id, min(removed.position, len(found.items) - 1)))
+
+
+@bp.post("/my/lists/<int:list_id>/items/restore")
+@requires(Role.LEARNER)
+def restore_item(list_id: int) -> Response:
+    found = _own_list(list_id)
+    _check_csrf()
+    try:
+        removed = lists.restore_item(found, request.form.get("token", ""))
+    except lists.ListError as exc:
+        discard_changes()
+        flash(f"{exc}.")
+        return redirect(url_for("learning.reading_list", list_id=list_id))
+    flash(f"“{removed.title}” is back in the list.")
+    index = next((i for i, item in enumerate(found.items) if item.case_id == removed.case_id), 0)
+    return redirect(_item_url(list_id, index, found.items[index].id if found.items else None))
 
 
 @bp.route("/my/lists/<int:list_id>/delete", methods=["GET", "POST"])
@@ -217,7 +253,8 @@ def list_sharing(list_id: int) -> Response:
 @requires(Role.LEARNER)
 def shared_list(token: str) -> str:
     found = lists.get_shared_list(token)
-    return render_template("learning/shared_list.html", reading_list=found, items=lists.shown_items(found))
+    pagination = page_of(lists.shown_items(found), parse_page(request.args.get("page")), lists.PAGE_SIZE)
+    return render_template("learning/shared_list.html", reading_list=found, pagination=pagination)
 
 
 @bp.post("/reading-lists/<token>/copy")
@@ -234,7 +271,9 @@ def copy_shared_list(token: str) -> Response:
 @requires(Role.LEARNER)
 def collection(slug: str) -> str:
     view = collections.collection_for_reader(slug)
-    return render_template("learning/collection.html", view=view, intro=render_markdown(view.collection.introduction))
+    cards = page_of(view.cards, parse_page(request.args.get("page")), COLLECTION_PAGE_SIZE)
+    intro = render_markdown(view.collection.introduction)
+    return render_template("learning/collection.html", view=view, cards=cards, intro=intro)
 
 
 def _collection(collection_id: int):
@@ -362,8 +401,8 @@ def notebook_home() -> str:
     entries = notebook.cpd_entries_of(current_user)
     return render_template(
         "learning/notebook.html",
-        reflections=notebook.reflections_of(current_user),
-        entries=entries,
+        reflections=notebook.reflections_page(current_user, parse_page(request.args.get("page")), NOTEBOOK_PAGE_SIZE),
+        entries=page_of(entries, parse_page(request.args.get("cpd_page")), NOTEBOOK_PAGE_SIZE),
         totals=cpd_totals([opened.entry for opened in entries], date.today()),
         **_cpd_vocabulary(),
     )
