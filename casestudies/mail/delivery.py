@@ -5,6 +5,7 @@ while the SMTP server is down or answers "try later"."""
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from email.utils import parseaddr
 from typing import Any
@@ -109,17 +110,22 @@ def _permanent(error: smtplib.SMTPException) -> str | None:
 def send(job: Job, payload: dict[str, Any]) -> None:
     """Send the job's message. A connection error or a "try later" (4yz) answer raises, and
     the runner tries again with backoff; a permanent refusal (5yz) refuses the job."""
-
     message = build_message(job, payload)
+    backend = connection()
     try:
-        with connection() as opened:
-            if opened.send_messages([message]) != 1:
-                raise RuntimeError("the mail backend did not send the message")
+        backend.open()
+        if backend.send_messages([message]) != 1:
+            raise RuntimeError("the mail backend did not send the message")
     except smtplib.SMTPException as error:
         refusal = _permanent(error)
         if refusal:
             raise JobRefused(refusal) from error
         raise
+    finally:
+        # Once the server has taken the message, a failed goodbye (QUIT) must not fail the
+        # job: it would be sent again.
+        with contextlib.suppress(OSError):
+            backend.close()
     return None
 
 
