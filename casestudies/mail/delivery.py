@@ -33,11 +33,13 @@ def queue_mail(
     kind: str,
     unsubscribe_url: str | None = None,
     unsubscribe_post: bool = True,
+    max_attempts: int | None = None,
 ) -> Job:
     """Enqueue one message to one address, in the caller's transaction: it is sent only if
     that transaction commits. `kind` names what it is ("password-reset", a notification
     kind) for the job list; with `unsubscribe_url` the message carries List-Unsubscribe
-    (and, with `unsubscribe_post`, RFC 8058 one-click List-Unsubscribe-Post) headers."""
+    (and, with `unsubscribe_post`, RFC 8058 one-click List-Unsubscribe-Post) headers.
+    `max_attempts` (default MAIL_MAX_ATTEMPTS) is less for a message that is worthless late."""
     to = to.strip()
     if not to or len(to) > MAX_ADDRESS_LENGTH or "@" not in to or any(ch in to for ch in "\r\n,<>"):
         raise ValueError(f"not one email address: {to!r}")
@@ -51,7 +53,7 @@ def queue_mail(
         MAIL_JOB,
         payload,
         label=f"Email ({kind}) to {to}",
-        max_attempts=int(current_app.config["MAIL_MAX_ATTEMPTS"]),
+        max_attempts=max_attempts or int(current_app.config["MAIL_MAX_ATTEMPTS"]),
     )
 
 
