@@ -11,8 +11,8 @@ from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from casestudies import cli, database, indexing, jobs, policy
-from casestudies.accounts import oidc, proxies
+from casestudies import cli, database, indexing, jobs, mail, policy
+from casestudies.accounts import oidc, proxies, reset_views  # noqa: F401 - reset_views adds its routes
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
 from casestudies.audit import views as audit_views
@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     policy.init_app(app)
     indexing.init_app(app)
     jobs.init_app(app)
+    mail.init_app(app)
     for blueprint in (
         accounts_views.bp,
         accounts_views.account_bp,

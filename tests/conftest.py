@@ -489,3 +489,6 @@ def fetch_pdf(client: FlaskClient, url: str) -> Any:
         errors = [(job.id, job.state, job.error) for job in db.session.query(Job)]
         raise AssertionError(f"the PDF job did not finish: {errors}")
     return answer
+
+
+from .smtp_fixtures import smtp_server, starttls_server  # noqa: E402, F401 - SMTP servers (aiosmtpd) for the mail tests
