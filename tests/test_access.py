@@ -4,6 +4,8 @@ without an entry here (or without a declared policy) fails."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask
 
@@ -126,6 +128,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "learning.export_my_data": ("GET", "learner"),
     "learning.delete_notebook": ("GET", "learner"),
     "learning.restore_item": ("POST", "learner"),
+    "transfer.import_status": ("GET", "curator"),
     "learning.remove_item": ("POST", "learner"),  # late: they take item 1 away
     "learning.remove_collection_case": ("POST", "curator"),
     "guides.update_plan": ("POST", "facilitator"),
@@ -160,6 +163,7 @@ SAMPLE_ARGS = {
     "item_id": 1,
     "edition": "participant",
     "token": "sample-share-token",
+    "job_token": "sample-import-job",
     "report_id": 1,
     "list_id": 1,
     "collection_id": 1,
@@ -226,6 +230,18 @@ def _failed_job() -> None:
     assert job.id == SAMPLE_ARGS["job_id"]
 
 
+def _import_job_for(user) -> None:
+    """The user's finished import job, its token SAMPLE_ARGS["job_token"]."""
+    from casestudies.extensions import db
+    from casestudies.jobs import enqueue
+
+    job = enqueue("import_cases", {}, key="import:sample", owner=user, label="Import of sample.zip")
+    job.token, job.state = SAMPLE_ARGS["job_token"], "finished"
+    summary = {"ok": True, "file_count": 1, "created": 1, "updated": 0, "unchanged": 0, "to_review": 0}
+    job.result = json.dumps(summary | {"pending": 0, "files": [], "general": []}).encode()
+    db.session.commit()
+
+
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(EXPECTED), "add new routes to EXPECTED with who may use them"
@@ -251,6 +267,8 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
         _guide_for(ensure_user("facilitator"), case)
     _learning_for(ensure_user(who) if who in ROLES else None, case)
     _failed_job()
+    if who in ROLES and ensure_user(who).can_curate():
+        _import_job_for(ensure_user(who))
     if who == "anonymous":
         client = app.test_client()
     elif who == "deactivated":  # signed in as an admin, then deactivated: treated as signed out

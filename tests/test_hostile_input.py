@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
+from casestudies.jobs import run_jobs
 from casestudies.models import Case, Guide, GuideCase, Tag, User
 
 from .conftest import PASSWORD, Auth, app_context_for, fetch_pdf, make_test_app
@@ -586,6 +587,7 @@ def test_an_imported_case_file(app: Flask, login, tmp_path: Path, name: str) -> 
     r.page("import report", page, [])
     token = page.split('name="upload" value="')[1].split('"')[0]
     assert client.post("/transfer/import", data={"upload": token, "publish": "y"}).status_code == 302
+    run_jobs()
     shown = [values[name] for name in ("title", "summary", "seat", "setting", "tag", "body", "question")]
     r.page("imported case page", get(login("facilitator"), "/cases/imported-case"), [*shown, values["notes"]])
     r.check()

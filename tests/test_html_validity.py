@@ -20,7 +20,7 @@ from casestudies.indexing import catch_up
 from casestudies.models import Case
 
 from .conftest import PASSWORD, ROOT, case_data, ensure_user
-from .test_access import EXPECTED, _guide_for, _learning_for, _report_on, _url
+from .test_access import EXPECTED, _guide_for, _import_job_for, _learning_for, _report_on, _url
 
 pytestmark = pytest.mark.slow
 
@@ -106,6 +106,7 @@ def every_page(csrf_app: Flask) -> dict[str, str]:
     admin = ensure_user("admin")
     _guide_for(admin, case)
     _learning_for(admin, case)
+    _import_job_for(admin)
     pages = {"/login (signed out)": csrf_app.test_client().get("/login").get_data(as_text=True)}
     client = _signed_in(csrf_app, admin.email)
     bad = []

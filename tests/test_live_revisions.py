@@ -23,6 +23,7 @@ from casestudies.curation.editor import CaseInput
 from casestudies.extensions import db
 from casestudies.guides import handouts
 from casestudies.indexing import catch_up
+from casestudies.jobs import run_jobs
 from casestudies.learning import lists
 from casestudies.models import AuditEvent, Case, SearchJournal
 from casestudies.transfer.casefile import dump_case_file
@@ -147,6 +148,7 @@ def by_import_page(app: Flask, world, tmp_path: Path) -> None:
     assert "Pending change to a live case (stays live)" in check
     token = check.split('name="upload" value="')[1].split('"')[0]
     assert client.post("/transfer/import", data={"upload": token}).status_code == 302
+    run_jobs(app)
 
 
 def by_command_line(app: Flask, world, tmp_path: Path) -> None:

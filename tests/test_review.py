@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from casestudies import curation
 from casestudies.curation import CaseInput, CurationError
 from casestudies.extensions import db
+from casestudies.jobs import run_jobs
 from casestudies.models import AuditEvent, Case, CaseStateChange
 
 from .conftest import ensure_user
@@ -310,6 +311,7 @@ def test_an_admin_ticks_the_box_and_the_files_stay_published(login, uploads) -> 
     client = login("admin")
     token = _token(_upload(client, _published_file()).get_data(as_text=True))
     assert client.post("/transfer/import", data={"upload": token, "publish": "y"}).status_code == 302
+    run_jobs()
     assert db.session.scalar(select(Case.status)) == "published"
 
 
@@ -317,6 +319,7 @@ def test_an_admin_who_leaves_the_box_unticked_sends_them_to_review(login, upload
     client = login("admin")
     token = _token(_upload(client, _published_file()).get_data(as_text=True))
     assert client.post("/transfer/import", data={"upload": token}).status_code == 302
+    run_jobs()
     assert db.session.scalar(select(Case.status)) == "review"
 
 

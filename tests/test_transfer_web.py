@@ -17,8 +17,9 @@ from casestudies import curation
 from casestudies.cases.revisions import case_to_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, check_index
+from casestudies.jobs import run_jobs
 from casestudies.library.services import search_cases
-from casestudies.models import AuditEvent, Case
+from casestudies.models import AuditEvent, Case, Job
 from casestudies.transfer import uploads as transfer_web
 from casestudies.transfer.casefile import BundleFile, dump_case_file
 from casestudies.transfer.services import import_cases
@@ -123,12 +124,17 @@ def test_upload_shows_a_dry_run_then_confirm_imports(login, uploads_folder: Path
     folder = uploads_folder / token
     assert folder.is_dir() and oct(folder.stat().st_mode & 0o777) == "0o700"
     response = client.post("/transfer/import", data={"upload": token})
-    assert response.status_code == 302
-    flashed = client.get("/transfer/").get_data(as_text=True)
-    assert "Imported 2 files: 2 new, 0 updated, 0 unchanged" in flashed
-    assert "2 marked published arrived in review" in flashed
+    assert response.status_code == 302 and response.headers["Location"].startswith("/transfer/imports/")
+    # The request answers at once; the import is a job, followed on its own page.
+    following = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Importing the cases" in following and "Check again" in following and "data-app-job-status" in following
+    assert case_count() == 0
+    assert not folder.exists()  # the job holds the files now
+    assert run_jobs() == 1
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Imported 2 files: 2 new, 0 updated, 0 unchanged" in done
+    assert "2 marked published arrived in review" in done
     assert case_count() == 2
-    assert not folder.exists()  # used once, then gone
     curator = ensure_user("curator")
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
     assert len(events) == 2 and all(e.actor_id == curator.id and e.case_id for e in events)
@@ -139,8 +145,9 @@ def test_upload_shows_a_dry_run_then_confirm_imports(login, uploads_folder: Path
     assert db.session.scalar(select(Case.status).where(Case.slug == "porter-lounge")) == "review"
     assert search_cases(ensure_user("learner"), "wombat").items == []
     assert search_cases(curator, "wombat").total == 1
-    # The same token can't be used twice.
-    assert client.post("/transfer/import", data={"upload": token}).status_code == 410
+    # Confirming again (a second click) follows the same import: nothing is imported twice.
+    again = client.post("/transfer/import", data={"upload": token})
+    assert again.headers["Location"] == response.headers["Location"] and run_jobs() == 0
 
 
 def test_a_second_import_of_the_same_files_reports_them_unchanged(login, make_case) -> None:
@@ -149,6 +156,7 @@ def test_a_second_import_of_the_same_files_reports_them_unchanged(login, make_ca
     page = upload(client, GOOD, OTHER).get_data(as_text=True)
     assert "Unchanged" in page and "New case" in page
     client.post("/transfer/import", data={"upload": token_of(page)})
+    run_jobs()
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
     assert len(events) == 1  # one event per created or updated case; none for an unchanged one
 
@@ -199,7 +207,10 @@ def test_if_the_library_changed_since_the_dry_run_the_confirm_reports_it(login, 
     curation.delete_case(db.session.get(Case, case.id), ensure_user("curator"), "Leaving the library")
     db.session.commit()
     response = client.post("/transfer/import", data={"upload": token})
-    assert response.status_code == 409 and "belongs to a case in the bin" in response.get_data(as_text=True)
+    run_jobs()
+    outcome = client.get(response.headers["Location"])
+    assert outcome.status_code == 409 and "belongs to a case in the bin" in outcome.get_data(as_text=True)
+    assert "Nothing was imported" in outcome.get_data(as_text=True)
     assert case_count() == 1  # still all or nothing
 
 
@@ -343,8 +354,9 @@ def test_a_zip_of_more_than_5000_case_files_is_checked_and_imported_in_batches(
     assert "cases/case-05002.md" in page
     confirmed = client.post("/transfer/import", data={"upload": token_of(page)})
     assert confirmed.status_code == 302
+    assert run_jobs() == 1
     assert case_count() == count
-    assert "Imported 5003 files: 5003 new" in client.get("/transfer/").get_data(as_text=True)
+    assert "Imported 5003 files: 5003 new" in client.get(confirmed.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_zip_read_in_batches_is_checked_whole_before_anything_is_written(
@@ -370,4 +382,21 @@ def test_a_zip_read_in_batches_is_checked_whole_before_anything_is_written(
     good = make_zip({f"{n}.md": case_file(slug=f"batch-{n}", title=f"Batch case {n}") for n in range(5)})
     page = upload(client, ("good.zip", good)).get_data(as_text=True)
     assert client.post("/transfer/import", data={"upload": token_of(page)}).status_code == 302
+    run_jobs()
     assert case_count() == 5
+
+
+def test_an_import_started_by_someone_no_longer_a_curator_is_refused_and_changes_nothing(login) -> None:
+    client = login("curator")
+    token = token_of(upload(client, GOOD).get_data(as_text=True))
+    confirmed = client.post("/transfer/import", data={"upload": token})
+    curator = ensure_user("curator")
+    curator.role = "learner"  # demoted before the job ran
+    db.session.commit()
+    assert run_jobs() == 1
+    assert case_count() == 0
+    job = db.session.scalar(select(Job).where(Job.kind == "import_cases"))
+    assert job.state == "refused" and "can no longer import cases" in (job.error or "")
+    curator.role = "curator"
+    db.session.commit()
+    assert "can no longer import cases" in client.get(confirmed.headers["Location"]).get_data(as_text=True)

@@ -1,4 +1,5 @@
-// A page that follows a job (a PDF being made) asks the job's status (data-app-job-status)
+// A page that follows a job (a PDF being made, an import; data-app-job-running and
+// data-app-job-ready give a page its own words) asks the job's status (data-app-job-status)
 // every second; when the job is done it fetches the page's own address again
 // (data-app-job-next), which then answers with the PDF (a download) or with the page saying
 // why it could not be made. Without JavaScript the page keeps its "Check again" link.
@@ -23,14 +24,15 @@ function follow(section) {
       return;
     }
     if (!job.done) {
-      if (job.state === 'running') status.textContent = 'Your PDF is being made.';
+      if (job.state === 'running') status.textContent = section.dataset.appJobRunning || 'Your PDF is being made.';
       window.setTimeout(poll, POLL_MS);
       return;
     }
     section.dataset.appJobDone = job.state;
     if (job.state === 'finished') {
-      status.textContent = 'Your PDF is ready and is downloading. If it does not, use the link below.';
-      if (again) {
+      status.textContent =
+        section.dataset.appJobReady || 'Your PDF is ready and is downloading. If it does not, use the link below.';
+      if (again && !section.dataset.appJobReady) {
         const link = again.querySelector('a');
         if (link) link.textContent = 'Download the PDF';
       }

@@ -79,6 +79,7 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "tags.merge": "Merge tags",
         "tags.delete": "Delete a tag",
         "transfer.index": "Import and export",
+        "transfer.import_status": "An import's progress and outcome",
         "audit.log": "Audit log",
         "reports.queue": "Reported problems",
         "reports.resolve": "Resolve a report",

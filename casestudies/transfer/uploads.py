@@ -161,7 +161,7 @@ def _check(files: list[BundleFile], report: ImportReport) -> tuple[list[FileOutc
     return rows, general
 
 
-class _Outcomes:
+class FileOutcomes:
     """Each file's outcome, gathered batch by batch (import_batches' reports)."""
 
     def __init__(self) -> None:
@@ -181,7 +181,7 @@ def check_upload(uploads: list[tuple[str, bytes]], user: User) -> ImportCheck:
     purge_expired_uploads()
     uploads = [(name, data) for name, data in uploads if name]
     kind, batches = bundle_from_uploads(uploads)
-    outcomes = _Outcomes()
+    outcomes = FileOutcomes()
     report = import_batches(batches, actor=user, dry_run=True, reports=outcomes.add, flag_duplicates=True)
     token = _store(user, kind, uploads if kind == "md" else uploads[:1]) if report.ok else None
     return ImportCheck(report, outcomes.rows, outcomes.general, token)
@@ -194,7 +194,7 @@ def confirm_import(token: str, user: User, *, publish: bool = False) -> ImportCh
     review unless an admin confirms their publication (`publish`; recorded in the audit
     log)."""
     batches = load_upload(token, user)
-    outcomes = _Outcomes()
+    outcomes = FileOutcomes()
     try:
         report = import_batches(batches, actor=user, publish=publish, reports=outcomes.add)
     except UploadError:
@@ -258,6 +258,24 @@ def load_upload(token: str, user: User) -> Batches:
     except OSError:
         raise UploadGone(token) from None
     return lambda: iter([files])
+
+
+def staged_files(token: str, user: User) -> tuple[str, list[tuple[str, bytes]]]:
+    """("zip" or "md", [(name, bytes)]): the files kept under token, as uploaded."""
+    folder, meta = _folder(token, user)
+    try:
+        files = [(e["name"], (folder / Path(e["stored"]).name).read_bytes()) for e in meta["files"]]
+    except OSError:
+        raise UploadGone(token) from None
+    return str(meta["kind"]), files
+
+
+def batches_of(kind: str, files: list[tuple[str, bytes]]) -> Batches:
+    """The case files of a staged upload in batches, as load_upload reads them."""
+    if kind == "zip":
+        return _zip_batches(*files[0])
+    bundle = sorted((BundleFile(name, data) for name, data in files), key=lambda f: f.name)
+    return lambda: iter([bundle])
 
 
 def discard_upload(token: str, user: User) -> None:

@@ -26,6 +26,7 @@ from casestudies.indexing import indexing_progress
 from casestudies.library.services import LibraryFilters
 from casestudies.models import Role
 from casestudies.policy import requires
+from casestudies.transfer import import_jobs
 from casestudies.transfer import uploads as transfer_web
 from casestudies.transfer.uploads import UploadError, UploadGone
 
@@ -111,7 +112,6 @@ def upload():
 @bp.post("/import")
 @requires(Role.CURATOR)
 def confirm():
-    # The service commits (import_cases is all or nothing in one transaction).
     form = ConfirmImportForm()
     publish = bool(form.publish.data)
     if publish and not current_user.can_confirm_publication_on_import():
@@ -119,29 +119,21 @@ def confirm():
     try:
         if not form.validate_on_submit():
             raise UploadGone(None)
-        check = transfer_web.confirm_import(form.upload.data or "", current_user, publish=publish)
+        job = import_jobs.start_import(form.upload.data or "", current_user, publish=publish)
     except UploadGone as gone:
         return _index(str(gone), gone.status)
-    if not check.ok:
-        return _report(check, status=409)
-    report = check.report
-    flash(
-        f"Imported {report.file_count} file{'s' if report.file_count != 1 else ''}: {len(report.created)} new, "
-        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged. "
-        + (
-            f"{len(report.to_review)} marked published arrived in review, for another curator to publish. "
-            if report.to_review
-            else ""
-        )
-        + (
-            f"{len(report.pending)} for live cases wait as pending changes in review: those cases stay live "
-            "until another curator publishes the change. "
-            if report.pending
-            else ""
-        )
-        + "Search finds them as soon as the indexer has reached them (see “Search index” below)."
-    )
-    return redirect(url_for("transfer.index"))
+    return redirect(url_for("transfer.import_status", job_token=job.token))
+
+
+@bp.get("/imports/<job_token>")
+@requires(Role.CURATOR)
+def import_status(job_token: str):
+    """The import's progress (followed by job-progress.js, or "Check again"), then its outcome."""
+    job = import_jobs.import_job(job_token, current_user)
+    outcome = import_jobs.outcome_of(job)
+    status = 409 if outcome is not None and not outcome["ok"] else 200
+    page = render_template("transfer/import_job.html", job=job, outcome=outcome)
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/discard")
