@@ -8,6 +8,10 @@ of querying the database every tenth of a second, so an idle server rests:
   channels; a change sends NOTIFY in its transaction, delivered at commit.
 Where neither works (the LISTEN connection is lost, another database), every check says
 "changed", which is the old behaviour: a real pass each time.
+
+`wait(token, timeout)` is how the loops rest: one thread of the watch checks every
+`interval` while anyone waits, and wakes the waiters when the answer changes, so an idle
+process makes ten cheap checks a second in all, not one per loop.
 """
 
 from __future__ import annotations
@@ -32,10 +36,16 @@ LISTEN_RETRY_S = 30.0
 class DatabaseWatch:
     """`token()` now, later `changed(token)`: whether a commit happened in between."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, interval: float = 0.1) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.interval = interval
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._waiters = 0
+        self._interrupts = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
         self._connection: Any = None
         self._value = 0
         self._checked_at = 0.0
@@ -49,9 +59,56 @@ class DatabaseWatch:
         with self._lock:
             return self._check() != token
 
+    def wait(self, token: int, timeout: float) -> bool:
+        """Block until a commit since `token` (True), `timeout` or `interrupt()` (False)."""
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            if self._check() != token:
+                return True
+            if self._thread is None:
+                self._closed = False
+                self._thread = threading.Thread(target=self._poll, name="database-watch", daemon=True)
+                self._thread.start()
+            interrupts = self._interrupts
+            self._waiters += 1
+            self._wake.notify_all()  # the polling thread, if it rests
+            try:
+                while self._value == token and self._interrupts == interrupts:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._wake.wait(remaining)
+                return self._value != token
+            finally:
+                self._waiters -= 1
+
+    def interrupt(self) -> None:
+        """Wake every waiter now (a loop being stopped)."""
+        with self._wake:
+            self._interrupts += 1
+            self._wake.notify_all()
+
+    def _poll(self) -> None:
+        while True:
+            with self._wake:
+                while self._waiters == 0 and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    self._thread = None
+                    return
+            time.sleep(self.interval)
+            with self._wake:
+                before = self._value
+                if self._check() != before:
+                    self._wake.notify_all()
+
     def close(self) -> None:
-        with self._lock:
+        """Let go of the connection and the polling thread (a later wait starts them again)."""
+        with self._wake:
+            self._closed = True
+            self._interrupts += 1
             self._close()
+            self._wake.notify_all()
 
     # -- under the lock ---------------------------------------------------------------------
     def _check(self) -> int:
@@ -105,11 +162,13 @@ class DatabaseWatch:
 
 
 def get_watch(app: Flask) -> DatabaseWatch:
-    """This process's watch on the app's database (one, shared by its loops)."""
+    """This process's watch on the app's database (one, shared by its loops); it checks
+    every SEARCH_POLL_SECONDS while a loop waits."""
     watch = app.extensions.get("database_watch")
     if watch is None:
         from casestudies.extensions import db
 
         with app.app_context():
-            watch = app.extensions.setdefault("database_watch", DatabaseWatch(db.engine))
+            made = DatabaseWatch(db.engine, float(app.config["SEARCH_POLL_SECONDS"]))
+            watch = app.extensions.setdefault("database_watch", made)
     return watch

@@ -412,6 +412,7 @@ class Follower:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         journal.committed.set()
+        get_watch(self.app).interrupt()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -440,17 +441,19 @@ class Follower:
                 self._wait(token)
 
     def _wait(self, token: int) -> None:
-        """Until a pass has something to do: a commit in this process, a commit anywhere
-        since `token` (the database watch), a heartbeat or prune due, or ids still missing."""
+        """Until a pass has something to do: a commit anywhere since `token` (the database
+        watch), a heartbeat or prune due, or ids still missing (then poll as before)."""
         watch = get_watch(self.app)
         while not self._stop.is_set():
-            if journal.committed.wait(self.poll_s):
+            if journal.committed.is_set():  # a commit in this process
                 journal.committed.clear()
                 return
-            now = time.monotonic()
-            if now - self._last_heartbeat >= IDLE_HEARTBEAT_S or now - self._last_prune >= PRUNE_EVERY_S:
+            if self._state is not None and self._state.gaps:
+                self._stop.wait(self.poll_s)
                 return
-            if (self._state is not None and self._state.gaps) or watch.changed(token):
+            now = time.monotonic()
+            due = min(self._last_heartbeat + IDLE_HEARTBEAT_S, self._last_prune + PRUNE_EVERY_S) - now
+            if due <= 0 or watch.wait(token, min(due, 5.0)):
                 return
 
 

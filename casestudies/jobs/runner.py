@@ -81,6 +81,7 @@ class Runner:
         """Stop claiming; a job under way finishes if it can within `timeout` (one that
         can't is taken over by a runner once its lease runs out)."""
         self._stop.set()
+        get_watch(self.app).interrupt()
         for thread in [self._thread, *self._workers]:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
@@ -160,8 +161,9 @@ class Runner:
             log.exception("job runner %s: could not read when the next job is due", self.name)
             due_in = self.poll
         until = time.monotonic() + min(IDLE_MAX_S, due_in if due_in is not None else IDLE_MAX_S)
-        while not self._stop.wait(self.poll):
-            if time.monotonic() >= until or watch.changed(token):
+        while not self._stop.is_set():
+            remaining = until - time.monotonic()
+            if remaining <= 0 or watch.wait(token, remaining):
                 return
 
     def run_one(self) -> bool:
