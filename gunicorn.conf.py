@@ -25,6 +25,10 @@ gunicorn.http.wsgi.SERVER = ""
 def when_ready(server: Any) -> None:
     from casestudies.background.supervisor import Supervisor
 
+    if os.environ.get("EVERY_SEAT_BACKGROUND", "") == "separate":
+        server.log.info("The background process runs separately (EVERY_SEAT_BACKGROUND=separate)")
+        return
+
     server.every_seat_background = Supervisor(getattr(server.app, "app_uri", None) or "app:create_app()", server.log)
     server.every_seat_background.start()
 
