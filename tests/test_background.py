@@ -27,6 +27,7 @@ from casestudies.guides import pdf as guide_pdf
 from casestudies.guides import warm
 from casestudies.indexing import get_follower
 from casestudies.indexing.follower import LOCK_FILE
+from casestudies.jobs import enqueue, handler
 from casestudies.jobs.runner import LOCK_FILE as RUNNER_LOCK_FILE
 from casestudies.models import SearchNode
 from search import SearchIndex, SearchRequest, SearchUnavailable
@@ -137,20 +138,28 @@ def test_the_indexer_and_the_job_runner_are_elected_by_the_one_lock(app: Flask) 
 
 
 # -- resting --------------------------------------------------------------------------------
-def test_the_database_watch_sees_a_commit_from_another_connection_and_nothing_else(app: Flask) -> None:
+@handler("test_background_nothing")
+def _nothing(_job: object, _payload: dict[str, object]) -> None:
+    return None
+
+
+def test_the_database_watch_sees_a_change_or_a_new_job_committed_elsewhere_and_nothing_else(app: Flask) -> None:
+    """SQLite: data_version; PostgreSQL: the journal's and the queue's NOTIFY."""
     watch = DatabaseWatch(db.engine)
     try:
         token = watch.token()
-        time.sleep(0.05)
-        assert not watch.changed(token)
-        db.session.add(SearchNode(name="watched", index_dir="/nowhere"))
+        assert not watch.wait(token, 0.3)  # nothing committed: it rests the whole time
+        edit("watched", "A change.\n")
+        assert watch.wait(token, 5)
+        token = watch.token()
+        enqueue("test_background_nothing")
         db.session.commit()
-        time.sleep(0.05)
-        assert watch.changed(token)
+        assert watch.wait(token, 5)
     finally:
         watch.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's one writer at a time: what an import makes others wait for
 def test_the_indexer_heartbeat_gives_way_to_a_busy_database_without_an_error(
     app: Flask, make_case, caplog: pytest.LogCaptureFixture
 ) -> None:
