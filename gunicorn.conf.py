@@ -33,6 +33,12 @@ def when_ready(server: Any) -> None:
     server.every_seat_background.start()
 
 
+def on_reload(server: Any) -> None:
+    supervisor = getattr(server, "every_seat_background", None)
+    if supervisor is not None:
+        supervisor.restart()
+
+
 def on_exit(server: Any) -> None:
     supervisor = getattr(server, "every_seat_background", None)
     if supervisor is not None:

@@ -70,6 +70,12 @@ class Supervisor:
                 self.process = self._spawn()
                 self.restarts += 1
 
+    def restart(self) -> None:
+        """A new process with the code and settings as they are now (gunicorn's reload)."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()  # the supervising thread starts the next one
+
     def stop(self) -> None:
         with self._mutex:
             self._stopping.set()

@@ -48,6 +48,7 @@ class DatabaseWatch:
         self._thread: threading.Thread | None = None
         self._connection: Any = None
         self._value = 0
+        self._seen: int | None = None  # SQLite: data_version as last read
         self._checked_at = 0.0
         self._retry_at = 0.0
 
@@ -60,13 +61,13 @@ class DatabaseWatch:
             return self._check() != token
 
     def wait(self, token: int, timeout: float) -> bool:
-        """Block until a commit since `token` (True), `timeout` or `interrupt()` (False)."""
+        """Block until a commit since `token` (True), `timeout` or `close()` (False)."""
         deadline = time.monotonic() + timeout
         with self._wake:
+            self._closed = False  # a wait after close() opens the watch again
             if self._check() != token:
                 return True
             if self._thread is None:
-                self._closed = False
                 self._thread = threading.Thread(target=self._poll, name="database-watch", daemon=True)
                 self._thread.start()
             interrupts = self._interrupts
@@ -82,12 +83,6 @@ class DatabaseWatch:
             finally:
                 self._waiters -= 1
 
-    def interrupt(self) -> None:
-        """Wake every waiter now (a loop being stopped)."""
-        with self._wake:
-            self._interrupts += 1
-            self._wake.notify_all()
-
     def _poll(self) -> None:
         while True:
             with self._wake:
@@ -98,12 +93,15 @@ class DatabaseWatch:
                     return
             time.sleep(self.interval)
             with self._wake:
+                if self._closed:
+                    continue  # closed meanwhile: leave at the top
                 before = self._value
                 if self._check() != before:
                     self._wake.notify_all()
 
     def close(self) -> None:
-        """Let go of the connection and the polling thread (a later wait starts them again)."""
+        """Let go of the connection and the polling thread, and wake every waiter (a loop
+        being stopped); a later wait opens them again."""
         with self._wake:
             self._closed = True
             self._interrupts += 1
@@ -118,7 +116,12 @@ class DatabaseWatch:
         self._checked_at = now
         try:
             if self.dialect == "sqlite":
-                self._value = self._sqlite_version()
+                # A count of the changes seen, not data_version itself: a new connection's
+                # data_version starts again, and a token must never come round twice.
+                version = self._sqlite_version()
+                if version != self._seen:
+                    self._seen = version
+                    self._value += 1
             elif self.dialect == "postgresql" and self._listening(now):
                 self._value += sum(1 for _ in self._connection.notifies(timeout=0))
             else:
@@ -143,6 +146,7 @@ class DatabaseWatch:
                 raise RuntimeError("an in-memory database has no other connections to watch")
             # check_same_thread off: the watch is shared by the process's threads, under its lock.
             self._connection = sqlite3.connect(database, check_same_thread=False, timeout=1.0)
+            self._seen = None
         return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
 
     def _listening(self, now: float) -> bool:

@@ -412,7 +412,7 @@ class Follower:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         journal.committed.set()
-        get_watch(self.app).interrupt()
+        get_watch(self.app).close()  # wakes the thread; a later wait opens it again
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

@@ -81,7 +81,7 @@ class Runner:
         """Stop claiming; a job under way finishes if it can within `timeout` (one that
         can't is taken over by a runner once its lease runs out)."""
         self._stop.set()
-        get_watch(self.app).interrupt()
+        get_watch(self.app).close()  # wakes resting workers; a later wait opens it again
         for thread in [self._thread, *self._workers]:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
