@@ -61,6 +61,7 @@ HEARTBEAT_S = 5.0  # while changes come
 IDLE_HEARTBEAT_S = 30.0  # when nothing changes: a heartbeat wakes every loop once
 PRUNE_EVERY_S = 60.0
 HEARTBEAT_BUSY_MS = 500  # SQLite: how long a heartbeat waits for a writer (an import) to finish
+BUSY_RETRY_S = 1.0  # then it tries again this much later
 MAX_GAP_SPAN = 10_000  # ids remembered as missing at most, per pass
 REBUILD_GAP_WINDOW = 1000  # after a rebuild, missing ids this close below the newest are awaited
 
@@ -140,6 +141,7 @@ class Follower:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._last_heartbeat = 0.0
+        self._busy_until = 0.0  # a heartbeat put off by a busy database waits until then
         self.progress: Callable[[int], None] | None = None  # told of each case a rebuild indexes
         self._last_prune = time.monotonic()  # the first prune a minute after start
 
@@ -195,16 +197,18 @@ class Follower:
         self._state = state
         applied = self._follow(session, state)
         now = time.monotonic()
-        if applied or now - self._last_heartbeat >= HEARTBEAT_S:
-            self._unless_busy(session, "heartbeat", lambda: self._heartbeat(session))
+        beat = (applied or now - self._last_heartbeat >= HEARTBEAT_S) and now >= self._busy_until
+        if beat and not self._unless_busy(session, "heartbeat", lambda: self._heartbeat(session)):
+            self._busy_until = now + BUSY_RETRY_S  # not at every pass of an import
+
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
             self._unless_busy(session, "journal prune", lambda: prune_journal(session, self.retention))
         return applied
 
-    def _unless_busy(self, session: Session, what: str, write: Callable[[], object]) -> None:
+    def _unless_busy(self, session: Session, what: str, write: Callable[[], object]) -> bool:
         """Bookkeeping writes (heartbeat, prune) wait a short while for a writer such as a
-        large import, then give way: the next pass tries again. Not an error."""
+        large import, then give way (False): a later pass tries again. Not an error."""
         sqlite = session.get_bind().dialect.name == "sqlite"
         raw = session.connection().connection.driver_connection if sqlite else None
         previous = raw.execute("PRAGMA busy_timeout").fetchone()[0] if raw is not None else None
@@ -212,11 +216,13 @@ class Follower:
             raw.execute(f"PRAGMA busy_timeout={HEARTBEAT_BUSY_MS}")
         try:
             write()
+            return True
         except OperationalError as exc:
             session.rollback()
             if "locked" not in str(exc.orig):
                 raise
             log.info("search indexer %s: %s put off, the database is busy", self.name, what)
+            return False
         finally:
             if raw is not None:
                 raw.execute(f"PRAGMA busy_timeout={int(previous)}")
