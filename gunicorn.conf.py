@@ -1,8 +1,9 @@
 """gunicorn reads this file from the working directory (`make run`, the benchmark).
 
-Each worker starts the app's search indexer thread and job runner; a lock in
-SEARCH_INDEX_DIR (JOBS_DIR) lets one of them follow the search journal (run jobs) at a
-time, and another takes over if that one dies.
+The arbiter starts this server's background process (the search indexer, the job runner,
+a warm PDF renderer: casestudies/background/) when it is ready, starts it again if it
+dies, and stops it on exit. Web workers only answer requests: they never index and never
+run jobs.
 """
 
 from __future__ import annotations
@@ -21,26 +22,27 @@ os.umask(0o077)
 gunicorn.http.wsgi.SERVER = ""
 
 
-def post_worker_init(worker: Any) -> None:
-    from flask import Flask
+def when_ready(server: Any) -> None:
+    from casestudies.background.supervisor import Supervisor
 
-    from casestudies.indexing import start_follower
-    from casestudies.jobs import start_runner
+    if os.environ.get("EVERY_SEAT_BACKGROUND", "") == "separate":
+        server.log.info("The background process runs separately (EVERY_SEAT_BACKGROUND=separate)")
+        return
 
-    if isinstance(worker.wsgi, Flask):
-        start_follower(worker.wsgi)
-        start_runner(worker.wsgi)
+    server.every_seat_background = Supervisor(getattr(server.app, "app_uri", None) or "app:create_app()", server.log)
+    server.every_seat_background.start()
 
 
-def worker_exit(_server: Any, worker: Any) -> None:
-    from flask import Flask
+def on_reload(server: Any) -> None:
+    supervisor = getattr(server, "every_seat_background", None)
+    if supervisor is not None:
+        supervisor.restart()
 
-    from casestudies.indexing import stop_follower
-    from casestudies.jobs import stop_runner
 
-    if isinstance(getattr(worker, "wsgi", None), Flask):
-        stop_follower(worker.wsgi)
-        stop_runner(worker.wsgi)
+def on_exit(server: Any) -> None:
+    supervisor = getattr(server, "every_seat_background", None)
+    if supervisor is not None:
+        supervisor.stop()
 
 
 # gunicorn 27 opens a control socket at one path in the home directory by default, so two

@@ -434,10 +434,20 @@ class Server:
         environment = app_env(workdir) | (env or {})
         self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=self.log, stderr=self.log)
 
+    def children(self) -> list[int]:
+        # Every thread's: the arbiter's supervising thread starts a restarted background process.
+        tasks = Path(f"/proc/{self.process.pid}/task").iterdir()
+        return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
+    def is_background(self, pid: int) -> bool:
+        return b"casestudies.background" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
     def worker_pids(self) -> list[int]:
-        pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [int(child) for child in children]
+        """The web workers: the arbiter's children but its background process."""
+        return [pid for pid in self.children() if not self.is_background(pid)]
+
+    def background_pids(self) -> list[int]:
+        return [pid for pid in self.children() if self.is_background(pid)]
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -577,6 +587,8 @@ def worker_memory(server: Server) -> dict[str, object]:
         "worker_rss_all_mb": rss,
         "worker_rss_anon_mb": [proc_status_mb("RssAnon", pid) for pid in workers],
         "worker_rss_file_mb": [proc_status_mb("RssFile", pid) for pid in workers],
+        # The indexer and job runner's process (casestudies/background/), apart from the workers.
+        "background_rss_mb": [proc_status_mb("VmRSS", pid) for pid in server.background_pids()],
     }
 
 

@@ -415,7 +415,10 @@ def rotate_reflection_key_command(print_new_key: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from casestudies.background.cli import background_command
+
     for command in (
+        background_command,
         init_db_command,
         create_user_command,
         import_command,

@@ -135,6 +135,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "ACADEMY_NAME": "NHS Leadership Academy",  # as the site footer names it
         "PDF_RENDER_SECONDS": 20.0,
         "PDF_CACHE_DIR": "",
+        # The background process keeps one PDF renderer started (WeasyPrint imported, the
+        # stylesheet parsed) so a first PDF doesn't wait for a new Python process.
+        "PDF_WARM_RENDERER": True,
         # Jobs (casestudies/jobs/): this server's folder for its runner's lock (default:
         # beside the search index), how many jobs it runs at once, how many of those may
         # be PDF renders, how long a claimed job's lease lasts without a heartbeat (a

@@ -4,7 +4,8 @@
 #   PostgreSQL (Debian's cluster, started if it is not running)
 #     <- server a: gunicorn on 127.0.0.1:$PORT_A, its own SEARCH_INDEX_DIR
 #     <- server b: gunicorn on 127.0.0.1:$PORT_B, its own SEARCH_INDEX_DIR
-#   each server runs jobs (PDFs, ...) from the shared job table, with its own JOBS_DIR
+#   each server's gunicorn arbiter runs one background process (search indexer, job runner,
+#   warm PDF renderer): jobs (PDFs, ...) come from the shared job table, with its own JOBS_DIR
 #   nginx on 127.0.0.1:$NGINX_PORT balancing the two, no sticky sessions
 #   (deploy/nginx-every-seat.conf, copied with these ports into $DEMO_DIR/nginx.conf)
 #
@@ -113,8 +114,9 @@ SEARCH_INDEX_DIR="$DEMO_DIR/index-a" "$BIN/flask" --app app setup-demo
 
 # --- Two app servers -----------------------------------------------------------------------
 start_server() { # name port
-  # Each server's job runner (started by gunicorn.conf.py) has its own lock and render
-  # slots in JOBS_DIR; both claim jobs from the one PostgreSQL job table.
+  # Each server's background process (started by gunicorn.conf.py's arbiter hook) holds
+  # its own locks in SEARCH_INDEX_DIR and JOBS_DIR; both claim jobs from the one
+  # PostgreSQL job table.
   SERVER_NAME_LABEL=$1 SEARCH_NODE_NAME="demo-$1" SEARCH_INDEX_DIR="$DEMO_DIR/index-$1" JOBS_DIR="$DEMO_DIR/jobs-$1" \
     setsid "$BIN/gunicorn" -c "$ROOT/gunicorn.conf.py" --workers "$WORKERS" --bind "127.0.0.1:$2" \
     --no-control-socket --access-logfile "$DEMO_DIR/access-$1.log" --error-logfile "$DEMO_DIR/server-$1.log" \

@@ -398,7 +398,7 @@ def live_server(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
 def serving(app: Flask) -> Iterator[Flask]:
     """Serve app on a free 127.0.0.1 port in a thread (its URL in LIVE_URL), with its indexer,
     until the generator is closed."""
-    start_follower(app)  # as gunicorn.conf.py does for each worker
+    start_follower(app)  # as the background process does (casestudies/background/)
     start_runner(app)
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)

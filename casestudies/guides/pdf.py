@@ -3,26 +3,27 @@ process that is killed when it runs past PDF_RENDER_SECONDS, so a huge document 
 with a message instead of holding a web worker until gunicorn kills it. Rendered PDFs are
 kept on disk, keyed by a hash of what they are made from, so asking again costs nothing.
 
-The child is `python -m casestudies.guides.pdf_worker`: HTML on stdin, the PDF on stdout.
+The child is `python -m casestudies.guides.pdf_worker`: the job and its HTML on stdin, the
+PDF on stdout; the background process keeps one started ahead of time (guides/warm.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from casestudies.errors import Refused
+from casestudies.guides import warm
 from casestudies.guides.render import STYLESHEET
 
 # Above this much HTML a PDF is not even tried: it could not finish within the budget.
 HTML_MAX_CHARS = 3_000_000
 CACHE_MAX_FILES = 500  # the least recently written PDFs beyond this are removed
 PDF_VARIANT = "pdf/ua-1"  # tagged: a structure tree, the title shown by viewers
-_ROOT = Path(__file__).resolve().parents[2]
 
 
 class PdfRefused(Refused):
@@ -75,25 +76,25 @@ def store_cached(cache_dir: Path, key: str, pdf: bytes) -> None:
 
 
 def render_in_child(html: str, *, base_url: str, static_dir: Path, seconds: float) -> bytes:
-    """The PDF made by a child process given `seconds`; PdfRefused when too large or slow."""
+    """The PDF made by a child process given `seconds`; PdfRefused when too large or slow.
+    The child is the warm one if this process keeps one (casestudies/guides/warm.py)."""
     if len(html) > HTML_MAX_CHARS:
         raise PdfRefused(REFUSAL)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH", "")]))}
+    renderer = warm.current()
+    child = renderer.take()[0] if renderer is not None else warm.spawn(static_dir)
+    job = json.dumps({"base_url": base_url, "static_dir": str(static_dir.resolve())}).encode("utf-8")
     try:
-        finished = subprocess.run(
-            [sys.executable, "-m", "casestudies.guides.pdf_worker", base_url, str(static_dir.resolve())],
-            input=html.encode("utf-8"),
-            capture_output=True,
-            timeout=seconds,
-            env=env,
-            cwd=_ROOT,
-            check=False,
-        )
+        stdout, stderr = child.communicate(job + b"\n" + html.encode("utf-8"), timeout=seconds)
     except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
         raise PdfRefused(REFUSAL) from None
-    if finished.returncode != 0 or not finished.stdout.startswith(b"%PDF"):
-        raise RuntimeError(f"the PDF renderer failed: {finished.stderr.decode('utf-8', 'replace')[-2000:]}")
-    return finished.stdout
+    finally:
+        if renderer is not None:
+            renderer.refill()  # the next render's child, warm by the time it comes
+    if child.returncode != 0 or not stdout.startswith(b"%PDF"):
+        raise RuntimeError(f"the PDF renderer failed: {stderr.decode('utf-8', 'replace')[-2000:]}")
+    return stdout
 
 
 def render_within_budget(html: str, *, base_url: str, static_dir: Path, cache_dir: Path, seconds: float) -> bytes:

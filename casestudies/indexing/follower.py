@@ -7,9 +7,14 @@ only then store the cursor beside the index (SEARCH_INDEX_DIR/journal-cursor.jso
 killed indexer therefore redoes at most the pass it was in: upserts of the cases as the
 database has them now, which changes nothing twice.
 
-Election: in each process that serves the app a thread tries a non-blocking flock on
-SEARCH_INDEX_DIR/.indexer.lock; the one that gets it follows, the others retry every few
-seconds, so one takes over when the holder dies (the kernel drops its lock).
+Election: the server's lock SEARCH_INDEX_DIR/.indexer.lock (casestudies/background/lock.py).
+The server's background process runs the thread; whoever holds the lock follows, another
+process (a second background process, `flask search-follow`) retries every few seconds
+and takes over when the holder dies (the kernel drops its lock).
+
+Resting: between passes the thread waits on the database watch
+(casestudies/background/watch.py: SQLite's data_version, PostgreSQL's NOTIFY), so a pass
+runs only when something was committed, a heartbeat or prune is due, or ids are missing.
 
 Gaps: ids are taken when a row is inserted but become visible when its transaction
 commits, so entry 41 can appear after 42 (PostgreSQL; SQLite runs one writer at a time).
@@ -22,7 +27,6 @@ ended (it was rolled back).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -33,12 +37,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from casestudies.background.lock import ServerLock
+from casestudies.background.watch import get_watch
 from casestudies.extensions import db
 from casestudies.indexing import journal
 from casestudies.indexing.documents import all_docs, case_query, case_to_doc, chunks
@@ -50,9 +57,11 @@ log = logging.getLogger(__name__)
 STATE_FILE = "journal-cursor.json"
 LOCK_FILE = ".indexer.lock"
 ELECTION_RETRY_S = 3.0
-HEARTBEAT_S = 5.0
+HEARTBEAT_S = 5.0  # while changes come
+IDLE_HEARTBEAT_S = 30.0  # when nothing changes: a heartbeat wakes every loop once
 PRUNE_EVERY_S = 60.0
-LISTEN_POLL_S = 1.0  # PostgreSQL: NOTIFY wakes the indexer; this is the fallback poll
+HEARTBEAT_BUSY_MS = 500  # SQLite: how long a heartbeat waits for a writer (an import) to finish
+BUSY_RETRY_S = 1.0  # then it tries again this much later
 MAX_GAP_SPAN = 10_000  # ids remembered as missing at most, per pass
 REBUILD_GAP_WINDOW = 1000  # after a rebuild, missing ids this close below the newest are awaited
 
@@ -127,48 +136,39 @@ class Follower:
         self.gap_timeout_s = float(app.config["SEARCH_GAP_TIMEOUT_SECONDS"])
         self.retention = timedelta(hours=float(app.config["SEARCH_JOURNAL_RETENTION_HOURS"]))
         self._step_lock = threading.Lock()
-        self._held: IO[bytes] | None = None
+        self._lock = ServerLock(self.directory / LOCK_FILE)
         self._state: CursorState | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._listener: Any = None
-        self._listen_retry_at = 0.0
         self._last_heartbeat = 0.0
+        self._busy_until = 0.0  # a heartbeat put off by a busy database waits until then
         self.progress: Callable[[int], None] | None = None  # told of each case a rebuild indexes
         self._last_prune = time.monotonic()  # the first prune a minute after start
 
     # -- election ------------------------------------------------------------------------
     @property
     def leads(self) -> bool:
-        return self._held is not None
+        return self._lock.held
 
     def try_lead(self) -> bool:
         """Take this index directory's indexer lock if no other process holds it."""
-        if self._held is not None:
+        if self._lock.held:
             return True
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle = open(self.directory / LOCK_FILE, "a+b")  # noqa: SIM115 - held while leading
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
+        if not self._lock.acquire():
             return False
-        self._held, self._state = handle, None  # the state is read again from the file
+        self._state = None  # read again from the file
         return True
 
     def resign(self) -> None:
         with self._step_lock:
-            if self._held is not None:
-                fcntl.flock(self._held, fcntl.LOCK_UN)
-                self._held.close()
-                self._held = None
-                self._state = None
+            self._lock.release()
+            self._state = None
 
     # -- one pass --------------------------------------------------------------------------
     def step(self) -> int:
         """One pass, as the leader: returns how many journal entries it applied (or the
         cases a rebuild indexed); 0 when there was nothing to do."""
-        if self._held is None:
+        if not self._lock.held:
             raise RuntimeError("step() needs the indexer lock: call try_lead() first")
         with self._step_lock, self.app.app_context(), Session(db.engine) as session:
             try:
@@ -197,12 +197,35 @@ class Follower:
         self._state = state
         applied = self._follow(session, state)
         now = time.monotonic()
-        if applied or now - self._last_heartbeat >= HEARTBEAT_S:
-            self._heartbeat(session)
+        beat = (applied or now - self._last_heartbeat >= HEARTBEAT_S) and now >= self._busy_until
+        if beat and not self._unless_busy(session, "heartbeat", lambda: self._heartbeat(session)):
+            self._busy_until = now + BUSY_RETRY_S  # not at every pass of an import
+
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
-            prune_journal(session, self.retention)
+            self._unless_busy(session, "journal prune", lambda: prune_journal(session, self.retention))
         return applied
+
+    def _unless_busy(self, session: Session, what: str, write: Callable[[], object]) -> bool:
+        """Bookkeeping writes (heartbeat, prune) wait a short while for a writer such as a
+        large import, then give way (False): a later pass tries again. Not an error."""
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        raw = session.connection().connection.driver_connection if sqlite else None
+        previous = raw.execute("PRAGMA busy_timeout").fetchone()[0] if raw is not None else None
+        if raw is not None:
+            raw.execute(f"PRAGMA busy_timeout={HEARTBEAT_BUSY_MS}")
+        try:
+            write()
+            return True
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" not in str(exc.orig):
+                raise
+            log.info("search indexer %s: %s put off, the database is busy", self.name, what)
+            return False
+        finally:
+            if raw is not None:
+                raw.execute(f"PRAGMA busy_timeout={int(previous)}")
 
     def _follow(self, session: Session, state: CursorState) -> int:
         rows = session.execute(
@@ -395,20 +418,23 @@ class Follower:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         journal.committed.set()
+        get_watch(self.app).close()  # wakes the thread; a later wait opens it again
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        self._close_listener()
         self.resign()
 
     def run(self) -> None:
         """Lead when possible, then follow until stopped (the thread's body; also the
         foreground loop of `flask search-follow`)."""
         failures = 0
+        watch = get_watch(self.app)
         while not self._stop.is_set():
             if not self.try_lead():
                 self._stop.wait(ELECTION_RETRY_S)
                 continue
+            # Taken before the pass: whatever commits from here on wakes the next one.
+            token = watch.token()
             try:
                 applied = self.step()
                 failures = 0
@@ -418,46 +444,23 @@ class Follower:
                 self._stop.wait(min(30.0, 0.5 * 2**failures))
                 continue
             if not applied:
-                self._wait()
+                self._wait(token)
 
-    def _wait(self) -> None:
-        with self.app.app_context():
-            postgres = db.engine.dialect.name == "postgresql"
-        if postgres and self._listen():
-            try:
-                for _ in self._listener.notifies(timeout=LISTEN_POLL_S, stop_after=1):
-                    pass
+    def _wait(self, token: int) -> None:
+        """Until a pass has something to do: a commit anywhere since `token` (the database
+        watch), a heartbeat or prune due, or ids still missing (then poll as before)."""
+        watch = get_watch(self.app)
+        while not self._stop.is_set():
+            if journal.committed.is_set():  # a commit in this process
+                journal.committed.clear()
                 return
-            except Exception:
-                log.warning("search indexer: LISTEN connection lost; polling meanwhile", exc_info=True)
-                self._close_listener()
-        journal.committed.wait(self.poll_s)
-        journal.committed.clear()
-
-    def _listen(self) -> bool:
-        if self._listener is not None:
-            return True
-        if time.monotonic() < self._listen_retry_at:
-            return False
-        try:
-            with self.app.app_context():
-                raw = db.engine.raw_connection()
-            connection = raw.driver_connection
-            raw.detach()  # kept out of the pool: it only listens
-            connection.autocommit = True
-            connection.execute(f"LISTEN {journal.CHANNEL}")
-            self._listener = connection
-            return True
-        except Exception:
-            log.warning("search indexer: LISTEN failed; polling meanwhile", exc_info=True)
-            self._listen_retry_at = time.monotonic() + 30.0
-            return False
-
-    def _close_listener(self) -> None:
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                self._listener.close()
-            self._listener = None
+            if self._state is not None and self._state.gaps:
+                self._stop.wait(self.poll_s)
+                return
+            now = time.monotonic()
+            due = min(self._last_heartbeat + IDLE_HEARTBEAT_S, self._last_prune + PRUNE_EVERY_S) - now
+            if due <= 0 or watch.wait(token, min(due, 5.0)):
+                return
 
 
 # -- pruning ---------------------------------------------------------------------------------

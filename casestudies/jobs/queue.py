@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 
 from casestudies.errors import Refused
 from casestudies.extensions import db
@@ -23,6 +23,7 @@ from casestudies.models import User, utcnow
 from casestudies.models.jobs import FAILED, FINISHED, QUEUED, REFUSED, RUNNING, Job
 
 BACKOFF_CAP_SECONDS = 3600.0
+CHANNEL = "job_queue"  # casestudies/background/watch.py listens on it
 
 
 class JobRefused(Exception):
@@ -74,7 +75,28 @@ def enqueue(
     )
     db.session.add(job)
     db.session.flush()
+    _notify()
     return job
+
+
+def _notify() -> None:
+    """PostgreSQL: wake the runners' database watch when this transaction commits."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+def seconds_until_due() -> float | None:
+    """How long until a job becomes claimable without any new commit (a retry's backoff,
+    a running job's lease that runs out); None when none will."""
+    now = utcnow()
+    due = [
+        db.session.scalar(select(func.min(Job.run_after)).where(Job.state == QUEUED)),
+        db.session.scalar(select(func.min(Job.locked_until)).where(Job.state == RUNNING)),
+    ]
+    db.session.rollback()
+    times = [moment for moment in due if moment is not None]
+    return max(0.0, (min(times) - now).total_seconds()) if times else None
 
 
 def _claimable(now: datetime):
@@ -234,6 +256,7 @@ def retry(job_id: int) -> Job:
     job.state, job.attempts, job.run_after = QUEUED, 0, utcnow()
     job.locked_by = job.locked_until = job.finished_at = None
     db.session.flush()
+    _notify()
     return job
 
 

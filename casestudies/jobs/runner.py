@@ -1,28 +1,35 @@
 """Each server's job runner: threads in the one process that holds the server's runner
-lock (a flock on JOBS_DIR/runner.lock; every gunicorn worker tries, one wins, another
-takes over if it dies), as the search indexer is elected. The runner claims due jobs from
-the shared job table, renews the lease of those it runs (a heartbeat), and leaves the
-outcome on the job. Renders also take one of the server's RENDER_CONCURRENCY slots.
+lock (JOBS_DIR/runner.lock, casestudies/background/lock.py: the server's background process
+holds it; a second one waits and takes over if the first dies), as the search indexer is
+elected. The runner claims due jobs from the shared job table, renews the lease of those
+it runs (a heartbeat), and leaves the outcome on the job. Renders also take one of the
+server's RENDER_CONCURRENCY slots.
+
+Resting: a worker thread that found nothing due waits on the database watch
+(casestudies/background/watch.py) and the next due time (a retry's backoff, a lease that
+runs out), not on a query every JOB_POLL_SECONDS.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import socket
 import threading
+import time
 from pathlib import Path
-from typing import IO
 
 from flask import Flask
 
+from casestudies.background.lock import ServerLock
+from casestudies.background.watch import get_watch
 from casestudies.extensions import db
 from casestudies.jobs import queue
 
 LOCK_FILE = "runner.lock"
 ELECTION_RETRY_S = 2.0
 PRUNE_EVERY_BEATS = 180  # with the default lease of 60 s: about once an hour
+IDLE_MAX_S = 60.0  # an idle worker claims at least this often (clock changes, missed wake-ups)
 log = logging.getLogger(__name__)
 
 
@@ -44,7 +51,7 @@ class Runner:
         self.lease = float(app.config["JOB_LEASE_SECONDS"])
         self.poll = float(app.config["JOB_POLL_SECONDS"])
         self.threads = int(app.config["JOB_THREADS"])
-        self._held: IO[bytes] | None = None
+        self._lock = ServerLock(self.directory / LOCK_FILE)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._workers: list[threading.Thread] = []
@@ -53,27 +60,14 @@ class Runner:
 
     # -- election ---------------------------------------------------------------------------
     def try_lead(self) -> bool:
-        if self._held is not None:
-            return True
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle = open(self.directory / LOCK_FILE, "a+b")  # noqa: SIM115 - held while leading
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._held = handle
-        return True
+        return self._lock.acquire()
 
     def resign(self) -> None:
-        if self._held is not None:
-            fcntl.flock(self._held, fcntl.LOCK_UN)
-            self._held.close()
-            self._held = None
+        self._lock.release()
 
     @property
     def leads(self) -> bool:
-        return self._held is not None
+        return self._lock.held
 
     # -- running ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -87,6 +81,7 @@ class Runner:
         """Stop claiming; a job under way finishes if it can within `timeout` (one that
         can't is taken over by a runner once its lease runs out)."""
         self._stop.set()
+        get_watch(self.app).close()  # wakes resting workers; a later wait opens it again
         for thread in [self._thread, *self._workers]:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
@@ -141,7 +136,9 @@ class Runner:
 
     def _work(self) -> None:
         failures = 0
+        watch = get_watch(self.app)
         while not self._stop.is_set():
+            token = watch.token()  # before the claim: a job enqueued from now on wakes it
             try:
                 did = self.run_one()
                 failures = 0
@@ -151,7 +148,23 @@ class Runner:
                 self._stop.wait(min(30.0, 0.5 * 2**failures))
                 continue
             if not did:
-                self._stop.wait(self.poll)
+                self._rest(token)
+
+    def _rest(self, token: int) -> None:
+        """Until a commit since `token`, or the next job's due time, or IDLE_MAX_S."""
+        watch = get_watch(self.app)
+        try:
+            with self.app.app_context():
+                due_in = queue.seconds_until_due()
+                db.session.remove()
+        except Exception:
+            log.exception("job runner %s: could not read when the next job is due", self.name)
+            due_in = self.poll
+        until = time.monotonic() + min(IDLE_MAX_S, due_in if due_in is not None else IDLE_MAX_S)
+        while not self._stop.is_set():
+            remaining = until - time.monotonic()
+            if remaining <= 0 or watch.wait(token, remaining):
+                return
 
     def run_one(self) -> bool:
         """Claim and do one due job; False if none was due."""
