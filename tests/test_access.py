@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from itsdangerous import URLSafeSerializer
 
 from casestudies.models import Role
+from casestudies.notifications.email import UNSUBSCRIBE_SALT
 from casestudies.policy import route_policy
 
 from .conftest import ROLES, ensure_user
@@ -137,10 +139,19 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "jobs.status": ("GET", "learner"),
     "jobs.admin": ("GET", "admin"),
     "jobs.retry": ("POST", "admin"),
+    # Notifications: each signed-in user owns notification 1 (see _notification_for); the
+    # unsubscribe link is user 1's, signed with the test SECRET_KEY.
+    "notifications.index": ("GET", "learner"),
+    "notifications.open_notification": ("GET", "learner"),  # marks it read, then on to the thing itself
+    "notifications.mark_read": ("POST", "learner"),
+    "notifications.mark_all_read": ("POST", "learner"),
+    "notifications.preferences": ("GET", "learner"),
+    "notifications.unsubscribe": ("GET", "public"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
 SINGLE_SIGN_ON_OFF = {"auth.sso_start", "auth.sso_callback"}
+REDIRECTS = {"notifications.open_notification"}  # a GET that answers with where to go
 SAMPLE_QUERY: dict[str, dict[str, object]] = {"curate.diff": {"a": 1, "b": 1}}
 SAMPLE_ARGS = {
     "slug": "porter-discharge-lounge",
@@ -160,6 +171,8 @@ SAMPLE_ARGS = {
     "entry_id": 1,
     "session_id": 1,
     "job_id": 1,
+    "notification_id": 1,
+    "unsubscribe_token": URLSafeSerializer("test-secret", salt=UNSUBSCRIBE_SALT).dumps([1, "weekly-digest"]),
 }
 
 
@@ -219,6 +232,17 @@ def _failed_job() -> None:
     assert job.id == SAMPLE_ARGS["job_id"]
 
 
+def _notification_for(user) -> None:
+    """Notification 1, the user's."""
+    from casestudies.extensions import db
+    from casestudies.notifications import kinds, services
+
+    services.set_channel(user, kinds.REPORT_RESOLVED, kinds.APP)
+    (note,) = services.notify([user], kinds.REPORT_RESOLVED, title="Sample", body="", link="/my-reports")
+    db.session.commit()
+    assert note.id == SAMPLE_ARGS["notification_id"]
+
+
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(EXPECTED), "add new routes to EXPECTED with who may use them"
@@ -244,6 +268,8 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
         _guide_for(ensure_user("facilitator"), case)
     _learning_for(ensure_user(who) if who in ROLES else None, case)
     _failed_job()
+    if who in ROLES:
+        _notification_for(ensure_user(who))
     if who == "anonymous":
         client = app.test_client()
     elif who == "deactivated":  # signed in as an admin, then deactivated: treated as signed out
@@ -259,6 +285,8 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
         response = client.open(url, method=method)
         if endpoint in SINGLE_SIGN_ON_OFF:
             expected = {404}
+        elif endpoint in REDIRECTS and who in ROLES:
+            expected = {302}
         elif audience == "public":
             expected = {200, 302} if who != "anonymous" else {200}
         elif who in ("anonymous", "deactivated"):
