@@ -40,6 +40,7 @@ setup: deps assets
 
 run: setup
 	@echo "Serving Every Seat on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	@$(FLASK) mail where
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket $(GUNICORN_LIMITS) --access-logfile - 'app:create_app()'
 
 # Two processes (pytest-xdist): the suite, browsers and PDFs included, stays well under 10

@@ -11,7 +11,7 @@ from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from casestudies import cli, database, indexing, jobs, notifications, policy
+from casestudies import cli, database, indexing, jobs, mail, notifications, policy
 from casestudies.accounts import oidc, proxies
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
@@ -87,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     policy.init_app(app)
     indexing.init_app(app)
     jobs.init_app(app)
+    mail.init_app(app)
     notifications.init_app(app)
     for blueprint in (
         accounts_views.bp,

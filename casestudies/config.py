@@ -51,6 +51,15 @@ ENV_SETTINGS = (
     "JOBS_DIR",
     "JOB_THREADS",
     "RENDER_CONCURRENCY",
+    "SITE_URL",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_DIR",
 )
 
 
@@ -141,6 +150,23 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # failed and refused ones (a refused PDF is remembered that long) after this many.
         "JOB_KEEP_FINISHED_DAYS": 7.0,
         "JOB_KEEP_FAILED_DAYS": 30.0,
+        # Email (casestudies/mail/): the site's address for links in messages (production
+        # must set it when MAIL_SERVER is set; else links take the request's address). With
+        # MAIL_SERVER set, mail goes over SMTP: STARTTLS on MAIL_PORT (MAIL_USE_TLS) or TLS
+        # from the start (MAIL_USE_SSL, usually port 465), signing in when a user is set.
+        # Without it, each message is written to a file in MAIL_DIR (default instance/mail/).
+        # A message is tried MAIL_MAX_ATTEMPTS times, waits doubling from JOB_RETRY_BASE_SECONDS.
+        "SITE_URL": "",
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 587,
+        "MAIL_USE_TLS": True,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_DEFAULT_SENDER": "Every Seat <every-seat@localhost>",
+        "MAIL_TIMEOUT": 30.0,
+        "MAIL_DIR": "",
+        "MAIL_MAX_ATTEMPTS": 12,
     }
 
 
@@ -162,14 +188,21 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
             overrides[name] = switch_value(name, overrides[name])
     if "OIDC_CLOCK_SKEW_SECONDS" in overrides:
         overrides["OIDC_CLOCK_SKEW_SECONDS"] = int(overrides["OIDC_CLOCK_SKEW_SECONDS"])
-    for name in ("TRUSTED_PROXIES", "JOB_THREADS", "RENDER_CONCURRENCY"):
+    for name in ("TRUSTED_PROXIES", "JOB_THREADS", "RENDER_CONCURRENCY", "MAIL_PORT"):
         if name in overrides:
             overrides[name] = int(overrides[name])
     return overrides
 
 
 # Settings that are on or off, read from the environment as 1/0, true/false, yes/no, on/off.
-SWITCHES = ("TWO_PERSON_REVIEW", "LOCAL_LOGIN_ENABLED", "AUTO_RETURN_OVERDUE", "OIDC_REQUIRE_VERIFIED_EMAIL")
+SWITCHES = (
+    "TWO_PERSON_REVIEW",
+    "LOCAL_LOGIN_ENABLED",
+    "AUTO_RETURN_OVERDUE",
+    "OIDC_REQUIRE_VERIFIED_EMAIL",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+)
 
 
 def switch_value(name: str, text: str) -> bool:
@@ -187,6 +220,8 @@ def finalise(config: dict[str, Any]) -> None:
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_IDLE_HOURS"]))
     if not config.get("PDF_CACHE_DIR"):
         config["PDF_CACHE_DIR"] = str(Path(config["SEARCH_INDEX_DIR"]).parent / "pdf-cache")
+    if not config.get("MAIL_DIR"):
+        config["MAIL_DIR"] = str(Path(config["SEARCH_INDEX_DIR"]).parent / "mail")
     if not config.get("SEARCH_NODE_NAME"):
         config["SEARCH_NODE_NAME"] = f"{socket.gethostname()}:{Path(config['SEARCH_INDEX_DIR']).resolve()}"
     production = config["EVERY_SEAT_ENV"] == "production"
@@ -296,6 +331,11 @@ def check_production_config(config: dict[str, Any]) -> None:
             f"and {MIN_SECRET_KEY_DISTINCT} different characters: "
             "set SECRET_KEY (the same on every server), e.g. the output of "
             "`python3 -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    if config["MAIL_SERVER"] and not config["SITE_URL"]:
+        raise RuntimeError(
+            "Refusing to send mail in production without SITE_URL (the site's address, e.g. "
+            "https://every-seat.example.org): links in messages are built from it, never from a request."
         )
     if config["PASSWORD_HASH_METHOD"] != "scrypt":  # noqa: S105 - a method name, not a password
         raise RuntimeError("Refusing to start in production with a password hash other than scrypt.")

@@ -438,3 +438,6 @@ def fetch_pdf(client: FlaskClient, url: str) -> Any:
         errors = [(job.id, job.state, job.error) for job in db.session.query(Job)]
         raise AssertionError(f"the PDF job did not finish: {errors}")
     return answer
+
+
+from .smtp_fixtures import smtp_server  # noqa: E402, F401 - the SMTP server (aiosmtpd) the mail tests start
