@@ -60,6 +60,7 @@ ENV_SETTINGS = (
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
     "MAIL_DIR",
+    "REVIEW_NOTICE_DAYS",
 )
 
 
@@ -167,6 +168,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "MAIL_TIMEOUT": 30.0,
         "MAIL_DIR": "",
         "MAIL_MAX_ATTEMPTS": 12,
+        # Curators are told once when a published case's review date is this many days away
+        # or nearer, and once when it has passed (`flask notifications send-due`).
+        "REVIEW_NOTICE_DAYS": 7,
     }
 
 
@@ -179,8 +183,9 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     for name in ("SESSION_IDLE_HOURS", "SESSION_MAX_DAYS"):
         if name in overrides:
             overrides[name] = float(overrides[name])
-    if "AUDIT_RETENTION_DAYS" in overrides:
-        overrides["AUDIT_RETENTION_DAYS"] = int(overrides["AUDIT_RETENTION_DAYS"])
+    for name in ("AUDIT_RETENTION_DAYS", "REVIEW_NOTICE_DAYS"):
+        if name in overrides:
+            overrides[name] = int(overrides[name])
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
         overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
     for name in SWITCHES:

@@ -323,3 +323,43 @@ def test_no_reflection_or_cpd_text_ever_goes_into_a_notification_or_mail(people,
     for row in rows:
         assert MARKER not in row.title + row.body + row.link
     assert mails() and all(MARKER not in json.dumps(mail) for mail in mails())  # ...and none carried it
+
+
+def test_review_notice_days_is_configurable(app: Flask, people, make_case) -> None:
+    today = date(2026, 3, 10)
+    make_case(slug="week-away", title="A week away", review_by=today + timedelta(days=7))
+    app.config["REVIEW_NOTICE_DAYS"] = 2
+    assert send_due(today).review_due == 0
+    assert send_due(today + timedelta(days=5)).review_due == len(CURATORS)
+
+
+# -- the unread count is cheap -----------------------------------------------------------------
+
+
+def test_the_unread_count_is_one_indexed_count_per_request(app: Flask, login) -> None:
+    from sqlalchemy import event, text
+
+    client = login("learner")
+    learner = ensure_user("learner")
+    services.notify([learner], kinds.REPORT_RESOLVED, title="Hello", body="", link="/my-reports")
+    db.session.commit()
+    plan = " ".join(
+        str(row[-1])
+        for row in db.session.execute(
+            text("EXPLAIN QUERY PLAN SELECT count(*) FROM notification WHERE user_id = 1 AND read_at IS NULL")
+        )
+    )
+    assert "USING COVERING INDEX ix_notification_user_id_read_at" in plan
+    counts: list[str] = []
+
+    def remember(conn, cursor, statement, *args) -> None:
+        if "count(" in statement.lower() and "notification.read_at is null" in statement.lower():
+            counts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        page = client.get("/notifications")  # the header and the page both show it
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert page.status_code == 200 and "1 unread" in page.get_data(as_text=True)
+    assert len(counts) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from casestudies.cases.vocab import Status
@@ -15,8 +16,6 @@ from casestudies.extensions import db
 from casestudies.models import Case, Guide, NotificationPreference, User
 from casestudies.notifications import digest, kinds
 from casestudies.notifications.services import curators, notify, path_for
-
-REVIEW_WARNING_DAYS = 7
 
 
 @dataclass
@@ -44,7 +43,7 @@ def _review_dates(today: date) -> int:
         .where(
             Case.status.in_([Status.PUBLISHED, Status.REVIEW]),
             ~Case.is_deleted,
-            Case.review_by <= today + timedelta(days=REVIEW_WARNING_DAYS),
+            Case.review_by <= today + timedelta(days=int(current_app.config["REVIEW_NOTICE_DAYS"])),
         )
         .order_by(Case.review_by, Case.id)
     ).all()

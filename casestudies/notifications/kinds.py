@@ -68,7 +68,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             REVIEW_DUE,
             "A case’s review date is near or has passed",
-            "Once when a published case’s review date is 7 days away or nearer, and once when it has passed.",
+            "Once when a published case’s review date is a week away or nearer, and once when it has passed.",
             Role.CURATOR,
             APP,
         ),
