@@ -363,3 +363,12 @@ def test_the_unread_count_is_one_indexed_count_per_request(app: Flask, login) ->
         event.remove(db.engine, "before_cursor_execute", remember)
     assert page.status_code == 200 and "1 unread" in page.get_data(as_text=True)
     assert len(counts) == 1
+
+
+def test_a_daily_run_that_fails_leaves_nothing_behind(people, make_case) -> None:
+    # The keyed writes take no savepoint of their own: rolled back with the run.
+    make_case(review_by=date(2026, 3, 12))
+    assert send_due(date(2026, 3, 10)).review_due == len(CURATORS)
+    db.session.rollback()
+    assert told() == {}
+    assert send_due(date(2026, 3, 10)).review_due == len(CURATORS)  # and the next run sends them

@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
@@ -73,11 +73,15 @@ def notify(
         channel = chosen[user.id]
         if channel == OFF:
             continue
-        note = Notification(user_id=user.id, kind=kind, title=title[:300], body=body, link=link[:500], key=key)
+        note: Notification | None = Notification(
+            user_id=user.id, kind=kind, title=title[:300], body=body, link=link[:500], key=key
+        )
         if key is None:
             db.session.add(note)
-        elif not _add_once(note):
-            continue
+        else:
+            note = _add_once(note)
+            if note is None:
+                continue
         written.append(note)
         if channel == EMAIL:
             email.send(user, note)
@@ -85,17 +89,26 @@ def notify(
     return written
 
 
-def _add_once(note: Notification) -> bool:
-    """Write a keyed notification unless its person already has one with that key."""
-    taken = select(Notification.id).where(Notification.user_id == note.user_id, Notification.key == note.key)
-    if db.session.scalar(taken) is not None:
-        return False
-    try:
-        with db.session.begin_nested():  # another server's run may have written it just now
-            db.session.add(note)
-    except IntegrityError:
-        return False
-    return True
+def _add_once(note: Notification) -> Notification | None:
+    """Write a keyed notification unless its person already has one with that key (another
+    run, or another server's run at the same moment): one INSERT ... ON CONFLICT DO NOTHING,
+    no savepoint (pysqlite's would commit when it opened the transaction)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    new_id = db.session.scalar(
+        dialect.insert(Notification)
+        .values(
+            user_id=note.user_id,
+            kind=note.kind,
+            title=note.title,
+            body=note.body,
+            link=note.link,
+            key=note.key,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(Notification.id)
+    )
+    return db.session.get(Notification, new_id) if new_id is not None else None
 
 
 # -- a person's notifications ----------------------------------------------------------------
