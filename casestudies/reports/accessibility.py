@@ -52,6 +52,11 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "guides.handout_print": "A session handout, printable",
         "guides.my_sessions": "My sessions",
     },
+    "Notifications": {
+        "notifications.index": "Notifications",
+        "notifications.preferences": "Notification choices",
+        "notifications.unsubscribe": "Stop emails of one kind (from an email's link)",
+    },
     "Discussion guides": {
         "guides.index": "My guides",
         "guides.new": "New guide",
