@@ -372,3 +372,20 @@ def test_a_daily_run_that_fails_leaves_nothing_behind(people, make_case) -> None
     db.session.rollback()
     assert told() == {}
     assert send_due(date(2026, 3, 10)).review_due == len(CURATORS)  # and the next run sends them
+
+
+def test_an_import_that_replaces_a_live_case_tells_the_facilitators_whose_guides_use_it(people, make_case) -> None:
+    from casestudies.transfer.casefile import BundleFile, dump_case_file
+    from casestudies.transfer.services import import_cases
+
+    case = make_case()
+    make_guide(people["facilitator"], case)
+    changed = dump_case_file(replace(case_data(), body="A new version of the story.\n")).encode("utf-8")
+    # Without publishing, the file waits as a pending change: the live text is unchanged.
+    import_cases([BundleFile("a.md", changed)], actor=people["admin"])
+    assert told(kinds.GUIDE_CASE_CHANGED) == {}
+    report = import_cases([BundleFile("a.md", changed)], actor=None, publish=True)
+    db.session.commit()
+    assert report.published == ["a.md"]
+    title = told(kinds.GUIDE_CASE_CHANGED)["facilitator@example.org"][0]
+    assert "was changed" in title

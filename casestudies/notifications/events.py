@@ -90,37 +90,50 @@ def report_resolved(report: CaseReport, resolver: User, outcome_label: str) -> N
     )
 
 
+# What happened to a case a guide uses: the title's few words, and the body's sentence.
+CASE_CHANGES: dict[str, tuple[str, str]] = {
+    "changed": ("was changed", "A curator published a new version of it."),
+    "imported": ("was changed", "A new version of it was imported and published."),
+    "unpublished": ("was unpublished", "Learners can no longer read it."),
+    "back-to-review": (
+        "went back to review",
+        "Its review date passed: learners can’t read it until a curator publishes it again.",
+    ),
+}
+CHUNK = 500  # case ids in one query
+
+
 def case_changed(case: Case, actor: User | None, what: str) -> None:
     """A case left the library or changed: each facilitator with a guide or handout that
-    uses it (not the curator who did it). `what`: "changed", "unpublished" or
-    "back-to-review"."""
-    guides = db.session.scalars(
-        select(Guide)
-        .join(GuideCase, GuideCase.guide_id == Guide.id)
-        .where(GuideCase.case_id == case.id)
-        .distinct()
-        .order_by(Guide.id)
-    ).all()
-    # What happened: the title's few words, and the body's sentence.
-    short, sentence = {
-        "changed": ("was changed", "A curator published a new version of it."),
-        "unpublished": ("was unpublished", "Learners can no longer read it."),
-        "back-to-review": (
-            "went back to review",
-            "Its review date passed: learners can’t read it until a curator publishes it again.",
-        ),
-    }[what]
-    for guide in guides:
-        if actor is not None and guide.author_id == actor.id:
-            continue
-        used_in = "your guide and handout" if guide.is_handout_on else "your guide"
-        notify(
-            [guide.author],
-            kinds.GUIDE_CASE_CHANGED,
-            title=f"“{case.title}”, used in {used_in} “{guide.title}”, {short}",
-            body=sentence,
-            link=path_for("guides.builder", guide_id=guide.id),
-        )
+    uses it (not the curator who did it). `what`: a key of CASE_CHANGES."""
+    cases_changed([case], actor, what)
+
+
+def cases_changed(cases: list[Case], actor: User | None, what: str) -> None:
+    """As case_changed, for many cases at once (an import): one query per CHUNK cases."""
+    by_id = {case.id: case for case in cases}
+    ids = sorted(by_id)
+    short, sentence = CASE_CHANGES[what]
+    for start in range(0, len(ids), CHUNK):
+        uses = db.session.execute(
+            select(Guide, GuideCase.case_id)
+            .join(GuideCase, GuideCase.guide_id == Guide.id)
+            .where(GuideCase.case_id.in_(ids[start : start + CHUNK]))
+            .distinct()
+            .order_by(GuideCase.case_id, Guide.id)
+        ).all()
+        for guide, case_id in uses:
+            if actor is not None and guide.author_id == actor.id:
+                continue
+            case = by_id[case_id]
+            used_in = "your guide and handout" if guide.is_handout_on else "your guide"
+            notify(
+                [guide.author],
+                kinds.GUIDE_CASE_CHANGED,
+                title=f"“{case.title}”, used in {used_in} “{guide.title}”, {short}",
+                body=sentence,
+                link=path_for("guides.builder", guide_id=guide.id),
+            )
 
 
 def status_changed(case: Case, from_status: str, to_status: str, actor: User, comment: str) -> None:
