@@ -12,7 +12,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casestudies import cli, database, indexing, jobs, mail, notifications, policy
-from casestudies.accounts import oidc, proxies
+from casestudies.accounts import oidc, proxies, reset_views  # noqa: F401 - reset_views adds its routes
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
 from casestudies.audit import views as audit_views

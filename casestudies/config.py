@@ -60,6 +60,7 @@ ENV_SETTINGS = (
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
     "MAIL_DIR",
+    "MAIL_TLS_CA_FILE",
     "REVIEW_NOTICE_DAYS",
 )
 
@@ -168,6 +169,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "MAIL_TIMEOUT": 30.0,
         "MAIL_DIR": "",
         "MAIL_MAX_ATTEMPTS": 12,
+        # The certificate authorities trusted for the SMTP server's certificate (a PEM
+        # file); empty: the system's.
+        "MAIL_TLS_CA_FILE": "",
         # Curators are told once when a published case's review date is this many days away
         # or nearer, and once when it has passed (`flask notifications send-due`).
         "REVIEW_NOTICE_DAYS": 7,

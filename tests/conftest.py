@@ -440,4 +440,4 @@ def fetch_pdf(client: FlaskClient, url: str) -> Any:
     return answer
 
 
-from .smtp_fixtures import smtp_server  # noqa: E402, F401 - the SMTP server (aiosmtpd) the mail tests start
+from .smtp_fixtures import smtp_server, starttls_server  # noqa: E402, F401 - SMTP servers (aiosmtpd) for the mail tests

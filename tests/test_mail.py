@@ -231,3 +231,34 @@ def test_production_refuses_a_mail_server_without_site_url(tmp_path: Path) -> No
     }
     with pytest.raises(RuntimeError, match="SITE_URL"):
         create_app(settings)
+
+
+def test_starttls_checks_the_servers_certificate(app: Flask, starttls_server: SmtpServer) -> None:
+    """A server whose certificate no trusted authority signed is not sent to (Flask-Mailman
+    alone would send anyway: smtplib's STARTTLS without a context checks nothing); trusted
+    (MAIL_TLS_CA_FILE), the message goes over TLS."""
+    app.config.update(starttls_server.settings(), MAIL_USE_TLS=True)
+    job_id = queue_mail(**MESSAGE, kind="test").id
+    db.session.commit()
+    assert run_jobs(app) == 1
+    job = _job(job_id)
+    assert job.state == QUEUED and "CERTIFICATE_VERIFY_FAILED" in (job.error or "")
+    assert starttls_server.inbox.received == []
+    app.config["MAIL_TLS_CA_FILE"] = str(starttls_server.certificate)
+    _due_now(job_id)
+    assert run_jobs(app) == 1 and _job(job_id).state == FINISHED
+    assert starttls_server.inbox.over_tls == [True]
+
+
+def test_mail_settings_from_the_environment() -> None:
+    from casestudies.config import environment_overrides
+
+    settings = environment_overrides(
+        {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": "465", "MAIL_USE_SSL": "yes", "MAIL_USE_TLS": "0"}
+    )
+    assert settings == {
+        "MAIL_SERVER": "smtp.example.org",
+        "MAIL_PORT": 465,
+        "MAIL_USE_SSL": True,
+        "MAIL_USE_TLS": False,
+    }

@@ -55,3 +55,21 @@ class DetailsForm(FlaskForm):
 
     name = StringField("Full name")
     email = EmailField("Email address")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="The email address must be 254 characters or fewer"),
+            Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address like name@example.org"),
+        ],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """The rules are the service's (casestudies/accounts/reset.py)."""
+
+    new_password = PasswordField("New password")
+    confirm_password = PasswordField("New password again")

@@ -44,6 +44,7 @@ ACTION_LABELS: dict[str, str] = {
     "report-resolve": "Reported problem resolved",
     "handout-on": "Handout switched on",
     "handout-off": "Handout switched off",
+    "password-reset": "Password reset link asked for or sent",
     "sign-in": "Signed in",
     "sign-in-failed": "Failed sign-in",
     "sign-out": "Signed out",

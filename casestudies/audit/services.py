@@ -55,6 +55,7 @@ ACTIONS = (
     "list-unshare",
     "handout-on",
     "handout-off",
+    "password-reset",
 )
 
 

@@ -5,6 +5,8 @@ default instance/mail/) so development needs no mail server. See README, "Email"
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from casestudies.mail.delivery import MAIL_JOB, absolute_url, mail_destination, queue_mail
@@ -20,3 +22,8 @@ def init_app(app: Flask) -> None:
 
     Mail(app)
     app.cli.add_command(mail_cli)
+    if app.config["EVERY_SEAT_ENV"] == "production" and not app.config["MAIL_SERVER"]:
+        logging.getLogger(__name__).warning(
+            "no MAIL_SERVER set: mail (password reset links among it) is written to %s, not sent",
+            app.config["MAIL_DIR"],
+        )

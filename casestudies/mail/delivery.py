@@ -129,12 +129,12 @@ def connection():
     config = current_app.config
     mailman = current_app.extensions["mailman"]
     if not config["MAIL_SERVER"]:
-        from casestudies.mail.backends import EmailBackend as FolderBackend
+        from casestudies.mail.backends import FolderBackend
 
         return FolderBackend(mailman=mailman, file_path=config["MAIL_DIR"])
-    from flask_mailman.backends.smtp import EmailBackend as SmtpBackend
+    from casestudies.mail.backends import VerifiedSmtpBackend
 
-    return SmtpBackend(
+    return VerifiedSmtpBackend(
         mailman=mailman,
         host=config["MAIL_SERVER"],
         port=int(config["MAIL_PORT"]),
@@ -143,6 +143,7 @@ def connection():
         use_tls=bool(config["MAIL_USE_TLS"]),
         use_ssl=bool(config["MAIL_USE_SSL"]),
         timeout=float(config["MAIL_TIMEOUT"]),
+        ca_file=config["MAIL_TLS_CA_FILE"],
     )
 
 

@@ -19,6 +19,7 @@ PAGE_MAX = 500
 TESTED_PAGES: dict[str, dict[str, str]] = {
     "Signing in and this statement": {
         "auth.login": "Sign in",
+        "auth.forgot_password": "Forgot your password (asking for a reset link)",
         "reports.accessibility_statement": "Accessibility statement",
         "reports.accessibility_problem": "Report an accessibility problem",
     },
