@@ -72,6 +72,8 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(app: F
     sso = _text(by_to["sso@example.org"])
     assert "organisation account" in sso and "/login/reset/" not in sso
     assert by_to["learner@example.org"]["List-Unsubscribe"] is None  # not a notification: no unsubscribing
+    # Tried only while the link lives (about 30 minutes of retries), not for hours.
+    assert {job.max_attempts for job in db.session.query(Job)} == {reset.MAIL_ATTEMPTS}
     events = db.session.query(AuditEvent).filter_by(action="password-reset").all()
     assert any("nobody@example.org" in e.detail for e in events) and len(events) == 3
 

@@ -1,6 +1,6 @@
 """The password reset flow in a real browser (CSRF on, the server's own job runner writing
 mail to MAIL_DIR): sign-in page → "Forgot your password?" → the emailed link → a new
-password → sign in with it; axe-core on each page."""
+password → sign in with it; axe-core on each page and on the message's HTML."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ pytestmark = pytest.mark.browser
 NEW_PASSWORD = "a brand new passphrase for the library"
 
 
-def _emailed_link(app: Flask, seconds: float = 20) -> str:
-    """The reset link in the first message the server's runner writes to MAIL_DIR."""
+def _emailed(app: Flask, seconds: float = 20) -> tuple[str, str]:
+    """The reset link and the HTML part of the first message the server's runner writes
+    to MAIL_DIR."""
     folder = Path(app.config["MAIL_DIR"])
     deadline = time.monotonic() + seconds
     while not list(folder.glob("*.eml")):
@@ -30,10 +31,10 @@ def _emailed_link(app: Flask, seconds: float = 20) -> str:
         time.sleep(0.1)
     [path] = folder.glob("*.eml")
     message = email.message_from_bytes(path.read_bytes())
-    text = message.get_payload(0).get_payload(decode=True).decode()
+    text, html = (part.get_payload(decode=True).decode() for part in message.get_payload())
     match = re.search(r"http://\S+/login/reset/\S+", text)
     assert match, text
-    return match.group(0)
+    return match.group(0), html
 
 
 def test_a_learner_resets_a_forgotten_password_from_the_sign_in_page(live_server: Flask, page) -> None:
@@ -48,7 +49,12 @@ def test_a_learner_resets_a_forgotten_password_from_the_sign_in_page(live_server
     page.get_by_role("button", name="Send the link").click()
     page.get_by_role("heading", name="Check your email").wait_for()
     assert axe_violations(page) == []
-    link = _emailed_link(live_server)
+    link, html = _emailed(live_server)
+    mail_view = page.context.new_page()
+    mail_view.set_content(html)  # the message as a mail program shows its HTML part
+    assert mail_view.get_by_role("link", name="Choose a new password").get_attribute("href") == link
+    assert axe_violations(mail_view) == []
+    mail_view.close()
     page.goto(link)
     page.get_by_role("heading", name="Choose a new password").wait_for()
     assert "/login/reset/" not in page.url  # the token left the address bar

@@ -42,6 +42,9 @@ THROTTLE_PREFIX = "reset:"  # a reset request's key in login_attempt, apart from
 MAIL_KIND = "password-reset"
 SUBJECT = "Reset your Every Seat password"
 SSO_SUBJECT = "Signing in to Every Seat"
+# Tried while the link can still be used: waits of 30 s, 1, 2, 4, 8, 16 minutes (with the
+# default JOB_RETRY_BASE_SECONDS) make about 31 minutes. A later link would be dead on arrival.
+MAIL_ATTEMPTS = 7
 
 _clock = time.time  # the tokens' clock (a test moves it on)
 
@@ -129,7 +132,7 @@ def request_reset(email: str, address: str) -> Requested:
             detail=f"A reset link was asked for an address with no active account (the first: “{email}”) from {where}",
         )
         return Requested(queued=False)
-    queue_mail(to=user.email, subject=subject, text=text, html=html, kind=MAIL_KIND)
+    queue_mail(to=user.email, subject=subject, text=text, html=html, kind=MAIL_KIND, max_attempts=MAIL_ATTEMPTS)
     what = "a message to sign in with their organisation" if user.is_single_sign_on else "a reset link"
     audit.record(
         None, "password-reset", actor_label=f"not signed in: {where}", detail=f"{_label(user)}: {what} sent on request"
@@ -145,7 +148,7 @@ def send_reset_link(user: User, actor: User) -> None:
     if not user.is_active:
         raise AccountError(f"{user.name} is deactivated: reactivate the account before sending a reset link")
     subject, text, html = _reset_mail(user, by_admin=True)
-    queue_mail(to=user.email, subject=subject, text=text, html=html, kind=MAIL_KIND)
+    queue_mail(to=user.email, subject=subject, text=text, html=html, kind=MAIL_KIND, max_attempts=MAIL_ATTEMPTS)
     audit.record(actor, "password-reset", detail=f"{_label(user)}: sent a reset link")
 
 

@@ -5,6 +5,7 @@ while the SMTP server is down or answers "try later"."""
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from email.utils import parseaddr
 from typing import Any
@@ -32,11 +33,13 @@ def queue_mail(
     kind: str,
     unsubscribe_url: str | None = None,
     unsubscribe_post: bool = True,
+    max_attempts: int | None = None,
 ) -> Job:
     """Enqueue one message to one address, in the caller's transaction: it is sent only if
     that transaction commits. `kind` names what it is ("password-reset", a notification
     kind) for the job list; with `unsubscribe_url` the message carries List-Unsubscribe
-    (and, with `unsubscribe_post`, RFC 8058 one-click List-Unsubscribe-Post) headers."""
+    (and, with `unsubscribe_post`, RFC 8058 one-click List-Unsubscribe-Post) headers.
+    `max_attempts` (default MAIL_MAX_ATTEMPTS) is less for a message that is worthless late."""
     to = to.strip()
     if not to or len(to) > MAX_ADDRESS_LENGTH or "@" not in to or any(ch in to for ch in "\r\n,<>"):
         raise ValueError(f"not one email address: {to!r}")
@@ -50,7 +53,7 @@ def queue_mail(
         MAIL_JOB,
         payload,
         label=f"Email ({kind}) to {to}",
-        max_attempts=int(current_app.config["MAIL_MAX_ATTEMPTS"]),
+        max_attempts=max_attempts or int(current_app.config["MAIL_MAX_ATTEMPTS"]),
     )
 
 
@@ -109,17 +112,22 @@ def _permanent(error: smtplib.SMTPException) -> str | None:
 def send(job: Job, payload: dict[str, Any]) -> None:
     """Send the job's message. A connection error or a "try later" (4yz) answer raises, and
     the runner tries again with backoff; a permanent refusal (5yz) refuses the job."""
-
     message = build_message(job, payload)
+    backend = connection()
     try:
-        with connection() as opened:
-            if opened.send_messages([message]) != 1:
-                raise RuntimeError("the mail backend did not send the message")
+        backend.open()
+        if backend.send_messages([message]) != 1:
+            raise RuntimeError("the mail backend did not send the message")
     except smtplib.SMTPException as error:
         refusal = _permanent(error)
         if refusal:
             raise JobRefused(refusal) from error
         raise
+    finally:
+        # Once the server has taken the message, a failed goodbye (QUIT) must not fail the
+        # job: it would be sent again.
+        with contextlib.suppress(OSError):
+            backend.close()
     return None
 
 
