@@ -11,7 +11,7 @@ from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from casestudies import cli, database, indexing, jobs, mail, policy
+from casestudies import cli, database, indexing, jobs, mail, notifications, policy
 from casestudies.accounts import oidc, proxies, reset_views  # noqa: F401 - reset_views adds its routes
 from casestudies.accounts import views as accounts_views
 from casestudies.accounts.services import load_user
@@ -32,6 +32,7 @@ from casestudies.jobs import views as jobs_views
 from casestudies.learning import views as learning_views
 from casestudies.learning.sealing import check_reflection_keys
 from casestudies.library import views as library_views
+from casestudies.notifications import views as notifications_views
 from casestudies.params import IdConverter
 from casestudies.reports import views as reports_views
 from casestudies.searchadmin import views as searchadmin_views
@@ -87,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     indexing.init_app(app)
     jobs.init_app(app)
     mail.init_app(app)
+    notifications.init_app(app)
     for blueprint in (
         accounts_views.bp,
         accounts_views.account_bp,
@@ -98,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         jobs_views.bp,
         learning_views.bp,
         library_views.bp,
+        notifications_views.bp,
         reports_views.bp,
         searchadmin_views.bp,
         transfer_views.bp,

@@ -61,6 +61,7 @@ ENV_SETTINGS = (
     "MAIL_DEFAULT_SENDER",
     "MAIL_DIR",
     "MAIL_TLS_CA_FILE",
+    "REVIEW_NOTICE_DAYS",
 )
 
 
@@ -174,6 +175,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # The certificate authorities trusted for the SMTP server's certificate (a PEM
         # file); empty: the system's.
         "MAIL_TLS_CA_FILE": "",
+        # Curators are told once when a published case's review date is this many days away
+        # or nearer, and once when it has passed (`flask notifications send-due`).
+        "REVIEW_NOTICE_DAYS": 7,
     }
 
 
@@ -186,8 +190,9 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     for name in ("SESSION_IDLE_HOURS", "SESSION_MAX_DAYS"):
         if name in overrides:
             overrides[name] = float(overrides[name])
-    if "AUDIT_RETENTION_DAYS" in overrides:
-        overrides["AUDIT_RETENTION_DAYS"] = int(overrides["AUDIT_RETENTION_DAYS"])
+    for name in ("AUDIT_RETENTION_DAYS", "REVIEW_NOTICE_DAYS"):
+        if name in overrides:
+            overrides[name] = int(overrides[name])
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:
         overrides["SEARCH_JOURNAL_RETENTION_HOURS"] = float(overrides["SEARCH_JOURNAL_RETENTION_HOURS"])
     for name in SWITCHES:

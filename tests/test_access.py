@@ -8,8 +8,10 @@ import json
 
 import pytest
 from flask import Flask
+from itsdangerous import URLSafeSerializer
 
 from casestudies.models import Role
+from casestudies.notifications.email import UNSUBSCRIBE_SALT
 from casestudies.policy import route_policy
 
 from .conftest import ROLES, ensure_user
@@ -146,11 +148,20 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "jobs.status": ("GET", "learner"),
     "jobs.admin": ("GET", "admin"),
     "jobs.retry": ("POST", "admin"),
+    # Notifications: each signed-in user owns notification 1 (see _notification_for); the
+    # unsubscribe link is user 1's, signed with the test SECRET_KEY.
+    "notifications.index": ("GET", "learner"),
+    "notifications.open_notification": ("GET", "learner"),  # marks it read, then on to the thing itself
+    "notifications.mark_read": ("POST", "learner"),
+    "notifications.mark_all_read": ("POST", "learner"),
+    "notifications.preferences": ("GET", "learner"),
+    "notifications.unsubscribe": ("GET", "public"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
 SINGLE_SIGN_ON_OFF = {"auth.sso_start", "auth.sso_callback"}
 NO_VALID_RESET_LINK = {"auth.reset_link", "auth.reset_password"}
+REDIRECTS = {"notifications.open_notification"}  # a GET that answers with where to go
 SAMPLE_QUERY: dict[str, dict[str, object]] = {"curate.diff": {"a": 1, "b": 1}}
 SAMPLE_ARGS = {
     "slug": "porter-discharge-lounge",
@@ -171,6 +182,8 @@ SAMPLE_ARGS = {
     "entry_id": 1,
     "session_id": 1,
     "job_id": 1,
+    "notification_id": 1,
+    "unsubscribe_token": URLSafeSerializer("test-secret", salt=UNSUBSCRIBE_SALT).dumps([1, "weekly-digest"]),
 }
 
 
@@ -242,6 +255,17 @@ def _import_job_for(user) -> None:
     db.session.commit()
 
 
+def _notification_for(user) -> None:
+    """Notification 1, the user's."""
+    from casestudies.extensions import db
+    from casestudies.notifications import kinds, services
+
+    services.set_channel(user, kinds.REPORT_RESOLVED, kinds.APP)
+    (note,) = services.notify([user], kinds.REPORT_RESOLVED, title="Sample", body="", link="/my-reports")
+    db.session.commit()
+    assert note.id == SAMPLE_ARGS["notification_id"]
+
+
 def test_every_route_is_in_the_table_and_declares_a_policy(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(EXPECTED), "add new routes to EXPECTED with who may use them"
@@ -269,6 +293,8 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
     _failed_job()
     if who in ROLES and ensure_user(who).can_curate():
         _import_job_for(ensure_user(who))
+    if who in ROLES:
+        _notification_for(ensure_user(who))
     if who == "anonymous":
         client = app.test_client()
     elif who == "deactivated":  # signed in as an admin, then deactivated: treated as signed out
@@ -286,6 +312,8 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
             expected = {404}
         elif endpoint in NO_VALID_RESET_LINK:
             expected = {400}
+        elif endpoint in REDIRECTS and who in ROLES:
+            expected = {302}
         elif audience == "public":
             expected = {200, 302} if who != "anonymous" else {200}
         elif who in ("anonymous", "deactivated"):

@@ -36,6 +36,7 @@ NOT_PAGES = {
     # A reset link redirects; the page it leads to needs a real emailed link (axe-core checks
     # both, in tests/test_password_reset_browser.py).
     "auth.reset_link", "auth.reset_password",
+    "notifications.open_notification",  # a redirect to the thing itself
 }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from casestudies.cases.vocab import Status
 from casestudies.curation.dashboard import Dashboard, dashboard
 from casestudies.extensions import db
 from casestudies.models import Case, CaseStateChange
+from casestudies.notifications import events as notify
 
 SYSTEM_LABEL = "system (review date passed)"
 
@@ -71,6 +72,7 @@ def return_overdue_to_review(today: date | None = None, *, run_by: str = "the co
             status_change=True,
         )
         audit.record(None, "state", case=case, detail=f"{comment} (run by {run_by})", actor_label=SYSTEM_LABEL)
+        notify.case_changed(case, None, "back-to-review")
         moved.append(case)
     return moved
 

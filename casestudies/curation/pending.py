@@ -22,6 +22,7 @@ from casestudies.curation.history import FieldDiff, diff_revisions
 from casestudies.curation.workflow import two_person_rule_applies
 from casestudies.extensions import db
 from casestudies.models import Case, CaseRevision, Role, User
+from casestudies.notifications import events as notify
 from casestudies.transfer.casefile import parse_case_file
 
 SUBMIT, PUBLISH, RETURN = "submit-change", "publish-change", "return-change"
@@ -110,6 +111,7 @@ def act(case: Case, action: str, actor: User, comment: str = "", override_reason
     if len(comment) > 2000 or len(override_reason) > 2000:
         raise CurationError("The comment must be 2,000 characters or fewer")
     detail = f"Revision {revision.number}" + (f": {comment}" if comment else "")
+    authors = list(change_blockers(case))  # before publishing, which ends the change
     if action == SUBMIT:
         case.pending_status = Status.REVIEW
         revision.submitted_by = actor
@@ -121,6 +123,7 @@ def act(case: Case, action: str, actor: User, comment: str = "", override_reason
         audit.record(actor, "change-return", case=case, detail=f"Returned: {detail}")
     else:
         _publish(case, revision, actor, detail, override_reason)
+    notify.pending_change_moved(case, action, actor, comment, authors)
     db.session.flush()
     return DONE[action].format(title=case.title)
 

@@ -14,6 +14,7 @@ from casestudies.cases.vocab import Status
 from casestudies.curation.errors import CurationError, check_consent
 from casestudies.extensions import db
 from casestudies.models import Case, CaseRevision, CaseStateChange, Role, User
+from casestudies.notifications import events as notify
 
 # Which moves the workflow allows, and what a button calls them.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -94,7 +95,7 @@ def change_status(case: Case, to_status: str, actor: User, comment: str = "", ov
                     f"{overridden}. To publish it yourself as an admin, "
                     "give the reason for overriding the two-person rule"
                 )
-    label = TRANSITIONS[(case.status, to_status)]
+    from_status, label = case.status, TRANSITIONS[(case.status, to_status)]
     history_comment = comment
     if overridden is not None:
         history_comment = f"Two-person rule overridden by an admin: {override_reason}" + (
@@ -110,6 +111,7 @@ def change_status(case: Case, to_status: str, actor: User, comment: str = "", ov
     summary = f"{label}" + (f": {history_comment}" if history_comment else "")
     save_case_data(data, actor=actor, case=case, summary=summary[:200], direct=True, status_change=True)
     audit.record(actor, "review-override" if overridden is not None else "state", case=case, detail=summary)
+    notify.status_changed(case, from_status, to_status, actor, comment)
 
 
 def state_history(case: Case) -> list[CaseStateChange]:

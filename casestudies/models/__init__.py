@@ -29,6 +29,7 @@ from casestudies.models.learning import (
     Reflection,
     cpd_entry_reflection,
 )
+from casestudies.models.notifications import DigestTopic, Notification, NotificationPreference
 from casestudies.models.reports import CaseReport
 from casestudies.models.search import SearchJournal, SearchLog, SearchNode
 
@@ -41,6 +42,7 @@ __all__ = [
     "Collection",
     "CollectionCase",
     "CpdEntry",
+    "DigestTopic",
     "Dimension",
     "Guide",
     "GuideCase",
@@ -49,6 +51,8 @@ __all__ = [
     "HandoutVisit",
     "Job",
     "LoginAttempt",
+    "Notification",
+    "NotificationPreference",
     "Question",
     "ReadingList",
     "ReadingListItem",

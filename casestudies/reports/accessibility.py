@@ -10,6 +10,7 @@ from __future__ import annotations
 from casestudies.audit import services as audit
 from casestudies.extensions import db
 from casestudies.models import CaseReport, User
+from casestudies.notifications import events as notify
 from casestudies.reports.services import MAX_TEXT, FieldErrors
 
 PAGE_MAX = 500
@@ -51,6 +52,11 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "guides.handout": "A session handout",
         "guides.handout_print": "A session handout, printable",
         "guides.my_sessions": "My sessions",
+    },
+    "Notifications": {
+        "notifications.index": "Notifications",
+        "notifications.preferences": "Notification choices",
+        "notifications.unsubscribe": "Stop emails of one kind (from an email's link)",
     },
     "Discussion guides": {
         "guides.index": "My guides",
@@ -118,4 +124,5 @@ def report_accessibility_problem(reporter: User, page: str, text: str) -> tuple[
     db.session.add(report)
     db.session.flush()
     audit.record(reporter, "report-create", detail=f"Report {report.id}: accessibility problem on {page or 'a page'}")
+    notify.problem_reported(report)
     return report, {}

@@ -15,6 +15,7 @@ from casestudies.cases.vocab import Status
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Case, CaseReport, User, utcnow
+from casestudies.notifications import events as notify
 
 REASONS: dict[str, str] = {
     "out-of-date": "Out of date",
@@ -89,6 +90,7 @@ def report_problem(case: Case, reporter: User, form: ReportInput) -> tuple[CaseR
     db.session.add(report)
     db.session.flush()
     audit.record(reporter, "report-create", case=case, detail=f"Report {report.id}: {REASONS[form.reason]}")
+    notify.problem_reported(report)
     return report, {}
 
 
@@ -122,6 +124,7 @@ def resolve_report(report: CaseReport, resolver: User, form: ResolutionInput) ->
     report.resolver = resolver
     report.resolved_at = utcnow()
     audit.record(resolver, "report-resolve", case=case, detail=f"Report {report.id}: {OUTCOMES[form.outcome]}: {note}")
+    notify.report_resolved(report, resolver, OUTCOMES[form.outcome])
     db.session.flush()
     return {}
 

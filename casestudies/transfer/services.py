@@ -17,6 +17,7 @@ from casestudies.cases.vocab import Status
 from casestudies.curation.duplicates import possible_duplicates
 from casestudies.extensions import db
 from casestudies.models import Case, User
+from casestudies.notifications import events as notify
 from casestudies.transfer.casefile import BundleFile, CaseFileError, Problem, dump_case_file, parse_case_file
 
 # What an import does with each valid file (the dry run and the import page say it per file).
@@ -138,6 +139,7 @@ def import_cases(
         return report
     # save_case_data flushes each case itself; without autoflush the queries it makes for
     # tags and dimensions do not flush (and queue for the index) the same case twice more.
+    live_changed: list[Case] = []  # live cases whose text was replaced at once
     with db.session.no_autoflush:
         for file, data in parsed:
             case = existing.get(data.slug)
@@ -164,10 +166,11 @@ def import_cases(
                 continue
             if note.endswith("in review"):
                 report.to_review.append(file.name)
+            was_live = case is not None and case.status == Status.PUBLISHED
             if case is None:
                 report.created.append(file.name)
             else:
-                (report.published if case.status == Status.PUBLISHED else report.updated).append(file.name)
+                (report.published if was_live else report.updated).append(file.name)
             if not dry_run:
                 saved, _ = save_case_data(
                     data,
@@ -176,6 +179,8 @@ def import_cases(
                     summary=f"Imported from {file.name}" + (f", {note}" if note else ""),
                     direct=True,  # a live case's file here is marked published, with publication confirmed
                 )
+                if was_live:
+                    live_changed.append(saved)
                 verb = "Updated" if case is not None else "Created"
                 audit.record(
                     actor, "import", case=saved, detail=f"{verb} from {file.name}" + (f"; {note}" if note else "")
@@ -183,6 +188,7 @@ def import_cases(
     if dry_run:
         db.session.rollback()
     else:
+        notify.cases_changed(live_changed, actor, "imported")
         db.session.flush()
     return report
 
