@@ -74,23 +74,22 @@ function initPlanForm(form) {
       (button.hidden ? other : button).focus();
     });
 
-    // Drag and drop by the handle (a pointer's alternative to the buttons).
+    // Drag and drop by the handle (a pointer's alternative to the buttons). Only the handle
+    // is draggable, so text in the row's fields can still be selected.
     let dragged = null;
     for (const row of items()) {
       const handle = row.querySelector('[data-app-drag-handle]');
       if (!handle) continue;
       handle.hidden = false;
-      handle.addEventListener('pointerdown', () => {
-        row.draggable = true;
-      });
-      row.addEventListener('dragstart', (event) => {
+      handle.draggable = true;
+      handle.addEventListener('dragstart', (event) => {
         dragged = row;
         row.classList.add('app-plan-list__item--dragging');
         event.dataTransfer.effectAllowed = 'move';
         event.dataTransfer.setData('text/plain', row.dataset.appRow);
+        event.dataTransfer.setDragImage(row, 16, 16);
       });
-      row.addEventListener('dragend', () => {
-        row.draggable = false;
+      handle.addEventListener('dragend', () => {
         row.classList.remove('app-plan-list__item--dragging');
         if (dragged) moved(dragged);
         dragged = null;
