@@ -107,8 +107,11 @@ function initPlanForm(form) {
     list.addEventListener('drop', (event) => {
       if (dragged) event.preventDefault();
     });
+    // Empty unless an order typed earlier came back unsaved (a refused save): then keep it.
+    const typedOrder = orderInput.value;
     refresh();
-    orderInput.value = ''; // nothing changed yet: the server keeps its order
+    orderInput.value = typedOrder;
+    if (typedOrder) dirty = true;
   }
 
   // Anything typed, or moved, and not yet saved: ask before leaving the page.

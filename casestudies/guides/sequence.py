@@ -78,3 +78,12 @@ def place_choices(guide: Guide) -> list[tuple[str, str]]:
         choices.append((f"before:{row_key(row)}", f"Before “{short}”"))
         choices.append((f"after:{row_key(row)}", f"After “{short}”"))
     return choices
+
+
+def shown_order(entries: list, keys: list[str] | None) -> list:
+    """The plan's entries (PlannedCase, PlannedSegment) in the order typed in the page (by
+    row keys) when it is shown again unsaved; as they are when the keys no longer match."""
+    by_key = {row_key(entry.item if hasattr(entry, "item") else entry.segment): entry for entry in entries}
+    if not keys or sorted(keys) != sorted(by_key):
+        return entries
+    return [by_key[key] for key in keys]

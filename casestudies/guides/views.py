@@ -77,11 +77,14 @@ def _check_csrf() -> None:
 
 
 def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
+    typed_order = state.get("typed_order")
     return (
         render_template(
             "guides/builder.html",
             guide=guide,
             plan=timed_plan.plan_guide(guide),
+            entries=sequence.shown_order(timed_plan.plan_guide(guide).entries, typed_order),
+            typed_order=",".join(typed_order) if typed_order else "",
             objectives=timed_plan.objectives_list(guide),
             md=render_markdown,
             minute_errors=state.get("minute_errors", {}),
@@ -236,6 +239,7 @@ def _typed_state(
         "typed_segments": minutes.typed_segments,
         "typed_own": own_forms,
         "segment_form": _segment_form(guide, segment_form),
+        "typed_order": plan_order(request.form),
     }
 
 
