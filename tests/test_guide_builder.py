@@ -232,3 +232,32 @@ def test_the_suggested_plan_keeps_a_segment_set_after_the_case_before_its_plenar
         "Break",
         "Plenary",
     ]
+
+
+def test_a_refused_save_shows_the_order_moved_in_the_page_again(app: Flask, login, two_cases) -> None:
+    porter, clerk = two_cases
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    first, second = guide.items
+    order = f"case-{second.id},case-{first.id}"
+    question = first.questions[0]
+    response = login("facilitator").post(
+        f"/guides/{guide.id}/plan", data={"order": order, f"minutes-{question.id}": "lots", "action": "save"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and f'name="order" value="{order}"' in page
+    assert page.index(f'id="item-{second.id}"') < page.index(f'id="item-{first.id}"')
+    assert titles(reload(guide)) == [porter.title, clerk.title]  # nothing saved
+
+
+def test_add_the_segment_saves_the_minutes_typed_with_it(app: Flask, login, two_cases) -> None:
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    second = guide.items[1]
+    typed = {f"minutes-{q.id}": "6" for item in guide.items for q in item.questions}
+    response = login("facilitator").post(
+        f"/guides/{guide.id}/segments",
+        data=typed | {"segment_kind": "break", "segment_place": f"before:case-{second.id}"},
+    )
+    assert response.status_code == 302 and "#segment-row-" in response.headers["Location"]
+    guide = reload(guide)
+    assert {q.minutes for item in guide.items for q in item.questions} == {6}
+    assert titles(guide)[1] == "Break"
