@@ -204,6 +204,7 @@ def test_segments_teaching_notes_and_handouts_with_axe_on_every_new_page(library
     page.get_by_role("button", name=named("Add the case’s suggested plan", "for " + PORTER)).click()
     expect(page.locator(".app-flash")).to_contain_text("2 segments added, 23 minutes")
     page.get_by_label("Kind of segment").select_option(label="Reading time")
+    page.locator("summary", has_text="Reading time, minutes and name").click()  # folded
     page.get_by_label("Case to read (for reading time)").select_option(label=RECEPTIONIST)
     page.get_by_role("button", name="Add the segment").click()
     segments = page.locator(".app-guide-segment h3")
