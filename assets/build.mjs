@@ -12,6 +12,7 @@
 //   static/build/js/header-menu.js         <- assets/js/header-menu.js (ES module, imported by app.js)
 //   static/build/js/sort.js                <- assets/js/sort.js (ES module, imported by app.js)
 //   static/build/js/index-progress.js      <- assets/js/index-progress.js (ES module, imported by app.js)
+//   static/build/js/guide-builder.js       <- assets/js/guide-builder.js (ES module, imported by app.js)
 //   static/build/assets/                   <- nhsuk-frontend dist/nhsuk/assets/
 //
 // Then, for long-lived caching (casestudies/web.py serves these with WhiteNoise):
@@ -54,7 +55,15 @@ cpSync(join(nhsukDist, 'assets'), join(out, 'assets'), { recursive: true });
 for (const file of ['nhsuk-frontend.min.js', 'nhsuk-frontend.min.js.map']) {
   cpSync(join(nhsukDist, file), join(out, 'js', file));
 }
-for (const file of ['supported.js', 'app.js', 'header-menu.js', 'sort.js', 'index-progress.js', 'job-progress.js']) {
+for (const file of [
+  'supported.js',
+  'app.js',
+  'header-menu.js',
+  'sort.js',
+  'index-progress.js',
+  'job-progress.js',
+  'guide-builder.js',
+]) {
   cpSync(join(root, 'assets', 'js', file), join(out, 'js', file));
 }
 
@@ -131,6 +140,7 @@ hashed('css/main.css');
 // app.js imports these by their hashed names, so a new module is never mixed with an old one.
 const appImports = [
   'js/nhsuk-frontend.min.js', 'js/header-menu.js', 'js/sort.js', 'js/index-progress.js', 'js/job-progress.js',
+  'js/guide-builder.js',
 ];
 for (const rel of appImports) hashed(rel);
 const appJs = join(out, 'js', 'app.js');

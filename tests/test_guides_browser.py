@@ -56,7 +56,10 @@ def test_search_add_to_guide_reorder_and_print(library: Flask, page) -> None:
     headings = page.locator(".app-guide-case h3")
     expect(headings).to_have_text([f"1. {PORTER}", f"2. {RECEPTIONIST}"])  # waits for the page
 
-    page.get_by_role("button", name=named("Move case up", RECEPTIONIST)).click()
+    page.get_by_role("button", name=named("Move case up", RECEPTIONIST)).click()  # in place (JavaScript)
+    expect(headings).to_have_text([f"1. {RECEPTIONIST}", f"2. {PORTER}"])
+    page.get_by_role("button", name="Save the timed plan", exact=True).click()  # the order saved once
+    expect(page.locator(".app-flash")).to_contain_text("The timed plan was saved")
     expect(headings).to_have_text([f"1. {RECEPTIONIST}", f"2. {PORTER}"])
     plan_rows = page.locator(".app-plan__case th").all_inner_texts()
     assert plan_rows[0].startswith(f"Case 1: {RECEPTIONIST}")
@@ -197,22 +200,27 @@ def test_segments_teaching_notes_and_handouts_with_axe_on_every_new_page(library
     assert axe_violations(page) == [], "case page with teaching notes"
     builder = _build_a_guide(page)
     page.goto(builder)
+    page.locator(".app-guide-case", has_text=PORTER).locator("summary", has_text="Teaching notes").click()
     page.get_by_role("button", name=named("Add the case’s suggested plan", "for " + PORTER)).click()
-    expect(page.locator(".app-flash")).to_contain_text("2 segments, 23 minutes")
+    expect(page.locator(".app-flash")).to_contain_text("2 segments added, 23 minutes")
     page.get_by_label("Kind of segment").select_option(label="Reading time")
+    page.locator("summary", has_text="Reading time, minutes and name").click()  # folded
     page.get_by_label("Case to read (for reading time)").select_option(label=RECEPTIONIST)
     page.get_by_role("button", name="Add the segment").click()
     segments = page.locator(".app-guide-segment h3")
     expect(segments).to_have_count(3)
     reading = segments.nth(2).inner_text()
     assert reading.startswith("Reading time: ")
-    page.get_by_role("button", name=named("Move up", reading)).click()  # past the receptionist case
-    expect(page.locator(".app-plan tbody th").nth(3)).to_have_text(reading)
+    page.get_by_role("button", name=named("Move up", reading)).click()  # past the receptionist case, in place
     page.get_by_label("Minutes for " + reading).fill("0")
     page.get_by_role("button", name="Save the timed plan", exact=True).click()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text(f"‘{reading[:39]}")
+    # Shown again unsaved: the order moved in place is kept with the minutes typed.
+    expect(page.locator(".app-plan-list__title").nth(3)).to_have_text(reading)
     assert axe_violations(page) == [], "builder with segments and an error"
     page.get_by_label("Minutes for " + reading).fill("4")
+    page.get_by_role("button", name="Save the timed plan", exact=True).click()
+    expect(page.locator(".app-plan tbody th").nth(3)).to_have_text(reading)
     page.get_by_role("button", name="Switch the handout on").click()
     link = page.locator("#handout ~ .app-share-link a").get_attribute("href")
     assert link and "/guides/handout/" in link

@@ -3,6 +3,7 @@ between optional dates, listed under "My sessions"; and a single case printed by
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -68,10 +69,13 @@ def test_a_handout_opens_only_while_on_and_between_its_dates(app: Flask, handout
     with pytest.raises(HandoutUnavailable) as caught:
         handouts.open_handout(token, learner, date(2027, 3, 21))
     assert caught.value.status == 410 and "closed on 20 March 2027" in str(caught.value)
+    # What it is, and who can reopen it: never "ask for a new link".
+    assert f"the handout for “{guide.title}”" in str(caught.value)
+    assert "The facilitator who shared it can reopen it by changing its dates" in str(caught.value)
     handouts.update_handout(guide, facilitator, "off")
     with pytest.raises(HandoutUnavailable) as caught:
         handouts.open_handout(token, learner, date(2027, 3, 12))
-    assert caught.value.status == 410 and "withdrawn" in str(caught.value)
+    assert caught.value.status == 410 and "has switched it off" in str(caught.value)
     for bad in ("", "nope", "x" * 65):
         with pytest.raises(HandoutUnavailable) as caught:
             handouts.open_handout(bad, learner, today)
@@ -130,7 +134,10 @@ def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:
     assert response.status_code == 302
     client = login("learner")
     response = client.get(f"/guides/handout/{token}")
-    assert response.status_code == 410 and "withdrawn by the session’s facilitator" in response.get_data(as_text=True)
+    assert response.status_code == 410 and "The facilitator who shared it has switched it off" in response.get_data(
+        as_text=True
+    )
+    assert "new link" not in response.get_data(as_text=True)
     assert response.mimetype == "text/html"  # a page, not text
     assert client.get(f"/guides/handout/{token}/pdf").status_code == 410
     mine = client.get("/guides/my-sessions").get_data(as_text=True)
@@ -139,13 +146,57 @@ def test_role_by_route_for_handouts(app: Flask, login, handout_guide) -> None:
     # Dates through the builder: a closing date before the opening date is refused, kept.
     facilitator = login("facilitator")
     response = facilitator.post(
-        f"/guides/{guide.id}/handout", data={"action": "on", "opens_on": "2027-03-02", "closes_on": "2027-03-01"}
+        f"/guides/{guide.id}/handout",
+        data={"action": "on"} | typed_date("opens_on", 2, 3, 2027) | typed_date("closes_on", 1, 3, 2027),
     )
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "closing date must be on or after" in html and 'value="2027-03-01"' in html
-    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
-    facilitator.post(f"/guides/{guide.id}/handout", data={"action": "on", "closes_on": yesterday})
+    assert response.status_code == 400 and "closing date must be on or after" in html
+    assert typed_value(html, "closes_on-day") == "1" and typed_value(html, "opens_on-month") == "3"
+    yesterday = utcnow().date() - timedelta(days=1)
+    facilitator.post(
+        f"/guides/{guide.id}/handout",
+        data={"action": "on"} | typed_date("closes_on", yesterday.day, yesterday.month, yesterday.year),
+    )
     assert login("learner").get(f"/guides/handout/{token}").status_code == 410
+
+
+def typed_value(html: str, name: str) -> str | None:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+    value = re.search(r'value="([^"]*)"', tag[0]) if tag else None
+    return value[1] if value else None
+
+
+def typed_date(name: str, day: int | str, month: int | str, year: int | str) -> dict[str, str]:
+    """A date as typed in the NHS date input's three boxes."""
+    return {f"{name}-day": str(day), f"{name}-month": str(month), f"{name}-year": str(year)}
+
+
+def test_handout_dates_are_typed_as_day_month_and_year(app: Flask, login, handout_guide) -> None:
+    guide = handout_guide
+    facilitator = login("facilitator")
+    page = facilitator.get(f"/guides/{guide.id}").get_data(as_text=True)
+    for part in ("day", "month", "year"):
+        assert f'name="opens_on-{part}"' in page and f'name="closes_on-{part}"' in page
+    assert 'type="date"' not in page and "2027-03-01" not in page  # no mm/dd/yyyy picker, no ISO hint
+    for typed, message in [
+        (typed_date("opens_on", 31, 2, 2027), "The opening date must be a real date"),
+        (typed_date("opens_on", 3, "", 2027), "The opening date must include a month"),
+        (typed_date("closes_on", 3, 3, 27), "The closing date: the year must include 4 numbers"),
+        (typed_date("closes_on", "x", 3, 2027), "The closing date must be a real date"),
+    ]:
+        response = facilitator.post(f"/guides/{guide.id}/handout", data={"action": "dates"} | typed)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and message in html, message
+        assert 'class="nhsuk-error-summary' in html
+    # Opening later: the facilitator is told when learners can open it, not "can now open".
+    response = facilitator.post(
+        f"/guides/{guide.id}/handout", data={"action": "dates"} | typed_date("opens_on", 3, 3, 2999)
+    )
+    assert response.status_code == 302
+    builder = facilitator.get(f"/guides/{guide.id}").get_data(as_text=True)
+    assert "Learners can open it from 3 March 2999 with the handout link." in builder
+    assert "can now open" not in builder
+    assert [typed_value(builder, f"opens_on-{part}") for part in ("day", "month", "year")] == ["3", "3", "2999"]
 
 
 def test_a_learner_prints_a_single_case_without_notes(app: Flask, login, make_case) -> None:

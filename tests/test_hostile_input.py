@@ -334,7 +334,11 @@ def build_world(app: Flask, payload: Payload) -> World:
     posted(author, "/guides/add-case", add, [case["title"], guide["title"]])  # "“…” added to <a>…</a>."
     posted(author, "/guides/add-case", add, [case["title"], guide["title"]])  # "“…” is already in “…”."
     item_id = db.session.scalar(select(GuideCase.id).where(GuideCase.guide_id == guide_id))
-    own = {"text": guide["own_question"], "notes": guide["own_notes"], "minutes": "5"}
+    own = {
+        f"own-{item_id}-text": guide["own_question"],
+        f"own-{item_id}-notes": guide["own_notes"],
+        f"own-{item_id}-minutes": "5",
+    }
     posted(author, f"/guides/{guide_id}/cases/{item_id}/questions/new", own, [])
     posted(author, f"/guides/{guide_id}/how-it-went", {"how_it_went": guide["how_it_went"]}, [])
     posted(author, f"/guides/{guide_id}/sharing", {"action": "share"}, [])
@@ -745,12 +749,12 @@ def guide_with_a_case(app: Flask, make_case) -> tuple[int, int]:
 @pytest.mark.parametrize(("field", "limit"), [("text", 2_000), ("notes", 2_000)])
 def test_50000_words_in_an_own_question_are_refused_and_kept(login, guide_with_a_case, field: str, limit: int) -> None:
     guide_id, item_id = guide_with_a_case
-    data = {"text": "Short?", "minutes": "5", field: LONG}
+    data = {f"own-{item_id}-{name}": value for name, value in {"text": "Short?", "minutes": "5", field: LONG}.items()}
     response = login("facilitator").post(f"/guides/{guide_id}/cases/{item_id}/questions/new", data=data)
     page = Page(response.get_data(as_text=True))
     assert response.status_code == 400
     assert limit_shown(page, limit), page.text(within=".nhsuk-error-summary")
-    assert page.fields[field].rstrip("\n") == LONG
+    assert page.fields[f"own-{item_id}-{field}"].rstrip("\n") == LONG
     assert all(not q.is_own for q in db.session.get(Guide, guide_id).items[0].questions)
 
 
@@ -759,11 +763,12 @@ def test_a_refused_own_question_is_shown_again_exactly(login, guide_with_a_case)
     guide_id, item_id = guide_with_a_case
     text = "First line <script>alert(1)</script>\n\n  an indented {{ 7*7 }} line\n\u202etxt.exe\u202c"
     notes = "Notes\n\ttabbed <img src=x onerror=alert(1)>\nZalgo e\u0301\u0300"
-    data = {"text": text, "notes": notes, "minutes": "999"}
+    data = {f"own-{item_id}-text": text, f"own-{item_id}-notes": notes, f"own-{item_id}-minutes": "999"}
     response = login("facilitator").post(f"/guides/{guide_id}/cases/{item_id}/questions/new", data=data)
     page = Page(response.get_data(as_text=True))
     assert response.status_code == 400 and not page.unsafe
-    assert (page.fields["text"], page.fields["notes"], page.fields["minutes"]) == (text, notes, "999")
+    own = f"own-{item_id}-"
+    assert (page.fields[own + "text"], page.fields[own + "notes"], page.fields[own + "minutes"]) == (text, notes, "999")
 
 
 def test_50000_words_of_how_it_went_are_refused_and_kept(login, guide_with_a_case) -> None:

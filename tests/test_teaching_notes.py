@@ -13,7 +13,7 @@ from casestudies import curation
 from casestudies.cases.revisions import case_to_data, save_case_data
 from casestudies.curation import CaseInput, QuestionInput, TeachingNotesInput
 from casestudies.extensions import db
-from casestudies.guides import editing
+from casestudies.guides import editing, suggested
 from casestudies.guides import plan as timed_plan
 from casestudies.guides.editing import GuideDetails, GuideError
 from casestudies.indexing import catch_up
@@ -172,26 +172,26 @@ def test_learners_never_see_teaching_notes_and_search_never_finds_them(app: Flas
     assert SECRET in facilitator_page and "Board plan" in facilitator_page and "Read the case alone" in facilitator_page
 
 
-def test_the_builder_adds_a_cases_suggested_plan_after_it(app: Flask, login, make_case) -> None:
+def test_the_builder_places_a_cases_suggested_plan_around_its_questions(app: Flask, login, make_case) -> None:
     with_notes = make_case(teaching_notes=NOTES)
     without = make_case(slug="plain", title="A plain case")
     guide, _ = editing.create_guide(ensure_user("facilitator"), GuideDetails(title="Afternoon"))
     editing.add_case(guide, with_notes.id)
     editing.add_case(guide, without.id)
-    added = editing.add_suggested_plan(guide, guide.items[0].id)
+    result = suggested.add_suggested_plan(guide, guide.items[0].id)
     db.session.commit()
-    assert [s.minutes for s in added] == [8, 20, 12]
+    assert [s.minutes for s in result.added] == [8, 20, 12] and result.merged == []
     plan = timed_plan.plan_guide(guide)
     assert [e.title for e in plan.entries] == [
+        "Read the case alone",  # before the case's questions, not after them
         "A porter who changed the discharge lounge",
-        "Read the case alone",
         "Small groups: what did he do?",
         "Plenary",
         "A plain case",
     ]
     assert plan.total_minutes == 10 + 10 + 8 + 20 + 12 + 10 + 10
     with pytest.raises(GuideError, match="has no suggested plan"):
-        editing.add_suggested_plan(guide, guide.items[1].id)
+        suggested.add_suggested_plan(guide, guide.items[1].id)
     client = login("facilitator")
     guide.author = ensure_user("facilitator")
     db.session.commit()
@@ -199,4 +199,5 @@ def test_the_builder_adds_a_cases_suggested_plan_after_it(app: Flask, login, mak
     assert "Add the case’s suggested plan" in html and "Teaching notes for this case" in html
     response = client.post(f"/guides/{guide.id}/cases/{guide.items[0].id}/suggested-plan")
     assert response.status_code == 302
-    assert len(timed_plan.plan_guide(guide).segments) == 6
+    # Added again: every step is already there, so nothing is added twice.
+    assert len(timed_plan.plan_guide(guide).segments) == 3

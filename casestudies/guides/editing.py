@@ -12,6 +12,7 @@ from datetime import date, time
 from casestudies.cases import is_case_available
 from casestudies.errors import Refused
 from casestudies.extensions import db
+from casestudies.guides import sequence
 from casestudies.guides.access import GuideNotFound, can_build_guides
 from casestudies.guides.plan import (
     DEFAULT_QUESTION_MINUTES,
@@ -19,8 +20,6 @@ from casestudies.guides.plan import (
     SEGMENT_KINDS,
     plan_rows,
     reading_minutes,
-    short_title,
-    teaching_notes,
     unavailable_notice,
 )
 from casestudies.models import Case, Guide, GuideCase, GuideQuestion, GuideSegment, User, utcnow
@@ -223,14 +222,20 @@ def remove_case(guide: Guide, item_id: int) -> str:
 
 
 def update_plan(
-    guide: Guide, minutes: dict[int, int], action: str, segment_minutes: dict[int, int] | None = None
-) -> None:
+    guide: Guide,
+    minutes: dict[int, int],
+    action: str,
+    segment_minutes: dict[int, int] | None = None,
+    order: list[str] | None = None,
+) -> str:
     """Save the minutes of the timed plan (all cases and segments at once; by question id
-    and segment id, as parsed by guides.forms.plan_minutes), then apply the button pressed:
-    "save"; "up-<id>", "down-<id>", "remove-<id>" (a chosen question); "use-<id>" (one of a
-    case's current questions not yet chosen); "case-up-<id>", "case-down-<id>",
-    "case-remove-<id>" (a case); "segment-up-<id>", "segment-down-<id>", "segment-remove-<id>"
-    (a segment). Minutes of questions in unavailable cases are left as they are."""
+    and segment id, as parsed by guides.forms.plan_minutes) and the order of the session
+    when one is sent (keys as guides.sequence.row_key makes them), then apply the button
+    pressed: "save"; "up-<id>", "down-<id>", "remove-<id>" (a chosen question); "use-<id>"
+    (one of a case's current questions not yet chosen); "case-up-<id>", "case-down-<id>",
+    "case-remove-<id>" (a case); "segment-up-<id>", "segment-down-<id>",
+    "segment-remove-<id>" (a segment). Minutes of questions in unavailable cases are left as
+    they are. Returns the id of the element of the builder to show next."""
     segment_minutes = segment_minutes or {}
     for item in guide.items:
         if not is_case_available(item.case):
@@ -241,8 +246,14 @@ def update_plan(
     for segment in guide.segments:
         if segment.id in segment_minutes:
             segment.minutes = _checked_minutes(segment_minutes[segment.id])
-    _apply_plan_action(guide, action)
+    if order is not None:
+        try:
+            sequence.apply_order(guide, order)
+        except sequence.OrderRefused as exc:
+            raise GuideError(str(exc)) from None
+    anchor = _apply_plan_action(guide, action)
     touch(guide)
+    return anchor
 
 
 def _checked_minutes(minutes: int) -> int:
@@ -252,9 +263,10 @@ def _checked_minutes(minutes: int) -> int:
     return minutes
 
 
-def _apply_plan_action(guide: Guide, action: str) -> None:
+def _apply_plan_action(guide: Guide, action: str) -> str:
+    """Apply one button of the plan; the id of the element to show next."""
     if action == "save":
-        return
+        return "cases"
     parts = action.split("-")
     scope = parts.pop(0) if parts[0] in ("case", "segment") else "question"
     kind, number = parts if len(parts) == 2 else ("", "")
@@ -263,32 +275,37 @@ def _apply_plan_action(guide: Guide, action: str) -> None:
         raise GuideError("Choose what to do with the plan")
     if scope == "case" and kind in ("up", "down"):
         _move_in_plan(guide, _item(guide, chosen_id), kind)
-    elif scope == "case" and kind == "remove":
+        return f"item-{chosen_id}"
+    if scope == "case" and kind == "remove":
         remove_case(guide, chosen_id)
-    elif scope == "segment" and kind in ("up", "down", "remove"):
+        return "cases"
+    if scope == "segment" and kind in ("up", "down", "remove"):
         segment = next((seg for seg in guide.segments if seg.id == chosen_id), None)
         if segment is None:
             raise GuideNotFound(chosen_id)
         if kind == "remove":
             guide.segments.remove(segment)
             _renumber_plan(guide)
-        else:
-            _move_in_plan(guide, segment, kind)
-    elif scope == "question" and kind in ("up", "down", "remove"):
+            return "cases"
+        _move_in_plan(guide, segment, kind)
+        return f"segment-row-{chosen_id}"
+    if scope == "question" and kind in ("up", "down", "remove"):
         item, target = _chosen_question(guide, chosen_id)
         index = item.questions.index(target)
         if kind == "remove":
             item.questions.remove(target)
             renumber(item.questions)
-        else:
-            move_row(item.questions, index, kind)
-    elif scope == "question" and kind == "use":
+            return f"item-{item.id}"
+        move_row(item.questions, index, kind)
+        return f"question-{chosen_id}"
+    if scope == "question" and kind == "use":
         item, source = _unchosen_question(guide, chosen_id)
         if any(not q.is_own and q.text == source.text for q in item.questions):
             raise GuideError("That question is already in the guide")
-        _append_question(item, source.text, None, source.minutes or DEFAULT_QUESTION_MINUTES, is_own=False)
-    else:
-        raise GuideError("Choose what to do with the plan")
+        question = _append_question(item, source.text, None, source.minutes or DEFAULT_QUESTION_MINUTES, is_own=False)
+        db.session.flush()
+        return f"question-{question.id}"
+    raise GuideError("Choose what to do with the plan")
 
 
 def _chosen_question(guide: Guide, question_id: int) -> tuple[GuideCase, GuideQuestion]:
@@ -351,9 +368,16 @@ def add_own_question(guide: Guide, item_id: int, text: str, notes: str, minutes:
 
 
 def add_segment(
-    guide: Guide, kind: str, *, minutes: int | None = None, label: str = "", item_id: int | None = None
+    guide: Guide,
+    kind: str,
+    *,
+    minutes: int | None = None,
+    label: str = "",
+    item_id: int | None = None,
+    where: str = sequence.END,
 ) -> GuideSegment:
-    """A segment at the end of the session. A reading time names one of the guide's cases
+    """A segment at the end of the session, or before or after a case or segment (`where`:
+    see guides.sequence.insert_at). A reading time names one of the guide's cases
     and, without minutes, takes the case's reading_minutes; other kinds without minutes
     take their default."""
     if kind not in SEGMENT_KINDS:
@@ -375,35 +399,14 @@ def add_segment(
         minutes = reading_minutes(item.case) if item is not None and item.case is not None else SEGMENT_KINDS[kind][1]
     _checked_minutes(minutes)
     segment = GuideSegment(kind=kind, label=label, minutes=minutes, position=_next_position(guide), item=item)
+    try:
+        sequence.insert_at(guide, [segment], where)
+    except sequence.OrderRefused as exc:
+        raise GuideError(str(exc)) from None
     guide.segments.append(segment)
+    guide.segments.sort(key=lambda row: row.position)
     touch(guide)
     return segment
-
-
-def add_suggested_plan(guide: Guide, item_id: int) -> list[GuideSegment]:
-    """The steps of the case's suggested plan (its teaching note) as segments, right after
-    the case: a starting point the facilitator then moves, changes or removes."""
-    item = _item(guide, item_id)
-    if not is_case_available(item.case):
-        raise GuideError(unavailable_notice(item))
-    notes = teaching_notes(item.case)
-    if notes is None or not notes.plan:
-        raise GuideError(f"“{item.case_title}” has no suggested plan")
-    if len(guide.segments) + len(notes.plan) > MAX_SEGMENTS:
-        raise GuideError(f"A guide can hold at most {MAX_SEGMENTS} segments")
-    rows = plan_rows(guide)
-    at = rows.index(item) + 1
-    added = [
-        GuideSegment(kind="activity", label=short_title(step.activity, TITLE_MAX), minutes=step.minutes, position=0)
-        for step in notes.plan
-    ]
-    rows[at:at] = added
-    guide.segments.extend(added)
-    renumber(rows)
-    guide.segments.sort(key=lambda segment: segment.position)
-    guide.items.sort(key=lambda row: row.position)
-    touch(guide)
-    return added
 
 
 def duplicate_guide(guide: Guide, user: User) -> Guide:

@@ -10,7 +10,8 @@ from datetime import date, time
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import Field, HiddenField, StringField, TextAreaField
+from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from casestudies.cases import is_case_available
@@ -233,23 +234,91 @@ class SegmentForm(FlaskForm):
     # Names unlike the own-question form's, which shares the page.
     segment_minutes = MinutesField("Minutes (optional)", default="")  # blank: suggested
     segment_label = StringField("Name (optional)", validators=[Length(max=TITLE_MAX)], default="")
+    # "end", or "before:<row key>" / "after:<row key>" (guides.sequence.place_choices).
+    segment_place = StringField("Where in the session", validators=[Length(max=40)], default="end")
+    place_choices: list[tuple[str, str]]  # set by the view
+
+
+def own_question_form(item_id: int, formdata=None) -> OwnQuestionForm:
+    """The "Add a question of your own" fields of one case: in the builder's one plan form,
+    so named for their case ("own-<item id>-text", ...). The plan form's CSRF token is
+    checked by the view."""
+    return OwnQuestionForm(formdata=formdata, prefix=f"own-{item_id}", meta={"csrf": False})
+
+
+def typed_own_questions(formdata, guide: Guide) -> dict[int, OwnQuestionForm]:
+    """The own questions typed (text not blank) in each available case's box, by case id:
+    any button of the plan adds them, so a typed question is never thrown away."""
+    forms = {}
+    for item in guide.items:
+        if is_case_available(item.case) and (formdata.get(f"own-{item.id}-text") or "").strip():
+            forms[item.id] = own_question_form(item.id, formdata)
+    return forms
+
+
+def plan_order(formdata) -> list[str] | None:
+    """The session's order as the page changed it (drag and drop or the keyboard): row keys
+    separated by commas; None when the page did not change it."""
+    value = (formdata.get("order") or "").strip()
+    if not value or len(value) > 4000:
+        return None
+    return [key.strip() for key in value.split(",") if key.strip()]
+
+
+class DateInputField(Field):
+    """A date typed in the NHS design system's date input: three boxes named <name>-day,
+    <name>-month and <name>-year. `data` is the date (None when all three are blank);
+    `parts` what was typed, shown again beside an error; `what` names the date in its
+    messages ("The opening date must be a real date")."""
+
+    def __init__(self, label: str = "", validators=None, *, what: str = "The date", **kwargs) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.what = what
+        self.parts: dict[str, str] = {"day": "", "month": "", "year": ""}
+        self.error_part: str | None = None  # the box to mark (None: all three)
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        self.process_errors = []
+        if data is unset_value:
+            data = self.default() if callable(self.default) else self.default
+        self.object_data = data
+        self.data = data if isinstance(data, date) else None
+        if self.data is not None:
+            self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
+        if formdata is not None:
+            self.parts = {part: (formdata.get(f"{self.name}-{part}") or "").strip()[:10] for part in self.parts}
+
+    def pre_validate(self, form) -> None:
+        self.data, self.error_part = None, None
+        typed = {part: value for part, value in self.parts.items() if value}
+        if not typed:
+            return
+        for part in ("day", "month", "year"):
+            if part not in typed:
+                self.error_part = part
+                raise ValidationError(f"{self.what} must include a {part}")
+        if not all(value.isdigit() for value in typed.values()):
+            raise ValidationError(f"{self.what} must be a real date, in numbers, for example 3 3 2027")
+        if len(typed["year"]) != 4:
+            self.error_part = "year"
+            raise ValidationError(f"{self.what}: the year must include 4 numbers")
+        try:
+            self.data = date(int(typed["year"]), int(typed["month"]), int(typed["day"]))
+        except ValueError:
+            raise ValidationError(f"{self.what} must be a real date") from None
 
 
 class HandoutForm(FlaskForm):
-    """Switching the learners' handout on or off, with optional open and close dates."""
+    """Switching the learners' handout on or off, with optional open and close dates (the
+    NHS date input: day, month and year)."""
 
-    opens_on = StringField("Opens on (optional)", validators=[_parsed_by(parse_date)], default="")
-    closes_on = StringField("Closes on (optional)", validators=[_parsed_by(parse_date)], default="")
+    opens_on = DateInputField("Opens on (optional)", what="The opening date")
+    closes_on = DateInputField("Closes after (optional)", what="The closing date")
 
     @classmethod
     def for_guide(cls, guide) -> HandoutForm:
-        return cls(
-            formdata=None,
-            data={
-                "opens_on": guide.handout_opens_on.isoformat() if guide.handout_opens_on else "",
-                "closes_on": guide.handout_closes_on.isoformat() if guide.handout_closes_on else "",
-            },
-        )
+        return cls(formdata=None, data={"opens_on": guide.handout_opens_on, "closes_on": guide.handout_closes_on})
 
     def dates(self) -> tuple[date | None, date | None]:
-        return parse_date(self.opens_on.data or ""), parse_date(self.closes_on.data or "")
+        """The parsed dates (after validate_on_submit())."""
+        return self.opens_on.data, self.closes_on.data

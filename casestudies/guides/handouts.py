@@ -57,6 +57,26 @@ def update_handout(
     touch(guide)
 
 
+def saved_message(guide: Guide, action: str, today: date | None = None) -> str:
+    """What the facilitator is told after switching the handout on or off or changing its
+    dates: when learners can open it, not just that it is on."""
+    state = handout_state(guide, today)
+    if state == "off":
+        return "The handout is switched off: its link no longer opens it."
+    until = f" until {_long_date(guide.handout_closes_on)}" if guide.handout_closes_on else ""
+    if state == "not-yet":
+        return (
+            f"{'The handout is on. ' if action == 'on' else 'The handout’s dates were saved. '}"
+            f"Learners can open it from {_long_date(guide.handout_opens_on)}{until} with the handout link."
+        )
+    if state == "closed":
+        return (
+            f"The handout is on, but it closed on {_long_date(guide.handout_closes_on)}: learners cannot open it. "
+            "Change the closing date to reopen it."
+        )
+    return f"Learners can now open the participant edition{until} with the handout link."
+
+
 def open_handout(token: str, user: User, today: date | None = None) -> Guide:
     """The guide whose handout this link is, for any signed-in user while it is on and open;
     the visit is recorded (see handouts_opened_by). HandoutUnavailable otherwise: 404 for an
@@ -67,16 +87,20 @@ def open_handout(token: str, user: User, today: date | None = None) -> Guide:
     if guide is None or guide.handout_token is None or not secrets.compare_digest(guide.handout_token, token):
         raise HandoutUnavailable("There is no handout at this address. Check the link you were given.", status=404)
     state = handout_state(guide, today)
+    what = f"This is the handout for “{guide.title}”: the cases and questions of a session, for its learners."
     if state == "off":
-        raise HandoutUnavailable("This handout has been withdrawn by the session’s facilitator.", status=410)
+        raise HandoutUnavailable(
+            f"{what} The facilitator who shared it has switched it off. They can switch it on again.", status=410
+        )
     if state == "not-yet":
         raise HandoutUnavailable(
-            f"This handout opens on {_long_date(guide.handout_opens_on)}. Come back then.",
+            f"{what} It opens on {_long_date(guide.handout_opens_on)}. Come back then.",
             status=403,
         )
     if state == "closed":
         raise HandoutUnavailable(
-            f"This handout closed on {_long_date(guide.handout_closes_on)}.",
+            f"{what} It closed on {_long_date(guide.handout_closes_on)}. The facilitator who shared it can reopen "
+            "it by changing its dates.",
             status=410,
         )
     _record_visit(guide, user)

@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 
 from casestudies.database import discard_changes
 from casestudies.extensions import db
-from casestudies.guides import access, editing, handouts, render
+from casestudies.guides import access, editing, handouts, render, sequence
+from casestudies.guides import builder as plan_form
 from casestudies.guides import plan as timed_plan
 from casestudies.guides.editing import GuideError
 from casestudies.guides.forms import (
@@ -23,8 +24,12 @@ from casestudies.guides.forms import (
     HandoutForm,
     HowItWentForm,
     OwnQuestionForm,
+    PlanMinutes,
     SegmentForm,
+    own_question_form,
     plan_minutes,
+    plan_order,
+    typed_own_questions,
 )
 from casestudies.guides.handouts import HandoutUnavailable
 from casestudies.guides.pdf import PdfRefused, pdf_download
@@ -72,19 +77,23 @@ def _check_csrf() -> None:
 
 
 def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
+    typed_order = state.get("typed_order")
     return (
         render_template(
             "guides/builder.html",
             guide=guide,
             plan=timed_plan.plan_guide(guide),
+            entries=sequence.shown_order(timed_plan.plan_guide(guide).entries, typed_order),
+            typed_order=",".join(typed_order) if typed_order else "",
             objectives=timed_plan.objectives_list(guide),
             md=render_markdown,
             minute_errors=state.get("minute_errors", {}),
             typed_minutes=state.get("typed_minutes", {}),
             typed_segments=state.get("typed_segments", {}),
             segment_form=state.get("segment_form") or _segment_form(guide),
-            own_form=state.get("own_form"),
+            typed_own=state.get("typed_own", {}),
             own_form_item=state.get("own_form_item"),
+            plan_error=state.get("plan_error"),
             limits={"minutes": timed_plan.MINUTES_RANGE},
             notes_of=timed_plan.teaching_notes,
             handout_form=state.get("handout_form") or HandoutForm.for_guide(guide),
@@ -99,6 +108,7 @@ def _segment_form(guide: Guide, form: SegmentForm | None = None) -> SegmentForm:
     form.item_choices = [("", "Not a reading time")] + [
         (str(item.id), item.case_title) for item in guide.items if timed_plan.is_case_available(item.case)
     ]
+    form.place_choices = sequence.place_choices(guide)
     return form
 
 
@@ -219,108 +229,119 @@ def remove_case(guide_id: int, item_id: int) -> Response:
     return _to_builder(guide, "cases")
 
 
-def _save_plan(guide_id: int, item_id: int | None):
+def _typed_state(
+    guide: Guide, minutes: PlanMinutes, own_forms: dict[int, OwnQuestionForm], segment_form: SegmentForm
+) -> dict[str, Any]:
+    """What was typed in the plan's form, to show it again when it is refused."""
+    return {
+        "minute_errors": minutes.errors,
+        "typed_minutes": minutes.typed,
+        "typed_segments": minutes.typed_segments,
+        "typed_own": own_forms,
+        "segment_form": _segment_form(guide, segment_form),
+        "typed_order": plan_order(request.form),
+    }
+
+
+def _change(
+    button: str, item_id: int | None, own_forms: dict[int, OwnQuestionForm], segment_form: SegmentForm
+) -> plan_form.Change | None:
+    """The change of the button pressed, parsed from its own fields (None when they are
+    refused: their form holds the errors)."""
+    if button == "question" and item_id is not None:
+        form = own_forms[item_id]
+        if not form.validate():
+            return None
+        return plan_form.NewQuestion(item_id, form.text.data or "", form.notes.data or "", form.minutes.number or 0)
+    if button == "segment":
+        form = segment_form
+        if not form.validate():
+            return None
+        return plan_form.NewSegment(
+            kind=form.segment_kind.data or "",
+            minutes=form.segment_minutes.number,
+            label=form.segment_label.data or "",
+            item_id=parse_int(form.segment_case.data or ""),
+            where=(form.segment_place.data or "end").strip(),
+        )
+    if button == "suggested" and item_id is not None:
+        return plan_form.SuggestedPlan(item_id)
+    return plan_form.PlanAction(request.form.get("action", "save")[:40])
+
+
+def _submit(guide_id: int, button: str = "plan", item_id: int | None = None):
+    """Every button of the plan: check the token, parse everything typed, then save it all
+    and apply the button's change (builder.submit); shown again, unsaved, when refused."""
     guide = _own(guide_id)
     _check_csrf()
-    action = request.form.get("action", "save")[:40]
+    minutes = plan_minutes(request.form, guide, segments=not (button == "plan" and item_id is not None))
+    own_forms = typed_own_questions(request.form, guide)
+    if button == "question" and item_id is not None:
+        editing.shown_case(guide, item_id)  # a 404 or the case's notice before reading its box
+        own_forms[item_id] = own_question_form(item_id, request.form)
+    own_ok = all(form.validate() for item, form in own_forms.items() if item != item_id or button != "question")
+    segment_form = SegmentForm(formdata=request.form, meta={"csrf": False})
+    change = _change(button, item_id, own_forms, segment_form)
+    if minutes.errors or not own_ok or change is None:
+        return _builder(guide, 400, own_form_item=item_id, **_typed_state(guide, minutes, own_forms, segment_form))
+    typed = plan_form.TypedPlan(
+        questions=minutes.questions,
+        segments=minutes.segments,
+        order=plan_order(request.form),
+        new_questions=tuple(
+            plan_form.NewQuestion(item, form.text.data or "", form.notes.data or "", form.minutes.number or 0)
+            for item, form in own_forms.items()
+        ),
+    )
     try:
-        if item_id is not None:
-            editing.shown_case(guide, item_id)
-        minutes = plan_minutes(request.form, guide, segments=item_id is None)
-        if minutes.errors:
-            return _builder(
-                guide,
-                400,
-                minute_errors=minutes.errors,
-                typed_minutes=minutes.typed,
-                typed_segments=minutes.typed_segments,
-            )
-        if item_id is None:
-            editing.update_plan(guide, minutes.questions, action, minutes.segments)
-        else:
-            editing.update_questions(guide, item_id, minutes.questions, action)
+        outcome = plan_form.submit(guide, typed, change, item_id=item_id)
     except GuideError as exc:
         discard_changes()
-        flash(str(exc))
-        return _to_builder(_own(guide_id), "plan-form")
-    if action == "save":
-        flash("The timed plan was saved.")
-    elif action.startswith("case-remove-"):
-        flash("The case was removed from the guide. The minutes you typed were saved.")
-    return _to_builder(guide, f"item-{item_id}" if item_id is not None else "cases")
+        guide = _own(guide_id)
+        state = _typed_state(guide, minutes, own_forms, segment_form)
+        if button == "segment":
+            segment_form.segment_kind.errors = [str(exc)]
+            return _builder(guide, 400, **state)
+        where = f"#own-{item_id}-text" if button == "question" else "#cases"
+        return _builder(guide, 400, own_form_item=item_id, plan_error=(str(exc), where), **state)
+    if outcome.message:
+        flash(outcome.message)
+    return _to_builder(guide, outcome.anchor)
 
 
 @bp.post("/<int:guide_id>/plan")
 @requires(Role.FACILITATOR)
 def update_plan(guide_id: int):
-    """The one save of the whole timed plan: every minutes field of every case at once."""
-    return _save_plan(guide_id, None)
+    """The one form of the whole timed plan: every minutes field of every case at once,
+    then the button pressed (save, move, remove, use)."""
+    return _submit(guide_id)
 
 
 @bp.post("/<int:guide_id>/cases/<int:item_id>/questions")
 @requires(Role.FACILITATOR)
 def update_questions(guide_id: int, item_id: int):
-    return _save_plan(guide_id, item_id)
+    return _submit(guide_id, "plan", item_id)
 
 
 @bp.post("/<int:guide_id>/cases/<int:item_id>/questions/new")
 @requires(Role.FACILITATOR)
 def add_question(guide_id: int, item_id: int):
-    guide = _own(guide_id)
-    form = OwnQuestionForm()
-    if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400)
-        return _builder(guide, 400, own_form=form, own_form_item=item_id)
-    try:
-        editing.add_own_question(guide, item_id, form.text.data or "", form.notes.data or "", form.minutes.number or 0)
-    except GuideError as exc:
-        discard_changes()
-        flash(str(exc))
-        return _to_builder(_own(guide_id), f"item-{item_id}")
-    flash("Your question was added.")
-    return _to_builder(guide, f"item-{item_id}")
+    """ "Add your question": the plan's form, with this case's question box."""
+    return _submit(guide_id, "question", item_id)
 
 
 @bp.post("/<int:guide_id>/segments")
 @requires(Role.FACILITATOR)
 def add_segment(guide_id: int):
-    guide = _own(guide_id)
-    form = _segment_form(guide, SegmentForm())
-    if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400)
-        return _builder(guide, 400, segment_form=form)
-    try:
-        segment = editing.add_segment(
-            guide,
-            form.segment_kind.data or "",
-            minutes=form.segment_minutes.number,
-            label=form.segment_label.data or "",
-            item_id=parse_int(form.segment_case.data or ""),
-        )
-    except GuideError as exc:
-        form.segment_kind.errors = [str(exc)]
-        discard_changes()
-        return _builder(_own(guide_id), 400, segment_form=_segment_form(_own(guide_id), form))
-    flash(f"“{timed_plan.segment_title(segment)}” added to the session ({segment.minutes} minutes).")
-    return _to_builder(guide, f"segment-row-{segment.id}")
+    """ "Add the segment": the plan's form, with the new segment's fields."""
+    return _submit(guide_id, "segment")
 
 
 @bp.post("/<int:guide_id>/cases/<int:item_id>/suggested-plan")
 @requires(Role.FACILITATOR)
-def add_suggested_plan(guide_id: int, item_id: int) -> Response:
-    guide = _own(guide_id)
-    _check_csrf()
-    try:
-        added = editing.add_suggested_plan(guide, item_id)
-    except GuideError as exc:
-        discard_changes()
-        flash(str(exc) + ".")
-        return _to_builder(_own(guide_id), f"item-{item_id}")
-    minutes = sum(segment.minutes for segment in added)
-    flash(f"The case’s suggested plan was added after it: {len(added)} segments, {minutes} minutes.")
-    return _to_builder(guide, f"item-{item_id}")
+def add_suggested_plan(guide_id: int, item_id: int):
+    """ "Add the case's suggested plan": the plan's form, then the plan's steps."""
+    return _submit(guide_id, "suggested", item_id)
 
 
 # -- sharing, duplicating, after the session -----------------------------------------------
@@ -358,12 +379,7 @@ def handout_settings(guide_id: int):
         discard_changes()
         form.closes_on.errors = [str(exc)]
         return _builder(_own(guide_id), 400, handout_form=form)
-    messages = {
-        "on": "Learners can now open the participant edition with the handout link.",
-        "off": "The handout is switched off: its link no longer opens it.",
-        "dates": "The handout’s dates were saved.",
-    }
-    flash(messages[action])
+    flash(handouts.saved_message(guide, action))
     return _to_builder(guide, "handout")
 
 
