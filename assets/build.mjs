@@ -12,6 +12,7 @@
 //   static/build/js/header-menu.js         <- assets/js/header-menu.js (ES module, imported by app.js)
 //   static/build/js/sort.js                <- assets/js/sort.js (ES module, imported by app.js)
 //   static/build/js/index-progress.js      <- assets/js/index-progress.js (ES module, imported by app.js)
+//   static/build/js/present.js             <- assets/js/present.js (ES module, the presenter view's only script)
 //   static/build/assets/                   <- nhsuk-frontend dist/nhsuk/assets/
 //
 // Then, for long-lived caching (casestudies/web.py serves these with WhiteNoise):
@@ -54,7 +55,7 @@ cpSync(join(nhsukDist, 'assets'), join(out, 'assets'), { recursive: true });
 for (const file of ['nhsuk-frontend.min.js', 'nhsuk-frontend.min.js.map']) {
   cpSync(join(nhsukDist, file), join(out, 'js', file));
 }
-for (const file of ['supported.js', 'app.js', 'header-menu.js', 'sort.js', 'index-progress.js', 'job-progress.js']) {
+for (const file of ['supported.js', 'app.js', 'header-menu.js', 'sort.js', 'index-progress.js', 'job-progress.js', 'present.js']) {
   cpSync(join(root, 'assets', 'js', file), join(out, 'js', file));
 }
 
