@@ -27,6 +27,7 @@ from casestudies.config import (
 from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
+from casestudies.guides import present_views  # noqa: F401 - adds the presenter view to guides_views.bp
 from casestudies.guides import views as guides_views
 from casestudies.jobs import views as jobs_views
 from casestudies.learning import views as learning_views

@@ -13,6 +13,7 @@
 //   static/build/js/sort.js                <- assets/js/sort.js (ES module, imported by app.js)
 //   static/build/js/index-progress.js      <- assets/js/index-progress.js (ES module, imported by app.js)
 //   static/build/js/guide-builder.js       <- assets/js/guide-builder.js (ES module, imported by app.js)
+//   static/build/js/present.js             <- assets/js/present.js (ES module, the presenter view's only script)
 //   static/build/assets/                   <- nhsuk-frontend dist/nhsuk/assets/
 //
 // Then, for long-lived caching (casestudies/web.py serves these with WhiteNoise):
@@ -63,6 +64,7 @@ for (const file of [
   'index-progress.js',
   'job-progress.js',
   'guide-builder.js',
+  'present.js',
 ]) {
   cpSync(join(root, 'assets', 'js', file), join(out, 'js', file));
 }

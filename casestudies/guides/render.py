@@ -23,10 +23,22 @@ EDITIONS: dict[str, tuple[str, str]] = {
 }
 
 
+FILENAME_TITLE_MAX = 80  # characters of the title's slug in a download's name
+
+
+def title_for_filename(title: str, limit: int = FILENAME_TITLE_MAX) -> str:
+    """The whole title as a slug; past `limit` characters, cut at the last word that fits."""
+    slug = slugify(title, max_length=len(title) * 4 + 1)
+    if len(slug) <= limit:
+        return slug
+    cut = slug[: limit + 1].rsplit("-", 1)[0] if "-" in slug[: limit + 1] else slug[:limit]
+    return cut.rstrip("-")
+
+
 def edition_filename(guide: Guide, edition: str) -> str:
     """E.g. "quality-improvement-afternoon-participant-handout.pdf"."""
     part, _ = EDITIONS[edition]
-    return f"{slugify(guide.title, 60) or 'guide'}-{part}.pdf"
+    return f"{title_for_filename(guide.title) or 'guide'}-{part}.pdf"
 
 
 def _static_fetcher(base_url: str, static_dir: Path):

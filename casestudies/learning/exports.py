@@ -67,6 +67,7 @@ def accounts_docx(owner_name: str, reflections: list[OpenReflection]) -> bytes:
     from docx.enum.text import WD_BREAK
 
     document = Document()
+    _a4(document)
     document.core_properties.title = "Reflective accounts"
     document.core_properties.author = owner_name
     for number, opened in enumerate(reflections, start=1):
@@ -92,8 +93,8 @@ def accounts_docx(owner_name: str, reflections: list[OpenReflection]) -> bytes:
                 document.add_paragraph(f"Date (month and year): {opened.when}")
             if opened.case is not None:
                 document.add_paragraph(_xml_text(f"Case studied: {opened.case.title}"))
-            for paragraph in text.body.split("\n\n"):
-                document.add_paragraph(_xml_text(paragraph.strip()))
+            for paragraph in _blocks(text.body):
+                document.add_paragraph(paragraph)
             if opened.theme_labels:
                 document.add_paragraph("Themes of the Code: " + ", ".join(opened.theme_labels))
     if not reflections:
@@ -103,8 +104,28 @@ def accounts_docx(owner_name: str, reflections: list[OpenReflection]) -> bytes:
     return buffer.getvalue()
 
 
+# A4 in twentieths of a point (the academy prints on A4; python-docx's template is US Letter).
+A4_TWIPS = (11906, 16838)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _a4(document) -> None:
+    from docx.shared import Twips
+
+    for section in document.sections:
+        section.page_width, section.page_height = (Twips(value) for value in A4_TWIPS)
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs of a writer's text: browsers send CRLF, and python-docx makes each CR and
+    each LF a line break, so line endings are made LF first; a blank line (or several) then
+    ends a paragraph, and a single newline stays one line break within it."""
+    text = _xml_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return [part.strip() for part in _BLANK_LINE.split(text) if part.strip()]
+
+
 def _paragraphs(cell, text: str) -> None:
-    parts = [part.strip() for part in _xml_text(text).split("\n\n") if part.strip()] or [""]
+    parts = _blocks(text) or [""]
     cell.paragraphs[0].text = parts[0]
     for part in parts[1:]:
         cell.add_paragraph(part)

@@ -91,13 +91,22 @@ def _search_not_ready(error: SearchNotReady) -> ResponseReturnValue:
     return page, 503, {"Retry-After": str(error.retry_after_s)}
 
 
-def _case_print_html(slug: str, *, for_pdf: bool) -> tuple[Case, str]:
-    """One case for paper: its text and questions, without facilitator notes for anyone."""
+def _case_print_html(slug: str, *, for_pdf: bool) -> tuple[Case, str, bool]:
+    """One case for paper: its text and questions; for facilitators and above, a facilitator
+    edition with the questions' notes and minutes and the case's teaching notes."""
     found = get_case_for_viewer(slug, current_user)
+    is_facilitator = current_user.can_see_facilitator_notes()
     html = render_template(
-        "library/case_print.html", case=found, body_html=render_markdown(found.body), for_pdf=for_pdf
+        "library/case_print.html",
+        case=found,
+        body_html=render_markdown(found.body),
+        for_pdf=for_pdf,
+        is_facilitator=is_facilitator,
+        teaching_notes=teaching_notes_data(found.teaching_note) if is_facilitator else None,
+        md=render_markdown,
+        academy=current_app.config["ACADEMY_NAME"],
     )
-    return found, html
+    return found, html, is_facilitator
 
 
 @bp.get("/cases/<slug>/print")
@@ -109,8 +118,8 @@ def case_print(slug: str) -> str:
 @bp.get("/cases/<slug>/pdf")
 @requires(Role.LEARNER)
 def case_pdf(slug: str):
-    found, html = _case_print_html(slug, for_pdf=True)
-    return pdf_download(html, f"{found.slug}.pdf")
+    found, html, is_facilitator = _case_print_html(slug, for_pdf=True)
+    return pdf_download(html, f"{found.slug}-facilitator-edition.pdf" if is_facilitator else f"{found.slug}.pdf")
 
 
 @bp.get("/search")

@@ -69,6 +69,10 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "guides.shared": "A shared guide",
         "guides.shared_print": "A shared guide, printable",
         "guides.pdf": "A guide's PDF being made (the page that follows it)",
+        "guides.present": "Presenting a guide (the projected window)",
+        "guides.present_notes": "Presenting a guide (the facilitator's notes window)",
+        "guides.shared_present": "Presenting a shared guide (the projected window)",
+        "guides.shared_present_notes": "Presenting a shared guide (the facilitator's notes window)",
     },
     "Curation": {
         "curate.dashboard": "Curation dashboard",
