@@ -103,3 +103,15 @@ def test_save_forms_share_the_pages_token_which_is_still_needed(csrf_app: Flask)
     saved = client.post("/my/lists/save", data={**form, "csrf_token": tokens.pop()})
     assert saved.status_code == 302
     assert [item.case_id for item in db.session.query(ReadingListItem)] == [case_id]
+
+
+def test_no_case_mentions_counts_only_cases_the_reader_may_see(app: Flask, make_case) -> None:
+    # "kiosk" is in two published cases (more than the one case a learner may not see:
+    # answered from the postings' counts); "lanyard" only in the draft (postings read).
+    make_case(slug="one", title="Kiosk one", body="The kiosk by the lift.\n")
+    make_case(slug="two", title="Kiosk two", body="A kiosk again.\n")
+    make_case(slug="draft", title="Draft", status="draft", body="A kiosk and a lanyard.\n")
+    learner, curator = ensure_user("learner"), ensure_user("curator")
+    assert search_cases(learner, "kiosk lanyard").unmatched == ("lanyard",)
+    assert search_cases(curator, "kiosk lanyard").unmatched == ()
+    assert search_cases(learner, "kiosk").unmatched == ()
