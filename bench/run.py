@@ -977,20 +977,17 @@ def main() -> None:
         (args.workdir / f"phase-{args.phase}.json").write_text(json.dumps(result, indent=1))
         return
     started = time.monotonic()
-    runs = {
-        str(n): bench_size(
+    runs: dict[str, dict] = {}
+    results: dict[str, object] = {"machine": machine(), "seed": args.seed, "runs": runs}
+    for n in args.sizes:
+        runs[str(n)] = bench_size(
             n, args.seed, args.keep, args.profile, args.data, args.searches_only, args.throughput_seconds
         )
-        for n in args.sizes
-    }
-    results = {
-        "machine": machine(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seed": args.seed,
-        "duration_s": round(time.monotonic() - started),
-        "runs": runs,
-    }
-    RESULTS_FILE.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        # Written after each size too: a long run stopped part-way keeps what it measured.
+        results.update(
+            date=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=round(time.monotonic() - started)
+        )
+        RESULTS_FILE.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"\nEvery Seat benchmark, {results['date']}\n{results['machine']}\n")
     print(table(runs))
     print()
