@@ -64,7 +64,7 @@ PARTS = (
 def cumulative(stats: pstats.Stats, suffix: str, name: str) -> tuple[float, int]:
     """Seconds of cumulative time and calls of the functions named name in files ending with suffix."""
     total, calls = 0.0, 0
-    for (filename, _line, function), (_cc, nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, _line, function), (_cc, nc, _tt, ct, _callers) in stats.stats.items():
         if function == name and filename.endswith(suffix):
             total += ct
             calls += nc
@@ -74,7 +74,7 @@ def cumulative(stats: pstats.Stats, suffix: str, name: str) -> tuple[float, int]
 def template_files(stats: pstats.Stats) -> dict[str, float]:
     """Seconds spent in each template's own compiled code (not what it calls), by file."""
     files: dict[str, float] = {}
-    for (filename, _line, _function), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, _line, _function), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
         if "/templates/" in filename:
             name = filename.split("/templates/", 1)[1]
             files[name] = files.get(name, 0.0) + tt
