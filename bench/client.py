@@ -57,11 +57,11 @@ class AppClient:
         if status != 302:
             raise RuntimeError(f"signing in failed: POST /login gave {status}")
 
-    def wait_until_up(self, deadline_s: float) -> None:
+    def wait_until_up(self, deadline_s: float, path: str = "/login") -> None:
         end = time.monotonic() + deadline_s
         while True:
             try:
-                if self.get("/login")[0] == 200:
+                if self.get(path)[0] == 200:
                     return
             except OSError:
                 pass

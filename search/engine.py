@@ -300,7 +300,7 @@ class SearchIndex:
             terms = tuple(self.analyse(lowered))
             if lowered in QUESTION_WORDS or len(terms) != 1 or lowered in unmatched:
                 continue
-            if not visible.isdisjoint(state.scorer.scores(builder.terms_query(terms)).keys()):
+            if self._mentioned(state, builder.terms_query(terms), visible):
                 continue
             unmatched.append(lowered)
             if thesaurus is not None:  # the related terms that some visible case has
@@ -308,11 +308,26 @@ class SearchIndex:
                     analysed = tuple(self.analyse(term))
                     if term in related or len(related) >= MAX_RELATED_SHOWN or not analysed:
                         continue
-                    if not visible.isdisjoint(state.scorer.scores(builder.terms_query(analysed)).keys()):
+                    if self._mentioned(state, builder.terms_query(analysed), visible):
                         related.append(term)
         if not unmatched:
             return page
         return replace(page, unmatched=tuple(unmatched), related=tuple(related[:MAX_RELATED_SHOWN]))
+
+    @staticmethod
+    def _mentioned(state: _SearcherState, query: wq.Query, visible: frozenset[int]) -> bool:
+        """Whether a visible case matches query (a word or phrase in any field). When one
+        field's postings list more documents than the reader may not see (deleted ones
+        included), one of them is visible: then no postings are read nor scored."""
+        searcher = state.searcher
+        hidden = searcher.doc_count_all() - len(visible)
+        for part in query.subqueries if isinstance(query, wq.Or) else ():
+            if not isinstance(part, wq.Term) or part.fieldname not in searcher.schema:
+                continue
+            text = searcher.schema[part.fieldname].to_bytes(part.text)
+            if (part.fieldname, text) in searcher.reader() and searcher.doc_frequency(part.fieldname, text) > hidden:
+                return True
+        return not visible.isdisjoint(state.scorer.scores(query).keys())
 
     def _search(
         self,
