@@ -13,13 +13,13 @@ from werkzeug.wrappers import Response
 
 from casestudies.database import discard_changes
 from casestudies.extensions import db
+from casestudies.forms import require_csrf
 from casestudies.guides import access, editing, handouts, render, sequence
 from casestudies.guides import builder as plan_form
 from casestudies.guides import plan as timed_plan
 from casestudies.guides.editing import GuideError
 from casestudies.guides.forms import (
     AddCaseForm,
-    GuideActionForm,
     GuideForm,
     HandoutForm,
     HowItWentForm,
@@ -69,11 +69,6 @@ def _own(guide_id: int) -> Guide:
 
 def _shared(token: str) -> Guide:
     return access.get_shared_guide(token, current_user)
-
-
-def _check_csrf() -> None:
-    if not GuideActionForm().validate_on_submit():
-        abort(400)
 
 
 def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
@@ -177,7 +172,7 @@ def delete(guide_id: int):
     guide = _own(guide_id)
     if request.method == "GET":
         return render_template("guides/delete.html", guide=guide)
-    _check_csrf()
+    require_csrf()
     title = guide.title
     editing.delete_guide(guide)
     flash(f"Guide “{title}” deleted.")
@@ -211,7 +206,7 @@ def add_case() -> Response:
 @requires(Role.FACILITATOR)
 def move_case(guide_id: int, item_id: int) -> Response:
     guide = _own(guide_id)
-    _check_csrf()
+    require_csrf()
     direction = request.form.get("direction", "")
     if direction not in ("up", "down"):
         abort(400)
@@ -223,7 +218,7 @@ def move_case(guide_id: int, item_id: int) -> Response:
 @requires(Role.FACILITATOR)
 def remove_case(guide_id: int, item_id: int) -> Response:
     guide = _own(guide_id)
-    _check_csrf()
+    require_csrf()
     title = editing.remove_case(guide, item_id)
     flash(f"“{title}” removed from the guide.")
     return _to_builder(guide, "cases")
@@ -273,7 +268,7 @@ def _submit(guide_id: int, button: str = "plan", item_id: int | None = None):
     """Every button of the plan: check the token, parse everything typed, then save it all
     and apply the button's change (builder.submit); shown again, unsaved, when refused."""
     guide = _own(guide_id)
-    _check_csrf()
+    require_csrf()
     minutes = plan_minutes(request.form, guide, segments=not (button == "plan" and item_id is not None))
     own_forms = typed_own_questions(request.form, guide)
     if button == "question" and item_id is not None:
@@ -349,7 +344,7 @@ def add_suggested_plan(guide_id: int, item_id: int):
 @requires(Role.FACILITATOR)
 def sharing(guide_id: int) -> Response:
     guide = _own(guide_id)
-    _check_csrf()
+    require_csrf()
     action = request.form.get("action")
     if action == "share":
         access.share_guide(guide)
@@ -384,7 +379,7 @@ def handout_settings(guide_id: int):
 
 
 def _duplicate(guide: Guide) -> Response:
-    _check_csrf()
+    require_csrf()
     copy = editing.duplicate_guide(guide, current_user)
     flash(f"“{copy.title}” is your own copy: change it as you like.")
     return _to_builder(copy)

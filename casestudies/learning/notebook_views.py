@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from casestudies.database import discard_changes
 from casestudies.extensions import db
+from casestudies.forms import require_csrf
 from casestudies.guides.handouts import handouts_opened_by
 from casestudies.learning import exports, notebook
 from casestudies.learning.cpd_totals import NMC_HOURS, NMC_PARTICIPATORY_HOURS, cpd_totals
@@ -21,7 +22,7 @@ from casestudies.learning.forms import (
     CpdForm,
     ReflectionForm,
 )
-from casestudies.learning.views import bp, check_csrf
+from casestudies.learning.views import bp
 from casestudies.models import Case, Role
 from casestudies.paging import page_of
 from casestudies.params import parse_page
@@ -147,7 +148,7 @@ def delete_reflection(reflection_id: int):
     if request.method == "GET":
         opened = notebook.open_reflection(found)
         return render_template("learning/delete_reflection.html", opened=opened, form=ActionForm())
-    check_csrf()
+    require_csrf()
     notebook.delete_reflection(found, current_user)
     flash("The reflection was deleted.")
     return redirect(url_for("learning.notebook_home"))
@@ -210,7 +211,7 @@ def delete_cpd(entry_id: int):
     if request.method == "GET":
         opened = notebook.open_cpd_entry(found)
         return render_template("learning/delete_cpd.html", opened=opened, form=ActionForm())
-    check_csrf()
+    require_csrf()
     notebook.delete_cpd_entry(found, current_user)
     flash("The CPD log entry was deleted.")
     return redirect(url_for("learning.notebook_home", _anchor="cpd"))
@@ -221,7 +222,7 @@ def delete_cpd(entry_id: int):
 def delete_notebook():
     if request.method == "GET":
         return render_template("learning/delete_notebook.html", form=ActionForm())
-    check_csrf()
+    require_csrf()
     if request.form.get("confirm") != "yes":
         return render_template("learning/delete_notebook.html", form=ActionForm(), not_confirmed=True), 400
     reflections, entries = notebook.delete_notebook(current_user)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from casestudies.database import discard_changes
+from casestudies.forms import require_csrf
 from casestudies.learning import collections, lists
 from casestudies.learning.forms import (
     ActionForm,
@@ -49,11 +50,6 @@ def _learning_helpers() -> dict[str, Any]:
         "saved_case_ids": saved_case_ids,
         "can_share_lists": lists.can_share_lists,
     }
-
-
-def check_csrf() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400)
 
 
 def _direction() -> str:
@@ -156,7 +152,7 @@ def rename_list(list_id: int):
 @requires(Role.LEARNER)
 def move_list(list_id: int) -> Response:
     found = _own_list(list_id)
-    check_csrf()
+    require_csrf()
     lists.move_list(found, _direction())
     return redirect(url_for("learning.reading_lists", _anchor=f"list-{list_id}"))
 
@@ -165,7 +161,7 @@ def move_list(list_id: int) -> Response:
 @requires(Role.LEARNER)
 def move_item(list_id: int, item_id: int) -> Response:
     found = _own_list(list_id)
-    check_csrf()
+    require_csrf()
     lists.move_item(found, item_id, _direction())
     return redirect(_item_url(list_id, lists.item_index(found, item_id), item_id))
 
@@ -174,7 +170,7 @@ def move_item(list_id: int, item_id: int) -> Response:
 @requires(Role.LEARNER)
 def remove_item(list_id: int, item_id: int) -> Response:
     found = _own_list(list_id)
-    check_csrf()
+    require_csrf()
     removed = lists.remove_item(found, item_id)
     undo = {
         "text": f"“{removed.title}” removed from the list.",
@@ -190,7 +186,7 @@ def remove_item(list_id: int, item_id: int) -> Response:
 @requires(Role.LEARNER)
 def restore_item(list_id: int) -> Response:
     found = _own_list(list_id)
-    check_csrf()
+    require_csrf()
     try:
         removed = lists.restore_item(found, request.form.get("token", ""))
     except lists.ListError as exc:
@@ -208,7 +204,7 @@ def delete_list(list_id: int):
     found = _own_list(list_id)
     if request.method == "GET":
         return render_template("learning/delete_list.html", reading_list=found, form=ActionForm())
-    check_csrf()
+    require_csrf()
     title = found.title
     lists.delete_list(found)
     flash(f"List “{title}” deleted.")
@@ -219,7 +215,7 @@ def delete_list(list_id: int):
 @requires(Role.FACILITATOR)
 def list_sharing(list_id: int) -> Response:
     found = _own_list(list_id)
-    check_csrf()
+    require_csrf()
     action = request.form.get("action")
     if action == "share":
         lists.share_list(found, current_user)
@@ -243,7 +239,7 @@ def shared_list(token: str) -> str:
 @bp.post("/reading-lists/<token>/copy")
 @requires(Role.LEARNER)
 def copy_shared_list(token: str) -> Response:
-    check_csrf()
+    require_csrf()
     copy = lists.copy_shared_list(current_user, lists.get_shared_list(token))
     flash(f"A copy of “{copy.title}” is now in your lists, with {len(copy.items)} cases.")
     return redirect(url_for("learning.reading_list", list_id=copy.id))
@@ -341,7 +337,7 @@ def add_collection_case(collection_id: int):
 @requires(Role.CURATOR)
 def move_collection_case(collection_id: int, item_id: int) -> Response:
     found = _collection(collection_id)
-    check_csrf()
+    require_csrf()
     collections.move_case(found, item_id, _direction())
     return redirect(url_for("learning.edit_collection", collection_id=collection_id, _anchor=f"item-{item_id}"))
 
@@ -350,7 +346,7 @@ def move_collection_case(collection_id: int, item_id: int) -> Response:
 @requires(Role.CURATOR)
 def remove_collection_case(collection_id: int, item_id: int) -> Response:
     found = _collection(collection_id)
-    check_csrf()
+    require_csrf()
     title = collections.remove_case(found, item_id)
     flash(f"“{title}” removed from the collection.")
     return redirect(url_for("learning.edit_collection", collection_id=collection_id, _anchor="cases"))
@@ -362,7 +358,7 @@ def delete_collection(collection_id: int):
     found = _collection(collection_id)
     if request.method == "GET":
         return render_template("learning/delete_collection.html", found=found, form=ActionForm())
-    check_csrf()
+    require_csrf()
     title = found.title
     collections.delete_collection(found)
     flash(f"Collection “{title}” deleted.")

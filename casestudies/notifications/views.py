@@ -4,13 +4,13 @@ call one service, flash, redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from casestudies.database import discard_changes
 from casestudies.extensions import csrf
-from casestudies.forms import CsrfOnlyForm
+from casestudies.forms import CsrfOnlyForm, require_csrf
 from casestudies.models import Role
 from casestudies.notifications import services
 from casestudies.notifications.digest import seat_choices, theme_choices
@@ -20,11 +20,6 @@ from casestudies.params import parse_int, parse_page, safe_local_target
 from casestudies.policy import public, requires
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-
-def _check_csrf() -> None:
-    if not CsrfOnlyForm().validate_on_submit():
-        abort(400)
 
 
 @bp.get("")
@@ -45,7 +40,7 @@ def open_notification(notification_id: int) -> Response:
 @bp.post("/<int:notification_id>/read")
 @requires(Role.LEARNER)
 def mark_read(notification_id: int) -> Response:
-    _check_csrf()
+    require_csrf()
     services.mark_read(current_user, notification_id)
     return redirect(url_for("notifications.index", page=parse_page(request.form.get("page")), _anchor="notifications"))
 
@@ -53,7 +48,7 @@ def mark_read(notification_id: int) -> Response:
 @bp.post("/read-all")
 @requires(Role.LEARNER)
 def mark_all_read() -> Response:
-    _check_csrf()
+    require_csrf()
     count = services.mark_all_read(current_user)
     flash(f"Marked {count} notification{'' if count == 1 else 's'} as read." if count else "Nothing was unread.")
     return redirect(url_for("notifications.index"))
@@ -64,7 +59,7 @@ def mark_all_read() -> Response:
 def preferences():
     error = None
     if request.method == "POST":
-        _check_csrf()
+        require_csrf()
         choices = {kind: request.form.get(f"kind-{kind}", "") for kind in KINDS if f"kind-{kind}" in request.form}
         seats = request.form.getlist("seat")[:200]
         themes = [n for n in (parse_int(v) for v in request.form.getlist("theme")[:200]) if n is not None]
