@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from casestudies.accounts.services import AccountError, create_user
 from casestudies.database import make_revision, upgrade_database
+from casestudies.insights.cli import insights_cli
 from casestudies.extensions import db
 from casestudies.indexing import check_index, ensure_index, get_follower, rebuild_index, search_status
 from casestudies.learning.collections import load_sample_collections
@@ -432,5 +433,6 @@ def init_app(app: Flask) -> None:
         rotate_reflection_key_command,
         return_overdue_command,
         prune_command,
+        insights_cli,
     ):
         app.cli.add_command(command)

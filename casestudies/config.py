@@ -51,6 +51,9 @@ ENV_SETTINGS = (
     "JOBS_DIR",
     "JOB_THREADS",
     "RENDER_CONCURRENCY",
+    "GAP_MIN_SEARCHERS",
+    "INSIGHTS_MAX_QUERIES_PER_DAY",
+    "INSIGHTS_RAW_DAYS",
 )
 
 
@@ -141,6 +144,13 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # failed and refused ones (a refused PDF is remembered that long) after this many.
         "JOB_KEEP_FINISHED_DAYS": 7.0,
         "JOB_KEEP_FAILED_DAYS": 30.0,
+        # Curators' insights (casestudies/insights/): a query is shown once this many
+        # different people searched it on one day; a day keeps at most this many different
+        # queries (more count together); daily rows older than INSIGHTS_RAW_DAYS are
+        # merged into monthly ones by `flask insights aggregate`.
+        "GAP_MIN_SEARCHERS": 2,
+        "INSIGHTS_MAX_QUERIES_PER_DAY": 2000,
+        "INSIGHTS_RAW_DAYS": 90,
     }
 
 
@@ -162,7 +172,14 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
             overrides[name] = switch_value(name, overrides[name])
     if "OIDC_CLOCK_SKEW_SECONDS" in overrides:
         overrides["OIDC_CLOCK_SKEW_SECONDS"] = int(overrides["OIDC_CLOCK_SKEW_SECONDS"])
-    for name in ("TRUSTED_PROXIES", "JOB_THREADS", "RENDER_CONCURRENCY"):
+    for name in (
+        "TRUSTED_PROXIES",
+        "JOB_THREADS",
+        "RENDER_CONCURRENCY",
+        "GAP_MIN_SEARCHERS",
+        "INSIGHTS_MAX_QUERIES_PER_DAY",
+        "INSIGHTS_RAW_DAYS",
+    ):
         if name in overrides:
             overrides[name] = int(overrides[name])
     return overrides

@@ -9,6 +9,7 @@ from flask_login import current_user
 from casestudies.cases.revisions import teaching_notes_data
 from casestudies.guides.pdf import pdf_download
 from casestudies.indexing import synonym_groups
+from casestudies.insights.recording import record_search_page
 from casestudies.learning.collections import home_sections
 from casestudies.library.services import (
     MAX_QUERY_CHARS,
@@ -155,6 +156,7 @@ def search() -> ResponseReturnValue:
         )
         return page, 503, {"Retry-After": str(error.retry_after_s)}
     log_empty_search(current_user, results)
+    record_search_page(current_user, results)
     return render_template(
         "library/search.html",
         query=query,

@@ -19,6 +19,16 @@ from casestudies.models.cases import (
     case_tag,
 )
 from casestudies.models.guides import Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit
+from casestudies.models.insights import (
+    CaseFeedback,
+    CaseReadWeek,
+    ReadSeen,
+    SearchClick,
+    SearchOutcome,
+    SearchPromotion,
+    SearchTerm,
+    WantedCase,
+)
 from casestudies.models.jobs import Job
 from casestudies.models.learning import (
     Collection,
@@ -35,6 +45,8 @@ from casestudies.models.search import SearchJournal, SearchLog, SearchNode
 __all__ = [
     "AuditEvent",
     "Case",
+    "CaseFeedback",
+    "CaseReadWeek",
     "CaseReport",
     "CaseRevision",
     "CaseStateChange",
@@ -50,17 +62,23 @@ __all__ = [
     "Job",
     "LoginAttempt",
     "Question",
+    "ReadSeen",
     "ReadingList",
     "ReadingListItem",
     "Reflection",
     "Role",
+    "SearchClick",
     "SearchJournal",
     "SearchLog",
     "SearchNode",
+    "SearchOutcome",
+    "SearchPromotion",
+    "SearchTerm",
     "Tag",
     "TeachingNote",
     "User",
     "UserSession",
+    "WantedCase",
     "case_dimension",
     "case_tag",
     "cpd_entry_reflection",
