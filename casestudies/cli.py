@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from casestudies.accounts.services import AccountError, create_user
 from casestudies.database import make_revision, upgrade_database
-from casestudies.insights.cli import insights_cli
 from casestudies.extensions import db
 from casestudies.indexing import check_index, ensure_index, get_follower, rebuild_index, search_status
+from casestudies.insights.cli import insights_cli
 from casestudies.learning.collections import load_sample_collections
 from casestudies.learning.notebook import reseal_everything
 from casestudies.learning.sealing import (
