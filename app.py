@@ -27,6 +27,7 @@ from casestudies.config import (
 from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
+from casestudies.insights import views as insights_views
 from casestudies.guides import views as guides_views
 from casestudies.jobs import views as jobs_views
 from casestudies.learning import views as learning_views
@@ -94,6 +95,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         curation_views.bp,
         tag_views.bp,
         guides_views.bp,
+        insights_views.bp,
+        insights_views.privacy_bp,
         jobs_views.bp,
         learning_views.bp,
         library_views.bp,

@@ -137,11 +137,31 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "jobs.status": ("GET", "learner"),
     "jobs.admin": ("GET", "admin"),
     "jobs.retry": ("POST", "admin"),
+    # Curators' insights; a reader's "Was this case useful?"; the privacy notice.
+    "insights.gaps": ("GET", "curator"),
+    "insights.gaps_csv": ("GET", "curator"),
+    "insights.library_use": ("GET", "curator"),
+    "insights.use_csv": ("GET", "curator"),
+    "insights.gap": ("GET", "curator"),
+    "insights.add_synonym": ("POST", "curator"),
+    "insights.add_concept": ("POST", "curator"),
+    "insights.promote": ("POST", "curator"),
+    "insights.add_wanted": ("POST", "curator"),
+    "insights.undo": ("POST", "curator"),
+    "insights.feedback": ("POST", "learner"),
+    "privacy.privacy": ("GET", "public"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
 SINGLE_SIGN_ON_OFF = {"auth.sso_start", "auth.sso_callback"}
-SAMPLE_QUERY: dict[str, dict[str, object]] = {"curate.diff": {"a": 1, "b": 1}}
+SAMPLE_QUERY: dict[str, dict[str, object]] = {
+    "curate.diff": {"a": 1, "b": 1},
+    "insights.gaps_csv": {"table": "gaps"},
+    "insights.use_csv": {"table": "most-read"},
+    **{
+        f"insights.{name}": {"q": "bullying"} for name in ("gap", "add_synonym", "add_concept", "promote", "add_wanted")
+    },
+}
 SAMPLE_ARGS = {
     "slug": "porter-discharge-lounge",
     "filename": "build/css/main.css",
@@ -160,6 +180,7 @@ SAMPLE_ARGS = {
     "entry_id": 1,
     "session_id": 1,
     "job_id": 1,
+    "kind": "wanted",
 }
 
 

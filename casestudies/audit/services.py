@@ -55,6 +55,12 @@ ACTIONS = (
     "list-unshare",
     "handout-on",
     "handout-off",
+    "search-term-add",
+    "search-term-remove",
+    "promotion-add",
+    "promotion-remove",
+    "wanted-add",
+    "wanted-remove",
 )
 
 
