@@ -27,8 +27,8 @@ from casestudies.config import (
 from casestudies.curation import tag_views
 from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
-from casestudies.insights import views as insights_views
 from casestudies.guides import views as guides_views
+from casestudies.insights import views as insights_views
 from casestudies.jobs import views as jobs_views
 from casestudies.learning import views as learning_views
 from casestudies.learning.sealing import check_reflection_keys

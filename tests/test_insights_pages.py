@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from casestudies.extensions import db
-from casestudies.indexing import catch_up
 from casestudies.insights.recording import Outcome, record_read, record_search, today
 from casestudies.models import AuditEvent, CaseFeedback, SearchOutcome, SearchTerm
 
