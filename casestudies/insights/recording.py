@@ -122,8 +122,9 @@ def record_search(viewer: User, text: str, outcome: Outcome, day: date | None = 
         _insert(table)
         .from_select(list(values), source)
         .on_conflict_do_update(index_elements=["period", "day", "query_key", "outcome"], set_=_counting(already, token))
+        .returning(table.id)  # a row back when written or counted; none when the day is full
     )
-    if db.session.execute(statement).rowcount:
+    if db.session.execute(statement).first() is not None:
         return
     overflow = _insert(table).values({**values, "query_key": OVERFLOW_KEY, "display": OVERFLOW_DISPLAY})
     db.session.execute(
@@ -173,8 +174,13 @@ def record_read(viewer: User, case_id: int, day: date | None = None) -> None:
         return
     day = day or today()
     digest = _digest(day, "read", case_id, viewer.id)[:32]
-    seen = _insert(ReadSeen).values(day=day, digest=digest).on_conflict_do_nothing(index_elements=["day", "digest"])
-    if not db.session.execute(seen).rowcount:
+    seen = (
+        _insert(ReadSeen)
+        .values(day=day, digest=digest)
+        .on_conflict_do_nothing(index_elements=["day", "digest"])
+        .returning(ReadSeen.id)  # none when the digest was there: read already today
+    )
+    if db.session.execute(seen).first() is None:
         return
     db.session.execute(
         _insert(CaseReadWeek)

@@ -49,9 +49,12 @@ def record_feedback(viewer: User, case: Case, data: FeedbackInput) -> dict[str, 
     day = today()
     digest = _digest(day, "feedback", case.id, viewer.id)[:32]
     first = db.session.execute(
-        _insert(ReadSeen).values(day=day, digest=digest).on_conflict_do_nothing(index_elements=["day", "digest"])
-    ).rowcount
-    if not first:
+        _insert(ReadSeen)
+        .values(day=day, digest=digest)
+        .on_conflict_do_nothing(index_elements=["day", "digest"])
+        .returning(ReadSeen.id)
+    ).first()
+    if first is None:
         raise FeedbackRefused("You have answered for this case today already: thank you.", status=409)
     db.session.add(
         CaseFeedback(
