@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -129,3 +129,26 @@ def test_aggregate_forgets_past_digests_and_merges_old_days_into_months(app, run
     ]
     result = runner.invoke(args=["insights", "aggregate"])
     assert result.exit_code == 0 and "digests cleared" in result.output
+
+
+def test_days_merged_into_months_keep_their_totals_and_the_gap_windows_follow_the_threshold(app) -> None:
+    from casestudies.insights import gaps
+    from casestudies.insights.periods import Period
+    from casestudies.insights.retention import aggregate
+
+    on = date(2026, 12, 1)
+    old = on - timedelta(days=200)
+    one, two = ensure_user("learner"), ensure_user("facilitator")
+    record_search(one, "bullying", Outcome("none"), old)
+    record_search(two, "bullying", Outcome("none"), old)
+    record_search(one, "rota", Outcome("full"), old)
+    record_search(one, "nights", Outcome("none"), on - timedelta(days=3))
+    aggregate(on=on)
+    db.session.commit()
+    assert not any(r.period == "d" and r.day == old for r in _rows())  # merged into its month
+    year = Period.last(365, on)
+    per_day = dict((day, (n, g)) for day, n, g in gaps.searches_per_day(year))
+    assert per_day[old] == (3, 2)
+    assert [g.display for g in gaps.top_gaps(year)] == ["bullying"]  # "nights": one person
+    app.config["GAP_MIN_SEARCHERS"] = 1  # the window is made again under the new threshold
+    assert [g.display for g in gaps.top_gaps(year)] == ["bullying", "nights"]

@@ -1,7 +1,8 @@
 """The Search gaps page: the searches that found nothing, only partial matches or were
 replaced, for a period, each shown only once GAP_MIN_SEARCHERS different people made it
 on one day; the words partial matches lacked; replaced words; what was opened after a
-page of partial matches; searches per day."""
+page of partial matches; searches per day. The figures come from the period's rollup
+(rollups.py) and today's rows."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
 from casestudies.extensions import db
 from casestudies.insights.periods import Period
 from casestudies.insights.recording import OVERFLOW_KEY
+from casestudies.insights.rollups import GAP_OUTCOMES, day_totals, gap_rows
 from casestudies.models import Case, SearchClick, SearchOutcome
 
-GAP_OUTCOMES = ("none", "partial", "replaced")
 TOP = 50
 
 
@@ -25,17 +26,14 @@ def min_searchers() -> int:
     return max(1, int(current_app.config["GAP_MIN_SEARCHERS"]))
 
 
-def _in(period: Period):
-    """Rows of the period: its days, and the monthly rows of its months."""
-    return or_(
-        and_(SearchOutcome.period == "d", SearchOutcome.day >= period.start, SearchOutcome.day < period.end),
-        and_(SearchOutcome.period == "m", SearchOutcome.day >= period.month_start, SearchOutcome.day < period.end),
-    )
+def _rows(period: Period):
+    return gap_rows(period.start, period.end, period.end - timedelta(days=1), min_searchers())
 
 
-def _shown():
-    """A group is shown once some day had GAP_MIN_SEARCHERS different people in it."""
-    return func.max(SearchOutcome.searchers) >= min_searchers()
+def _rows_before(period: Period):
+    """The period before, all complete days (today is in `period`)."""
+    previous = period.previous
+    return gap_rows(previous.start, previous.end, period.end - timedelta(days=1), min_searchers())
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class Gap:
     nothing: int
     partial: int
     replaced: int
-    previous: int  # searches in the period before
+    previous: int  # searches in the period before (when it could be shown then)
 
     @property
     def trend(self) -> str:
@@ -55,34 +53,35 @@ class Gap:
         change = self.searches - self.previous
         return "up" if change > 0 else ("down" if change < 0 else "same")
 
-    @property
-    def change(self) -> int:
-        return self.searches - self.previous
+
+def _gap_columns(src):
+    return (
+        src.c.query_key,
+        func.min(src.c.display),
+        func.sum(src.c.searches),
+        func.sum(case((src.c.outcome == "none", src.c.searches), else_=0)),
+        func.sum(case((src.c.outcome == "partial", src.c.searches), else_=0)),
+        func.sum(case((src.c.outcome == "replaced", src.c.searches), else_=0)),
+    )
 
 
 def top_gaps(period: Period, limit: int = TOP) -> list[Gap]:
-    searches = func.sum(SearchOutcome.searches)
+    src = _rows(period)
+    searches = func.sum(src.c.searches)
     rows = db.session.execute(
-        select(
-            SearchOutcome.query_key,
-            func.min(SearchOutcome.display),
-            searches,
-            func.sum(case((SearchOutcome.outcome == "none", SearchOutcome.searches), else_=0)),
-            func.sum(case((SearchOutcome.outcome == "partial", SearchOutcome.searches), else_=0)),
-            func.sum(case((SearchOutcome.outcome == "replaced", SearchOutcome.searches), else_=0)),
-        )
-        .where(_in(period), SearchOutcome.outcome.in_(GAP_OUTCOMES), SearchOutcome.query_key != OVERFLOW_KEY)
-        .group_by(SearchOutcome.query_key)
-        .having(_shown())
-        .order_by(searches.desc(), SearchOutcome.query_key)
+        select(*_gap_columns(src))
+        .group_by(src.c.query_key)
+        .having(func.max(src.c.searchers) >= min_searchers())
+        .order_by(searches.desc(), src.c.query_key)
         .limit(limit)
     ).all()
     keys = [row[0] for row in rows]
+    before_src = _rows_before(period)
     before = dict(
         db.session.execute(
-            select(SearchOutcome.query_key, func.sum(SearchOutcome.searches))
-            .where(_in(period.previous), SearchOutcome.outcome.in_(GAP_OUTCOMES), SearchOutcome.query_key.in_(keys))
-            .group_by(SearchOutcome.query_key)
+            select(before_src.c.query_key, func.sum(before_src.c.searches))
+            .where(before_src.c.query_key.in_(keys))
+            .group_by(before_src.c.query_key)
         ).all()
     )
     return [Gap(k, d, int(s), int(n), int(p), int(r), int(before.get(k, 0))) for k, d, s, n, p, r in rows]
@@ -90,11 +89,12 @@ def top_gaps(period: Period, limit: int = TOP) -> list[Gap]:
 
 def missing_words(period: Period, limit: int = 20) -> list[tuple[str, int]]:
     """The words partial matches lacked, by how many searches lacked them."""
+    src = _rows(period)
     rows = db.session.execute(
-        select(SearchOutcome.missing, func.sum(SearchOutcome.searches))
-        .where(_in(period), SearchOutcome.outcome == "partial", SearchOutcome.query_key != OVERFLOW_KEY)
-        .group_by(SearchOutcome.query_key, SearchOutcome.missing)
-        .having(_shown())
+        select(src.c.missing, func.sum(src.c.searches))
+        .where(src.c.outcome == "partial")
+        .group_by(src.c.query_key, src.c.missing)
+        .having(func.max(src.c.searchers) >= min_searchers())
     ).all()
     counts: Counter[str] = Counter()
     for missing, searches in rows:
@@ -105,13 +105,14 @@ def missing_words(period: Period, limit: int = 20) -> list[tuple[str, int]]:
 
 def replaced_words(period: Period, limit: int = 20) -> list[tuple[str, str, int]]:
     """(typed, shown instead, searches): what spelling correction put in place of a search."""
-    searches = func.sum(SearchOutcome.searches)
+    src = _rows(period)
+    searches = func.sum(src.c.searches)
     rows = db.session.execute(
-        select(func.min(SearchOutcome.display), SearchOutcome.replaced_by, searches)
-        .where(_in(period), SearchOutcome.outcome == "replaced", SearchOutcome.query_key != OVERFLOW_KEY)
-        .group_by(SearchOutcome.query_key, SearchOutcome.replaced_by)
-        .having(_shown())
-        .order_by(searches.desc(), SearchOutcome.replaced_by)
+        select(func.min(src.c.display), src.c.replaced_by, searches)
+        .where(src.c.outcome == "replaced")
+        .group_by(src.c.query_key, src.c.replaced_by)
+        .having(func.max(src.c.searchers) >= min_searchers())
+        .order_by(searches.desc(), src.c.replaced_by)
         .limit(limit)
     ).all()
     return [(typed, shown, int(n)) for typed, shown, n in rows]
@@ -126,11 +127,12 @@ class Click:
 
 def clicks_after_partial(period: Period, limit: int = 30) -> list[Click]:
     """Cases opened from pages of partial matches, for queries shown as gaps."""
+    src = _rows(period)
     shown = (
-        select(SearchOutcome.query_key, func.min(SearchOutcome.display).label("display"))
-        .where(_in(period), SearchOutcome.outcome == "partial")
-        .group_by(SearchOutcome.query_key)
-        .having(_shown())
+        select(src.c.query_key, func.min(src.c.display).label("display"))
+        .where(src.c.outcome == "partial")
+        .group_by(src.c.query_key)
+        .having(func.max(src.c.searchers) >= min_searchers())
         .subquery()
     )
     clicks = func.sum(SearchClick.clicks)
@@ -149,20 +151,9 @@ def clicks_after_partial(period: Period, limit: int = 30) -> list[Click]:
 
 def searches_per_day(period: Period) -> list[tuple[date, int, int]]:
     """(day, searches, of which gaps) for each day of the period (0 on a day without)."""
-    rows = dict(
-        (day, (int(total), int(gaps)))
-        for day, total, gaps in db.session.execute(
-            select(
-                SearchOutcome.day,
-                func.sum(SearchOutcome.searches),
-                func.sum(case((SearchOutcome.outcome != "full", SearchOutcome.searches), else_=0)),
-            )
-            .where(SearchOutcome.period == "d", SearchOutcome.day >= period.start, SearchOutcome.day < period.end)
-            .group_by(SearchOutcome.day)
-        ).all()
-    )
+    totals = day_totals(period.start, period.end, period.end - timedelta(days=1))
     days = [period.start + timedelta(days=n) for n in range(period.days)]
-    return [(day, *rows.get(day, (0, 0))) for day in days]
+    return [(day, *totals.get(day, (0, 0))) for day in days]
 
 
 def find_gap(key: str) -> Gap | None:
@@ -180,7 +171,7 @@ def find_gap(key: str) -> Gap | None:
         )
         .where(SearchOutcome.query_key == key, SearchOutcome.outcome.in_(GAP_OUTCOMES))
         .group_by(SearchOutcome.query_key)
-        .having(_shown())
+        .having(func.max(SearchOutcome.searchers) >= min_searchers())
     ).first()
     if row is None:
         return None

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
 
 from casestudies.extensions import db
+from casestudies.insights.periods import PERIOD_DAYS, Period
 from casestudies.insights.recording import _insert, today
+from casestudies.insights.rollups import ensure_day_totals, ensure_window, forget_old_windows
 from casestudies.models import ReadSeen, SearchClick, SearchOutcome
 
 
@@ -40,16 +42,22 @@ def aggregate(on: date | None = None) -> Aggregated:
     cleared += db.session.execute(delete(ReadSeen).where(ReadSeen.day < on)).rowcount
     cutoff = on - timedelta(days=int(current_app.config["INSIGHTS_RAW_DAYS"]))
     clicks = db.session.execute(delete(SearchClick).where(SearchClick.day < cutoff)).rowcount
+    ensure_day_totals(on)  # before days become months: the searches-per-day chart keeps them
     oldest = db.session.scalar(
         select(func.min(SearchOutcome.day)).where(SearchOutcome.period == "d", SearchOutcome.day < cutoff)
     )
     merged = monthly = 0
     month = _month(oldest) if oldest else None
+    greatest = func.max if db.session.get_bind().dialect.name == "sqlite" else func.greatest
     while month is not None and month < cutoff:
         end = min(_next_month(month), cutoff)
         daily = (SearchOutcome.period == "d") & (SearchOutcome.day >= month) & (SearchOutcome.day < end)
-        groups = db.session.execute(
+        # People can't be added across days (one person on two days is not two people):
+        # a month keeps the most on one day, which the threshold needs.
+        source = (
             select(
+                literal("m"),
+                literal(month),
                 SearchOutcome.query_key,
                 SearchOutcome.outcome,
                 func.min(SearchOutcome.display),
@@ -60,34 +68,30 @@ def aggregate(on: date | None = None) -> Aggregated:
             )
             .where(daily)
             .group_by(SearchOutcome.query_key, SearchOutcome.outcome)
-        ).all()
-        for key, outcome, display, missing, replaced_by, searches, searchers in groups:
-            # People can't be added across days (one person on two days is not two
-            # people): a month keeps the most on one day, which the k-threshold needs.
+        )
+        statement = _insert(SearchOutcome).from_select(
+            ["period", "day", "query_key", "outcome", "display", "missing", "replaced_by", "searches", "searchers"],
+            source,
+        )
+        # Counted from RETURNING: psycopg's rowcount for an INSERT ... SELECT is not the rows.
+        monthly += len(
             db.session.execute(
-                _insert(SearchOutcome)
-                .values(
-                    period="m",
-                    day=month,
-                    query_key=key,
-                    outcome=outcome,
-                    display=display,
-                    missing=missing,
-                    replaced_by=replaced_by,
-                    searches=searches,
-                    searchers=searchers,
-                )
-                .on_conflict_do_update(
+                statement.on_conflict_do_update(
                     index_elements=["period", "day", "query_key", "outcome"],
                     set_={
-                        "searches": SearchOutcome.searches + searches,
-                        "searchers": func.max(SearchOutcome.searchers, searchers)
-                        if db.session.get_bind().dialect.name == "sqlite"
-                        else func.greatest(SearchOutcome.searchers, searchers),
+                        "searches": SearchOutcome.searches + statement.excluded.searches,
+                        "searchers": greatest(SearchOutcome.searchers, statement.excluded.searchers),
                     },
-                )
-            )
-        monthly += len(groups)
+                ).returning(SearchOutcome.id)
+            ).all()
+        )
         merged += db.session.execute(delete(SearchOutcome).where(daily)).rowcount
         month = _next_month(month)
+    # The Search gaps page's windows for today (its first view would make them otherwise).
+    forget_old_windows(on)
+    k = max(1, int(current_app.config["GAP_MIN_SEARCHERS"]))
+    for days in PERIOD_DAYS:
+        period = Period.last(days, on)
+        for window in (period, period.previous):
+            ensure_window(window.start, min(window.end, on), k)
     return Aggregated(cleared, merged, monthly, clicks)

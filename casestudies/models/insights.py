@@ -34,7 +34,7 @@ class SearchOutcome(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     period: Mapped[str] = mapped_column(String(1), default="d")
     day: Mapped[date] = mapped_column(Date, index=True)
-    query_key: Mapped[str] = mapped_column(String(200))  # stemmed words, sorted: the group
+    query_key: Mapped[str] = mapped_column(String(200), index=True)  # stemmed words, sorted: the group
     display: Mapped[str] = mapped_column(String(200))  # the first wording of the day, casefolded
     outcome: Mapped[str] = mapped_column(String(10))
     missing: Mapped[str] = mapped_column(String(300), default="")  # words partial matches lacked
@@ -149,3 +149,36 @@ class WantedCase(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     created_by: Mapped[User | None] = relationship()
+
+
+class SearchDayTotal(db.Model):
+    """A complete day's searches, and of them the gaps (nothing, partial, replaced): the
+    searches-per-day chart, kept when the day's rows are merged into months."""
+
+    __tablename__ = "search_day_total"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    gaps: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchGapRollup(db.Model):
+    """The gap rows of a window of complete days [start, end), summed per query group and
+    outcome, for the groups that may be shown (GAP_MIN_SEARCHERS people on one day): the
+    Search gaps page reads these and today's rows, not a year of rows. Made by `flask
+    insights aggregate` (daily), or by the first page that needs them that day. A window's
+    marker row has an empty query_key and outcome."""
+
+    __tablename__ = "search_gap_rollup"
+    __table_args__ = (UniqueConstraint("start", "end", "query_key", "outcome", name="uq_search_gap_rollup"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    query_key: Mapped[str] = mapped_column(String(200))
+    display: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(10))
+    missing: Mapped[str] = mapped_column(String(300), default="")
+    replaced_by: Mapped[str] = mapped_column(String(200), default="")
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    searchers: Mapped[int] = mapped_column(Integer, default=0)

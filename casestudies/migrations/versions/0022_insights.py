@@ -154,8 +154,37 @@ def upgrade() -> None:
     with op.batch_alter_table("search_promotion", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_search_promotion_query_key"), ["query_key"], unique=False)
 
+    op.create_table(
+        "search_day_total",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("searches", sa.Integer(), nullable=False),
+        sa.Column("gaps", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_search_day_total")),
+    )
+    op.create_table(
+        "search_gap_rollup",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
+        sa.Column("end", sa.Date(), nullable=False),
+        sa.Column("query_key", sa.String(length=200), nullable=False),
+        sa.Column("display", sa.String(length=200), nullable=False),
+        sa.Column("outcome", sa.String(length=10), nullable=False),
+        sa.Column("missing", sa.String(length=300), nullable=False),
+        sa.Column("replaced_by", sa.String(length=200), nullable=False),
+        sa.Column("searches", sa.Integer(), nullable=False),
+        sa.Column("searchers", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_gap_rollup")),
+        sa.UniqueConstraint("start", "end", "query_key", "outcome", name="uq_search_gap_rollup"),
+    )
+    with op.batch_alter_table("search_outcome", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_search_outcome_query_key"), ["query_key"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("search_outcome", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_search_outcome_query_key"))
+    op.drop_table("search_gap_rollup")
+    op.drop_table("search_day_total")
     with op.batch_alter_table("search_promotion", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_search_promotion_query_key"))
 
