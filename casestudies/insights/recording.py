@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import Date, Integer, String, bindparam, exists, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
-from casestudies.models import CaseReadWeek, ReadSeen, SearchClick, SearchOutcome, User, utcnow
+from casestudies.models import SearchClick, SearchOutcome, User, utcnow
 
 OUTCOMES = ("full", "partial", "replaced", "none")
 OUTCOME_LABELS = {
@@ -89,6 +89,42 @@ def classify(total: int, all_words_total: int, corrected: str | None, missing: t
     return Outcome("partial", missing=tuple(dict.fromkeys(w.casefold() for w in missing)))
 
 
+# Written as SQL text (the same on SQLite and PostgreSQL): SQLAlchemy compiles a dialect's
+# INSERT ... ON CONFLICT again for every execution (its Insert has no cache key), which cost
+# more than the statement itself; a text() statement is compiled once.
+# SQL text, the same on SQLite and PostgreSQL: SQLAlchemy compiles a dialect's INSERT ...
+# ON CONFLICT again at every execution (it has no cache key), which cost more than running
+# it; a text() statement is compiled once.
+# Typed, so that PostgreSQL is told each parameter's type (a name used twice must agree).
+_TYPES = (
+    bindparam("day", type_=Date),
+    *(bindparam(n, type_=String) for n in ("key", "display", "outcome", "missing", "replaced_by", "token", "pattern")),
+    bindparam("max_seen", type_=Integer),
+)
+RECORD_SEARCH = text(
+    "INSERT INTO search_outcome (period, day, query_key, display, outcome, missing, replaced_by, "
+    "searches, searchers, seen) SELECT 'd', :day, :key, :display, :outcome, :missing, :replaced_by, "
+    "1, 1, :token WHERE (SELECT count(*) FROM search_outcome WHERE period = 'd' AND day = :day) < "
+    ":cap OR EXISTS (SELECT 1 FROM search_outcome WHERE period = 'd' AND day = :day AND query_key = "
+    ":key AND outcome = :outcome) ON CONFLICT (period, day, query_key, outcome) DO UPDATE SET "
+    "searches = search_outcome.searches + 1, searchers = search_outcome.searchers + CASE WHEN "
+    "search_outcome.seen LIKE :pattern OR length(coalesce(search_outcome.seen, '')) >= :max_seen "
+    "THEN 0 ELSE 1 END, seen = CASE WHEN search_outcome.seen LIKE :pattern OR "
+    "length(coalesce(search_outcome.seen, '')) >= :max_seen THEN search_outcome.seen ELSE "
+    "coalesce(search_outcome.seen, '') || :token END RETURNING id"
+).bindparams(*_TYPES, bindparam("cap", type_=Integer))
+RECORD_OVERFLOW = text(
+    "INSERT INTO search_outcome (period, day, query_key, display, outcome, missing, replaced_by, "
+    "searches, searchers, seen) VALUES ('d', :day, :key, :display, :outcome, :missing, :replaced_by, "
+    "1, 1, :token) ON CONFLICT (period, day, query_key, outcome) DO UPDATE SET searches = "
+    "search_outcome.searches + 1, searchers = search_outcome.searchers + CASE WHEN "
+    "search_outcome.seen LIKE :pattern OR length(coalesce(search_outcome.seen, '')) >= :max_seen "
+    "THEN 0 ELSE 1 END, seen = CASE WHEN search_outcome.seen LIKE :pattern OR "
+    "length(coalesce(search_outcome.seen, '')) >= :max_seen THEN search_outcome.seen ELSE "
+    "coalesce(search_outcome.seen, '') || :token END"
+).bindparams(*_TYPES)
+
+
 def record_search(viewer: User, text: str, outcome: Outcome, day: date | None = None) -> None:
     """One upsert: the day's row for (query, outcome) gets a search, and a searcher when
     this reader's digest is not on it yet. A new row is written only while the day has
@@ -97,53 +133,24 @@ def record_search(viewer: User, text: str, outcome: Outcome, day: date | None = 
     if not is_counted(viewer) or not text.strip():
         return
     day = day or today()
-    key, display = query_key(text), display_text(text)
+    key = query_key(text)
     token = ";" + _digest(day, "search", key, viewer.id)[:8]
-    cap = int(current_app.config["INSIGHTS_MAX_QUERIES_PER_DAY"])
-    table = SearchOutcome
-    same = (table.period == "d") & (table.day == day)
-    values = {
-        "period": "d",
+    params = {
         "day": day,
-        "query_key": key,
-        "display": display,
+        "key": key,
+        "display": display_text(text),
         "outcome": outcome.outcome,
         "missing": " ".join(outcome.missing)[:300],
         "replaced_by": outcome.replaced_by[:MAX_TEXT],
-        "searches": 1,
-        "searchers": 1,
-        "seen": token,
+        "token": token,
+        "pattern": f"%{token}%",
+        "max_seen": MAX_SEEN,
+        "cap": int(current_app.config["INSIGHTS_MAX_QUERIES_PER_DAY"]),
     }
-    room = select(func.count()).select_from(table).where(same).scalar_subquery() < cap
-    there = exists().where(same, table.query_key == key, table.outcome == outcome.outcome)
-    source = select(*(literal(v) for v in values.values())).where(room | there)
-    already = table.seen.like(f"%{token}%")
-    statement = (
-        _insert(table)
-        .from_select(list(values), source)
-        .on_conflict_do_update(index_elements=["period", "day", "query_key", "outcome"], set_=_counting(already, token))
-        .returning(table.id)  # a row back when written or counted; none when the day is full
-    )
-    if db.session.execute(statement).first() is not None:
+    # A row back when written or counted; none when the day is full.
+    if db.session.execute(RECORD_SEARCH, params).first() is not None:
         return
-    overflow = _insert(table).values({**values, "query_key": OVERFLOW_KEY, "display": OVERFLOW_DISPLAY})
-    db.session.execute(
-        overflow.on_conflict_do_update(
-            index_elements=["period", "day", "query_key", "outcome"], set_=_counting(already, token)
-        )
-    )
-
-
-def _counting(already, token: str) -> dict:
-    from sqlalchemy import case
-
-    table = SearchOutcome
-    full = func.length(func.coalesce(table.seen, "")) >= MAX_SEEN
-    return {
-        "searches": table.searches + 1,
-        "searchers": table.searchers + case((already | full, 0), else_=1),
-        "seen": case((already | full, table.seen), else_=func.coalesce(table.seen, "") + token),
-    }
+    db.session.execute(RECORD_OVERFLOW, {**params, "key": OVERFLOW_KEY, "display": OVERFLOW_DISPLAY})
 
 
 def record_click(viewer: User, text: str, case_id: int, day: date | None = None) -> None:
@@ -167,26 +174,25 @@ def record_click(viewer: User, text: str, case_id: int, day: date | None = None)
     )
 
 
+READ_SEEN = text(
+    "INSERT INTO read_seen (day, digest) VALUES (:day, :digest) ON CONFLICT (day, digest) DO NOTHING RETURNING id"
+).bindparams(bindparam("day", type_=Date), bindparam("digest", type_=String))
+READ_WEEK = text(
+    "INSERT INTO case_read_week (case_id, week, reads) VALUES (:case_id, :week, 1) "
+    "ON CONFLICT (case_id, week) DO UPDATE SET reads = case_read_week.reads + 1"
+).bindparams(bindparam("week", type_=Date), bindparam("case_id", type_=Integer))
+
+
 def record_read(viewer: User, case_id: int, day: date | None = None) -> None:
     """A read of the case, once per reader and day: the day's digest of (reader, case) is
-    written first; only when it is new does the week's count grow."""
+    written first (none back when it was there); only then does the week's count grow."""
     if not is_counted(viewer):
         return
     day = day or today()
     digest = _digest(day, "read", case_id, viewer.id)[:32]
-    seen = (
-        _insert(ReadSeen)
-        .values(day=day, digest=digest)
-        .on_conflict_do_nothing(index_elements=["day", "digest"])
-        .returning(ReadSeen.id)  # none when the digest was there: read already today
-    )
-    if db.session.execute(seen).first() is None:
+    if db.session.execute(READ_SEEN, {"day": day, "digest": digest}).first() is None:
         return
-    db.session.execute(
-        _insert(CaseReadWeek)
-        .values(case_id=case_id, week=week_of(day), reads=1)
-        .on_conflict_do_update(index_elements=["case_id", "week"], set_={"reads": CaseReadWeek.reads + 1})
-    )
+    db.session.execute(READ_WEEK, {"case_id": case_id, "week": week_of(day)})
 
 
 def record_search_page(viewer: User, results) -> None:
