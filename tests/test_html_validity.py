@@ -33,6 +33,7 @@ NOT_PAGES = {
     "static", "auth.login", "auth.sso_callback", "transfer.progress", "guides.shared_pdf", "jobs.status",
     "audit.export_csv", "transfer.export", "learning.export_pdf", "learning.export_docx",
     "learning.export_csv", "learning.export_my_data", "guides.handout_pdf", "library.case_pdf",
+    "insights.gaps_csv", "insights.use_csv",
 }  # fmt: skip
 
 

@@ -20,6 +20,7 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "auth.login": "Sign in",
         "reports.accessibility_statement": "Accessibility statement",
         "reports.accessibility_problem": "Report an accessibility problem",
+        "privacy.privacy": "What is recorded about reading and searching",
     },
     "The case library": {
         "library.home": "Home page",
@@ -85,6 +86,9 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "learning.new_collection": "New collection",
         "learning.edit_collection": "Edit a collection",
         "learning.delete_collection": "Delete a collection",
+        "insights.gaps": "Search gaps",
+        "insights.gap": "A search gap and what to do about it",
+        "insights.library_use": "Library use",
     },
     "Administration": {
         "admin.users": "Users",
