@@ -29,6 +29,7 @@ from casestudies.curation import views as curation_views
 from casestudies.extensions import csrf, login_manager
 from casestudies.guides import present_views  # noqa: F401 - adds the presenter view to guides_views.bp
 from casestudies.guides import views as guides_views
+from casestudies.insights import views as insights_views
 from casestudies.jobs import views as jobs_views
 from casestudies.learning import views as learning_views
 from casestudies.learning.sealing import check_reflection_keys
@@ -98,6 +99,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         curation_views.bp,
         tag_views.bp,
         guides_views.bp,
+        insights_views.bp,
+        insights_views.privacy_bp,
         jobs_views.bp,
         learning_views.bp,
         library_views.bp,

@@ -43,7 +43,7 @@ MAX_PAGES = 3  # pages fetched to fill the top K, if the app shows fewer than K 
 # (templates/library/_case_item.html); tag links and the like point elsewhere.
 _RESULTS_LIST = re.compile(r'<ol class="[^"]*\bapp-case-list\b[^"]*"[^>]*>(.*?)</ol>', re.S)
 _RESULT_ITEM = re.compile(r'<li class="app-case-list__item">(.*?)</li>', re.S)
-_CASE_LINK = re.compile(r'href="/cases/([^"/?#]+)"')
+_CASE_LINK = re.compile(r'href="/cases/([^"/?#]+)(?:\?from_search=[^"]*)?"')  # a partial match's link says so
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from casestudies.accounts.services import AccountError, create_user
 from casestudies.database import make_revision, upgrade_database
 from casestudies.extensions import db
 from casestudies.indexing import check_index, ensure_index, get_follower, rebuild_index, search_status
+from casestudies.insights.cli import insights_cli
 from casestudies.learning.collections import load_sample_collections
 from casestudies.learning.notebook import reseal_everything
 from casestudies.learning.sealing import (
@@ -435,5 +436,6 @@ def init_app(app: Flask) -> None:
         rotate_reflection_key_command,
         return_overdue_command,
         prune_command,
+        insights_cli,
     ):
         app.cli.add_command(command)

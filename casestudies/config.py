@@ -62,6 +62,9 @@ ENV_SETTINGS = (
     "MAIL_DIR",
     "MAIL_TLS_CA_FILE",
     "REVIEW_NOTICE_DAYS",
+    "GAP_MIN_SEARCHERS",
+    "INSIGHTS_MAX_QUERIES_PER_DAY",
+    "INSIGHTS_RAW_DAYS",
 )
 
 
@@ -178,6 +181,13 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Curators are told once when a published case's review date is this many days away
         # or nearer, and once when it has passed (`flask notifications send-due`).
         "REVIEW_NOTICE_DAYS": 7,
+        # Curators' insights (casestudies/insights/): a query is shown once this many
+        # different people searched it on one day; a day keeps at most this many different
+        # queries (more count together); daily rows older than INSIGHTS_RAW_DAYS are
+        # merged into monthly ones by `flask insights aggregate`.
+        "GAP_MIN_SEARCHERS": 2,
+        "INSIGHTS_MAX_QUERIES_PER_DAY": 2000,
+        "INSIGHTS_RAW_DAYS": 90,
     }
 
 
@@ -200,7 +210,15 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
             overrides[name] = switch_value(name, overrides[name])
     if "OIDC_CLOCK_SKEW_SECONDS" in overrides:
         overrides["OIDC_CLOCK_SKEW_SECONDS"] = int(overrides["OIDC_CLOCK_SKEW_SECONDS"])
-    for name in ("TRUSTED_PROXIES", "JOB_THREADS", "RENDER_CONCURRENCY", "MAIL_PORT"):
+    for name in (
+        "TRUSTED_PROXIES",
+        "JOB_THREADS",
+        "RENDER_CONCURRENCY",
+        "MAIL_PORT",
+        "GAP_MIN_SEARCHERS",
+        "INSIGHTS_MAX_QUERIES_PER_DAY",
+        "INSIGHTS_RAW_DAYS",
+    ):
         if name in overrides:
             overrides[name] = int(overrides[name])
     return overrides

@@ -8,6 +8,7 @@ SearchIndex: writing() / upsert / delete, search, more_like, rebuild, check.
 from .documents import FACETS, SORTS, CaseDoc, CheckReport, FacetCount, Hit, SearchPage, SearchRequest
 from .engine import MAX_BATCH_DOCS, SearchIndex, SearchUnavailable, is_lock_error
 from .synonyms import SYNONYMS_FILE, SynonymGroup, read_groups
+from .thesaurus import Concept, ThesaurusError, parse_concepts
 
 __all__ = [
     "FACETS",
@@ -16,6 +17,7 @@ __all__ = [
     "SYNONYMS_FILE",
     "CaseDoc",
     "CheckReport",
+    "Concept",
     "FacetCount",
     "Hit",
     "SearchIndex",
@@ -23,6 +25,8 @@ __all__ = [
     "SearchRequest",
     "SearchUnavailable",
     "SynonymGroup",
+    "ThesaurusError",
     "is_lock_error",
+    "parse_concepts",
     "read_groups",
 ]

@@ -42,8 +42,8 @@ from .similar import similar_cases
 from .snippets import highlight_words, snippet
 from .spelling import Speller
 from .store import MAX_BATCH_DOCS, GenerationStore, IndexBatch, SearchUnavailable, is_lock_error
-from .synonyms import SYNONYMS_FILE, SynonymTable, load_table
-from .thesaurus import THESAURUS_FILE, Thesaurus, load_thesaurus
+from .synonyms import SYNONYMS_FILE, SynonymGroup, SynonymTable, load_table
+from .thesaurus import THESAURUS_FILE, Concept, Thesaurus, load_thesaurus
 
 __all__ = ["MAX_BATCH_DOCS", "IndexBatch", "SearchIndex", "SearchUnavailable", "is_lock_error"]
 
@@ -139,6 +139,11 @@ class SearchIndex:
         self._state: _SearcherState | None = None
         self._state_index: Index | None = None  # the index self._state's searcher reads
         self._analyzer = query_analyzer()
+        # Synonym groups and concepts kept in the app's database, merged with the files';
+        # set by the app when their version changes (casestudies/insights/vocabulary.py).
+        self.vocabulary_version: object = None
+        self._extra_groups: tuple[SynonymGroup, ...] = ()
+        self._extra_concepts: tuple[Concept, ...] = ()
 
     # -- text analysis -------------------------------------------------------------------
     def analyse(self, text: str) -> list[str]:
@@ -149,14 +154,20 @@ class SearchIndex:
             mtime = self.synonyms_file.stat().st_mtime
         except FileNotFoundError:
             return None
-        return load_table(self.synonyms_file, mtime, self.analyse)
+        return load_table(self.synonyms_file, mtime, self.analyse, self._extra_groups)
 
     def thesaurus(self) -> Thesaurus | None:
         try:
             mtime = self.thesaurus_file.stat().st_mtime
         except FileNotFoundError:
             return None
-        return load_thesaurus(self.thesaurus_file, mtime, self.analyse)
+        return load_thesaurus(self.thesaurus_file, mtime, self.analyse, self._extra_concepts)
+
+    def set_vocabulary(self, version: object, groups: list[SynonymGroup], concepts: list[Concept]) -> None:
+        """Synonym groups and concepts to use besides the files' (the next search uses them)."""
+        with self._lock:
+            self._extra_groups, self._extra_concepts = tuple(groups), tuple(concepts)
+            self.vocabulary_version = version
 
     # -- the searcher ------------------------------------------------------------------------
     def _close_searcher(self) -> None:

@@ -64,6 +64,9 @@ class SynonymTable:
 
 
 @lru_cache(maxsize=4)
-def load_table(path: Path, mtime: float, analyse: Callable[[str], list[str]]) -> SynonymTable:
+def load_table(
+    path: Path, mtime: float, analyse: Callable[[str], list[str]], extra: tuple[SynonymGroup, ...] = ()
+) -> SynonymTable:
+    """The file's groups, then `extra` (curators' groups from the app's database)."""
     del mtime  # part of the cache key only: a changed file is read again
-    return SynonymTable(read_groups(path), analyse)
+    return SynonymTable([*read_groups(path), *extra], analyse)

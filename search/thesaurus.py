@@ -150,6 +150,9 @@ class Thesaurus:
 
 
 @lru_cache(maxsize=4)
-def load_thesaurus(path: Path, mtime: float, analyse: Callable[[str], list[str]]) -> Thesaurus:
+def load_thesaurus(
+    path: Path, mtime: float, analyse: Callable[[str], list[str]], extra: tuple[Concept, ...] = ()
+) -> Thesaurus:
+    """The file's concepts, then `extra` (curators' concepts from the app's database)."""
     del mtime  # part of the cache key only: a changed file is read again
-    return Thesaurus(read_concepts(path), analyse)
+    return Thesaurus([*read_concepts(path), *extra], analyse)

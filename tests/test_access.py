@@ -160,6 +160,19 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "notifications.mark_all_read": ("POST", "learner"),
     "notifications.preferences": ("GET", "learner"),
     "notifications.unsubscribe": ("GET", "public"),
+    # Curators' insights; a reader's "Was this case useful?"; the privacy notice.
+    "insights.gaps": ("GET", "curator"),
+    "insights.gaps_csv": ("GET", "curator"),
+    "insights.library_use": ("GET", "curator"),
+    "insights.use_csv": ("GET", "curator"),
+    "insights.gap": ("GET", "curator"),
+    "insights.add_synonym": ("POST", "curator"),
+    "insights.add_concept": ("POST", "curator"),
+    "insights.promote": ("POST", "curator"),
+    "insights.add_wanted": ("POST", "curator"),
+    "insights.undo": ("POST", "curator"),
+    "insights.feedback": ("POST", "learner"),
+    "privacy.privacy": ("GET", "public"),
     "auth.logout": ("POST", "learner"),  # last: it ends the session
 }
 
@@ -167,6 +180,14 @@ SINGLE_SIGN_ON_OFF = {"auth.sso_start", "auth.sso_callback"}
 NO_VALID_RESET_LINK = {"auth.reset_link", "auth.reset_password"}
 REDIRECTS = {"notifications.open_notification"}  # a GET that answers with where to go
 SAMPLE_QUERY: dict[str, dict[str, object]] = {"curate.diff": {"a": 1, "b": 1}}
+SAMPLE_QUERY: dict[str, dict[str, object]] = {
+    "curate.diff": {"a": 1, "b": 1},
+    "insights.gaps_csv": {"table": "gaps"},
+    "insights.use_csv": {"table": "most-read"},
+    **{
+        f"insights.{name}": {"q": "bullying"} for name in ("gap", "add_synonym", "add_concept", "promote", "add_wanted")
+    },
+}
 SAMPLE_ARGS = {
     "slug": "porter-discharge-lounge",
     "filename": "build/css/main.css",
@@ -188,6 +209,7 @@ SAMPLE_ARGS = {
     "job_id": 1,
     "notification_id": 1,
     "unsubscribe_token": URLSafeSerializer("test-secret", salt=UNSUBSCRIBE_SALT).dumps([1, "weekly-digest"]),
+    "kind": "wanted",
 }
 
 

@@ -37,6 +37,7 @@ NOT_PAGES = {
     # both, in tests/test_password_reset_browser.py).
     "auth.reset_link", "auth.reset_password",
     "notifications.open_notification",  # a redirect to the thing itself
+    "insights.gaps_csv", "insights.use_csv",
 }  # fmt: skip
 
 

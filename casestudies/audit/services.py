@@ -56,6 +56,12 @@ ACTIONS = (
     "handout-on",
     "handout-off",
     "password-reset",
+    "search-term-add",
+    "search-term-remove",
+    "promotion-add",
+    "promotion-remove",
+    "wanted-add",
+    "wanted-remove",
 )
 
 

@@ -18,6 +18,7 @@ from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
 from casestudies.errors import NotFound
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
+from casestudies.insights.vocabulary import sync_vocabulary
 from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag, utcnow
 from casestudies.paging import RankedPage, paginate
 from search import SORTS, FacetCount, SearchRequest, SearchUnavailable
@@ -270,6 +271,7 @@ def search_cases(
         exact=exact,
     )
     index = get_search_index()
+    sync_vocabulary(index)  # curators' synonyms and concepts, as the database has them now
     try:
         result = index.search(request)
         if result.page > result.pages:

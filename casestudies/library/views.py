@@ -13,6 +13,9 @@ from flask_login import current_user
 from casestudies.cases.revisions import teaching_notes_data
 from casestudies.guides.pdf import pdf_download
 from casestudies.indexing import synonym_groups
+from casestudies.insights.actions import promoted_cases
+from casestudies.insights.recording import record_click, record_read, record_search_page
+from casestudies.insights.usefulness import seat_choices
 from casestudies.learning.collections import home_sections
 from casestudies.library.services import (
     MAX_QUERY_CHARS,
@@ -93,9 +96,13 @@ def cases() -> str:
 @requires(Role.LEARNER)
 def case(slug: str) -> str:
     found = get_case_for_viewer(slug, current_user)
+    record_read(current_user, found.id)
+    if request.args.get("from_search"):  # opened from a page of partial matches
+        record_click(current_user, request.args["from_search"][:MAX_QUERY_CHARS], found.id)
     return render_template(
         "library/case.html",
         case=found,
+        feedback_seats=seat_choices(),
         body_html=render_markdown(found.body),
         related=related_cases(found, current_user),
         # Teaching notes: facilitators and above only, decided here, not in the template.
@@ -185,10 +192,12 @@ def search() -> ResponseReturnValue:
         )
         return page, 503, {"Retry-After": str(error.retry_after_s)}
     log_empty_search(current_user, results)
+    record_search_page(current_user, results)
     return render_template(
         "library/search.html",
         query=query,
         results=results,
+        promoted=promoted_cases(current_user, query) if results.pagination.page == 1 else [],
         filters=filters,
         sort=results.sort,
         cut=cut,

@@ -19,6 +19,18 @@ from casestudies.models.cases import (
     case_tag,
 )
 from casestudies.models.guides import Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit
+from casestudies.models.insights import (
+    CaseFeedback,
+    CaseReadWeek,
+    ReadSeen,
+    SearchClick,
+    SearchDayTotal,
+    SearchGapRollup,
+    SearchOutcome,
+    SearchPromotion,
+    SearchTerm,
+    WantedCase,
+)
 from casestudies.models.jobs import Job
 from casestudies.models.learning import (
     Collection,
@@ -36,6 +48,8 @@ from casestudies.models.search import SearchJournal, SearchLog, SearchNode
 __all__ = [
     "AuditEvent",
     "Case",
+    "CaseFeedback",
+    "CaseReadWeek",
     "CaseReport",
     "CaseRevision",
     "CaseStateChange",
@@ -54,17 +68,25 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "Question",
+    "ReadSeen",
     "ReadingList",
     "ReadingListItem",
     "Reflection",
     "Role",
+    "SearchClick",
+    "SearchDayTotal",
+    "SearchGapRollup",
     "SearchJournal",
     "SearchLog",
     "SearchNode",
+    "SearchOutcome",
+    "SearchPromotion",
+    "SearchTerm",
     "Tag",
     "TeachingNote",
     "User",
     "UserSession",
+    "WantedCase",
     "case_dimension",
     "case_tag",
     "cpd_entry_reflection",

@@ -22,6 +22,7 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "auth.forgot_password": "Forgot your password (asking for a reset link)",
         "reports.accessibility_statement": "Accessibility statement",
         "reports.accessibility_problem": "Report an accessibility problem",
+        "privacy.privacy": "What is recorded about reading and searching",
     },
     "The case library": {
         "library.home": "Home page",
@@ -97,6 +98,9 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "learning.new_collection": "New collection",
         "learning.edit_collection": "Edit a collection",
         "learning.delete_collection": "Delete a collection",
+        "insights.gaps": "Search gaps",
+        "insights.gap": "A search gap and what to do about it",
+        "insights.library_use": "Library use",
     },
     "Administration": {
         "admin.users": "Users",

@@ -1,0 +1,157 @@
+"""What the Search gaps page reads instead of a year of rows: for a window of complete
+days, the rows of the groups that may be shown, summed (search_gap_rollup), and each
+complete day's totals (search_day_total). Made once a day by `flask insights aggregate`,
+or by the first page that needs a window that day; today's rows are read as they are."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, case, delete, func, literal, or_, select, union_all
+
+from casestudies.extensions import db
+from casestudies.insights.recording import OVERFLOW_KEY, _insert
+from casestudies.models import SearchDayTotal, SearchGapRollup, SearchOutcome
+
+GAP_OUTCOMES = ("none", "partial", "replaced")
+
+
+def in_days(start: date, end: date):
+    """Rows of the days [start, end): daily rows, and monthly rows of months from start's on."""
+    return or_(
+        and_(SearchOutcome.period == "d", SearchOutcome.day >= start, SearchOutcome.day < end),
+        and_(SearchOutcome.period == "m", SearchOutcome.day >= start.replace(day=1), SearchOutcome.day < end),
+    )
+
+
+def ensure_day_totals(today: date) -> None:
+    """Totals for every complete day with daily rows and no total yet (one statement)."""
+    known = select(SearchDayTotal.day)
+    source = (
+        select(
+            SearchOutcome.day,
+            func.sum(SearchOutcome.searches),
+            func.sum(case((SearchOutcome.outcome != "full", SearchOutcome.searches), else_=0)),
+        )
+        .where(SearchOutcome.period == "d", SearchOutcome.day < today, SearchOutcome.day.not_in(known))
+        .group_by(SearchOutcome.day)
+    )
+    db.session.execute(
+        _insert(SearchDayTotal)
+        .from_select(["day", "searches", "gaps"], source)
+        .on_conflict_do_nothing(index_elements=["day"])
+    )
+
+
+def ensure_window(start: date, end: date, min_searchers: int) -> None:
+    """The window's rollup, made unless it is there (its marker row says so)."""
+    window = (SearchGapRollup.start == start) & (SearchGapRollup.end == end)
+    made_with = db.session.scalar(
+        select(SearchGapRollup.searchers).where(window, SearchGapRollup.query_key == OVERFLOW_KEY)
+    )
+    if made_with == min_searchers:
+        return
+    if made_with is not None:  # made under another GAP_MIN_SEARCHERS: made again
+        db.session.execute(delete(SearchGapRollup).where(window))
+    gaps = in_days(start, end) & SearchOutcome.outcome.in_(GAP_OUTCOMES) & (SearchOutcome.query_key != OVERFLOW_KEY)
+    shown = (
+        select(SearchOutcome.query_key)
+        .where(gaps)
+        .group_by(SearchOutcome.query_key)
+        .having(func.max(SearchOutcome.searchers) >= min_searchers)
+    )
+    source = (
+        select(
+            literal(start),
+            literal(end),
+            SearchOutcome.query_key,
+            func.min(SearchOutcome.display),
+            SearchOutcome.outcome,
+            func.max(SearchOutcome.missing),
+            func.max(SearchOutcome.replaced_by),
+            func.sum(SearchOutcome.searches),
+            func.max(SearchOutcome.searchers),
+        )
+        .where(gaps, SearchOutcome.query_key.in_(shown))
+        .group_by(SearchOutcome.query_key, SearchOutcome.outcome)
+    )
+    columns = ["start", "end", "query_key", "display", "outcome", "missing", "replaced_by", "searches", "searchers"]
+    conflict = ["start", "end", "query_key", "outcome"]
+    db.session.execute(
+        _insert(SearchGapRollup).from_select(columns, source).on_conflict_do_nothing(index_elements=conflict)
+    )
+    db.session.execute(
+        _insert(SearchGapRollup)
+        .values(
+            start=start, end=end, query_key=OVERFLOW_KEY, display="", outcome="", searches=0, searchers=min_searchers
+        )
+        .on_conflict_do_nothing(index_elements=conflict)
+    )
+
+
+def forget_old_windows(today: date) -> None:
+    db.session.execute(delete(SearchGapRollup).where(SearchGapRollup.end < today))
+
+
+def gap_rows(start: date, end: date, today: date, min_searchers: int):
+    """The gap rows of [start, end) as one subquery (query_key, display, outcome, missing,
+    replaced_by, searches, searchers): the window's rollup for its complete days, and
+    today's rows as they are when the window reaches today."""
+    complete_end = min(end, today)
+    ensure_window(start, complete_end, min_searchers)
+    parts = [
+        select(
+            SearchGapRollup.query_key,
+            SearchGapRollup.display,
+            SearchGapRollup.outcome,
+            SearchGapRollup.missing,
+            SearchGapRollup.replaced_by,
+            SearchGapRollup.searches,
+            SearchGapRollup.searchers,
+        ).where(
+            SearchGapRollup.start == start,
+            SearchGapRollup.end == complete_end,
+            SearchGapRollup.query_key != OVERFLOW_KEY,
+        )
+    ]
+    if end > today:
+        parts.append(
+            select(
+                SearchOutcome.query_key,
+                SearchOutcome.display,
+                SearchOutcome.outcome,
+                SearchOutcome.missing,
+                SearchOutcome.replaced_by,
+                SearchOutcome.searches,
+                SearchOutcome.searchers,
+            ).where(
+                SearchOutcome.period == "d",
+                SearchOutcome.day == today,
+                SearchOutcome.outcome.in_(GAP_OUTCOMES),
+                SearchOutcome.query_key != OVERFLOW_KEY,
+            )
+        )
+    return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+
+
+def day_totals(start: date, end: date, today: date) -> dict[date, tuple[int, int]]:
+    """(searches, gaps) by day for [start, end): complete days from their totals, today live."""
+    ensure_day_totals(today)
+    totals = {
+        day: (int(s), int(g))
+        for day, s, g in db.session.execute(
+            select(SearchDayTotal.day, SearchDayTotal.searches, SearchDayTotal.gaps).where(
+                SearchDayTotal.day >= start, SearchDayTotal.day < min(end, today)
+            )
+        )
+    }
+    if end > today:
+        row = db.session.execute(
+            select(
+                func.sum(SearchOutcome.searches),
+                func.sum(case((SearchOutcome.outcome != "full", SearchOutcome.searches), else_=0)),
+            ).where(SearchOutcome.period == "d", SearchOutcome.day == today)
+        ).one()
+        if row[0]:
+            totals[today] = (int(row[0]), int(row[1]))
+    return totals
