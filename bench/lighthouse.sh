@@ -46,7 +46,6 @@ trap cleanup EXIT
 
 export EVERY_SEAT_INSTANCE="$instance"
 "$bin/flask" --app app setup-demo >"$instance/setup.log" 2>&1
-learner_password="$(awk '$1 == "learner" { print $3 }' "$instance/demo-accounts.txt")"
 "$bin/gunicorn" --workers 2 --bind "127.0.0.1:$port" --limit-request-line 0 --log-level warning 'app:create_app()' &
 server_pid=$!
 base="http://127.0.0.1:$port"
@@ -56,22 +55,48 @@ for _ in $(seq 100); do
 done
 
 # Sign in as the demo learner; Lighthouse sends the session cookie with every request.
-jar="$instance/cookies"
-token="$(curl -fs -c "$jar" -b "$jar" "$base/login" | grep -o 'name="csrf_token"[^>]*value="[^"]*"' | sed 's/.*value="//; s/"$//' | head -1)"
-curl -fs -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$token" \
-  --data-urlencode "email=learner@every-seat.example" --data-urlencode "password=$learner_password" "$base/login"
-session="$(awk '$6 == "session" { print $7 }' "$jar")"
-if [[ -z "$session" ]]; then
-  echo "could not sign in as the demo learner" >&2
+# A facilitator's guide of three sample cases with their suggested plans, for the builder page.
+guide_id="$("$bin/python" - <<'PY'
+from app import create_app
+from casestudies.extensions import db
+from casestudies.guides import editing
+from casestudies.models import Case, User
+
+app = create_app()
+with app.app_context():
+    facilitator = db.session.query(User).filter_by(email="facilitator@every-seat.example").one()
+    cases = db.session.query(Case).filter(Case.status == "published").order_by(Case.id).limit(3).all()
+    guide, _ = editing.create_guide(facilitator, editing.GuideDetails(title="A session on speaking up", duration_minutes=90))
+    for case in cases:
+        editing.add_case(guide, case.id)
+    db.session.commit()
+    print(guide.id)
+PY
+)"
+
+sign_in() {  # sign_in ROLE -> the session cookie of the demo account of that role
+  local role="$1" jar="$instance/cookies-$1" password token
+  password="$(awk -v r="$role" '$1 == r { print $3 }' "$instance/demo-accounts.txt")"
+  token="$(curl -fs -c "$jar" -b "$jar" "$base/login" | grep -o 'name="csrf_token"[^>]*value="[^"]*"' | sed 's/.*value="//; s/"$//' | head -1)"
+  curl -fs -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$token" \
+    --data-urlencode "email=$role@every-seat.example" --data-urlencode "password=$password" "$base/login"
+  awk '$6 == "session" { print $7 }' "$jar"
+}
+learner_session="$(sign_in learner)"
+facilitator_session="$(sign_in facilitator)"
+if [[ -z "$learner_session" || -z "$facilitator_session" ]]; then
+  echo "could not sign in as the demo learner and facilitator" >&2
   exit 1
 fi
-case_path="$(curl -fs -b "$jar" "$base/cases" | grep -o 'href="/cases/[a-z0-9-]*"' | head -1 | sed 's/href="\(.*\)"/\1/')"
+case_path="$(curl -fs -b "session=$learner_session" "$base/cases" | grep -o 'href="/cases/[a-z0-9-]*"' | head -1 | sed 's/href="\(.*\)"/\1/')"
 
-pages=("home /" "search /search?q=team" "case $case_path")
-headers="{\"Cookie\": \"session=$session\"}"
+# name, path, whose session
+pages=("home / learner" "search /search?q=team learner" "case $case_path learner" "notebook /my/notebook learner"
+  "builder /guides/$guide_id facilitator")
 for page in "${pages[@]}"; do
-  name="${page%% *}"
-  path="${page#* }"
+  read -r name path role <<<"$page"
+  session_var="${role}_session"
+  headers="{\"Cookie\": \"session=${!session_var}\"}"
   "$lighthouse" "$base$path" --quiet --output=json --output-path="$out/$name.json" \
     --only-categories=performance,accessibility,best-practices \
     --chrome-flags="--headless=new --no-sandbox" --extra-headers="$headers" ${LIGHTHOUSE_ARGS:-}
@@ -82,7 +107,7 @@ const { readFileSync } = require('node:fs');
 const dir = process.argv[2];
 const row = (cells) => console.log(cells.map((c, i) => String(c).padEnd(i ? 12 : 8)).join(''));
 row(['page', 'perf', 'a11y', 'best-pr.', 'FCP ms', 'LCP ms', 'TBT ms', 'CLS', 'SI ms', 'CSS unused (transfer)']);
-for (const name of ['home', 'search', 'case']) {
+for (const name of ['home', 'search', 'case', 'notebook', 'builder']) {
   const r = JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8'));
   const score = (c) => Math.round(r.categories[c].score * 100);
   const ms = (a) => Math.round(r.audits[a].numericValue);
