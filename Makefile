@@ -43,8 +43,9 @@ run: setup
 	@$(FLASK) mail where
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket $(GUNICORN_LIMITS) --access-logfile - 'app:create_app()'
 
-# Two processes (pytest-xdist): the suite, browsers and PDFs included, stays well under 10
-# minutes on 2 cores; each process has its own browser, servers and databases.
+# Two processes (pytest-xdist), each with its own browser, servers and databases: the suite,
+# browsers and PDFs included, took 12 min 52 s on an idle 2-core machine on 2026-12-07, over
+# its 10-minute budget (1,587 tests; browser and PDF tests take most of it).
 test: deps assets
 	.ci/static-checks
 	$(BIN)/python -m pytest -n 2 $(ARGS)
@@ -55,8 +56,8 @@ audit-deps: deps
 	.ci/pip-audit
 
 # The edit-test loop: everything but browser, PDF, hostile-matrix and other slow tests.
-# Not yet under its 90 s target: 1,203 tests in 160 s on an idle 2-core machine (most of a
-# test's cost is its own app, index and first sign-in; see README, "Command line").
+# Not yet under its 90 s target: 1,322 tests in 131 s on an idle 2-core machine (most of a
+# test's cost is its own app and its first queries; see README, "Command line").
 # `make test-fast ARGS=--lf` reruns what failed last time.
 test-fast: deps assets
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser and not pdf and not hostile" $(ARGS)
