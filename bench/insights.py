@@ -51,11 +51,16 @@ def _queries(rng: random.Random) -> list[str]:
 
 def generate_rows(n_cases: int, seed: int, today) -> dict[str, int]:
     """A year of the insights tables, bulk inserted; how many rows of each."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import delete, insert, select
 
     from casestudies.extensions import db
     from casestudies.insights.recording import OVERFLOW_DISPLAY, OVERFLOW_KEY, query_key, week_of
     from casestudies.models import Case, CaseFeedback, CaseReadWeek, SearchClick, SearchOutcome
+    from casestudies.models.insights import ReadSeen, SearchDayTotal, SearchGapRollup
+
+    # The year replaces what the benchmark's own searches and reads recorded today.
+    for model in (SearchOutcome, SearchClick, CaseReadWeek, ReadSeen, CaseFeedback, SearchDayTotal, SearchGapRollup):
+        db.session.execute(delete(model))
 
     rng = random.Random(seed)
     texts = _queries(rng)

@@ -320,7 +320,9 @@ def timed_edits(client: AppClient, seed: int, name: str, first_word: int) -> tup
         edited = replace(data, body=data.body.rstrip() + f"\n\nLater, the team called it the {word} plan.\n")
         link = f"/cases/{case.slug}".encode()
         start = time.perf_counter()
-        save_case_data(edited, actor=None, case=case, summary="Benchmark edit")
+        # A published case's text changes when a reviewed change is published (a plain save
+        # waits as a pending change, which search doesn't see): direct, as publishing is.
+        save_case_data(edited, actor=None, case=case, summary="Benchmark edit", direct=True)
         db.session.commit()  # the journal entry commits with the edit; indexers follow it
         committed.append((time.perf_counter() - start) * 1000)
         found = False
