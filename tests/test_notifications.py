@@ -343,13 +343,14 @@ def test_the_unread_count_is_one_indexed_count_per_request(app: Flask, login) ->
     learner = ensure_user("learner")
     services.notify([learner], kinds.REPORT_RESOLVED, title="Hello", body="", link="/my-reports")
     db.session.commit()
-    plan = " ".join(
-        str(row[-1])
-        for row in db.session.execute(
-            text("EXPLAIN QUERY PLAN SELECT count(*) FROM notification WHERE user_id = 1 AND read_at IS NULL")
+    if db.engine.dialect.name == "sqlite":  # SQLite's plan; PostgreSQL's planner may prefer a scan of a tiny table
+        plan = " ".join(
+            str(row[-1])
+            for row in db.session.execute(
+                text("EXPLAIN QUERY PLAN SELECT count(*) FROM notification WHERE user_id = 1 AND read_at IS NULL")
+            )
         )
-    )
-    assert "USING COVERING INDEX ix_notification_user_id_read_at" in plan
+        assert "USING COVERING INDEX ix_notification_user_id_read_at" in plan
     counts: list[str] = []
 
     def remember(conn, cursor, statement, *args) -> None:
