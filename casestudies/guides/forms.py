@@ -34,16 +34,6 @@ def parse_time(value: str) -> time | None:
     return time(int(match[1]), int(match[2]))
 
 
-def parse_date(value: str) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("Enter the date as year-month-day, for example 2027-03-01") from None
-
-
 def parse_duration(value: str) -> int | None:
     if not value.strip():
         return None
@@ -61,12 +51,55 @@ def _parsed_by(parse):
     return check
 
 
+class DateInputField(Field):
+    """A date typed in the NHS design system's date input: three boxes named <name>-day,
+    <name>-month and <name>-year. `data` is the date (None when all three are blank);
+    `parts` what was typed, shown again beside an error; `what` names the date in its
+    messages ("The opening date must be a real date")."""
+
+    def __init__(self, label: str = "", validators=None, *, what: str = "The date", **kwargs) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.what = what
+        self.parts: dict[str, str] = {"day": "", "month": "", "year": ""}
+        self.error_part: str | None = None  # the box to mark (None: all three)
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        self.process_errors = []
+        if data is unset_value:
+            data = self.default() if callable(self.default) else self.default
+        self.object_data = data
+        self.data = data if isinstance(data, date) else None
+        if self.data is not None:
+            self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
+        if formdata is not None:
+            self.parts = {part: (formdata.get(f"{self.name}-{part}") or "").strip()[:10] for part in self.parts}
+
+    def pre_validate(self, form) -> None:
+        self.data, self.error_part = None, None
+        typed = {part: value for part, value in self.parts.items() if value}
+        if not typed:
+            return
+        for part in ("day", "month", "year"):
+            if part not in typed:
+                self.error_part = part
+                raise ValidationError(f"{self.what} must include a {part}")
+        if not all(value.isdigit() for value in typed.values()):
+            raise ValidationError(f"{self.what} must be a real date, in numbers, for example 3 3 2027")
+        if len(typed["year"]) != 4:
+            self.error_part = "year"
+            raise ValidationError(f"{self.what}: the year must include 4 numbers")
+        try:
+            self.data = date(int(typed["year"]), int(typed["month"]), int(typed["day"]))
+        except ValueError:
+            raise ValidationError(f"{self.what} must be a real date") from None
+
+
 class GuideForm(FlaskForm):
     title = StringField(
         "Title", validators=[DataRequired("Enter a title for the guide"), Length(max=TITLE_MAX)], default=""
     )
     audience = StringField("Audience (optional)", validators=[Length(max=TITLE_MAX)], default="")
-    session_on = StringField("Date (optional)", validators=[_parsed_by(parse_date)], default="")
+    session_on = DateInputField("Date (optional)", what="The date of the session")
     start_time = StringField("Start time (optional)", validators=[_parsed_by(parse_time)], default="")
     duration_minutes = StringField("Duration in minutes (optional)", validators=[_parsed_by(parse_duration)])
     objectives = TextAreaField("Learning objectives (optional)", validators=[Length(max=TEXT_MAX)], default="")
@@ -82,7 +115,7 @@ class GuideForm(FlaskForm):
             data={
                 "title": guide.title,
                 "audience": guide.audience,
-                "session_on": guide.session_on.isoformat() if guide.session_on else "",
+                "session_on": guide.session_on,
                 "start_time": guide.start_time.strftime("%H:%M") if guide.start_time else "",
                 "duration_minutes": str(guide.duration_minutes or ""),
                 "objectives": guide.objectives,
@@ -98,7 +131,7 @@ class GuideForm(FlaskForm):
         return GuideDetails(
             title=self.title.data or "",
             audience=self.audience.data or "",
-            session_on=parse_date(self.session_on.data or ""),
+            session_on=self.session_on.data,
             start_time=parse_time(self.start_time.data or ""),
             duration_minutes=parse_duration(self.duration_minutes.data or ""),
             objectives=self.objectives.data or "",
@@ -263,49 +296,6 @@ def plan_order(formdata) -> list[str] | None:
     if not value or len(value) > 4000:
         return None
     return [key.strip() for key in value.split(",") if key.strip()]
-
-
-class DateInputField(Field):
-    """A date typed in the NHS design system's date input: three boxes named <name>-day,
-    <name>-month and <name>-year. `data` is the date (None when all three are blank);
-    `parts` what was typed, shown again beside an error; `what` names the date in its
-    messages ("The opening date must be a real date")."""
-
-    def __init__(self, label: str = "", validators=None, *, what: str = "The date", **kwargs) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.what = what
-        self.parts: dict[str, str] = {"day": "", "month": "", "year": ""}
-        self.error_part: str | None = None  # the box to mark (None: all three)
-
-    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
-        self.process_errors = []
-        if data is unset_value:
-            data = self.default() if callable(self.default) else self.default
-        self.object_data = data
-        self.data = data if isinstance(data, date) else None
-        if self.data is not None:
-            self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
-        if formdata is not None:
-            self.parts = {part: (formdata.get(f"{self.name}-{part}") or "").strip()[:10] for part in self.parts}
-
-    def pre_validate(self, form) -> None:
-        self.data, self.error_part = None, None
-        typed = {part: value for part, value in self.parts.items() if value}
-        if not typed:
-            return
-        for part in ("day", "month", "year"):
-            if part not in typed:
-                self.error_part = part
-                raise ValidationError(f"{self.what} must include a {part}")
-        if not all(value.isdigit() for value in typed.values()):
-            raise ValidationError(f"{self.what} must be a real date, in numbers, for example 3 3 2027")
-        if len(typed["year"]) != 4:
-            self.error_part = "year"
-            raise ValidationError(f"{self.what}: the year must include 4 numbers")
-        try:
-            self.data = date(int(typed["year"]), int(typed["month"]), int(typed["day"]))
-        except ValueError:
-            raise ValidationError(f"{self.what} must be a real date") from None
 
 
 class HandoutForm(FlaskForm):
