@@ -261,3 +261,82 @@ def test_add_the_segment_saves_the_minutes_typed_with_it(app: Flask, login, two_
     guide = reload(guide)
     assert {q.minutes for item in guide.items for q in item.questions} == {6}
     assert titles(guide)[1] == "Break"
+
+
+# -- the new-segment box and a case's question order, through the one plan form ------------
+def test_a_segment_typed_in_its_box_is_added_by_any_button_and_refused_with_nothing_saved(
+    app: Flask, login, two_cases
+) -> None:
+    guide = make_guide(ensure_user("facilitator"), *two_cases)
+    first, second = guide.items
+    client = login("facilitator")
+    box = {"segment_kind": "break", "segment_minutes": "6", "segment_label": "Coffee", "segment_place": "end"}
+    # "Move case down" (without JavaScript, a button of the same form): the move, and the
+    # segment typed in the box, which is not thrown away.
+    response = client.post(f"/guides/{guide.id}/plan", data={**box, "action": f"case-down-{first.id}"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#item-{first.id}")
+    guide = reload(guide)
+    assert titles(guide) == [second.case_title, first.case_title, "Coffee"]
+    assert [(s.label, s.minutes) for s in guide.segments] == [("Coffee", 6)]
+    with client.session_transaction() as session:
+        assert "The segment you typed, “Coffee”, was added too." in str(session.get("_flashes"))
+    # "Save the timed plan" (what Enter in a field presses without JavaScript), the place
+    # chosen in the box kept.
+    box = {**box, "segment_label": "Tea", "segment_minutes": "7", "segment_place": f"before:case-{first.id}"}
+    client.post(f"/guides/{guide.id}/plan", data={**box, "action": "save"})
+    guide = reload(guide)
+    assert titles(guide) == [second.case_title, "Tea", first.case_title, "Coffee"]
+    # Removing the row the box's place names: the segment goes at the end instead.
+    box = {**box, "segment_label": "Juice", "segment_place": f"after:case-{second.id}"}
+    client.post(f"/guides/{guide.id}/plan", data={**box, "action": f"case-remove-{second.id}"})
+    assert titles(reload(guide)) == ["Tea", first.case_title, "Coffee", "Juice"]
+    # Minutes that are not a number in the box: refused, shown again, nothing saved.
+    q = reload(guide).items[0].questions[0]
+    response = client.post(
+        f"/guides/{guide.id}/plan",
+        data={**box, "segment_label": "Later", "segment_minutes": "six", f"minutes-{q.id}": "3", "action": "save"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'href="#segment-new-segment_minutes"' in page
+    assert 'value="six"' in page and 'value="Later"' in page and 'value="3"' in page
+    guide = reload(guide)
+    assert "Later" not in titles(guide) and guide.items[0].questions[0].minutes != 3
+    # Nothing typed in the box (its kind and place are only choices): no segment added.
+    client.post(f"/guides/{guide.id}/plan", data={"segment_kind": "break", "action": "save"})
+    assert len(reload(guide).segments) == 3
+
+
+def test_a_cases_questions_reordered_in_the_page_are_saved_at_once(app: Flask, login, make_case) -> None:
+    case = make_case(
+        slug="many",
+        title="Many questions",
+        questions=(test_guides.Q("One?"), test_guides.Q("Two?"), test_guides.Q("Three?")),
+    )
+    guide = make_guide(ensure_user("facilitator"), case)
+    item = guide.items[0]
+    one, two, three = (q.id for q in item.questions)
+    client = login("facilitator")
+    response = client.post(
+        f"/guides/{guide.id}/plan",
+        data={f"qorder-{item.id}": f"{three},{one},{two}", f"minutes-{one}": "4", "action": "save"},
+    )
+    assert response.status_code == 302
+    guide = reload(guide)
+    assert [(q.text, q.minutes) for q in guide.items[0].questions] == [("Three?", 10), ("One?", 4), ("Two?", 10)]
+    # The order sent no longer matches the case's questions (one removed meanwhile):
+    # refused with a message, the page shows the order typed, nothing saved.
+    response = client.post(
+        f"/guides/{guide.id}/plan", data={f"qorder-{item.id}": f"{two},{one}", f"minutes-{one}": "9", "action": "save"}
+    )
+    assert response.status_code == 400
+    assert "changed since the page was loaded" in response.get_data(as_text=True)
+    assert [q.minutes for q in reload(guide).items[0].questions] == [10, 4, 10]
+    # A refused save of another field shows the questions in the order moved, kept for the next save.
+    response = client.post(
+        f"/guides/{guide.id}/plan",
+        data={f"qorder-{item.id}": f"{two},{three},{one}", f"minutes-{one}": "lots", "action": "save"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and f'name="qorder-{item.id}" value="{two},{three},{one}"' in page
+    form = page[page.index('id="plan-form"') :]  # (the timed plan's table above shows the saved order)
+    assert form.index("Two?") < form.index("Three?") < form.index("One?")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from casestudies.guides import editing, suggested
-from casestudies.guides.plan import segment_title
-from casestudies.guides.sequence import END
+from casestudies.guides.plan import plan_rows, segment_title
+from casestudies.guides.sequence import END, row_key
 from casestudies.models import Guide
 
 
@@ -46,16 +46,23 @@ class SuggestedPlan:
 @dataclass(frozen=True)
 class TypedPlan:
     """What the plan's form holds, parsed: minutes by question id and by segment id, the
-    order of the session (guides.sequence.row_key keys) when the page changed it, and own
-    questions typed in any case's box (added whichever button was pressed)."""
+    order of the session (guides.sequence.row_key keys) when the page changed it, own
+    questions typed in any case's box and a segment typed in the new-segment box (a name
+    or minutes typed): both added whichever button was pressed."""
 
     questions: dict[int, int]
     segments: dict[int, int]
     order: list[str] | None = None
     new_questions: tuple[NewQuestion, ...] = ()
+    new_segment: NewSegment | None = None
+    question_orders: dict[int, list[int]] | None = None  # question ids by case id, when moved
 
 
 Change = PlanAction | NewSegment | NewQuestion | SuggestedPlan
+
+
+class SegmentRefused(editing.GuideError):
+    """The segment typed in the new-segment box was refused (shown beside its box)."""
 
 
 @dataclass(frozen=True)
@@ -74,18 +81,41 @@ def submit(guide: Guide, typed: TypedPlan, change: Change, *, item_id: int | Non
     if item_id is not None:
         editing.shown_case(guide, item_id)
     action = change.action if isinstance(change, PlanAction) else "save"
-    anchor = editing.update_plan(guide, typed.questions, action, typed.segments, typed.order)
+    anchor = editing.update_plan(guide, typed.questions, action, typed.segments, typed.order, typed.question_orders)
     kept = 0
     for question in typed.new_questions:
         # A question typed for a case this button removed goes with it.
         if question != change and any(item.id == question.item_id for item in guide.items):
             editing.add_own_question(guide, question.item_id, question.text, question.notes, question.minutes)
             kept += 1
-    outcome = _apply(guide, change, anchor)
+    also = []
     if kept:
-        also = f"The question{'s' if kept > 1 else ''} you typed {'were' if kept > 1 else 'was'} added too."
-        return Outcome(f"{outcome.message} {also}" if outcome.message else also, outcome.anchor)
+        also.append(f"The question{'s' if kept > 1 else ''} you typed {'were' if kept > 1 else 'was'} added too.")
+    if typed.new_segment is not None and typed.new_segment != change:
+        segment = _typed_segment(guide, typed.new_segment)
+        if segment is not None:
+            also.append(f"The segment you typed, “{segment_title(segment)}”, was added too.")
+    outcome = _apply(guide, change, anchor)
+    if also:
+        text = " ".join(also)
+        return Outcome(f"{outcome.message} {text}" if outcome.message else text, outcome.anchor)
     return outcome
+
+
+def _typed_segment(guide: Guide, typed: NewSegment):
+    """Add the segment typed in its box when another button was pressed; None when the
+    case it was to read went with that button. A place next to a row that button removed
+    becomes the end of the session."""
+    if typed.item_id is not None and all(item.id != typed.item_id for item in guide.items):
+        return None
+    keys = {row_key(row) for row in plan_rows(guide)}
+    where = typed.where if typed.where.partition(":")[2] in keys else END
+    try:
+        return editing.add_segment(
+            guide, typed.kind, minutes=typed.minutes, label=typed.label, item_id=typed.item_id, where=where
+        )
+    except editing.GuideError as exc:
+        raise SegmentRefused(str(exc)) from None
 
 
 def _apply(guide: Guide, change: Change, anchor: str) -> Outcome:

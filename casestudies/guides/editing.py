@@ -227,10 +227,12 @@ def update_plan(
     action: str,
     segment_minutes: dict[int, int] | None = None,
     order: list[str] | None = None,
+    question_orders: dict[int, list[int]] | None = None,
 ) -> str:
     """Save the minutes of the timed plan (all cases and segments at once; by question id
     and segment id, as parsed by guides.forms.plan_minutes) and the order of the session
-    when one is sent (keys as guides.sequence.row_key makes them), then apply the button
+    when one is sent (keys as guides.sequence.row_key makes them) and of each case's
+    questions sent (question ids by case id), then apply the button
     pressed: "save"; "up-<id>", "down-<id>", "remove-<id>" (a chosen question); "use-<id>"
     (one of a case's current questions not yet chosen); "case-up-<id>", "case-down-<id>",
     "case-remove-<id>" (a case); "segment-up-<id>", "segment-down-<id>",
@@ -246,11 +248,13 @@ def update_plan(
     for segment in guide.segments:
         if segment.id in segment_minutes:
             segment.minutes = _checked_minutes(segment_minutes[segment.id])
-    if order is not None:
-        try:
+    try:
+        if order is not None:
             sequence.apply_order(guide, order)
-        except sequence.OrderRefused as exc:
-            raise GuideError(str(exc)) from None
+        for item_id, question_ids in (question_orders or {}).items():
+            sequence.apply_question_order(shown_case(guide, item_id), question_ids)
+    except sequence.OrderRefused as exc:
+        raise GuideError(str(exc)) from None
     anchor = _apply_plan_action(guide, action)
     touch(guide)
     return anchor

@@ -51,6 +51,21 @@ def _parsed_by(parse):
     return check
 
 
+def question_orders(formdata) -> dict[int, list[int]]:
+    """Each case's questions as the page reordered them (fields qorder-<case id>: question
+    ids separated by commas); cases whose questions were not moved are left out."""
+    orders: dict[int, list[int]] = {}
+    for name in formdata:
+        prefix, _, number = name.partition("-")
+        item_id = parse_int(number)
+        value = (formdata.get(name) or "").strip()
+        if prefix != "qorder" or item_id is None or not value or len(value) > 4000:
+            continue
+        ids = [parse_int(part.strip()) for part in value.split(",") if part.strip()]
+        orders[item_id] = [question_id for question_id in ids if question_id is not None]
+    return orders
+
+
 class DateInputField(Field):
     """A date typed in the NHS design system's date input: three boxes named <name>-day,
     <name>-month and <name>-year. `data` is the date (None when all three are blank);
@@ -270,6 +285,11 @@ class SegmentForm(FlaskForm):
     # "end", or "before:<row key>" / "after:<row key>" (guides.sequence.place_choices).
     segment_place = StringField("Where in the session", validators=[Length(max=40)], default="end")
     place_choices: list[tuple[str, str]]  # set by the view
+
+    def is_typed(self) -> bool:
+        """A name or minutes typed in the box: a segment meant to be added, whichever button
+        of the plan is pressed."""
+        return bool((self.segment_minutes.data or "").strip() or (self.segment_label.data or "").strip())
 
 
 def own_question_form(item_id: int, formdata=None) -> OwnQuestionForm:

@@ -68,6 +68,31 @@ def apply_order(guide: Guide, keys: list[str]) -> bool:
     return True
 
 
+def apply_question_order(item: GuideCase, question_ids: list[int]) -> bool:
+    """Put a case's chosen questions in the order of `question_ids` (each once); False when
+    they were already in that order. OrderRefused when the ids are not exactly its questions."""
+    by_id = {question.id: question for question in item.questions}
+    if sorted(question_ids) != sorted(by_id):
+        raise OrderRefused(
+            f"The questions of “{item.case_title}” changed since the page was loaded, so their new order was not "
+            "saved. Reload the page and order them again"
+        )
+    if question_ids == [question.id for question in item.questions]:
+        return False
+    renumber([by_id[question_id] for question_id in question_ids])
+    item.questions.sort(key=lambda question: question.position)
+    return True
+
+
+def shown_questions(questions: list, question_ids: list[int] | None) -> list:
+    """A case's planned questions (PlannedQuestion) in the order typed in the page when it
+    is shown again unsaved; as they are when the ids no longer match."""
+    by_id = {planned.question.id: planned for planned in questions}
+    if not question_ids or sorted(question_ids) != sorted(by_id):
+        return questions
+    return [by_id[question_id] for question_id in question_ids]
+
+
 def place_choices(guide: Guide) -> list[tuple[str, str]]:
     """Where a new segment can go, for the builder's menu: the end first (the default), then
     before or after each case and segment of the session."""

@@ -29,6 +29,7 @@ from casestudies.guides.forms import (
     own_question_form,
     plan_minutes,
     plan_order,
+    question_orders,
     typed_own_questions,
 )
 from casestudies.guides.handouts import HandoutUnavailable
@@ -80,6 +81,8 @@ def _builder(guide: Guide, status: int = 200, **state: Any) -> tuple[str, int]:
             plan=timed_plan.plan_guide(guide),
             entries=sequence.shown_order(timed_plan.plan_guide(guide).entries, typed_order),
             typed_order=",".join(typed_order) if typed_order else "",
+            typed_question_orders=state.get("typed_question_orders", {}),
+            shown_questions=sequence.shown_questions,
             objectives=timed_plan.objectives_list(guide),
             md=render_markdown,
             minute_errors=state.get("minute_errors", {}),
@@ -235,6 +238,7 @@ def _typed_state(
         "typed_own": own_forms,
         "segment_form": _segment_form(guide, segment_form),
         "typed_order": plan_order(request.form),
+        "typed_question_orders": question_orders(request.form),
     }
 
 
@@ -249,19 +253,24 @@ def _change(
             return None
         return plan_form.NewQuestion(item_id, form.text.data or "", form.notes.data or "", form.minutes.number or 0)
     if button == "segment":
-        form = segment_form
-        if not form.validate():
-            return None
-        return plan_form.NewSegment(
-            kind=form.segment_kind.data or "",
-            minutes=form.segment_minutes.number,
-            label=form.segment_label.data or "",
-            item_id=parse_int(form.segment_case.data or ""),
-            where=(form.segment_place.data or "end").strip(),
-        )
+        return _new_segment(segment_form)
     if button == "suggested" and item_id is not None:
         return plan_form.SuggestedPlan(item_id)
     return plan_form.PlanAction(request.form.get("action", "save")[:40])
+
+
+def _new_segment(form: SegmentForm) -> plan_form.NewSegment | None:
+    """The segment of the new-segment box (None when its fields are refused: the form holds
+    the errors)."""
+    if not form.validate():
+        return None
+    return plan_form.NewSegment(
+        kind=form.segment_kind.data or "",
+        minutes=form.segment_minutes.number,
+        label=form.segment_label.data or "",
+        item_id=parse_int(form.segment_case.data or ""),
+        where=(form.segment_place.data or "end").strip(),
+    )
 
 
 def _submit(guide_id: int, button: str = "plan", item_id: int | None = None):
@@ -277,16 +286,22 @@ def _submit(guide_id: int, button: str = "plan", item_id: int | None = None):
     own_ok = all(form.validate() for item, form in own_forms.items() if item != item_id or button != "question")
     segment_form = SegmentForm(formdata=request.form, meta={"csrf": False})
     change = _change(button, item_id, own_forms, segment_form)
-    if minutes.errors or not own_ok or change is None:
+    # A name or minutes typed in the new-segment box: that segment is added whichever
+    # button was pressed (Enter in a field presses the plan's first button, "Save").
+    typed_segment = _new_segment(segment_form) if button != "segment" and segment_form.is_typed() else None
+    segment_ok = typed_segment is not None or button == "segment" or not segment_form.is_typed()
+    if minutes.errors or not own_ok or not segment_ok or change is None:
         return _builder(guide, 400, own_form_item=item_id, **_typed_state(guide, minutes, own_forms, segment_form))
     typed = plan_form.TypedPlan(
         questions=minutes.questions,
         segments=minutes.segments,
         order=plan_order(request.form),
+        question_orders=question_orders(request.form),
         new_questions=tuple(
             plan_form.NewQuestion(item, form.text.data or "", form.notes.data or "", form.minutes.number or 0)
             for item, form in own_forms.items()
         ),
+        new_segment=typed_segment,
     )
     try:
         outcome = plan_form.submit(guide, typed, change, item_id=item_id)
@@ -294,7 +309,7 @@ def _submit(guide_id: int, button: str = "plan", item_id: int | None = None):
         discard_changes()
         guide = _own(guide_id)
         state = _typed_state(guide, minutes, own_forms, segment_form)
-        if button == "segment":
+        if button == "segment" or isinstance(exc, plan_form.SegmentRefused):
             segment_form.segment_kind.errors = [str(exc)]
             return _builder(guide, 400, **state)
         where = f"#own-{item_id}-text" if button == "question" else "#cases"
