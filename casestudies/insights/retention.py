@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, literal, select, update
 
+from casestudies.database import dialect_insert
 from casestudies.extensions import db
 from casestudies.insights.periods import PERIOD_DAYS, Period
-from casestudies.insights.recording import _insert, today
+from casestudies.insights.recording import today
 from casestudies.insights.rollups import ensure_day_totals, ensure_window, forget_old_windows
 from casestudies.models import ReadSeen, SearchClick, SearchOutcome
 
@@ -69,7 +70,7 @@ def aggregate(on: date | None = None) -> Aggregated:
             .where(daily)
             .group_by(SearchOutcome.query_key, SearchOutcome.outcome)
         )
-        statement = _insert(SearchOutcome).from_select(
+        statement = dialect_insert(SearchOutcome).from_select(
             ["period", "day", "query_key", "outcome", "display", "missing", "replaced_by", "searches", "searchers"],
             source,
         )

@@ -9,8 +9,9 @@ from datetime import date
 
 from sqlalchemy import and_, case, delete, func, literal, or_, select, union_all
 
+from casestudies.database import dialect_insert
 from casestudies.extensions import db
-from casestudies.insights.recording import OVERFLOW_KEY, _insert
+from casestudies.insights.recording import OVERFLOW_KEY
 from casestudies.models import SearchDayTotal, SearchGapRollup, SearchOutcome
 
 GAP_OUTCOMES = ("none", "partial", "replaced")
@@ -37,7 +38,7 @@ def ensure_day_totals(today: date) -> None:
         .group_by(SearchOutcome.day)
     )
     db.session.execute(
-        _insert(SearchDayTotal)
+        dialect_insert(SearchDayTotal)
         .from_select(["day", "searches", "gaps"], source)
         .on_conflict_do_nothing(index_elements=["day"])
     )
@@ -78,10 +79,10 @@ def ensure_window(start: date, end: date, min_searchers: int) -> None:
     columns = ["start", "end", "query_key", "display", "outcome", "missing", "replaced_by", "searches", "searchers"]
     conflict = ["start", "end", "query_key", "outcome"]
     db.session.execute(
-        _insert(SearchGapRollup).from_select(columns, source).on_conflict_do_nothing(index_elements=conflict)
+        dialect_insert(SearchGapRollup).from_select(columns, source).on_conflict_do_nothing(index_elements=conflict)
     )
     db.session.execute(
-        _insert(SearchGapRollup)
+        dialect_insert(SearchGapRollup)
         .values(
             start=start, end=end, query_key=OVERFLOW_KEY, display="", outcome="", searches=0, searchers=min_searchers
         )
