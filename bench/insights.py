@@ -1,5 +1,7 @@
 """The curators' insights at scale (issue 25): `make bench` runs it as the `insights`
-phase of each size; alone: `.venv/bin/python -m bench.insights --n 10000`.
+phase of each size; alone: `.venv/bin/python -m bench.insights --n 10000` (add `--workdir DIR`
+to keep the imported library and reuse it on the next run, `--database-url URL` to run the
+phase on another database, such as PostgreSQL, with the cases copied from DIR's library).
 
 On the size's library (N cases, imported by the import phase), a year of rows as the
 app records them at 500 searches an hour (12,000 a day): each day's searches drawn from
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import secrets
 import shutil
@@ -32,6 +35,7 @@ PAGE_REPEATS = 5
 RECORD_SAMPLES = 2000
 OUTCOMES = (("full", 0.6), ("partial", 0.2), ("none", 0.1), ("replaced", 0.1))
 CURATOR_EMAIL = "curator@bench.example"
+LEARNER_EMAIL = "reader@bench.example"
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -140,19 +144,46 @@ def generate_rows(n_cases: int, seed: int, today) -> dict[str, int]:
     return counts
 
 
+def copy_cases(source_url: str) -> int:
+    """The library's cases (their rows only: the insights pages need no more) copied into
+    an empty database from the SQLite library the import phase made."""
+    from sqlalchemy import create_engine, insert, select
+
+    from casestudies.extensions import db
+    from casestudies.models import Case
+
+    table = Case.__table__
+    source = create_engine(source_url)
+    with source.connect() as connection:
+        rows = [dict(row._mapping) | {"author_id": None} for row in connection.execute(select(table))]
+    source.dispose()
+    for start in range(0, len(rows), 1000):
+        db.session.execute(insert(table), rows[start : start + 1000])
+    db.session.commit()
+    return len(rows)
+
+
 def phase_insights(workdir: Path, n: int, seed: int, profile: bool) -> dict[str, object]:
+    from sqlalchemy import delete, func, select
+
     from app import create_app
     from casestudies.accounts.services import create_user
+    from casestudies.database import upgrade_database
     from casestudies.extensions import db
     from casestudies.insights.recording import Outcome, record_search, today
     from casestudies.insights.retention import aggregate
-    from casestudies.models import Role
+    from casestudies.models import Case, Role, User
 
     del profile
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
     result: dict[str, object] = {}
     with app.app_context():
+        result["insights_database"] = db.engine.dialect.name
+        if db.engine.dialect.name != "sqlite":  # an empty database: the schema, and the library's cases
+            upgrade_database()
+            if not db.session.scalar(select(func.count()).select_from(Case)):
+                copy_cases(f"sqlite:///{workdir / 'library.db'}")
         day = today()
         start = time.perf_counter()
         counts = generate_rows(n, seed, day)
@@ -164,8 +195,10 @@ def phase_insights(workdir: Path, n: int, seed: int, profile: bool) -> dict[str,
         result["insights_aggregate_s"] = round(time.perf_counter() - start, 1)
         result["insights_rows_after_aggregate"] = done.daily_rows_merged
         password = secrets.token_urlsafe(18)
+        for email in (CURATOR_EMAIL, LEARNER_EMAIL):  # from a run before, on a kept library
+            db.session.execute(delete(User).where(User.email == email))
         create_user(CURATOR_EMAIL, role=Role.CURATOR, password=password)
-        learner = create_user("reader@bench.example", role=Role.LEARNER, password=password)
+        learner = create_user(LEARNER_EMAIL, role=Role.LEARNER, password=password)
         db.session.commit()
         # The cost on a search request: one upsert, on a day at its row limit.
         timings = []
@@ -211,22 +244,32 @@ def phase_insights(workdir: Path, n: int, seed: int, profile: bool) -> dict[str,
 
 
 def main() -> None:
-    from .run import SEED, log, run_phase
+    from .run import SEED, app_env, log, run_phase
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--workdir", type=Path, help="keep the imported library here, and reuse it when there")
+    parser.add_argument("--database-url", help="the insights phase on this (empty or earlier bench) database")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix=f"every-seat-insights-{args.n}-"))
-    (workdir / "instance").mkdir()
+    kept = args.workdir is not None
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"every-seat-insights-{args.n}-"))
+    (workdir / "instance").mkdir(parents=True, exist_ok=True)
     try:
-        log(f"N={args.n}: importing the cases")
-        result = run_phase("import", workdir, args.n, args.seed, False)
+        if not (workdir / "phase-import.json").exists():
+            log(f"N={args.n}: importing the cases")
+            run_phase("import", workdir, args.n, args.seed, False)
         log(f"N={args.n}: a year of insights rows, then the pages")
-        result.update(run_phase("insights", workdir, args.n, args.seed, False))
+        if args.database_url:
+            # In this process: the phase's own environment, but for the database.
+            os.environ.update(app_env(workdir), DATABASE_URL=args.database_url)
+            result = phase_insights(workdir, args.n, args.seed, False)
+        else:
+            result = run_phase("insights", workdir, args.n, args.seed, False)
         print(json.dumps({k: v for k, v in result.items() if k.startswith("insights")}, indent=1))
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
