@@ -60,10 +60,19 @@ def generate_rows(n_cases: int, seed: int, today) -> dict[str, int]:
     from casestudies.extensions import db
     from casestudies.insights.recording import OVERFLOW_DISPLAY, OVERFLOW_KEY, query_key, week_of
     from casestudies.models import Case, CaseFeedback, CaseReadWeek, SearchClick, SearchOutcome
-    from casestudies.models.insights import ReadSeen, SearchDayTotal, SearchGapRollup
+    from casestudies.models.insights import CaseReadRollup, ReadSeen, SearchDayTotal, SearchGapRollup
 
     # The year replaces what the benchmark's own searches and reads recorded today.
-    for model in (SearchOutcome, SearchClick, CaseReadWeek, ReadSeen, CaseFeedback, SearchDayTotal, SearchGapRollup):
+    for model in (
+        SearchOutcome,
+        SearchClick,
+        CaseReadWeek,
+        ReadSeen,
+        CaseFeedback,
+        SearchDayTotal,
+        SearchGapRollup,
+        CaseReadRollup,
+    ):
         db.session.execute(delete(model))
 
     rng = random.Random(seed)
@@ -180,10 +189,9 @@ def phase_insights(workdir: Path, n: int, seed: int, profile: bool) -> dict[str,
     result: dict[str, object] = {}
     with app.app_context():
         result["insights_database"] = db.engine.dialect.name
-        if db.engine.dialect.name != "sqlite":  # an empty database: the schema, and the library's cases
-            upgrade_database()
-            if not db.session.scalar(select(func.count()).select_from(Case)):
-                copy_cases(f"sqlite:///{workdir / 'library.db'}")
+        upgrade_database()  # on PostgreSQL an empty database: the schema, then the library's cases
+        if db.engine.dialect.name != "sqlite" and not db.session.scalar(select(func.count()).select_from(Case)):
+            copy_cases(f"sqlite:///{workdir / 'library.db'}")
         day = today()
         start = time.perf_counter()
         counts = generate_rows(n, seed, day)

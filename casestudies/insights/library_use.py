@@ -13,20 +13,16 @@ from sqlalchemy import func, select
 from casestudies.extensions import db
 from casestudies.insights.periods import Period
 from casestudies.insights.recording import week_of
-from casestudies.models import Case, CaseFeedback, CaseReadWeek, Guide, GuideCase
+from casestudies.insights.rollups import read_rows
+from casestudies.models import Case, CaseFeedback, Guide, GuideCase
 
 NOT_OPENED_DAYS = 90
 TOP = 20
 
 
 def _reads_in(period: Period):
-    """Reads per case in the weeks that overlap the period."""
-    return (
-        select(CaseReadWeek.case_id, func.sum(CaseReadWeek.reads).label("reads"))
-        .where(CaseReadWeek.week >= week_of(period.start), CaseReadWeek.week < period.end)
-        .group_by(CaseReadWeek.case_id)
-        .subquery()
-    )
+    """Reads per case in the weeks that overlap the period (today is its last day)."""
+    return read_rows(week_of(period.start), week_of(period.end - timedelta(days=1)), period.end)
 
 
 def most_read(period: Period, limit: int = TOP) -> list[tuple[Case, int]]:
@@ -54,6 +50,10 @@ def least_read(period: Period, limit: int = TOP) -> list[tuple[Case, int]]:
     return [(found, int(n)) for found, n in rows]
 
 
+def not_opened_since(today: date) -> date:
+    return today - timedelta(days=NOT_OPENED_DAYS)
+
+
 @dataclass(frozen=True)
 class NotOpened:
     cases: list[Case]
@@ -64,9 +64,9 @@ class NotOpened:
 def not_opened(today: date, limit: int | None = 100) -> NotOpened:
     """Published cases no counted reader opened in the last NOT_OPENED_DAYS days, those
     with the nearest (or no) review date first: candidates for the review-due list."""
-    since = today - timedelta(days=NOT_OPENED_DAYS)
-    recent = select(CaseReadWeek.case_id).where(CaseReadWeek.week >= week_of(since))
-    query = select(Case).where(Case.is_published, Case.id.not_in(recent))
+    since = not_opened_since(today)
+    recent = read_rows(week_of(since), week_of(today), today + timedelta(days=1))
+    query = select(Case).where(Case.is_published, Case.id.not_in(select(recent.c.case_id)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     ordered = query.order_by(Case.review_by.is_(None), Case.review_by, Case.title)
     if limit is not None:

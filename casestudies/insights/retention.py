@@ -11,9 +11,10 @@ from sqlalchemy import delete, func, literal, select, update
 
 from casestudies.database import dialect_insert
 from casestudies.extensions import db
+from casestudies.insights.library_use import not_opened_since
 from casestudies.insights.periods import PERIOD_DAYS, Period
-from casestudies.insights.recording import today
-from casestudies.insights.rollups import ensure_day_totals, ensure_window, forget_old_windows
+from casestudies.insights.recording import today, week_of
+from casestudies.insights.rollups import ensure_day_totals, ensure_read_window, ensure_window, forget_old_windows
 from casestudies.models import ReadSeen, SearchClick, SearchOutcome
 
 
@@ -88,11 +89,14 @@ def aggregate(on: date | None = None) -> Aggregated:
         )
         merged += db.session.execute(delete(SearchOutcome).where(daily)).rowcount
         month = _next_month(month)
-    # The Search gaps page's windows for today (its first view would make them otherwise).
-    forget_old_windows(on)
+    # The insights pages' windows for today (their first view would make them otherwise).
+    this_week = week_of(on)
+    forget_old_windows(on, this_week)
     k = max(1, int(current_app.config["GAP_MIN_SEARCHERS"]))
     for days in PERIOD_DAYS:
         period = Period.last(days, on)
         for window in (period, period.previous):
             ensure_window(window.start, min(window.end, on), k)
+        ensure_read_window(week_of(period.start), this_week)
+    ensure_read_window(week_of(not_opened_since(on)), this_week)
     return Aggregated(cleared, merged, monthly, clicks)

@@ -1,7 +1,8 @@
-"""What the Search gaps page reads instead of a year of rows: for a window of complete
-days, the rows of the groups that may be shown, summed (search_gap_rollup), and each
-complete day's totals (search_day_total). Made once a day by `flask insights aggregate`,
-or by the first page that needs a window that day; today's rows are read as they are."""
+"""What the insights pages read instead of a year of rows: for a window of complete days,
+the rows of the search groups that may be shown, summed (search_gap_rollup); each
+complete day's search totals (search_day_total); for a window of complete weeks, the
+reads per case (case_read_rollup). Made once a day by `flask insights aggregate`, or by
+the first page that needs a window; today's rows (this week's reads) are read as they are."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import and_, case, delete, func, literal, or_, select, union_all
 from casestudies.database import dialect_insert
 from casestudies.extensions import db
 from casestudies.insights.recording import OVERFLOW_KEY
-from casestudies.models import SearchDayTotal, SearchGapRollup, SearchOutcome
+from casestudies.models import CaseReadRollup, CaseReadWeek, SearchDayTotal, SearchGapRollup, SearchOutcome
 
 GAP_OUTCOMES = ("none", "partial", "replaced")
 
@@ -90,8 +91,46 @@ def ensure_window(start: date, end: date, min_searchers: int) -> None:
     )
 
 
-def forget_old_windows(today: date) -> None:
+def forget_old_windows(today: date, this_week: date) -> None:
     db.session.execute(delete(SearchGapRollup).where(SearchGapRollup.end < today))
+    db.session.execute(delete(CaseReadRollup).where(CaseReadRollup.end < this_week))
+
+
+def ensure_read_window(start: date, end: date) -> None:
+    """Reads per case in the complete weeks [start, end), made unless there (its marker row)."""
+    window = (CaseReadRollup.start == start) & (CaseReadRollup.end == end)
+    if db.session.scalar(select(CaseReadRollup.id).where(window, CaseReadRollup.case_id == 0)) is not None:
+        return
+    source = (
+        select(literal(start), literal(end), CaseReadWeek.case_id, func.sum(CaseReadWeek.reads))
+        .where(CaseReadWeek.week >= start, CaseReadWeek.week < end)
+        .group_by(CaseReadWeek.case_id)
+    )
+    conflict = ["start", "end", "case_id"]
+    insert = dialect_insert(CaseReadRollup)
+    db.session.execute(
+        insert.from_select(["start", "end", "case_id", "reads"], source).on_conflict_do_nothing(index_elements=conflict)
+    )
+    db.session.execute(
+        dialect_insert(CaseReadRollup)
+        .values(start=start, end=end, case_id=0, reads=0)
+        .on_conflict_do_nothing(index_elements=conflict)
+    )
+
+
+def read_rows(first_week: date, this_week: date, end: date):
+    """Reads per case in the weeks from first_week up to end (exclusive), as one subquery
+    (case_id, reads): the complete weeks' rollup, and this week's rows as they are."""
+    complete_end = max(first_week, min(this_week, end))
+    ensure_read_window(first_week, complete_end)
+    rolled = select(CaseReadRollup.case_id, CaseReadRollup.reads).where(
+        CaseReadRollup.start == first_week, CaseReadRollup.end == complete_end, CaseReadRollup.case_id != 0
+    )
+    live = select(CaseReadWeek.case_id, CaseReadWeek.reads).where(
+        CaseReadWeek.week >= complete_end, CaseReadWeek.week < end
+    )
+    both = union_all(rolled, live).subquery()
+    return select(both.c.case_id, func.sum(both.c.reads).label("reads")).group_by(both.c.case_id).subquery()
 
 
 def gap_rows(start: date, end: date, today: date, min_searchers: int):
