@@ -36,6 +36,7 @@ RECORD_SAMPLES = 2000
 OUTCOMES = (("full", 0.6), ("partial", 0.2), ("none", 0.1), ("replaced", 0.1))
 CURATOR_EMAIL = "curator@bench.example"
 LEARNER_EMAIL = "reader@bench.example"
+REUSE_ROWS = "BENCH_INSIGHTS_REUSE_ROWS"
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -181,7 +182,7 @@ def phase_insights(workdir: Path, n: int, seed: int, profile: bool) -> dict[str,
     from casestudies.extensions import db
     from casestudies.insights.recording import Outcome, record_search, today
     from casestudies.insights.retention import aggregate
-    from casestudies.models import Case, Role, User
+    from casestudies.models import Case, CaseReadRollup, Role, SearchDayTotal, SearchGapRollup, SearchOutcome, User
 
     del profile
     app = create_app()
@@ -193,10 +194,17 @@ def phase_insights(workdir: Path, n: int, seed: int, profile: bool) -> dict[str,
         if db.engine.dialect.name != "sqlite" and not db.session.scalar(select(func.count()).select_from(Case)):
             copy_cases(f"sqlite:///{workdir / 'library.db'}")
         day = today()
-        start = time.perf_counter()
-        counts = generate_rows(n, seed, day)
-        result["insights_generate_s"] = round(time.perf_counter() - start, 1)
-        result["insights_rows"] = counts
+        if os.environ.get(REUSE_ROWS) and db.session.scalar(select(func.count()).select_from(SearchOutcome)):
+            # The year a run before made (a kept library): only what is made from it again.
+            for model in (SearchDayTotal, SearchGapRollup, CaseReadRollup):
+                db.session.execute(delete(model))
+            db.session.execute(delete(SearchOutcome).where(SearchOutcome.display.like("bench query %")))
+            db.session.commit()
+        else:
+            start = time.perf_counter()
+            counts = generate_rows(n, seed, day)
+            result["insights_generate_s"] = round(time.perf_counter() - start, 1)
+            result["insights_rows"] = counts
         start = time.perf_counter()
         done = aggregate(on=day)
         db.session.commit()
@@ -259,7 +267,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--workdir", type=Path, help="keep the imported library here, and reuse it when there")
     parser.add_argument("--database-url", help="the insights phase on this (empty or earlier bench) database")
+    parser.add_argument("--reuse-rows", action="store_true", help="keep the year of rows a run before made")
     args = parser.parse_args()
+    if args.reuse_rows:
+        os.environ[REUSE_ROWS] = "1"
     kept = args.workdir is not None
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"every-seat-insights-{args.n}-"))
     (workdir / "instance").mkdir(parents=True, exist_ok=True)

@@ -25,29 +25,38 @@ def _reads_in(period: Period):
     return read_rows(week_of(period.start), week_of(period.end - timedelta(days=1)), period.end)
 
 
+def _with_cases(rows) -> list[tuple]:
+    """Rows whose first column is a case id, with the case in its place. The pages pick
+    and order case ids first, then load only those cases: a query that carried whole
+    case rows (their text) through its grouping and sorting cost more than the rest."""
+    rows = list(rows)
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([r[0] for r in rows])))}
+    return [(cases[r[0]], *r[1:]) for r in rows if r[0] in cases]
+
+
 def most_read(period: Period, limit: int = TOP) -> list[tuple[Case, int]]:
     reads = _reads_in(period)
     rows = db.session.execute(
-        select(Case, reads.c.reads)
+        select(Case.id, reads.c.reads)
         .join(reads, reads.c.case_id == Case.id)
         .where(Case.is_published)
         .order_by(reads.c.reads.desc(), Case.title)
         .limit(limit)
-    ).all()
-    return [(found, int(n)) for found, n in rows]
+    )
+    return [(found, int(n)) for found, n in _with_cases(rows)]
 
 
 def least_read(period: Period, limit: int = TOP) -> list[tuple[Case, int]]:
     reads = _reads_in(period)
     count = func.coalesce(reads.c.reads, 0)
     rows = db.session.execute(
-        select(Case, count)
+        select(Case.id, count)
         .outerjoin(reads, reads.c.case_id == Case.id)
         .where(Case.is_published)
         .order_by(count, Case.title)
         .limit(limit)
-    ).all()
-    return [(found, int(n)) for found, n in rows]
+    )
+    return [(found, int(n)) for found, n in _with_cases(rows)]
 
 
 def not_opened_since(today: date) -> date:
@@ -55,8 +64,19 @@ def not_opened_since(today: date) -> date:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """What the not-opened list shows of a case (from ix_case_listing, not the case row)."""
+
+    id: int
+    slug: str
+    title: str
+    seat: str
+    review_by: date | None
+
+
+@dataclass(frozen=True)
 class NotOpened:
-    cases: list[Case]
+    cases: list[Listed]
     total: int
     since: date
 
@@ -66,12 +86,18 @@ def not_opened(today: date, limit: int | None = 100) -> NotOpened:
     with the nearest (or no) review date first: candidates for the review-due list."""
     since = not_opened_since(today)
     recent = read_rows(week_of(since), week_of(today), today + timedelta(days=1))
-    query = select(Case).where(Case.is_published, Case.id.not_in(select(recent.c.case_id)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordered = query.order_by(Case.review_by.is_(None), Case.review_by, Case.title)
+    stale = (Case.is_published, Case.id.not_in(select(recent.c.case_id)))
+    total = db.session.scalar(select(func.count(Case.id)).where(*stale)) or 0
+    ordered = (
+        select(Case.id, Case.title, Case.seat, Case.review_by)
+        .where(*stale)
+        .order_by(Case.review_by.is_(None), Case.review_by, Case.title)
+    )
     if limit is not None:
         ordered = ordered.limit(limit)
-    return NotOpened(list(db.session.scalars(ordered)), total, since)
+    rows = db.session.execute(ordered).all()
+    slugs = dict(db.session.execute(select(Case.id, Case.slug).where(Case.id.in_([r.id for r in rows]))).all())
+    return NotOpened([Listed(r.id, slugs[r.id], r.title, r.seat, r.review_by) for r in rows], total, since)
 
 
 @dataclass(frozen=True)
@@ -90,17 +116,25 @@ class Usefulness:
 
 
 def usefulness(period: Period, limit: int = 50) -> list[Usefulness]:
-    yes = func.sum(when((CaseFeedback.is_useful, 1), else_=0))
-    answers = func.count(CaseFeedback.id)
-    rows = db.session.execute(
-        select(Case, yes, answers)
-        .join(CaseFeedback, CaseFeedback.case_id == Case.id)
+    # Counted per case first, then joined: grouping the case rows themselves would carry
+    # every case's whole text through the grouping.
+    counts = (
+        select(
+            CaseFeedback.case_id,
+            func.sum(when((CaseFeedback.is_useful, 1), else_=0)).label("yes"),
+            func.count().label("answers"),
+        )
         .where(CaseFeedback.day >= period.start, CaseFeedback.day < period.end)
-        .group_by(Case.id)
-        .order_by(answers.desc(), Case.title)
+        .group_by(CaseFeedback.case_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Case.id, counts.c.yes, counts.c.answers)
+        .join(counts, counts.c.case_id == Case.id)
+        .order_by(counts.c.answers.desc(), Case.title)
         .limit(limit)
-    ).all()
-    return [Usefulness(found, int(y), int(n) - int(y)) for found, y, n in rows]
+    )
+    return [Usefulness(found, int(y), int(n) - int(y)) for found, y, n in _with_cases(rows)]
 
 
 def recent_comments(period: Period, limit: int = 30) -> list[CaseFeedback]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casestudies.extensions import db
@@ -86,6 +86,8 @@ class CaseFeedback(db.Model):
     seat they chose to give; never who."""
 
     __tablename__ = "case_feedback"
+    # Usefulness by case for a period, read from the index alone.
+    __table_args__ = (Index("ix_case_feedback_day_case", "day", "case_id", "is_useful"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
