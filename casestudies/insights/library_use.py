@@ -9,11 +9,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import case as when
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from casestudies.extensions import db
 from casestudies.insights.periods import Period
 from casestudies.insights.recording import week_of
-from casestudies.insights.rollups import read_rows
+from casestudies.insights.rollups import read_case_ids, read_rows
 from casestudies.models import Case, CaseFeedback, Guide, GuideCase
 
 NOT_OPENED_DAYS = 90
@@ -85,19 +86,16 @@ def not_opened(today: date, limit: int | None = 100) -> NotOpened:
     """Published cases no counted reader opened in the last NOT_OPENED_DAYS days, those
     with the nearest (or no) review date first: candidates for the review-due list."""
     since = not_opened_since(today)
-    recent = read_rows(week_of(since), week_of(today), today + timedelta(days=1))
-    stale = (Case.is_published, Case.id.not_in(select(recent.c.case_id)))
-    total = db.session.scalar(select(func.count(Case.id)).where(*stale)) or 0
-    ordered = (
+    recent = read_case_ids(week_of(since), week_of(today), today + timedelta(days=1))
+    # One pass (the count is the rows'), the list's columns from ix_case_listing.
+    rows = db.session.execute(
         select(Case.id, Case.title, Case.seat, Case.review_by)
-        .where(*stale)
+        .where(Case.is_published, Case.id.not_in(recent))
         .order_by(Case.review_by.is_(None), Case.review_by, Case.title)
-    )
-    if limit is not None:
-        ordered = ordered.limit(limit)
-    rows = db.session.execute(ordered).all()
-    slugs = dict(db.session.execute(select(Case.id, Case.slug).where(Case.id.in_([r.id for r in rows]))).all())
-    return NotOpened([Listed(r.id, slugs[r.id], r.title, r.seat, r.review_by) for r in rows], total, since)
+    ).all()
+    shown = rows if limit is None else rows[:limit]
+    slugs = dict(db.session.execute(select(Case.id, Case.slug).where(Case.id.in_([r.id for r in shown]))).all())
+    return NotOpened([Listed(r.id, slugs[r.id], r.title, r.seat, r.review_by) for r in shown], len(rows), since)
 
 
 @dataclass(frozen=True)
@@ -141,6 +139,7 @@ def recent_comments(period: Period, limit: int = 30) -> list[CaseFeedback]:
     return list(
         db.session.scalars(
             select(CaseFeedback)
+            .options(selectinload(CaseFeedback.case))  # one query for the cases, not one a comment
             .where(CaseFeedback.comment != "", CaseFeedback.day >= period.start, CaseFeedback.day < period.end)
             .order_by(CaseFeedback.id.desc())
             .limit(limit)

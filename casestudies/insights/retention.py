@@ -44,7 +44,7 @@ def aggregate(on: date | None = None) -> Aggregated:
     cleared += db.session.execute(delete(ReadSeen).where(ReadSeen.day < on)).rowcount
     cutoff = on - timedelta(days=int(current_app.config["INSIGHTS_RAW_DAYS"]))
     clicks = db.session.execute(delete(SearchClick).where(SearchClick.day < cutoff)).rowcount
-    ensure_day_totals(on)  # before days become months: the searches-per-day chart keeps them
+    ensure_day_totals(on, every_day=True)  # before days become months: the searches-per-day chart keeps them
     oldest = db.session.scalar(
         select(func.min(SearchOutcome.day)).where(SearchOutcome.period == "d", SearchOutcome.day < cutoff)
     )

@@ -26,8 +26,18 @@ def in_days(start: date, end: date):
     )
 
 
-def ensure_day_totals(today: date) -> None:
-    """Totals for every complete day with daily rows and no total yet (one statement)."""
+def ensure_day_totals(today: date, every_day: bool = False) -> None:
+    """Totals for every complete day with daily rows and no total yet (one statement).
+    A page asks only when the latest complete day with rows has no total (two index
+    lookups): the app writes only today's rows, so a day once complete never changes, and
+    looking for days without a total means reading every daily row (a quarter of a year of
+    them, which cost seconds a page). `aggregate` looks at `every_day`."""
+    if not every_day:
+        latest = db.session.scalar(
+            select(func.max(SearchOutcome.day)).where(SearchOutcome.period == "d", SearchOutcome.day < today)
+        )
+        if latest is None or db.session.get(SearchDayTotal, latest) is not None:
+            return
     known = select(SearchDayTotal.day)
     source = (
         select(
@@ -118,9 +128,7 @@ def ensure_read_window(start: date, end: date) -> None:
     )
 
 
-def read_rows(first_week: date, this_week: date, end: date):
-    """Reads per case in the weeks from first_week up to end (exclusive), as one subquery
-    (case_id, reads): the complete weeks' rollup, and this week's rows as they are."""
+def _read_parts(first_week: date, this_week: date, end: date):
     complete_end = max(first_week, min(this_week, end))
     ensure_read_window(first_week, complete_end)
     rolled = select(CaseReadRollup.case_id, CaseReadRollup.reads).where(
@@ -129,8 +137,19 @@ def read_rows(first_week: date, this_week: date, end: date):
     live = select(CaseReadWeek.case_id, CaseReadWeek.reads).where(
         CaseReadWeek.week >= complete_end, CaseReadWeek.week < end
     )
-    both = union_all(rolled, live).subquery()
+    return union_all(rolled, live).subquery()
+
+
+def read_rows(first_week: date, this_week: date, end: date):
+    """Reads per case in the weeks from first_week up to end (exclusive), as one subquery
+    (case_id, reads): the complete weeks' rollup, and this week's rows as they are."""
+    both = _read_parts(first_week, this_week, end)
     return select(both.c.case_id, func.sum(both.c.reads).label("reads")).group_by(both.c.case_id).subquery()
+
+
+def read_case_ids(first_week: date, this_week: date, end: date):
+    """The cases read in those weeks (an id may come twice), ungrouped: enough for NOT IN."""
+    return select(_read_parts(first_week, this_week, end).c.case_id)
 
 
 def gap_rows(start: date, end: date, today: date, min_searchers: int):
