@@ -67,7 +67,11 @@ def test_reads_from_the_rollup_match_the_weekly_rows_for_every_period(app, make_
 
 
 def test_cases_not_opened_come_from_the_rollup_and_this_weeks_reads(app, make_case) -> None:
-    opened_long_ago, opened_lately, never = make_case(title="Old", slug="old"), make_case(title="Lately", slug="lately"), make_case(title="Never", slug="never")
+    opened_long_ago, opened_lately, never = (
+        make_case(title="Old", slug="old"),
+        make_case(title="Lately", slug="lately"),
+        make_case(title="Never", slug="never"),
+    )
     this_week = week_of(today())
     db.session.execute(
         insert(CaseReadWeek),
@@ -95,3 +99,24 @@ def test_the_use_pages_charts_and_tables_match_the_rows_for_a_year(app, login, m
         table = _table_figures(page, "most-read")
         assert _svg_figures(page, "chart-most-read") == table
         assert dict(table) == by_title and [n for _, n in table] == sorted(by_title.values(), reverse=True)
+
+
+def test_day_totals_are_made_by_the_page_when_missing_and_by_aggregate_for_every_day(app) -> None:
+    from casestudies.insights import gaps
+    from casestudies.insights.recording import Outcome, record_search
+
+    reader = ensure_user("learner")
+    day = today()
+    for back, text in ((1, "rota"), (3, "rota"), (3, "nights")):
+        record_search(reader, text, Outcome("none"), day - timedelta(days=back))
+    db.session.commit()
+    week = Period.last(7, day)
+    per_day = {d: (n, g) for d, n, g in gaps.searches_per_day(week)}
+    assert per_day[day - timedelta(days=1)] == (1, 1) and per_day[day - timedelta(days=3)] == (2, 2)
+    # A day written after the totals (only a backdated write can): the page keeps to its
+    # two lookups, the daily aggregate looks at every day.
+    record_search(reader, "rota", Outcome("full"), day - timedelta(days=5))
+    db.session.commit()
+    assert {d: n for d, n, _ in gaps.searches_per_day(week)}[day - timedelta(days=5)] == 0
+    aggregate(on=day)
+    assert {d: n for d, n, _ in gaps.searches_per_day(week)}[day - timedelta(days=5)] == 1
