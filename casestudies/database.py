@@ -92,6 +92,8 @@ def insert_on_conflict(
     cache key, so SQLAlchemy would compile it again at every execution, which costs more
     than running it. Parameters are typed from the columns (PostgreSQL is told each type)."""
     table = model.__table__
+    for name in (*columns, *conflict, *add, *([returning] if returning else [])):
+        table.c[name]  # a KeyError for a name that is not the table's column: only those reach the SQL
     names = ", ".join(f'"{c}"' for c in columns)
     values = ", ".join(f":{c}" for c in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) '
@@ -100,7 +102,8 @@ def insert_on_conflict(
     sql += f"SELECT {values} WHERE {only_if} " if only_if else f"VALUES ({values}) "
     sql += f"ON CONFLICT ({', '.join(conflict)}) "
     if add:
-        sql += "DO UPDATE SET " + ", ".join(f'"{c}" = "{table.name}"."{c}" + excluded."{c}"' for c in add)
+        # The names are the model's own columns (checked above); values are bound parameters.
+        sql += "DO UPDATE SET " + ", ".join(f'"{c}" = "{table.name}"."{c}" + excluded."{c}"' for c in add)  # nosec B608
     else:
         sql += "DO NOTHING"
     if returning:
