@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from flask import Flask, g
-from sqlalchemy import event
+from sqlalchemy import TextClause, bindparam, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import Insert
 from werkzeug.wrappers import Response
 
 from casestudies.config import private_file, private_folder
@@ -61,6 +64,51 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def dialect_insert(model) -> Insert:
+    """The session's dialect's INSERT (it has ON CONFLICT), for statements built with
+    SQLAlchemy, such as a daily INSERT ... SELECT; a statement run on every request uses
+    insert_on_conflict, which is compiled once."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+@cache
+def insert_on_conflict(
+    model,
+    columns: tuple[str, ...],
+    conflict: tuple[str, ...],
+    *,
+    add: tuple[str, ...] = (),
+    returning: str | None = None,
+    only_if: str = "",
+) -> TextClause:
+    """INSERT of one row (a parameter per column, named as the column) that leaves the row
+    already holding its `conflict` key as it is, or adds the new row's `add` columns to it;
+    `only_if` (SQL on those parameters) writes nothing when false; `returning` gives back
+    that column of the row written (none when nothing was). The SQL is the same on SQLite
+    and PostgreSQL and made once per call site: a dialect's INSERT ... ON CONFLICT has no
+    cache key, so SQLAlchemy would compile it again at every execution, which costs more
+    than running it. Parameters are typed from the columns (PostgreSQL is told each type)."""
+    table = model.__table__
+    for name in (*columns, *conflict, *add, *([returning] if returning else [])):
+        table.c[name]  # a KeyError for a name that is not the table's column: only those reach the SQL
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f":{c}" for c in columns)
+    sql = f'INSERT INTO "{table.name}" ({names}) '
+    # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT (its parser would read
+    # ON as a join's), hence the select only when there is a condition.
+    sql += f"SELECT {values} WHERE {only_if} " if only_if else f"VALUES ({values}) "
+    sql += f"ON CONFLICT ({', '.join(conflict)}) "
+    if add:
+        # The names are the model's own columns (checked above); values are bound parameters.
+        sql += "DO UPDATE SET " + ", ".join(f'"{c}" = "{table.name}"."{c}" + excluded."{c}"' for c in add)  # nosec B608
+    else:
+        sql += "DO NOTHING"
+    if returning:
+        sql += f' RETURNING "{returning}"'
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
 def keep_changes_on_error() -> None:

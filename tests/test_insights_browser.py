@@ -62,4 +62,14 @@ def test_a_reader_leaves_traces_curators_act_on_and_every_page_passes_axe(
     curator.goto("/insights/use")
     assert "Used it with my team" in curator.locator("main").inner_text()
     assert axe_violations(curator) == []
+    # The synonyms page lists the group added above, with who and when, and undoes it.
+    curator.goto("/search/synonyms")
+    assert "tangerine = clementine" in curator.locator("#added-terms + p + ul").inner_text()
+    assert axe_violations(curator) == []
+    curator.get_by_role("button", name=re.compile("Undo.*tangerine = clementine")).click()
+    assert "Undone" in curator.locator(".app-flash").inner_text() and curator.url.endswith(
+        "/search/synonyms#added-terms"
+    )
+    assert "removed by" in curator.locator("main").inner_text()
+    assert axe_violations(curator) == []
     curator.context.close()

@@ -208,3 +208,21 @@ def test_the_case_page_counts_a_read_once_a_day_and_a_click_after_partial_matche
 @pytest.mark.parametrize("path", ["/insights/gaps", "/insights/use", "/insights/gap?q=bullying", "/privacy"])
 def test_every_insights_page_answers_with_no_rows_at_all(login, path) -> None:
     assert login("curator").get(path).status_code == 200
+
+
+def test_the_synonyms_page_lists_what_curators_added_in_the_app_with_who_when_and_undo(login) -> None:
+    curator = login("curator")
+    curator.post("/insights/gap/synonym?q=bullying", data={"expressions": "bullying\nincivility"})
+    curator.post(
+        "/insights/gap/concept?q=rota", data={"preferred": "rota", "synonyms": "roster", "narrower": "night shift"}
+    )
+    page = curator.get("/search/synonyms").get_data(as_text=True)
+    assert "Added by curators in the app" in page
+    assert "bullying = incivility" in page and "concept: rota" in page
+    assert page.count("(added by Test curator, ") == 2
+    assert 'action="/insights/undo/term/1"' in page and 'value="/search/synonyms#added-terms"' in page
+    back = curator.post("/insights/undo/term/1", data={"next": "/search/synonyms#added-terms"})
+    assert back.headers["Location"] == "/search/synonyms#added-terms"
+    page = curator.get("/search/synonyms").get_data(as_text=True)
+    assert "removed by" in page and 'action="/insights/undo/term/1"' not in page
+    assert 'action="/insights/undo/term/2"' in page

@@ -136,17 +136,17 @@ def clicks_after_partial(period: Period, limit: int = 30) -> list[Click]:
         .subquery()
     )
     clicks = func.sum(SearchClick.clicks)
+    # Case ids first, the cases after (grouping whole case rows carried their text along).
     rows = db.session.execute(
-        select(shown.c.display, Case, clicks)
-        .select_from(SearchClick)
+        select(SearchClick.case_id, shown.c.display, clicks)
         .join(shown, shown.c.query_key == SearchClick.query_key)
-        .join(Case, Case.id == SearchClick.case_id)
         .where(SearchClick.day >= period.start, SearchClick.day < period.end)
-        .group_by(shown.c.display, Case.id)
-        .order_by(clicks.desc(), shown.c.display)
+        .group_by(shown.c.display, SearchClick.case_id)
+        .order_by(clicks.desc(), shown.c.display, SearchClick.case_id)
         .limit(limit)
     ).all()
-    return [Click(display, found, int(n)) for display, found, n in rows]
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([r[0] for r in rows])))}
+    return [Click(display, cases[case_id], int(n)) for case_id, display, n in rows if case_id in cases]
 
 
 def searches_per_day(period: Period) -> list[tuple[date, int, int]]:

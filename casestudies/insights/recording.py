@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Date, Integer, String, bindparam, exists, literal, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, Integer, String, bindparam, text
 
+from casestudies.database import insert_on_conflict
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
-from casestudies.models import SearchClick, SearchOutcome, User, utcnow
+from casestudies.models import CaseReadWeek, ReadSeen, SearchClick, User, utcnow
 
 OUTCOMES = ("full", "partial", "replaced", "none")
 OUTCOME_LABELS = {
@@ -34,11 +34,6 @@ OVERFLOW_DISPLAY = "(other searches, past the day's limit of different queries)"
 MAX_TEXT = 200
 SEEN_CHARS = 9  # ";" and 8 hex digits per person
 MAX_SEEN = 400 * SEEN_CHARS  # past 400 people in a day a query's count of people stops growing
-
-
-def _insert(model):
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
 
 
 def today() -> date:
@@ -89,9 +84,6 @@ def classify(total: int, all_words_total: int, corrected: str | None, missing: t
     return Outcome("partial", missing=tuple(dict.fromkeys(w.casefold() for w in missing)))
 
 
-# Written as SQL text (the same on SQLite and PostgreSQL): SQLAlchemy compiles a dialect's
-# INSERT ... ON CONFLICT again for every execution (its Insert has no cache key), which cost
-# more than the statement itself; a text() statement is compiled once.
 # SQL text, the same on SQLite and PostgreSQL: SQLAlchemy compiles a dialect's INSERT ...
 # ON CONFLICT again at every execution (it has no cache key), which cost more than running
 # it; a text() statement is compiled once.
@@ -159,28 +151,21 @@ def record_click(viewer: User, text: str, case_id: int, day: date | None = None)
     if not is_counted(viewer) or not text.strip():
         return
     day = day or today()
-    key = query_key(text)
-    partial = exists().where(
-        SearchOutcome.period == "d",
-        SearchOutcome.day == day,
-        SearchOutcome.query_key == key,
-        SearchOutcome.outcome == "partial",
-    )
-    source = select(literal(day), literal(key), literal(case_id), literal(1)).where(partial)
-    db.session.execute(
-        _insert(SearchClick)
-        .from_select(["day", "query_key", "case_id", "clicks"], source)
-        .on_conflict_do_update(index_elements=["day", "query_key", "case_id"], set_={"clicks": SearchClick.clicks + 1})
-    )
+    params = {"day": day, "query_key": query_key(text), "case_id": case_id, "clicks": 1}
+    db.session.execute(CLICK, params)
 
 
-READ_SEEN = text(
-    "INSERT INTO read_seen (day, digest) VALUES (:day, :digest) ON CONFLICT (day, digest) DO NOTHING RETURNING id"
-).bindparams(bindparam("day", type_=Date), bindparam("digest", type_=String))
-READ_WEEK = text(
-    "INSERT INTO case_read_week (case_id, week, reads) VALUES (:case_id, :week, 1) "
-    "ON CONFLICT (case_id, week) DO UPDATE SET reads = case_read_week.reads + 1"
-).bindparams(bindparam("week", type_=Date), bindparam("case_id", type_=Integer))
+# A click counts only when the query has a partial row today (bounded as the queries are).
+CLICK = insert_on_conflict(
+    SearchClick,
+    ("day", "query_key", "case_id", "clicks"),
+    ("day", "query_key", "case_id"),
+    add=("clicks",),
+    only_if="EXISTS (SELECT 1 FROM search_outcome WHERE period = 'd' AND day = :day "
+    "AND query_key = :query_key AND outcome = 'partial')",
+)
+READ_SEEN = insert_on_conflict(ReadSeen, ("day", "digest"), ("day", "digest"), returning="id")
+READ_WEEK = insert_on_conflict(CaseReadWeek, ("case_id", "week", "reads"), ("case_id", "week"), add=("reads",))
 
 
 def record_read(viewer: User, case_id: int, day: date | None = None) -> None:
@@ -192,7 +177,7 @@ def record_read(viewer: User, case_id: int, day: date | None = None) -> None:
     digest = _digest(day, "read", case_id, viewer.id)[:32]
     if db.session.execute(READ_SEEN, {"day": day, "digest": digest}).first() is None:
         return
-    db.session.execute(READ_WEEK, {"case_id": case_id, "week": week_of(day)})
+    db.session.execute(READ_WEEK, {"case_id": case_id, "week": week_of(day), "reads": 1})
 
 
 def record_search_page(viewer: User, results) -> None:

@@ -9,10 +9,12 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, literal, select, update
 
+from casestudies.database import dialect_insert
 from casestudies.extensions import db
+from casestudies.insights.library_use import not_opened_since
 from casestudies.insights.periods import PERIOD_DAYS, Period
-from casestudies.insights.recording import _insert, today
-from casestudies.insights.rollups import ensure_day_totals, ensure_window, forget_old_windows
+from casestudies.insights.recording import today, week_of
+from casestudies.insights.rollups import ensure_day_totals, ensure_read_window, ensure_window, forget_old_windows
 from casestudies.models import ReadSeen, SearchClick, SearchOutcome
 
 
@@ -42,7 +44,7 @@ def aggregate(on: date | None = None) -> Aggregated:
     cleared += db.session.execute(delete(ReadSeen).where(ReadSeen.day < on)).rowcount
     cutoff = on - timedelta(days=int(current_app.config["INSIGHTS_RAW_DAYS"]))
     clicks = db.session.execute(delete(SearchClick).where(SearchClick.day < cutoff)).rowcount
-    ensure_day_totals(on)  # before days become months: the searches-per-day chart keeps them
+    ensure_day_totals(on, every_day=True)  # before days become months: the searches-per-day chart keeps them
     oldest = db.session.scalar(
         select(func.min(SearchOutcome.day)).where(SearchOutcome.period == "d", SearchOutcome.day < cutoff)
     )
@@ -69,7 +71,7 @@ def aggregate(on: date | None = None) -> Aggregated:
             .where(daily)
             .group_by(SearchOutcome.query_key, SearchOutcome.outcome)
         )
-        statement = _insert(SearchOutcome).from_select(
+        statement = dialect_insert(SearchOutcome).from_select(
             ["period", "day", "query_key", "outcome", "display", "missing", "replaced_by", "searches", "searchers"],
             source,
         )
@@ -87,11 +89,14 @@ def aggregate(on: date | None = None) -> Aggregated:
         )
         merged += db.session.execute(delete(SearchOutcome).where(daily)).rowcount
         month = _next_month(month)
-    # The Search gaps page's windows for today (its first view would make them otherwise).
-    forget_old_windows(on)
+    # The insights pages' windows for today (their first view would make them otherwise).
+    this_week = week_of(on)
+    forget_old_windows(on, this_week)
     k = max(1, int(current_app.config["GAP_MIN_SEARCHERS"]))
     for days in PERIOD_DAYS:
         period = Period.last(days, on)
         for window in (period, period.previous):
             ensure_window(window.start, min(window.end, on), k)
+        ensure_read_window(week_of(period.start), this_week)
+    ensure_read_window(week_of(not_opened_since(on)), this_week)
     return Aggregated(cleared, merged, monthly, clicks)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from casestudies.errors import Refused
 from casestudies.extensions import db
-from casestudies.insights.recording import _digest, _insert, today
-from casestudies.models import Case, CaseFeedback, ReadSeen, User
+from casestudies.insights.recording import READ_SEEN, _digest, today
+from casestudies.models import Case, CaseFeedback, User
 
 MAX_COMMENT = 1000
 
@@ -48,12 +48,7 @@ def record_feedback(viewer: User, case: Case, data: FeedbackInput) -> dict[str, 
         raise FeedbackRefused("Only published cases take answers.", status=400)
     day = today()
     digest = _digest(day, "feedback", case.id, viewer.id)[:32]
-    first = db.session.execute(
-        _insert(ReadSeen)
-        .values(day=day, digest=digest)
-        .on_conflict_do_nothing(index_elements=["day", "digest"])
-        .returning(ReadSeen.id)
-    ).first()
+    first = db.session.execute(READ_SEEN, {"day": day, "digest": digest}).first()
     if first is None:
         raise FeedbackRefused("You have answered for this case today already: thank you.", status=409)
     db.session.add(

@@ -12,10 +12,9 @@ from casestudies.forms import CsrfOnlyForm
 from casestudies.insights import actions, charts
 from casestudies.insights.export import csv_response
 from casestudies.insights.gaps import find_gap
-from casestudies.insights.library_use import not_opened
 from casestudies.insights.periods import PERIOD_DAYS, Period
 from casestudies.insights.recording import MAX_TEXT, query_key, today
-from casestudies.insights.tables import Table, gaps_tables, use_tables
+from casestudies.insights.tables import Table, download_table, page_tables
 from casestudies.insights.usefulness import FeedbackInput, record_feedback, seat_choices
 from casestudies.library.services import get_case_for_viewer
 from casestudies.models import Role
@@ -29,18 +28,19 @@ def _period() -> Period:
     return Period.last(request.args.get("days", ""), today())
 
 
-def _csv(tables: dict[str, Table], page: str, period: Period) -> ResponseReturnValue:
-    table = tables.get(request.args.get("table", ""))
+def _csv(page: str, filename: str) -> ResponseReturnValue:
+    period = _period()
+    table = download_table(page, request.args.get("table", ""), period, today())
     if table is None:
         abort(404)
-    return csv_response(f"{page}-{table.name}-{period.days}-days.csv", table.header, table.rows)
+    return csv_response(f"{filename}-{table.name}-{period.days}-days.csv", table.header, table.rows)
 
 
 @bp.get("/gaps")
 @requires(Role.CURATOR)
 def gaps() -> str:
     period = _period()
-    tables = gaps_tables(period)
+    tables = page_tables("gaps", period, today())
     figures = {
         "gaps": charts.bar_chart("Top search gaps", "searches", [(r[0], r[1]) for r in tables["gaps"].rows]),
         "missing": charts.bar_chart("Missing words", "searches", [(r[0], r[1]) for r in tables["missing"].rows]),
@@ -62,8 +62,7 @@ def gaps() -> str:
 @bp.get("/gaps.csv")
 @requires(Role.CURATOR)
 def gaps_csv() -> ResponseReturnValue:
-    period = _period()
-    return _csv(gaps_tables(period), "search-gaps", period)
+    return _csv("gaps", "search-gaps")
 
 
 def _gap_link(row: tuple) -> str:
@@ -79,7 +78,7 @@ def _case_links(table: Table):
 @requires(Role.CURATOR)
 def library_use() -> str:
     period = _period()
-    tables = use_tables(period, today())
+    tables = page_tables("use", period, today())
     figures = {
         "most-read": charts.bar_chart("Most read cases", "reads", [(r[0], r[1]) for r in tables["most-read"].rows]),
         "useful": charts.bar_chart("Answers “useful”", "answers yes", [(r[0], r[1]) for r in tables["useful"].rows]),
@@ -91,13 +90,7 @@ def library_use() -> str:
 @bp.get("/use.csv")
 @requires(Role.CURATOR)
 def use_csv() -> ResponseReturnValue:
-    period = _period()
-    tables = use_tables(period, today())
-    if request.args.get("table") == "not-opened":  # the download has every case, not the first 100
-        stale = not_opened(today(), limit=None)
-        rows = [(c.title, c.seat, c.review_by.isoformat() if c.review_by else "not set") for c in stale.cases]
-        tables["not-opened"] = Table("not-opened", "", tables["not-opened"].header, rows)
-    return _csv(tables, "library-use", period)
+    return _csv("use", "library-use")
 
 
 def _gap_text() -> str:

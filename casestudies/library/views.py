@@ -13,7 +13,7 @@ from flask_login import current_user
 from casestudies.cases.revisions import teaching_notes_data
 from casestudies.guides.pdf import pdf_download
 from casestudies.indexing import synonym_groups
-from casestudies.insights.actions import promoted_cases
+from casestudies.insights.actions import all_terms, promoted_cases
 from casestudies.insights.recording import record_click, record_read, record_search_page
 from casestudies.insights.usefulness import seat_choices
 from casestudies.learning.collections import home_sections
@@ -208,4 +208,4 @@ def search() -> ResponseReturnValue:
 @bp.get("/search/synonyms")
 @requires(Role.CURATOR)
 def synonyms() -> str:
-    return render_template("library/synonyms.html", groups=synonym_groups())
+    return render_template("library/synonyms.html", groups=synonym_groups(), terms=all_terms())

@@ -21,6 +21,7 @@ from casestudies.models.cases import (
 from casestudies.models.guides import Guide, GuideCase, GuideQuestion, GuideSegment, HandoutVisit
 from casestudies.models.insights import (
     CaseFeedback,
+    CaseReadRollup,
     CaseReadWeek,
     ReadSeen,
     SearchClick,
@@ -49,6 +50,7 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseFeedback",
+    "CaseReadRollup",
     "CaseReadWeek",
     "CaseReport",
     "CaseRevision",

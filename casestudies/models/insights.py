@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casestudies.extensions import db
@@ -86,6 +86,8 @@ class CaseFeedback(db.Model):
     seat they chose to give; never who."""
 
     __tablename__ = "case_feedback"
+    # Usefulness by case for a period, read from the index alone.
+    __table_args__ = (Index("ix_case_feedback_day_case", "day", "case_id", "is_useful"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
@@ -182,3 +184,20 @@ class SearchGapRollup(db.Model):
     replaced_by: Mapped[str] = mapped_column(String(200), default="")
     searches: Mapped[int] = mapped_column(Integer, default=0)
     searchers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseReadRollup(db.Model):
+    """Reads per case in a window of complete weeks [start, end) (Mondays; `end` is the
+    current week's), summed from case_read_week: the Library use page reads these and the
+    current week's rows, not a year of weekly rows. A complete week's reads no longer
+    change, so a window holds for its week. Made by `flask insights aggregate` (daily), or
+    by the first page that needs it; its marker row has case_id 0."""
+
+    __tablename__ = "case_read_rollup"
+    __table_args__ = (UniqueConstraint("start", "end", "case_id", name="uq_case_read_rollup"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    case_id: Mapped[int] = mapped_column(Integer)  # not a foreign key: the marker's is 0
+    reads: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,8 +13,8 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from casestudies.database import insert_on_conflict
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
 from casestudies.models import Collection, DigestTopic, Notification, NotificationPreference, Role, User, utcnow
@@ -89,24 +89,16 @@ def notify(
     return written
 
 
+NOTIFICATION_COLUMNS = ("user_id", "kind", "title", "body", "link", "key", "created_at")
+
+
 def _add_once(note: Notification) -> Notification | None:
     """Write a keyed notification unless its person already has one with that key (another
     run, or another server's run at the same moment): one INSERT ... ON CONFLICT DO NOTHING,
     no savepoint (pysqlite's would commit when it opened the transaction)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     new_id = db.session.scalar(
-        dialect.insert(Notification)
-        .values(
-            user_id=note.user_id,
-            kind=note.kind,
-            title=note.title,
-            body=note.body,
-            link=note.link,
-            key=note.key,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(Notification.id)
+        insert_on_conflict(Notification, NOTIFICATION_COLUMNS, ("user_id", "key"), returning="id"),
+        {name: getattr(note, name) for name in NOTIFICATION_COLUMNS[:-1]} | {"created_at": utcnow()},
     )
     return db.session.get(Notification, new_id) if new_id is not None else None
 
