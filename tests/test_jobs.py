@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -173,6 +174,69 @@ def test_the_admins_page_lists_jobs_by_state_and_tries_a_failed_one_again(app: F
     assert job.state == QUEUED and job.attempts == 0
     assert admin.post("/admin/jobs/999/retry").status_code == 404
     assert login("curator").get("/admin/jobs").status_code == 403
+
+
+def test_the_admins_page_lists_queued_running_failed_and_finished_jobs(app: Flask, login) -> None:
+    ids = {
+        state: enqueue("test_record", label=f"Sample {state} work").id for state in (QUEUED, RUNNING, FAILED, FINISHED)
+    }
+    db.session.commit()
+    for state, job_id in ids.items():
+        job = db.session.get(Job, job_id)
+        job.state, job.error = state, ("ValueError: it broke" if state == FAILED else None)
+        job.locked_by = "server-a:42" if state == RUNNING else None
+    db.session.commit()
+    admin = login("admin")
+    everything = admin.get("/admin/jobs").get_data(as_text=True)
+    assert all(f"Sample {state} work" in everything for state in ids)
+    for state in ids:
+        page = admin.get(f"/admin/jobs?state={state}").get_data(as_text=True)
+        assert [f"Sample {other} work" in page for other in ids] == [other == state for other in ids], state
+        assert f"{state.capitalize()} (1)" in page
+    assert "server-a:42" in admin.get("/admin/jobs?state=running").get_data(as_text=True)
+    failed = admin.get("/admin/jobs?state=failed").get_data(as_text=True)
+    assert f'action="/admin/jobs/{ids[FAILED]}/retry"' in failed and "ValueError: it broke" in failed
+    finished = admin.get("/admin/jobs?state=finished").get_data(as_text=True)
+    assert "/retry" not in finished  # only a failed (or refused) job is offered again
+
+
+def test_a_pdf_already_rendered_for_the_same_content_is_served_at_once(
+    app: Flask, login, make_case, monkeypatch
+) -> None:
+    """Made once, then served at once to anyone asking for the same content: from this
+    server's cache, or (another server, whose cache lacks it) from the finished job's
+    result. Changed content is a new render."""
+    from casestudies.cases.revisions import case_to_data, save_case_data
+    from casestudies.guides import pdf as pdfs
+
+    renders: list[str] = []
+
+    def render(html: str, **_: object) -> bytes:
+        renders.append(html)
+        return b"%PDF-1.7 " + str(len(renders)).encode()
+
+    monkeypatch.setattr(pdfs, "render_in_child", render)
+    case = make_case(slug="porter-lounge")
+    first, second = login("learner"), login("learner")
+    asked = first.get("/cases/porter-lounge/pdf")
+    assert asked.mimetype == "text/html" and "data-app-job-status" in asked.get_data(as_text=True)
+    assert run_jobs(app) == 1 and len(renders) == 1
+    made = second.get("/cases/porter-lounge/pdf")
+    assert (made.status_code, made.mimetype, made.data) == (200, "application/pdf", b"%PDF-1.7 1")
+    # Another server: its own cache is empty; the job's result, kept in the database, answers.
+    cache = Path(app.config["PDF_CACHE_DIR"])
+    for file in cache.rglob("*.pdf"):
+        file.unlink()
+    again = first.get("/cases/porter-lounge/pdf")
+    assert (again.mimetype, again.data) == ("application/pdf", b"%PDF-1.7 1")
+    assert len(list(cache.rglob("*.pdf"))) == 1  # kept on this server from now on
+    assert db.session.query(Job).count() == 1 and run_jobs(app) == 0 and len(renders) == 1
+    # The case changes (published directly, as the workflow does): its PDF is made again.
+    data = case_to_data(case)
+    save_case_data(replace(data, summary=data.summary + " Changed."), actor=None, case=case, direct=True)
+    db.session.commit()
+    changed = first.get("/cases/porter-lounge/pdf")
+    assert changed.mimetype == "text/html" and run_jobs(app) == 1 and len(renders) == 2
 
 
 def test_a_private_jobs_status_is_its_owners_only(app: Flask, login) -> None:

@@ -26,7 +26,7 @@ from casestudies.indexing import indexing_progress
 from casestudies.library.services import LibraryFilters
 from casestudies.models import Role
 from casestudies.policy import requires
-from casestudies.transfer import import_jobs
+from casestudies.transfer import export_jobs, import_jobs
 from casestudies.transfer import uploads as transfer_web
 from casestudies.transfer.uploads import UploadError, UploadGone
 
@@ -45,6 +45,10 @@ class ConfirmImportForm(UploadTokenForm):
     publish = BooleanField("Publish the files marked published")
 
 
+class ExportForm(FlaskForm):
+    """Only its CSRF token: asking for an export starts a job."""
+
+
 def _megabytes(size: int) -> str:
     return f"{size // (1024 * 1024)} MB"
 
@@ -55,6 +59,7 @@ def _index(error: str | None = None, status: int = 200):
         render_template(
             "transfer/index.html",
             form=UploadForm(formdata=None),
+            export_form=ExportForm(formdata=None),
             error=error,
             limit=_megabytes(current_app.config["MAX_CONTENT_LENGTH"]),
             indexing=indexing_progress(),
@@ -154,14 +159,48 @@ def _arg(name: str, limit: int = 200) -> str | None:
 @bp.get("/export")
 @requires(Role.CURATOR)
 def export() -> Response:
+    """A search's results as a .zip (capped at EXPORT_LIMIT cases), answered at once; the
+    whole library is a job (export_library below), asked for from the import page."""
     filters = LibraryFilters(
         seat=_arg("seat"), setting=_arg("setting"), dimension=_arg("dimension"), tag=_arg("tag"), status=_arg("status")
     )
-    result = transfer_web.export_cases_for(
-        current_user, _arg("q") or "", filters, exact=request.args.get("exact") == "1"
-    )
+    query = _arg("q") or ""
+    if transfer_web.is_whole_library(query, filters):
+        return redirect(url_for("transfer.index", _anchor="export"), 303)
+    result = transfer_web.export_cases_for(current_user, query, filters, exact=request.args.get("exact") == "1")
     return Response(
         transfer_web.zip_chunks(result.entries),
         mimetype="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+    )
+
+
+@bp.post("/export")
+@requires(Role.CURATOR)
+def export_library():
+    if not ExportForm().validate_on_submit():
+        return _index("The form had expired. Ask for the export again.", 400)
+    job = export_jobs.start_export(current_user)
+    return redirect(url_for("transfer.export_status", export_token=job.token))
+
+
+@bp.get("/exports/<export_token>")
+@requires(Role.CURATOR)
+def export_status(export_token: str):
+    """The export's progress (followed by job-progress.js, or "Check again"), then its
+    download."""
+    job = export_jobs.export_job(export_token, current_user)
+    page = render_template("transfer/export_job.html", job=job, filename=export_jobs.filename_of(job))
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/exports/<export_token>/download")
+@requires(Role.CURATOR)
+def export_download(export_token: str) -> Response:
+    job = export_jobs.export_job(export_token, current_user)
+    filename, data = export_jobs.download(job, current_user)
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
