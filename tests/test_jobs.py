@@ -95,6 +95,23 @@ def test_a_job_whose_runner_died_is_taken_over_once_its_lease_runs_out(app: Flas
     assert _job(job_id).state == FINISHED
 
 
+def test_a_runner_never_takes_over_a_job_it_is_still_running(app: Flask) -> None:
+    """Its heartbeat stalled (a loaded machine) and the lease lapsed: another runner may take
+    the job over, but not this runner's own next thread (found by the kill -9 test on a
+    loaded machine: the job ran twice in one runner, the first outcome counted)."""
+    runner = get_runner(app)
+    job_id = enqueue("test_record", {}).id
+    db.session.commit()
+    assert queue.claim(runner.name, lease_seconds=0.1) == job_id
+    runner._running.add(job_id)  # as run_one does while the job runs
+    time.sleep(0.2)  # the lease has lapsed
+    try:
+        assert runner.run_one() is False and _job(job_id).attempts == 1
+    finally:
+        runner._running.discard(job_id)
+    assert queue.claim("another-runner", lease_seconds=30) == job_id
+
+
 def test_two_runners_claiming_at_once_run_each_job_once(app: Flask) -> None:
     CALLS.clear()
     ids = [enqueue("test_record", {}).id for _ in range(40)]
