@@ -354,6 +354,26 @@ def test_the_whole_library_is_exported_by_a_job_and_downloaded_when_ready(login,
     assert client.post("/transfer/export").headers["Location"] != following
 
 
+def test_asking_for_the_export_needs_the_pages_csrf_token(csrf_app: Flask) -> None:
+    import re
+
+    ensure_user("curator")
+    db.session.commit()
+    client = csrf_app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)[1]
+    form = {"email": "curator@example.org", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=form).status_code == 302
+    assert client.post("/transfer/export").status_code == 400  # no token: refused, nothing queued
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    page = client.get("/transfer/").get_data(as_text=True)
+    token = re.search(
+        r'action="/transfer/export"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', page
+    )[1]
+    asked = client.post("/transfer/export", data={"csrf_token": token})
+    assert asked.status_code == 302 and asked.headers["Location"].startswith("/transfer/exports/")
+
+
 def test_the_exports_zip_is_the_one_the_streamed_export_gave(login, make_case, fixed_zip_time) -> None:
     make_case(slug="porter-lounge")
     make_case(slug="clerk-phones", title="The ward clerk", tags=("phones",), status="draft")
