@@ -321,14 +321,20 @@ def return_overdue_command() -> None:
 @click.command("prune")
 @commits
 def prune_command() -> None:
-    """Delete audit events older than AUDIT_RETENTION_DAYS and the rows of sessions that
-    ended or expired (meant for cron, daily)."""
+    """Delete audit events older than AUDIT_RETENTION_DAYS, the rows of sessions that
+    ended or expired, and notifications read and older than NOTIFICATION_KEEP_READ_DAYS
+    (meant for cron, daily)."""
     from casestudies.accounts.sessions import prune_sessions
     from casestudies.audit.services import prune_events
+    from casestudies.notifications.services import prune_read
 
     events = prune_events()
     ended = prune_sessions()
-    click.echo(f"Deleted {events} audit event(s) older than the retention period and {ended} ended session(s).")
+    read = prune_read()
+    click.echo(
+        f"Deleted {events} audit event(s) older than the retention period, {ended} ended session(s) "
+        f"and {read} read notification(s) older than {current_app.config['NOTIFICATION_KEEP_READ_DAYS']} days."
+    )
 
 
 @click.command("db-revision")

@@ -62,6 +62,7 @@ ENV_SETTINGS = (
     "MAIL_DIR",
     "MAIL_TLS_CA_FILE",
     "REVIEW_NOTICE_DAYS",
+    "NOTIFICATION_KEEP_READ_DAYS",
     "GAP_MIN_SEARCHERS",
     "INSIGHTS_MAX_QUERIES_PER_DAY",
     "INSIGHTS_RAW_DAYS",
@@ -181,6 +182,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Curators are told once when a published case's review date is this many days away
         # or nearer, and once when it has passed (`flask notifications send-due`).
         "REVIEW_NOTICE_DAYS": 7,
+        # `flask prune` deletes notifications read and made more than this many days ago.
+        "NOTIFICATION_KEEP_READ_DAYS": 90,
         # Curators' insights (casestudies/insights/): a query is shown once this many
         # different people searched it on one day; a day keeps at most this many different
         # queries (more count together); daily rows older than INSIGHTS_RAW_DAYS are
@@ -200,7 +203,7 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     for name in ("SESSION_IDLE_HOURS", "SESSION_MAX_DAYS"):
         if name in overrides:
             overrides[name] = float(overrides[name])
-    for name in ("AUDIT_RETENTION_DAYS", "REVIEW_NOTICE_DAYS"):
+    for name in ("AUDIT_RETENTION_DAYS", "REVIEW_NOTICE_DAYS", "NOTIFICATION_KEEP_READ_DAYS"):
         if name in overrides:
             overrides[name] = int(overrides[name])
     if "SEARCH_JOURNAL_RETENTION_HOURS" in overrides:

@@ -135,6 +135,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "learning.delete_notebook": ("GET", "learner"),
     "learning.restore_item": ("POST", "learner"),
     "transfer.import_status": ("GET", "curator"),
+    "transfer.export_library": ("POST", "curator"),  # the whole library, as a job
+    "transfer.export_status": ("GET", "curator"),  # the user's own finished export (_export_job_for)
+    "transfer.export_download": ("GET", "curator"),
     "learning.remove_item": ("POST", "learner"),  # late: they take item 1 away
     "learning.remove_collection_case": ("POST", "curator"),
     "guides.update_plan": ("POST", "facilitator"),
@@ -182,6 +185,7 @@ REDIRECTS = {"notifications.open_notification"}  # a GET that answers with where
 SAMPLE_QUERY: dict[str, dict[str, object]] = {"curate.diff": {"a": 1, "b": 1}}
 SAMPLE_QUERY: dict[str, dict[str, object]] = {
     "curate.diff": {"a": 1, "b": 1},
+    "transfer.export": {"q": "porter"},  # a search's results (the whole library is a job)
     "insights.gaps_csv": {"table": "gaps"},
     "insights.use_csv": {"table": "most-read"},
     **{
@@ -200,6 +204,7 @@ SAMPLE_ARGS = {
     "edition": "participant",
     "token": "sample-share-token",
     "job_token": "sample-import-job",
+    "export_token": "sample-export-job",
     "report_id": 1,
     "list_id": 1,
     "collection_id": 1,
@@ -281,6 +286,18 @@ def _import_job_for(user) -> None:
     db.session.commit()
 
 
+def _export_job_for(user) -> None:
+    """The user's finished export of the whole library, its token SAMPLE_ARGS["export_token"]."""
+    from casestudies.extensions import db
+    from casestudies.jobs import enqueue
+    from casestudies.transfer.uploads import zip_chunks
+
+    job = enqueue("export_library", {}, key=f"export:{user.id}", owner=user)
+    job.token, job.state, job.label = SAMPLE_ARGS["export_token"], "finished", "Export every-seat-library-sample.zip"
+    job.result = b"".join(zip_chunks([("sample.md", b"---\n")]))
+    db.session.commit()
+
+
 def _notification_for(user) -> None:
     """Notification 1, the user's."""
     from casestudies.extensions import db
@@ -319,6 +336,7 @@ def test_each_role_gets_the_expected_answer_on_every_route(app: Flask, login, ma
     _failed_job()
     if who in ROLES and ensure_user(who).can_curate():
         _import_job_for(ensure_user(who))
+        _export_job_for(ensure_user(who))
     if who in ROLES:
         _notification_for(ensure_user(who))
     if who == "anonymous":

@@ -62,10 +62,14 @@ def test_role_changes_are_recorded(app: Flask) -> None:
 
 
 def test_a_browser_export_is_recorded(login, make_case) -> None:
+    from casestudies.jobs import run_jobs
+
     make_case()
-    response = login("curator").get("/transfer/export")
+    client = login("curator")
+    following = client.post("/transfer/export").headers["Location"]  # the whole library: a job
+    assert run_jobs() == 1 and events("export") == []  # made, not yet downloaded
+    response = client.get(following + "/download")
     assert response.status_code == 200
-    response.get_data()
     [event] = events("export")
     assert event.actor_id == ensure_user("curator").id and "1 case file(s)" in event.detail
 

@@ -472,7 +472,11 @@ def test_case_fields_survive_a_case_file_round_trip(world: World) -> None:
     from casestudies.transfer.services import import_cases
 
     c = world.case
-    files = read_bundle_from_zip_bytes(world.author.get("/transfer/export").data)
+    from casestudies.jobs import run_jobs
+
+    following = world.author.post("/transfer/export").headers["Location"]  # the whole library: a job
+    run_jobs()
+    files = read_bundle_from_zip_bytes(world.author.get(following + "/download").data)
     exported = next(f for f in files if f.name == f"{SLUG}.md")
     data = parse_case_file(exported.data, exported.name)
     assert (data.title, data.summary, data.seat, data.setting) == (c["title"], c["summary"], c["seat"], c["setting"])

@@ -20,7 +20,7 @@ from casestudies.indexing import catch_up
 from casestudies.models import Case
 
 from .conftest import PASSWORD, ROOT, case_data, ensure_user
-from .test_access import EXPECTED, _guide_for, _import_job_for, _learning_for, _report_on, _url
+from .test_access import EXPECTED, _export_job_for, _guide_for, _import_job_for, _learning_for, _report_on, _url
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 # first answer is the page following its render job: guides.pdf stands for them all.
 NOT_PAGES = {
     "static", "auth.login", "auth.sso_callback", "transfer.progress", "guides.shared_pdf", "jobs.status",
-    "audit.export_csv", "transfer.export", "learning.export_pdf", "learning.export_docx",
+    "audit.export_csv", "transfer.export", "transfer.export_download", "learning.export_pdf", "learning.export_docx",
     "learning.export_csv", "learning.export_my_data", "guides.handout_pdf", "library.case_pdf",
     # A reset link redirects; the page it leads to needs a real emailed link (axe-core checks
     # both, in tests/test_password_reset_browser.py).
@@ -109,6 +109,7 @@ def every_page(csrf_app: Flask) -> dict[str, str]:
     _guide_for(admin, case)
     _learning_for(admin, case)
     _import_job_for(admin)
+    _export_job_for(admin)
     pages = {"/login (signed out)": csrf_app.test_client().get("/login").get_data(as_text=True)}
     client = _signed_in(csrf_app, admin.email)
     bad = []

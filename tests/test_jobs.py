@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,15 +84,35 @@ def test_a_failing_job_is_retried_with_growing_waits_then_shown_failed_with_its_
 def test_a_job_whose_runner_died_is_taken_over_once_its_lease_runs_out(app: Flask) -> None:
     job_id = enqueue("test_record", {}).id
     db.session.commit()
-    assert queue.claim("dead-runner", lease_seconds=0.2) == job_id  # and then it died
+    assert queue.claim("dead-runner", lease_seconds=60) == job_id  # and then it died
     assert run_jobs(app) == 0  # its lease still holds
-    time.sleep(0.3)
+    # Its lease runs out (moved, not waited for: a 0.2 s lease ran out before the check on a
+    # loaded machine).
+    db.session.get(Job, job_id).locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
     assert run_jobs(app) == 1
     job = _job(job_id)
     assert job.state == FINISHED and job.attempts == 2 and job.locked_by != "dead-runner"
     # Had the first runner come back, its outcome would be discarded.
     assert queue._end(job_id, "dead-runner", FAILED, error="late") == "lost"
     assert _job(job_id).state == FINISHED
+
+
+def test_a_runner_never_takes_over_a_job_it_is_still_running(app: Flask) -> None:
+    """Its heartbeat stalled (a loaded machine) and the lease lapsed: another runner may take
+    the job over, but not this runner's own next thread (found by the kill -9 test on a
+    loaded machine: the job ran twice in one runner, the first outcome counted)."""
+    runner = get_runner(app)
+    job_id = enqueue("test_record", {}).id
+    db.session.commit()
+    assert queue.claim(runner.name, lease_seconds=0.1) == job_id
+    runner._running.add(job_id)  # as run_one does while the job runs
+    time.sleep(0.2)  # the lease has lapsed
+    try:
+        assert runner.run_one() is False and _job(job_id).attempts == 1
+    finally:
+        runner._running.discard(job_id)
+    assert queue.claim("another-runner", lease_seconds=30) == job_id
 
 
 def test_two_runners_claiming_at_once_run_each_job_once(app: Flask) -> None:
@@ -173,6 +194,69 @@ def test_the_admins_page_lists_jobs_by_state_and_tries_a_failed_one_again(app: F
     assert job.state == QUEUED and job.attempts == 0
     assert admin.post("/admin/jobs/999/retry").status_code == 404
     assert login("curator").get("/admin/jobs").status_code == 403
+
+
+def test_the_admins_page_lists_queued_running_failed_and_finished_jobs(app: Flask, login) -> None:
+    ids = {
+        state: enqueue("test_record", label=f"Sample {state} work").id for state in (QUEUED, RUNNING, FAILED, FINISHED)
+    }
+    db.session.commit()
+    for state, job_id in ids.items():
+        job = db.session.get(Job, job_id)
+        job.state, job.error = state, ("ValueError: it broke" if state == FAILED else None)
+        job.locked_by = "server-a:42" if state == RUNNING else None
+    db.session.commit()
+    admin = login("admin")
+    everything = admin.get("/admin/jobs").get_data(as_text=True)
+    assert all(f"Sample {state} work" in everything for state in ids)
+    for state in ids:
+        page = admin.get(f"/admin/jobs?state={state}").get_data(as_text=True)
+        assert [f"Sample {other} work" in page for other in ids] == [other == state for other in ids], state
+        assert f"{state.capitalize()} (1)" in page
+    assert "server-a:42" in admin.get("/admin/jobs?state=running").get_data(as_text=True)
+    failed = admin.get("/admin/jobs?state=failed").get_data(as_text=True)
+    assert f'action="/admin/jobs/{ids[FAILED]}/retry"' in failed and "ValueError: it broke" in failed
+    finished = admin.get("/admin/jobs?state=finished").get_data(as_text=True)
+    assert "/retry" not in finished  # only a failed (or refused) job is offered again
+
+
+def test_a_pdf_already_rendered_for_the_same_content_is_served_at_once(
+    app: Flask, login, make_case, monkeypatch
+) -> None:
+    """Made once, then served at once to anyone asking for the same content: from this
+    server's cache, or (another server, whose cache lacks it) from the finished job's
+    result. Changed content is a new render."""
+    from casestudies.cases.revisions import case_to_data, save_case_data
+    from casestudies.guides import pdf as pdfs
+
+    renders: list[str] = []
+
+    def render(html: str, **_: object) -> bytes:
+        renders.append(html)
+        return b"%PDF-1.7 " + str(len(renders)).encode()
+
+    monkeypatch.setattr(pdfs, "render_in_child", render)
+    case = make_case(slug="porter-lounge")
+    first, second = login("learner"), login("learner")
+    asked = first.get("/cases/porter-lounge/pdf")
+    assert asked.mimetype == "text/html" and "data-app-job-status" in asked.get_data(as_text=True)
+    assert run_jobs(app) == 1 and len(renders) == 1
+    made = second.get("/cases/porter-lounge/pdf")
+    assert (made.status_code, made.mimetype, made.data) == (200, "application/pdf", b"%PDF-1.7 1")
+    # Another server: its own cache is empty; the job's result, kept in the database, answers.
+    cache = Path(app.config["PDF_CACHE_DIR"])
+    for file in cache.rglob("*.pdf"):
+        file.unlink()
+    again = first.get("/cases/porter-lounge/pdf")
+    assert (again.mimetype, again.data) == ("application/pdf", b"%PDF-1.7 1")
+    assert len(list(cache.rglob("*.pdf"))) == 1  # kept on this server from now on
+    assert db.session.query(Job).count() == 1 and run_jobs(app) == 0 and len(renders) == 1
+    # The case changes (published directly, as the workflow does): its PDF is made again.
+    data = case_to_data(case)
+    save_case_data(replace(data, summary=data.summary + " Changed."), actor=None, case=case, direct=True)
+    db.session.commit()
+    changed = first.get("/cases/porter-lounge/pdf")
+    assert changed.mimetype == "text/html" and run_jobs(app) == 1 and len(renders) == 2
 
 
 def test_a_private_jobs_status_is_its_owners_only(app: Flask, login) -> None:

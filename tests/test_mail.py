@@ -262,3 +262,18 @@ def test_mail_settings_from_the_environment() -> None:
         "MAIL_USE_SSL": True,
         "MAIL_USE_TLS": False,
     }
+
+
+def test_one_rule_makes_every_link_in_a_mail_absolute(app: Flask) -> None:
+    """SITE_URL when set; else the request's own address; else (a job, a command) where
+    `make run` serves. Endpoints and paths (a notification's link) follow the same rule."""
+    from casestudies.mail import absolute_path, absolute_url
+
+    with app.app_context():  # no request: a job or a command
+        assert absolute_url("auth.login") == "http://127.0.0.1:5000/login"
+        assert absolute_path("/notifications") == "http://127.0.0.1:5000/notifications"
+    with app.test_request_context("/", base_url="http://intranet.test:8080"):
+        assert absolute_url("auth.login") == "http://intranet.test:8080/login"
+        app.config["SITE_URL"] = "https://seat.example.org/"
+        assert absolute_url("auth.forgot_password") == "https://seat.example.org/login/forgot"
+        assert absolute_path("/cases/x") == "https://seat.example.org/cases/x"

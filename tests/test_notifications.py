@@ -390,3 +390,39 @@ def test_an_import_that_replaces_a_live_case_tells_the_facilitators_whose_guides
     assert report.published == ["a.md"]
     title = told(kinds.GUIDE_CASE_CHANGED)["facilitator@example.org"][0]
     assert "was changed" in title
+
+
+# -- pruning ---------------------------------------------------------------------------------------
+
+
+def test_flask_prune_deletes_read_notifications_older_than_the_configured_age(app: Flask, people, runner) -> None:
+    from casestudies.models import utcnow
+
+    learner = people["learner"]
+    writer = people["writer"]
+
+    def note(user: User, title: str, *, days_old: int, read: bool, key: str | None = None) -> int:
+        [made] = services.notify(
+            [user], kinds.REVIEW_DUE if key else kinds.REPORT_RESOLVED, title=title, body="", link="/", key=key
+        )
+        made.created_at = utcnow() - timedelta(days=days_old)
+        made.read_at = utcnow() if read else None
+        return made.id
+
+    old_read = note(learner, "old and read", days_old=40, read=True)
+    old_unread = note(learner, "old, not read", days_old=40, read=False)
+    new_read = note(learner, "new and read", days_old=5, read=True)
+    # Kept while kept: an overdue notice's key stops the daily run telling again.
+    overdue = note(writer, "overdue", days_old=40, read=True, key="review-overdue:1:2026-01-01")
+    due = note(writer, "due", days_old=40, read=True, key="review-due:1:2026-01-01")
+    db.session.commit()
+    app.config["NOTIFICATION_KEEP_READ_DAYS"] = 30
+    result = runner.invoke(args=["prune"])
+    assert result.exit_code == 0, result.output
+    assert "2 read notification(s) older than 30 days" in result.output
+    db.session.expire_all()
+    kept = set(db.session.scalars(select(Notification.id)))
+    assert kept == {old_unread, new_read, overdue}
+    assert old_read not in kept and due not in kept
+    app.config["NOTIFICATION_KEEP_READ_DAYS"] = 3
+    assert services.prune_read() == 1 and db.session.get(Notification, new_read) is None

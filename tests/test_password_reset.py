@@ -205,3 +205,25 @@ def test_the_sign_in_page_links_to_the_reset_page_unless_passwords_are_off(app: 
     app.config["LOCAL_LOGIN_ENABLED"] = False
     assert 'href="/login/forgot"' not in client.get("/login").get_data(as_text=True)
     assert client.get("/login/forgot").status_code == 404
+
+
+def test_a_throttled_sign_in_points_to_forgot_your_password(app: Flask, client, login) -> None:
+    ensure_user("learner")
+    for _ in range(5):
+        client.post("/login", data={"email": "learner@example.org", "password": "wrong password!"})
+    refused = client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "choose “Forgot your password?” below" in page
+    assert "ask an administrator" not in page and 'href="/login/forgot"' in page
+    # Signed in, changing the password: the reset is on the sign-in page.
+    signed_in = login("facilitator")
+    new = "a brand new passphrase for me"
+    for _ in range(5):
+        signed_in.post(
+            "/account/password", data={"current_password": "not mine", "new_password": new, "confirm_password": new}
+        )
+    refused = signed_in.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": new, "confirm_password": new}
+    )
+    assert refused.status_code == 429
+    assert "choose “Forgot your password?” on the sign-in page" in refused.get_data(as_text=True)

@@ -17,7 +17,7 @@ from casestudies.indexing import catch_up
 from casestudies.models import Case
 
 from .conftest import axe_violations, ensure_user, make_test_app, serving, sign_in
-from .test_access import EXPECTED, _guide_for, _import_job_for, _learning_for, _report_on, _url
+from .test_access import EXPECTED, _export_job_for, _guide_for, _import_job_for, _learning_for, _report_on, _url
 from .test_html_validity import NOT_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,6 +52,7 @@ def full_library(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
         _guide_for(admin, case)
         _learning_for(admin, case)
         _import_job_for(admin)
+        _export_job_for(admin)
         import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
         db.session.commit()
         catch_up(app)

@@ -19,13 +19,13 @@ from casestudies.extensions import db
 from casestudies.indexing import catch_up, check_index
 from casestudies.jobs import run_jobs
 from casestudies.library.services import search_cases
-from casestudies.models import AuditEvent, Case, Job
+from casestudies.models import AuditEvent, Case, Job, Role
 from casestudies.transfer import uploads as transfer_web
 from casestudies.transfer.casefile import BundleFile, dump_case_file
 from casestudies.transfer.services import import_cases
 from casestudies.transfer.uploads import UploadError
 
-from .conftest import case_data, ensure_user
+from .conftest import PASSWORD, case_data, ensure_user
 
 
 def case_file(**overrides) -> bytes:
@@ -290,27 +290,140 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_export_the_whole_library_as_case_files(login, make_case) -> None:
+def export_library(client) -> tuple[str, object]:
+    """Ask for the whole library's export, let the job run, download it: (page, download)."""
+    asked = client.post("/transfer/export")
+    assert asked.status_code == 302 and asked.headers["Location"].startswith("/transfer/exports/")
+    assert run_jobs() == 1
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    return page, client.get(asked.headers["Location"] + "/download")
+
+
+FIXED_STAMP = time.struct_time((2026, 12, 7, 10, 30, 0, 0, 341, 0))
+
+
+@pytest.fixture
+def fixed_zip_time(monkeypatch) -> None:
+    """A zip entry's time is the time it is made: fixed, so two exports can be compared."""
+    import types
+
+    monkeypatch.setattr(transfer_web, "time", types.SimpleNamespace(localtime=lambda *_: FIXED_STAMP))
+
+
+def test_the_whole_library_is_exported_by_a_job_and_downloaded_when_ready(login, make_case) -> None:
     make_case(slug="porter-lounge")
     make_case(slug="draft-one", title="A draft", status="draft")
     binned = make_case(slug="in-the-bin", title="Binned")
     curation.delete_case(binned, ensure_user("curator"), "Leaving the library")
     db.session.commit()
-    response = login("curator").get("/transfer/export")
+    client = login("curator")
+    index = client.get("/transfer/").get_data(as_text=True)
+    assert 'action="/transfer/export"' in index and "Export the whole library (.zip)" in index
+    # The old link (and a search with no words or filters) leads to the page's export form.
+    old_link = client.get("/transfer/export")
+    assert old_link.status_code == 303 and old_link.headers["Location"] == "/transfer/#export"
+    asked = client.post("/transfer/export")
+    following = asked.headers["Location"]
+    # The request answers at once with a page that follows the job.
+    page = client.get(following)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "Exporting the library" in text and "data-app-job-status" in text and "Check again" in text
+    assert f'data-app-job-next="{following}"' in text and f'href="{following}"' in text
+    assert client.get(following + "/download").status_code == 409  # not made yet
+    # Asked again while it waits: the same job.
+    assert client.post("/transfer/export").headers["Location"] == following
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+    # Another curator can't follow or download it.
+    other = login("admin")
+    assert other.get(following).status_code == 404 and other.get(following + "/download").status_code == 404
+    assert run_jobs() == 1
+    done = client.get(following).get_data(as_text=True)
+    assert "The export is ready" in done and f'href="{following}/download"' in done
+    response = client.get(following + "/download")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="every-seat-library-')
     files = read_zip(response.get_data())
     assert sorted(files) == ["draft-one.md", "porter-lounge.md"]  # drafts too; not the bin
     case = db.session.scalar(select(Case).where(Case.slug == "porter-lounge"))
     assert files["porter-lounge.md"].decode() == dump_case_file(case_to_data(case))
+    # Each download is in the audit log, as the streamed one was.
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [e.detail.split(": ")[1] for e in events] == ["2 case file(s)"]
+    # Once it is finished, asking again makes a new export (the library may have changed).
+    assert client.post("/transfer/export").headers["Location"] != following
 
 
-def test_export_then_import_into_an_empty_library_round_trips(app: Flask, login, make_case) -> None:
+def test_asking_for_the_export_needs_the_pages_csrf_token(csrf_app: Flask) -> None:
+    import re
+
+    ensure_user("curator")
+    db.session.commit()
+    client = csrf_app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)[1]
+    form = {"email": "curator@example.org", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=form).status_code == 302
+    assert client.post("/transfer/export").status_code == 400  # no token: refused, nothing queued
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    page = client.get("/transfer/").get_data(as_text=True)
+    token = re.search(
+        r'action="/transfer/export"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', page
+    )[1]
+    asked = client.post("/transfer/export", data={"csrf_token": token})
+    assert asked.status_code == 302 and asked.headers["Location"].startswith("/transfer/exports/")
+
+
+def test_the_exports_zip_is_the_one_the_streamed_export_gave(login, make_case, fixed_zip_time) -> None:
     make_case(slug="porter-lounge")
-    make_case(slug="clerk-phones", title="The ward clerk", tags=("phones",))
-    exported = read_zip(login("curator").get("/transfer/export").get_data())
-    report = import_cases([BundleFile(name, data) for name, data in exported.items()], actor=None, dry_run=True)
-    assert report.ok and sorted(report.unchanged) == sorted(exported)
+    make_case(slug="clerk-phones", title="The ward clerk", tags=("phones",), status="draft")
+    curator = ensure_user("curator")
+    streamed = b"".join(transfer_web.zip_chunks(transfer_web.export_cases_for(curator).entries))
+    db.session.commit()
+    _, download = export_library(login("curator"))
+    assert download.get_data() == streamed
+
+
+def test_export_import_export_is_byte_identical(
+    app: Flask, login, make_case, tmp_path: Path, migrated_db_template, fixed_zip_time
+) -> None:
+    from .conftest import make_test_app
+
+    make_case(slug="porter-lounge")
+    make_case(slug="clerk-phones", title="The ward clerk", tags=("phones",), status="draft")
+    make_case(slug="night-shift", title="The night shift", seat="Ward clerk", status="review")
+    _, first = export_library(login("curator"))
+    exported = read_zip(first.get_data())
+    # Into an empty library (another app, its own database), then exported from there.
+    (tmp_path / "other").mkdir()
+    other = make_test_app(tmp_path / "other", migrated_db_template, WTF_CSRF_ENABLED=False)
+    try:
+        with other.app_context():
+            report = import_cases([BundleFile(name, data) for name, data in exported.items()], actor=None, publish=True)
+            assert report.ok and sorted(report.created) == sorted(exported)
+            db.session.commit()
+            ensure_user("curator")
+            client = other.test_client()
+            assert client.post("/login", data={"email": "curator@example.org", "password": PASSWORD}).status_code == 302
+            _, second = export_library(client)
+            assert second.get_data() == first.get_data()
+            db.session.remove()
+    finally:
+        with other.app_context():
+            other.extensions["search_index"].close()
+            db.engine.dispose()
+
+
+def test_an_export_asked_by_someone_no_longer_a_curator_is_refused(login, make_case) -> None:
+    make_case(slug="porter-lounge")
+    client = login("curator")
+    following = client.post("/transfer/export").headers["Location"]
+    ensure_user("curator").role = Role.LEARNER
+    db.session.commit()
+    assert run_jobs() == 1
+    job = db.session.scalar(select(Job))
+    assert job.state == "refused" and "can no longer export" in (job.error or "") and job.result is None
+    assert client.get(following).status_code == 403  # the page itself is for curators
 
 
 def test_export_the_results_of_a_search(login, make_case) -> None:

@@ -1,8 +1,9 @@
-// A page that follows a job (a PDF being made, an import; data-app-job-running and
-// data-app-job-ready give a page its own words) asks the job's status (data-app-job-status)
-// every second; when the job is done it fetches the page's own address again
-// (data-app-job-next), which then answers with the PDF (a download) or with the page saying
-// why it could not be made. Without JavaScript the page keeps its "Check again" link.
+// A page that follows a job (templates/jobs/_progress.html: a PDF being made, an import, an
+// export; data-app-job-running, data-app-job-ready and data-app-job-ready-link give each its
+// own words) asks the job's status (data-app-job-status) every second; when the job is done
+// it loads data-app-job-next: the page's own address, which then answers with the PDF (a
+// download), the outcome, or the page saying why it could not be made. Without JavaScript
+// the page keeps its "Check again" link.
 const POLL_MS = 1000;
 const RETRY_MS = 5000; // after a failed request
 
@@ -32,10 +33,8 @@ function follow(section) {
     if (job.state === 'finished') {
       status.textContent =
         section.dataset.appJobReady || 'Your PDF is ready and is downloading. If it does not, use the link below.';
-      if (again && !section.dataset.appJobReady) {
-        const link = again.querySelector('a');
-        if (link) link.textContent = 'Download the PDF';
-      }
+      const link = again && section.dataset.appJobReadyLink ? again.querySelector('a') : null;
+      if (link) link.textContent = section.dataset.appJobReadyLink;
     }
     // The same address now answers with the PDF, or with the reason it was not made.
     window.location.assign(next);

@@ -46,12 +46,15 @@ def delay_after(failures: int) -> timedelta:
     return min(LONGEST_DELAY, FIRST_DELAY * 2 ** (failures - FREE_FAILURES))
 
 
-def blocked_message(wait: timedelta) -> str:
+def blocked_message(wait: timedelta, *, signed_in: bool = False) -> str:
+    """The refusal, pointing to a reset by email (the reset page itself tells accounts that
+    sign in with their organisation to use its sign-in instead)."""
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
     when = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    where = "on the sign-in page" if signed_in else "below"
     return (
         f"Too many failed attempts with this password. For your security, wait {when} and try again, "
-        "or ask an administrator to reset your password."
+        f"or choose “Forgot your password?” {where} to set a new one by email."
     )
 
 
@@ -136,7 +139,7 @@ def attempt_password_change(user: User, current: str, new: str, confirm: str, ad
     same counts: both guess the same password)."""
     claim = claim_attempt(user.email, address)
     if claim.wait is not None:
-        raise Throttled(blocked_message(claim.wait), field="current_password")
+        raise Throttled(blocked_message(claim.wait, signed_in=True), field="current_password")
     check_current_password(user, current)  # a wrong one leaves the attempt counted
     succeeded(user.email, address)  # before the change writes anything (SQLite: one writer)
     change_own_password(user, current, new, confirm, current_checked=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,13 +106,20 @@ def _claimable(now: datetime):
     )
 
 
-def claim(runner: str, lease_seconds: float, kinds: set[str] | None = None) -> int | None:
-    """Take the next due job for `runner` and commit; its id, or None if none is due."""
+def claim(
+    runner: str, lease_seconds: float, kinds: set[str] | None = None, *, running: Collection[int] = ()
+) -> int | None:
+    """Take the next due job for `runner` and commit; its id, or None if none is due.
+    `running`: the jobs this runner is doing now, never taken over by it (their lease may
+    have lapsed on a stalled heartbeat: another runner may take them, not this one's own
+    next thread, whose outcome would count as the first's)."""
     session = db.session
     now = utcnow()
     query = select(Job.id).where(_claimable(now)).order_by(Job.run_after, Job.id).limit(8)
     if kinds is not None:
         query = query.where(Job.kind.in_(kinds))
+    if running:
+        query = query.where(Job.id.not_in(list(running)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for job_id in session.scalars(query).all():

@@ -169,7 +169,9 @@ class Runner:
     def run_one(self) -> bool:
         """Claim and do one due job; False if none was due."""
         with self.app.app_context():
-            job_id = queue.claim(self.name, self.lease)
+            with self._running_lock:
+                running = set(self._running)
+            job_id = queue.claim(self.name, self.lease, running=running)
             if job_id is None:
                 return False
             with self._running_lock:

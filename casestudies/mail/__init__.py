@@ -9,10 +9,19 @@ import logging
 
 from flask import Flask
 
-from casestudies.mail.delivery import MAIL_JOB, absolute_url, mail_destination, queue_mail
+from casestudies.mail.delivery import MAIL_JOB, absolute_path, absolute_url, app_path, mail_destination, queue_mail
 from casestudies.mail.render import render_mail
 
-__all__ = ["MAIL_JOB", "absolute_url", "init_app", "mail_destination", "queue_mail", "render_mail"]
+__all__ = [
+    "MAIL_JOB",
+    "absolute_path",
+    "absolute_url",
+    "app_path",
+    "init_app",
+    "mail_destination",
+    "queue_mail",
+    "render_mail",
+]
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,7 @@ import smtplib
 from email.utils import parseaddr
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context, request, url_for
 
 from casestudies.jobs import JobRefused, enqueue, handler
 from casestudies.models.jobs import Job
@@ -57,16 +57,27 @@ def queue_mail(
     )
 
 
-def absolute_url(endpoint: str, **values: Any) -> str:
-    """A link for an email: SITE_URL and the path when SITE_URL is set (production must set
-    it: a link built from a request's Host header could be pointed at another site by
-    whoever sent that request); otherwise this request's own address (development)."""
+def absolute_path(path: str) -> str:
+    """A path in the app as a full address, for an email read outside it: SITE_URL's when
+    set (production must set it: an address built from a request's Host header could be
+    pointed at another site by whoever sent that request); otherwise this request's own
+    (development), else where `make run` serves (a command, a job)."""
     site = str(current_app.config.get("SITE_URL") or "").rstrip("/")
-    if site:
-        return site + url_for(endpoint, **values)
+    if not site:
+        site = request.host_url.rstrip("/") if has_request_context() else FALLBACK_SITE_URL
+    return site + path
+
+
+def app_path(endpoint: str, **values: Any) -> str:
+    """An endpoint's path in the app, also where no request is (a job, the command line)."""
     if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    return FALLBACK_SITE_URL + url_for(endpoint, **values)
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    return absolute_path(app_path(endpoint, **values))
 
 
 def message_id(job: Job) -> str:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from casestudies.errors import NotFound
 from casestudies.extensions import db
-from casestudies.mail import queue_mail, render_mail
-from casestudies.mail.delivery import FALLBACK_SITE_URL
+from casestudies.mail import absolute_path, queue_mail, render_mail
 from casestudies.models import User
 
 if TYPE_CHECKING:
@@ -49,31 +48,22 @@ def read_unsubscribe_token(token: str) -> tuple[User, str]:
     return user, kind
 
 
-def absolute(path: str) -> str:
-    """A path in the app as a full address, for a mail read outside it: SITE_URL's, else
-    this request's, else where `make run` serves (as casestudies.mail.absolute_url)."""
-    site = str(current_app.config.get("SITE_URL") or "").rstrip("/")
-    if not site:
-        site = request.host_url.rstrip("/") if has_request_context() else FALLBACK_SITE_URL
-    return site + path
-
-
 def send(user: User, note: Notification) -> None:
     """Queue the notification's mail to its person, in this transaction."""
     from casestudies.notifications.kinds import KINDS
     from casestudies.notifications.services import path_for
 
-    unsubscribe_url = absolute(
+    unsubscribe_url = absolute_path(
         path_for("notifications.unsubscribe", unsubscribe_token=unsubscribe_token(user, note.kind))
     )
     rendered = render_mail(
         "notification",
         subject=note.title,
         lines=note.body.splitlines(),
-        link=absolute(note.link),
+        link=absolute_path(note.link),
         kind_label=KINDS[note.kind].label,
         unsubscribe_url=unsubscribe_url,
-        preferences_url=absolute(path_for("notifications.preferences")),
+        preferences_url=absolute_path(path_for("notifications.preferences")),
     )
     queue_mail(
         to=user.email,

@@ -8,15 +8,17 @@ the mail as a job in the same transaction (email.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from casestudies.database import insert_on_conflict
 from casestudies.errors import NotFound, Refused
 from casestudies.extensions import db
+from casestudies.mail import app_path
 from casestudies.models import Collection, DigestTopic, Notification, NotificationPreference, Role, User, utcnow
 from casestudies.notifications import email
 from casestudies.notifications.kinds import CHANNELS, EMAIL, KINDS, OFF, Kind, kinds_for
@@ -28,10 +30,7 @@ MAX_TOPICS = 30  # seats and themes one digest follows
 
 def path_for(endpoint: str, **values: Any) -> str:
     """A path in the app, also from the command line (no request there)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    with current_app.test_request_context("/"):
-        return url_for(endpoint, **values)
+    return app_path(endpoint, **values)
 
 
 def curators(*, excluding: Iterable[int | None] = ()) -> list[User]:
@@ -209,3 +208,18 @@ def set_digest_topics(user: User, seats: list[str], theme_ids: list[int]) -> Non
     db.session.add_all([DigestTopic(user_id=user.id, seat=seat) for seat in seats])
     db.session.add_all([DigestTopic(user_id=user.id, collection_id=theme) for theme in themes])
     db.session.flush()
+
+
+def prune_read(days: float | None = None) -> int:
+    """Delete notifications read and made more than `days` ago (NOTIFICATION_KEEP_READ_DAYS);
+    unread ones stay. A case's overdue notice stays while kept: its key is what stops the
+    daily run telling curators again about the same overdue date. How many."""
+    days = float(current_app.config["NOTIFICATION_KEEP_READ_DAYS"] if days is None else days)
+    gone = db.session.execute(
+        delete(Notification).where(
+            Notification.read_at.is_not(None),
+            Notification.created_at < utcnow() - timedelta(days=days),
+            or_(Notification.key.is_(None), ~Notification.key.startswith("review-overdue:")),
+        )
+    )
+    return int(gone.rowcount or 0)

@@ -91,6 +91,7 @@ TESTED_PAGES: dict[str, dict[str, str]] = {
         "tags.delete": "Delete a tag",
         "transfer.index": "Import and export",
         "transfer.import_status": "An import's progress and outcome",
+        "transfer.export_status": "An export's progress and download",
         "audit.log": "Audit log",
         "reports.queue": "Reported problems",
         "reports.resolve": "Resolve a report",

@@ -310,14 +310,29 @@ class Export:
     entries: list[tuple[str, bytes]]  # (<slug>.md, the case file)
 
 
+def is_whole_library(query: str, filters: LibraryFilters) -> bool:
+    return not query.strip() and filters.is_empty
+
+
 def export_cases_for(
     viewer: User, query: str = "", filters: LibraryFilters | None = None, *, exact: bool = False
 ) -> Export:
+    """export_of, recorded in the audit log as downloaded by viewer."""
+    result = export_of(viewer, query, filters, exact=exact)
+    record_export(viewer, result.filename, len(result.entries))
+    return result
+
+
+def record_export(viewer: User, filename: str, count: int) -> None:
+    audit.record(viewer, "export", detail=f"Downloaded {filename}: {count} case file(s)")
+
+
+def export_of(viewer: User, query: str = "", filters: LibraryFilters | None = None, *, exact: bool = False) -> Export:
     """The whole library (every live case, any status), or the cases a search finds with
     the same words and filters as the search page."""
     filters = filters or LibraryFilters()
     today = date.today().isoformat()
-    if not query.strip() and filters.is_empty:
+    if is_whole_library(query, filters):
         ids = list(db.session.scalars(select(Case.id).where(~Case.is_deleted)))
         filename = f"every-seat-library-{today}.zip"
     else:
@@ -332,7 +347,6 @@ def export_cases_for(
         .order_by(Case.slug)
     )
     entries = [(f"{case.slug}.md", dump_case_file(case_to_data(case)).encode("utf-8")) for case in cases]
-    audit.record(viewer, "export", detail=f"Downloaded {filename}: {len(entries)} case file(s)")
     return Export(filename, entries)
 
 

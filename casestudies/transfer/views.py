@@ -26,7 +26,7 @@ from casestudies.indexing import indexing_progress
 from casestudies.library.services import LibraryFilters
 from casestudies.models import Role
 from casestudies.policy import requires
-from casestudies.transfer import import_jobs
+from casestudies.transfer import export_jobs, import_jobs
 from casestudies.transfer import uploads as transfer_web
 from casestudies.transfer.uploads import UploadError, UploadGone
 
@@ -154,14 +154,47 @@ def _arg(name: str, limit: int = 200) -> str | None:
 @bp.get("/export")
 @requires(Role.CURATOR)
 def export() -> Response:
+    """A search's results as a .zip (capped at EXPORT_LIMIT cases), answered at once; the
+    whole library is a job (export_library below), asked for from the import page."""
     filters = LibraryFilters(
         seat=_arg("seat"), setting=_arg("setting"), dimension=_arg("dimension"), tag=_arg("tag"), status=_arg("status")
     )
-    result = transfer_web.export_cases_for(
-        current_user, _arg("q") or "", filters, exact=request.args.get("exact") == "1"
-    )
+    query = _arg("q") or ""
+    if transfer_web.is_whole_library(query, filters):
+        return redirect(url_for("transfer.index", _anchor="export"), 303)
+    result = transfer_web.export_cases_for(current_user, query, filters, exact=request.args.get("exact") == "1")
     return Response(
         transfer_web.zip_chunks(result.entries),
         mimetype="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+    )
+
+
+@bp.post("/export")
+@requires(Role.CURATOR)
+def export_library() -> Response:
+    """Start the whole library's export (the app-wide CSRFProtect has checked the form's token)."""
+    job = export_jobs.start_export(current_user)
+    return redirect(url_for("transfer.export_status", export_token=job.token))
+
+
+@bp.get("/exports/<export_token>")
+@requires(Role.CURATOR)
+def export_status(export_token: str):
+    """The export's progress (followed by job-progress.js, or "Check again"), then its
+    download."""
+    job = export_jobs.export_job(export_token, current_user)
+    page = render_template("transfer/export_job.html", job=job, filename=export_jobs.filename_of(job))
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/exports/<export_token>/download")
+@requires(Role.CURATOR)
+def export_download(export_token: str) -> Response:
+    job = export_jobs.export_job(export_token, current_user)
+    filename, data = export_jobs.download(job, current_user)
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
