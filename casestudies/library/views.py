@@ -24,7 +24,6 @@ from casestudies.library.services import (
     browse_values,
     get_case_for_viewer,
     list_library,
-    log_empty_search,
     related_cases,
     search_cases,
 )
@@ -191,7 +190,6 @@ def search() -> ResponseReturnValue:
             max_query_chars=MAX_QUERY_CHARS,
         )
         return page, 503, {"Retry-After": str(error.retry_after_s)}
-    log_empty_search(current_user, results)
     record_search_page(current_user, results)
     return render_template(
         "library/search.html",
