@@ -1,4 +1,4 @@
-"""The search journal that each server's indexer follows, its servers, and the old log of searches that found nothing."""
+"""The search journal that each server's indexer follows, its servers, and the old log of empty searches."""
 
 from __future__ import annotations
 
