@@ -11,8 +11,9 @@ no facets, synonyms or spelling help. bench/run.py serves it with the same gunic
 command and settings as the app and times the two side by side: the ratio says what the
 rest of our page (sign-in, facets, partial matches, the layout) costs on top of the engine.
 
-Not a Flask app on purpose: gunicorn.conf.py starts the app's indexer and job runner in
-workers that serve a Flask app, and this page has neither.
+Not a Flask app: a minimal service has none of it. bench/run.py serves it (and the FTS5
+page served by the app) with EVERY_SEAT_BACKGROUND=separate, so that gunicorn.conf.py starts
+no background process beside it: the app's server keeps the index both read.
 """
 
 from __future__ import annotations

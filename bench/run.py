@@ -746,7 +746,10 @@ def bench_size(
         # The app and two baselines, all with the same gunicorn command and settings: the
         # same app with the FTS5 index of the fts5 phase as its engine (bench/fts5_app.py),
         # and a minimal FTS5 page with nothing of the app (bench/bare_fts5.py).
-        fts5_env = {"EVERY_SEAT_FTS5_DB": str(workdir / "fts5.db")}
+        # The baselines start no background process of their own (gunicorn.conf.py would give
+        # each one): the app's server keeps the shared index, and its work would load the
+        # machine twice more, on both sides of the comparison.
+        fts5_env = {"EVERY_SEAT_FTS5_DB": str(workdir / "fts5.db"), "EVERY_SEAT_BACKGROUND": "separate"}
         log(f"N={n}: starting gunicorn with {WORKERS} workers, for the app and both FTS5 baselines")
         servers: list[Server] = []
         try:

@@ -13,7 +13,8 @@ from casestudies.audit.services import AuditFilters, list_events
 from casestudies.curation import CaseInput, CurationError, EditConflict, QuestionInput
 from casestudies.extensions import db
 from casestudies.indexing import catch_up, check_index
-from casestudies.library.services import log_empty_search, search_cases
+from casestudies.insights.recording import record_search_page
+from casestudies.library.services import search_cases
 from casestudies.models import AuditEvent, Case, CaseStateChange, utcnow
 
 from .conftest import ensure_user
@@ -259,9 +260,9 @@ def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:
     learner = ensure_user("learner")
     for _ in range(3):
         catch_up()
-        log_empty_search(learner, search_cases(learner, "gerontology"))
+        record_search_page(learner, search_cases(learner, "gerontology"))
     catch_up()
-    log_empty_search(learner, search_cases(learner, "Gerontology"))
+    record_search_page(learner, search_cases(learner, "Gerontology"))
     db.session.commit()
     board = curation.dashboard()
     assert [c.title for c in board.in_review] == ["In review"]
@@ -274,9 +275,9 @@ def test_dashboard_lists_the_work_to_do(curator, make_case) -> None:
     assert board.empty_searches == [("gerontology", 4)]
 
 
-def test_curators_searches_are_not_logged(curator) -> None:
+def test_curators_searches_are_not_listed(curator) -> None:
     catch_up()
-    log_empty_search(curator, search_cases(curator, "gerontology"))
+    record_search_page(curator, search_cases(curator, "gerontology"))
     assert curation.dashboard().empty_searches == []
 
 

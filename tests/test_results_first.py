@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from casestudies.extensions import db
-from casestudies.library.services import log_empty_search, search_cases
+from casestudies.library.services import search_cases
 from casestudies.markdown import markdown_to_text
 
 from .conftest import ensure_user
@@ -102,46 +102,51 @@ def test_a_learners_empty_searches_are_counted_per_normalised_query_and_day(app:
     client = login("learner")
     for query in ("Gerontology  care", "gerontology care", " GERONTOLOGY CARE ", "podiatry"):
         assert client.get("/search", query_string={"q": query}).status_code == 200
-    today = date.today()
-    assert sorted(_log_rows()) == [("gerontology care", today, 3), ("podiatry", today, 1)]
     from casestudies.curation import dashboard
 
     assert dashboard().empty_searches == [("gerontology care", 3), ("podiatry", 1)]
+    # Read from the insights' outcome rows: the old search_log is no longer written.
+    assert _log_rows() == []
 
 
-def test_a_repeat_on_the_same_day_only_updates_the_count(app: Flask) -> None:
+def test_a_search_request_writes_one_statement(app: Flask, login) -> None:
+    """The insights' outcome row only: the search log's second write is gone."""
     from sqlalchemy import event
 
-    learner = ensure_user("learner")
-    results = search_cases(learner, "gerontology")
-    log_empty_search(learner, results)
-    db.session.flush()
-    statements: list[str] = []
+    client = login("learner")
+    client.get("/search", query_string={"q": "warm up"})
+    writes: list[str] = []
 
     def remember(conn, cursor, statement, *args) -> None:
-        statements.append(statement.split()[0].upper())
+        if statement.split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement.split(" (")[0])
 
     event.listen(db.engine, "before_cursor_execute", remember)
     try:
-        log_empty_search(learner, results)
-        db.session.flush()
+        assert client.get("/search", query_string={"q": "gerontology"}).status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", remember)
-    assert statements == ["UPDATE"]
-    assert _log_rows() == [("gerontology", date.today(), 2)]
+    assert [w for w in writes if "search_log" in w] == []
+    assert [w for w in writes if "search_outcome" in w] == ["INSERT INTO search_outcome"]
 
 
-def test_rows_older_than_90_days_go_when_a_new_row_is_written(app: Flask) -> None:
+def test_the_dashboard_lists_the_last_30_days(app: Flask) -> None:
+    from casestudies.curation.dashboard import empty_searches
+    from casestudies.insights.recording import Outcome, record_search
+
     learner = ensure_user("learner")
-    today = date(2026, 12, 1)
-    results = search_cases(learner, "gerontology")
-    log_empty_search(learner, results, today=today - timedelta(days=91))
-    log_empty_search(learner, results, today=today - timedelta(days=90))
-    log_empty_search(learner, search_cases(learner, "podiatry"), today=today)
+    today = date.today()
+    record_search(learner, "gerontology", Outcome("none"), day=today - timedelta(days=31))
+    record_search(learner, "gerontology", Outcome("none"), day=today - timedelta(days=30))
+    record_search(learner, "Receptionst", Outcome("replaced", replaced_by="receptionist"), day=today)
+    record_search(learner, "porter bullying", Outcome("partial", missing=("bullying",)), day=today)
+    record_search(learner, "porter bullying", Outcome("partial", missing=("bullying",)), day=today)
+    record_search(learner, "porter discharge", Outcome("full"), day=today)
     db.session.commit()
-    assert sorted(_log_rows()) == [
-        ("gerontology", today - timedelta(days=90), 1),
-        ("podiatry", today, 1),
+    assert empty_searches(today - timedelta(days=30)) == [
+        ("porter bullying", 2),
+        ("gerontology", 1),
+        ("receptionst (shown: receptionist)", 1),
     ]
 
 

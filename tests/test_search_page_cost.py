@@ -15,7 +15,7 @@ from casestudies.cases.revisions import save_case_data
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.library.services import search_cases
-from casestudies.library.views import _tag_href
+from casestudies.library.views import _case_href, _plain_href, _tag_href
 from casestudies.models import Case, ReadingListItem, utcnow
 
 from .conftest import PASSWORD, case_data, ensure_user
@@ -115,3 +115,74 @@ def test_no_case_mentions_counts_only_cases_the_reader_may_see(app: Flask, make_
     assert search_cases(learner, "kiosk lanyard").unmatched == ("lanyard",)
     assert search_cases(curator, "kiosk lanyard").unmatched == ()
     assert search_cases(learner, "kiosk").unmatched == ()
+
+
+# -- links built without the URL map; the search box rendered once per process -----------------
+NAMES = [
+    "simple-slug",
+    "with space",
+    "a&b=c",
+    "100%",
+    "ünïcode-ßlug",
+    "q?x#frag",
+    "slash/inside",
+    "plus+sign",
+    "'quote'",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_cached_links_spell_what_url_for_spells(app: Flask, name: str) -> None:
+    with app.test_request_context("/search"):
+        assert _case_href(name) == url_for("library.case", slug=name)
+        assert _case_href(name, None) == url_for("library.case", slug=name, from_search=None)
+        assert _case_href("a-case", name) == url_for("library.case", slug="a-case", from_search=name)
+        assert _tag_href(name) == url_for("library.cases", tag=name)
+
+
+def test_the_cached_links_follow_the_script_root(app: Flask) -> None:
+    for root in ("", "/every-seat"):
+        with app.test_request_context("/search", base_url=f"http://localhost{root}"):
+            assert _case_href("a b", "care home") == url_for("library.case", slug="a b", from_search="care home")
+            assert _plain_href("learning.save_case") == url_for("learning.save_case")
+            assert _plain_href("learning.save_case").startswith(f"{root}/")
+
+
+def test_the_search_box_shows_the_typed_words_escaped(app: Flask, login) -> None:
+    client = login("learner")
+    page = client.get("/search", query_string={"q": 'care "<b>" & co'}).get_data(as_text=True)
+    assert 'name="q" type="search" spellcheck="true" value="care &#34;&lt;b&gt;&#34; &amp; co" aria' in page
+    assert "\x00" not in page
+    # Another query in the same process: its own words, not the first one's.
+    page = client.get("/search", query_string={"q": "porter"}).get_data(as_text=True)
+    assert 'value="porter"' in page and "&lt;b&gt;" not in page
+    # No words: an empty value, as the NHS.UK macro renders it.
+    empty = client.get("/search", query_string={"seat": "Porter"}).get_data(as_text=True)
+    assert 'name="q" type="search" spellcheck="true" value="" aria' in empty
+
+
+@pytest.mark.parametrize("role", ["learner", "curator"])
+def test_the_facets_built_in_python_are_the_templates_html(app: Flask, make_case, role: str) -> None:
+    from flask import g, render_template_string
+
+    from casestudies.library.services import LibraryFilters
+
+    make_case(slug="a", title="Porter story", seat="Porter", setting="A & E <ward>", tags=("night shift", "R&D"))
+    make_case(slug="b", title="Nurse story", seat="Nurse", dimensions=("Leading with care",), status="draft")
+    make_case(slug="c", title="Third story", seat="Porter", tags=("100% / more?",))
+    viewer = ensure_user(role)
+    for filters, keep in [
+        (LibraryFilters(), {"q": "story"}),
+        (LibraryFilters(seat="Porter"), {"q": "story", "sort": "title"}),
+        (LibraryFilters(tag="r&d", setting="A & E <ward>"), {}),
+    ]:
+        results = search_cases(viewer, keep.get("q", ""), filters=filters)
+        with app.test_request_context("/search", query_string=keep):
+            g._login_user = viewer  # Flask-Login's current_user, without a session
+            context = {"facets": results.facets, "filters": filters, "keep": keep}
+            expected = render_template_string('{% include "library/_facets.html" %}', **context)
+            built = render_template_string(
+                "{{ facets_html(facets, filters, keep, url_with, current_user.can_see_unpublished()) }}", **context
+            )
+        assert built.strip() == expected.strip()
+        assert "app-facet-list__item" in built

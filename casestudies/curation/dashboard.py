@@ -12,9 +12,12 @@ from sqlalchemy.orm import selectinload
 
 from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS, Status
 from casestudies.extensions import db
-from casestudies.models import Case, Dimension, SearchLog, case_dimension, utcnow
+from casestudies.insights.recording import OVERFLOW_KEY
+from casestudies.insights.rollups import GAP_OUTCOMES
+from casestudies.models import Case, Dimension, SearchOutcome, case_dimension, utcnow
 
-EMPTY_SEARCH_DAYS = 30  # the dashboard's gaps: zero-result searches of the last 30 days
+EMPTY_SEARCH_DAYS = 30  # the dashboard's gaps: searches of the last 30 days that found nothing or not every word
+EMPTY_SEARCHES_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -54,25 +57,41 @@ def dashboard(today: date | None = None) -> Dashboard:
     no_dimensions = db.session.scalars(
         published.where(~Case.id.in_(select(case_dimension.c.case_id))).order_by(Case.title)
     ).all()
-    since = utcnow().date() - timedelta(days=EMPTY_SEARCH_DAYS)
-    searches = func.sum(SearchLog.count)
-    rows = db.session.execute(
-        select(SearchLog.query, searches)
-        .where(SearchLog.day >= since)
-        .group_by(SearchLog.query)
-        .order_by(searches.desc(), SearchLog.query)
-        .limit(50)
-    ).all()
     return Dashboard(
         list(in_review),
         sorted(by_author.items()),
         list(past),
         list(no_questions),
         list(no_dimensions),
-        [(q, n) for q, n in rows],
+        empty_searches(utcnow().date() - timedelta(days=EMPTY_SEARCH_DAYS)),
         list(due),
         today,
     )
+
+
+def empty_searches(since: date, limit: int = EMPTY_SEARCHES_SHOWN) -> list[tuple[str, int]]:
+    """Learners' searches since `since` that found nothing, only cases with some of the
+    words, or were shown a spelling correction's results ("receptionst (shown:
+    receptionist)"), with how often: read from the insights' daily outcome rows, which
+    every search writes anyway (curators' and admins' searches are not counted there)."""
+    searches = func.sum(SearchOutcome.searches)
+    shown = func.min(SearchOutcome.display)
+    rows = db.session.execute(
+        select(shown, SearchOutcome.outcome, SearchOutcome.replaced_by, searches)
+        .where(
+            SearchOutcome.period == "d",
+            SearchOutcome.day >= since,
+            SearchOutcome.outcome.in_(GAP_OUTCOMES),
+            SearchOutcome.query_key != OVERFLOW_KEY,
+        )
+        .group_by(SearchOutcome.query_key, SearchOutcome.outcome, SearchOutcome.replaced_by)
+        .order_by(searches.desc(), shown)
+        .limit(limit)
+    ).all()
+    return [
+        (f"{text} (shown: {replaced_by})" if outcome == "replaced" else text, count)
+        for text, outcome, replaced_by, count in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -186,5 +186,8 @@ def record_search_page(viewer: User, results) -> None:
     if results.pagination.page != 1 or not results.query.strip():
         return
     missing = results.unmatched or tuple(word for item in results.items for word in item.missing)
-    outcome = classify(results.total, results.all_words_total, results.corrected_query, missing)
+    # A word no case mentions is a gap even when the thesaurus's terms, searched in its
+    # place, found cases with every other word (the page tells the reader curators see it).
+    all_words_total = 0 if results.unmatched else results.all_words_total
+    outcome = classify(results.total, all_words_total, results.corrected_query, missing)
     record_search(viewer, results.query, outcome)

@@ -7,11 +7,9 @@ cases), so every list, page and search result applies the same rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import defer, selectinload
 
 from casestudies.cases.vocab import LEADERSHIP_DIMENSIONS, STATUSES, Status
@@ -19,13 +17,11 @@ from casestudies.errors import NotFound
 from casestudies.extensions import db
 from casestudies.indexing import get_search_index
 from casestudies.insights.vocabulary import sync_vocabulary
-from casestudies.models import Case, Dimension, SearchLog, Tag, User, case_dimension, case_tag, utcnow
+from casestudies.models import Case, Dimension, Tag, User, case_dimension, case_tag
 from casestudies.paging import RankedPage, paginate
 from search import SORTS, FacetCount, SearchRequest, SearchUnavailable
 
 MAX_QUERY_CHARS = 200  # the search box's maxlength; a longer q is cut to this, with a message
-MAX_LOGGED_QUERY = 200
-SEARCH_LOG_DAYS = 90  # zero-result searches are counted per day and kept this long
 
 
 class CaseNotFound(NotFound):
@@ -292,50 +288,6 @@ def search_cases(
         result.all_words_total,
         result.unmatched,
         result.related,
-    )
-
-
-def normalise_logged_query(text: str) -> str:
-    """A query as the search log counts it: casefolded, spaces collapsed, cut to length."""
-    return " ".join(text.casefold().split())[:MAX_LOGGED_QUERY]
-
-
-def logged_search_text(results: SearchResults) -> str | None:
-    """What the search log keeps of a search, or None: the query when it found nothing,
-    when a word of it is in no case, and, marked so, when its results were replaced by a
-    spelling correction's (a replacement may be wrong: curators see it beside the gaps)."""
-    if not results.query.strip():
-        return None
-    if results.corrected_query:
-        return f"{results.query} (shown: {results.corrected_query})"
-    if not results.total or results.unmatched:
-        return results.query
-    return None
-
-
-def log_empty_search(viewer: User, results: SearchResults, today: date | None = None) -> None:
-    """Count a learner's search that found nothing, had a word no case mentions, or was
-    replaced by a correction (the words only, never who), once per normalised query and
-    day: the curators' dashboard lists them as gaps in the library. A repeat on the same
-    day only adds to the count; writing a day's first row also deletes the rows older
-    than SEARCH_LOG_DAYS."""
-    logged = logged_search_text(results)
-    if viewer.can_see_unpublished() or logged is None:
-        return
-    text = normalise_logged_query(logged)
-    if not text:
-        return
-    today = today or utcnow().date()
-    same_day = (SearchLog.query == text) & (SearchLog.day == today)
-    if db.session.execute(update(SearchLog).where(same_day).values(count=SearchLog.count + 1)).rowcount:
-        return
-    db.session.execute(delete(SearchLog).where(SearchLog.day < today - timedelta(days=SEARCH_LOG_DAYS)))
-    # Another request may have written the day's row since the update: then add to it.
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(
-        dialect.insert(SearchLog)
-        .values(query=text, day=today, count=1)
-        .on_conflict_do_update(index_elements=["query", "day"], set_={"count": SearchLog.count + 1})
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -17,6 +17,7 @@ from casestudies.insights.actions import all_terms, promoted_cases
 from casestudies.insights.recording import record_click, record_read, record_search_page
 from casestudies.insights.usefulness import seat_choices
 from casestudies.learning.collections import home_sections
+from casestudies.library.facets_html import facets_html
 from casestudies.library.services import (
     MAX_QUERY_CHARS,
     LibraryFilters,
@@ -24,7 +25,6 @@ from casestudies.library.services import (
     browse_values,
     get_case_for_viewer,
     list_library,
-    log_empty_search,
     related_cases,
     search_cases,
 )
@@ -34,11 +34,14 @@ from casestudies.params import parse_page
 from casestudies.policy import requires
 
 bp = Blueprint("library", __name__)
+# What Werkzeug leaves unquoted in a path segment and in a query string (its converters and _urlencode).
+URL_PATH_SAFE = "!$&'()*+,/:;=@"
+URL_QUERY_SAFE = "!$'()*,/:;?@"
 
 
 @bp.app_context_processor
 def _library_helpers() -> dict[str, Any]:
-    return {"tag_href": _tag_href}
+    return {"tag_href": _tag_href, "case_href": _case_href, "plain_href": _plain_href, "facets_html": facets_html}
 
 
 def _tag_href(name: str) -> str:
@@ -50,7 +53,30 @@ def _tag_href(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _tag_address(script_root: str, name: str) -> str:
-    return f"{script_root}/cases?" + urlencode({"tag": name}, safe="!$'()*,/:;?@")
+    return f"{script_root}/cases?" + urlencode({"tag": name}, safe=URL_QUERY_SAFE)
+
+
+def _case_href(slug: str, from_search: str | None = None) -> str:
+    """A case's page, as url_for("library.case", slug=slug, from_search=from_search)
+    spells it (from_search left out when empty): one per result on a page."""
+    address = _case_address(request.script_root, slug)
+    return f"{address}?" + urlencode({"from_search": from_search}, safe=URL_QUERY_SAFE) if from_search else address
+
+
+@lru_cache(maxsize=4096)
+def _case_address(script_root: str, slug: str) -> str:
+    return f"{script_root}/cases/" + quote(slug, safe=URL_PATH_SAFE)
+
+
+def _plain_href(endpoint: str) -> str:
+    """url_for(endpoint) for a route without arguments (a Save form's action on each
+    result), built through the URL map once per script root."""
+    return _plain_address(request.script_root, endpoint)
+
+
+@lru_cache(maxsize=256)
+def _plain_address(script_root: str, endpoint: str) -> str:
+    return url_for(endpoint)
 
 
 def _page_arg() -> int:
@@ -191,7 +217,6 @@ def search() -> ResponseReturnValue:
             max_query_chars=MAX_QUERY_CHARS,
         )
         return page, 503, {"Retry-After": str(error.retry_after_s)}
-    log_empty_search(current_user, results)
     record_search_page(current_user, results)
     return render_template(
         "library/search.html",

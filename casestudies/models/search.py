@@ -1,4 +1,4 @@
-"""The search journal that each server's indexer follows, its servers, and the log of searches that found nothing."""
+"""The search journal that each server's indexer follows, its servers, and the old log of empty searches."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from casestudies.models.base import utcnow
 
 
 class SearchLog(db.Model):
-    """Learners' searches that found nothing, counted per normalised query (casefolded,
-    spaces collapsed) and day: the gaps in the library. No user is stored; a row is kept
-    for SEARCH_LOG_DAYS (see library.services.log_empty_search)."""
+    """No longer written (the curators' dashboard reads the insights' search_outcome rows);
+    the table stays, with the rows it had, until a migration drops it. It counted learners'
+    searches that found nothing per normalised query (casefolded, spaces collapsed) and day."""
 
     __tablename__ = "search_log"
     __table_args__ = (UniqueConstraint("query", "day", name="uq_search_log_query_day"),)
