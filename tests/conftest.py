@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from werkzeug.routing.rules import Rule
 from werkzeug.serving import make_server
+from whitenoise import WhiteNoise
 
 from app import create_app
 from casestudies.accounts.services import create_user
@@ -79,6 +81,53 @@ class ProcessBytecodeCache(BytecodeCache):
 
 
 TEMPLATE_BYTECODE = ProcessBytecodeCache()
+
+
+# WhiteNoise reads every file under static/ (about 7,000 names with the compressed copies)
+# for each app it wraps, a fortieth of a second per test. Within a run the built files don't
+# change, so a process reads each folder once; the key holds what the headers depend on
+# (the folder, the URL prefix and the values `web.init_static`'s header function closes over).
+_update_files_dictionary = WhiteNoise.update_files_dictionary
+_static_tables: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _cached_update_files_dictionary(self: WhiteNoise, root: str, prefix: str) -> None:
+    headers = self.add_headers_function
+    closure = tuple(cell.cell_contents for cell in getattr(headers, "__closure__", None) or ())
+    key = (root, prefix, self.max_age, getattr(headers, "__code__", None), closure)
+    table = _static_tables.get(key)
+    if table is None:
+        before = dict(self.files)
+        _update_files_dictionary(self, root, prefix)
+        table = _static_tables[key] = {url: f for url, f in self.files.items() if before.get(url) is not f}
+    else:
+        self.files.update(table)
+
+
+WhiteNoise.update_files_dictionary = _cached_update_files_dictionary
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests write thousands of small files (a database and an index each) and SQLite syncs
+    every commit: on a memory file system (/dev/shm, when it has room) that costs nothing,
+    and nothing is left behind for the next run to delete. xdist's workers inherit the folder."""
+    if config.option.basetemp or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    shm = Path("/dev/shm")
+    try:
+        roomy = shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 4 * 2**30
+    except OSError:
+        roomy = False
+    if roomy:
+        config.option.basetemp = tempfile.mkdtemp(prefix="every-seat-tests-", dir=shm)
+        config._every_seat_basetemp = config.option.basetemp  # removed when the run ends
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_every_seat_basetemp", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # Set TEST_DATABASE_URL (a PostgreSQL URL whose user may create databases) to run the
@@ -196,7 +245,9 @@ TEST_REFLECTION_KEY = "y7Dqs9cM3TMo0v5a0kGqmqIGdSe8gUfn2FbvxFv9sNo="  # a Fernet
 CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1000"
 
 
-def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Flask:
+def make_test_app(
+    tmp_path: Path, template: Path | str, *, index_template: Path | None = None, **overrides: Any
+) -> Flask:
     config = {
         "TESTING": True,
         "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
@@ -208,8 +259,9 @@ def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Fla
         **overrides,
     }
     index_dir = Path(config["SEARCH_INDEX_DIR"])
-    if EMPTY_INDEX and not index_dir.exists():
-        shutil.copytree(EMPTY_INDEX[0], index_dir)
+    index_template = index_template or (EMPTY_INDEX[0] if EMPTY_INDEX else None)
+    if index_template is not None and not index_dir.exists():
+        shutil.copytree(index_template, index_dir)
     app = create_app(config)
     app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     app.test_client_class = IsolatedClient
@@ -217,10 +269,57 @@ def make_test_app(tmp_path: Path, template: Path | str, **overrides: Any) -> Fla
     return app
 
 
+# The sample library (published and indexed), imported once per process and copied for each
+# test that asks for it by the `sample_library` fixture, as the empty database and index are:
+# importing and indexing it costs a couple of seconds of CPU a test.
+@pytest.fixture(scope="session")
+def sample_library_template(
+    tmp_path_factory: pytest.TempPathFactory, migrated_db_template: Path | str
+) -> tuple[Path | str, Path]:
+    from sqlalchemy.engine import make_url
+
+    from casestudies.cli import SAMPLE_DIR
+    from casestudies.transfer.casefile import read_bundle
+    from casestudies.transfer.services import import_cases
+
+    folder = tmp_path_factory.mktemp("sample-library")
+    app = make_test_app(folder, migrated_db_template)
+    with app.app_context():
+        report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
+        assert report.ok, report.problems
+        db.session.commit()
+        url = app.config["DATABASE_URL"]
+    catch_up(app)
+    with app.app_context():
+        db.session.remove()
+        app.extensions["search_index"].close()
+        db.engine.dispose()
+    template: Path | str = make_url(url).database if PG_URL else folder / "test.db"
+    return template, folder / "index"
+
+
+@pytest.fixture
+def sample_library() -> None:
+    """Ask for this and the test's app (`app` or `live_server`) starts with the sample
+    library published and indexed (no users: `ensure_user` makes them)."""
+
+
+def _templates(request: pytest.FixtureRequest, migrated_db_template: Path | str) -> dict[str, Any]:
+    if "sample_library" not in request.fixturenames:
+        return {"template": migrated_db_template}
+    template, index = request.getfixturevalue("sample_library_template")
+    return {"template": template, "index_template": index}
+
+
 @pytest.fixture
 def app(request: pytest.FixtureRequest, tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
     method = "scrypt" if request.node.get_closest_marker("scrypt") else CHEAP_PASSWORD_HASH
-    app = make_test_app(tmp_path, migrated_db_template, WTF_CSRF_ENABLED=False, PASSWORD_HASH_METHOD=method)
+    app = make_test_app(
+        tmp_path,
+        **_templates(request, migrated_db_template),
+        WTF_CSRF_ENABLED=False,
+        PASSWORD_HASH_METHOD=method,
+    )
     with app.app_context():
         yield app
         db.session.remove()
@@ -242,18 +341,13 @@ def app_context_for(app: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture(scope="module")
-def sample_app(tmp_path_factory: pytest.TempPathFactory, migrated_db_template: Path) -> Iterator[Flask]:
+def sample_app(
+    tmp_path_factory: pytest.TempPathFactory, sample_library_template: tuple[Path | str, Path]
+) -> Iterator[Flask]:
     """One app per test module with the sample library loaded, for tests that only read."""
-    from casestudies.cli import SAMPLE_DIR
-    from casestudies.transfer.casefile import read_bundle
-    from casestudies.transfer.services import import_cases
-
-    app = make_test_app(tmp_path_factory.mktemp("sample"), migrated_db_template, WTF_CSRF_ENABLED=False)
+    template, index = sample_library_template
+    app = make_test_app(tmp_path_factory.mktemp("sample"), template, index_template=index, WTF_CSRF_ENABLED=False)
     with app_context_for(app):
-        report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
-        assert report.ok, report.problems
-        db.session.commit()
-        catch_up(app)
         for role in ROLES:
             ensure_user(role)
         yield app
@@ -390,9 +484,9 @@ def playwright_browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
+def live_server(request: pytest.FixtureRequest, tmp_path: Path, migrated_db_template: Path) -> Iterator[Flask]:
     """The app with CSRF on, served by a real HTTP server on 127.0.0.1 in a thread."""
-    yield from serving(make_test_app(tmp_path, migrated_db_template))
+    yield from serving(make_test_app(tmp_path, **_templates(request, migrated_db_template)))
 
 
 def serving(app: Flask) -> Iterator[Flask]:
@@ -442,16 +536,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def library(live_server: Flask) -> Flask:
+def library(sample_library: None, live_server: Flask) -> Flask:
     """The live server with the sample library and a user per role."""
-    from casestudies.cli import SAMPLE_DIR
-    from casestudies.transfer.casefile import read_bundle
-    from casestudies.transfer.services import import_cases
-
     with live_server.app_context():
-        import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
-        db.session.commit()
-        catch_up(live_server)
         for role in ("learner", "facilitator", "curator", "admin"):
             ensure_user(role)
         ensure_user("curator", email="second-curator@example.org").name = "Second curator"

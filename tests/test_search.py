@@ -9,12 +9,9 @@ import pytest
 from flask import Flask
 
 from casestudies.cases.revisions import save_case_data
-from casestudies.cli import SAMPLE_DIR
 from casestudies.extensions import db
 from casestudies.indexing import catch_up
 from casestudies.library.services import LibraryFilters, related_cases, search_cases
-from casestudies.transfer.casefile import read_bundle
-from casestudies.transfer.services import import_cases
 from casestudies.web import MAX_URL_BYTES
 from search import SYNONYMS_FILE, read_groups
 
@@ -31,12 +28,8 @@ def learner(app: Flask):
 
 
 @pytest.fixture
-def sample(app: Flask):
-    report = import_cases(read_bundle(SAMPLE_DIR), actor=None, publish=True)
-    assert report.ok, report.problems
-    db.session.commit()
-    catch_up(app)
-    return report
+def sample(sample_library: None, app: Flask) -> Flask:
+    return app
 
 
 # -- relevance rules, on purpose-built cases --------------------------------------------------
