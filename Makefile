@@ -50,7 +50,6 @@ test: deps assets
 	.ci/static-checks
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
-# The suite without browser tests and without tests marked slow.
 # Known vulnerabilities in the pinned Python packages (needs the vulnerability service).
 audit-deps: deps
 	.ci/pip-audit
