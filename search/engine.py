@@ -397,10 +397,10 @@ class SearchIndex:
             scope_key: object = None
             scope_docs: Collection[int] = ()
         else:
-            scorer = state.scorer
-            parts = QueryBuilder(
-                self.analyse, table, thesaurus=thesaurus, matches_nothing=lambda typed: not scorer.scores(typed)
-            ).parts(parsed)
+            builder = QueryBuilder(
+                self.analyse, table, thesaurus=thesaurus, matches_nothing=state.scorer.matches_nothing
+            )
+            parts = builder.parts(parsed)
             query = parts.strict()
             scores = state.scorer.scores(query)
             matched_all = visible.intersection(scores)
