@@ -19,6 +19,7 @@ shown, from the first matches; spelling work only when a word is unknown.
 from __future__ import annotations
 
 import heapq
+import math
 import os
 import threading
 from collections import Counter
@@ -55,17 +56,28 @@ SNIPPET_BYTES_PER_CHAR = 2
 MAX_RELATED_SHOWN = 4  # thesaurus terms named on a page for the words no case mentions
 
 SnippetKey = tuple[int, frozenset[str], frozenset[str]]
-# Cases that match only some of a query's groups: docnum -> (groups matched, summed score).
+
+
+def group_weights(group_scores: list[Scores], doc_count: int) -> list[float]:
+    """Each group's share of what a query says, by how rare its matches are (an inverse
+    document frequency, log(N / df), summing to 1): a word most cases have ("team",
+    "work", "staff") says little about which case is wanted, a rare one says much."""
+    idfs = [math.log((doc_count + 1) / (len(scores) + 0.5)) for scores in group_scores]
+    total = sum(idfs)
+    if total <= 0:
+        return [1 / len(group_scores)] * len(group_scores) if group_scores else []
+    return [idf / total for idf in idfs]
 
 
 @dataclass
 class Partial:
     """The cases that match only some of a query's groups: how many each matches, and each
-    group's scores (for a case's summed score and its missing words, worked out only for
+    group's scores and weight (for a case's rank and its missing words, worked out only for
     the cases a page shows)."""
 
     counts: dict[int, int] = field(default_factory=dict)
     group_scores: list[Scores] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)  # group_weights(group_scores)
 
     def __bool__(self) -> bool:
         return bool(self.counts)
@@ -74,21 +86,33 @@ class Partial:
         return docnum in self.counts
 
     def score(self, docnum: int) -> float:
-        return sum([scores.get(docnum, 0.0) for scores in self.group_scores])
+        """The case's summed score, times the share of the query's weight it matches (as
+        Lucene's coordination factor, but by weight rather than by number of words)."""
+        total = covered = 0.0
+        for scores, weight in zip(self.group_scores, self.weights, strict=True):
+            found = scores.get(docnum)
+            if found is not None:
+                total += found
+                covered += weight
+        return total * covered
 
     def best(self, docnums: Iterable[int], wanted: int) -> list[int]:
-        """The first `wanted` of docnums by groups matched, then summed score, then docnum:
-        scores are summed only in the tiers of matched groups that the page reaches."""
+        """The first `wanted` of docnums by score (then docnum). Worked out tier by tier
+        of groups matched, most first, stopping at a tier whose best possible score (its
+        count of the highest group scores and weights) cannot reach the page."""
         tiers: dict[int, list[int]] = {}
         for docnum in docnums:
             tiers.setdefault(self.counts[docnum], []).append(docnum)
-        ranked: list[int] = []
+        if not tiers or wanted <= 0:
+            return []
+        best_scores = sorted((max(scores.values(), default=0.0) for scores in self.group_scores), reverse=True)
+        best_weights = sorted(self.weights, reverse=True)
+        kept: list[tuple[float, int]] = []  # (-score, docnum), the `wanted` best so far
         for count in sorted(tiers, reverse=True):
-            if len(ranked) >= wanted:
+            if len(kept) >= wanted and -kept[-1][0] > sum(best_scores[:count]) * sum(best_weights[:count]):
                 break
-            tier = tiers[count]
-            ranked += heapq.nsmallest(wanted - len(ranked), tier, key=lambda d: (-self.score(d), d))
-        return ranked
+            kept = heapq.nsmallest(wanted, [*kept, *((-self.score(d), d) for d in tiers[count])])
+        return [docnum for _, docnum in kept]
 
 
 def _snippet_bytes(text: str) -> int:
@@ -373,7 +397,10 @@ class SearchIndex:
             scope_key: object = None
             scope_docs: Collection[int] = ()
         else:
-            parts = QueryBuilder(self.analyse, table, thesaurus=thesaurus).parts(parsed)
+            builder = QueryBuilder(
+                self.analyse, table, thesaurus=thesaurus, matches_nothing=state.scorer.matches_nothing
+            )
+            parts = builder.parts(parsed)
             query = parts.strict()
             scores = state.scorer.scores(query)
             matched_all = visible.intersection(scores)
@@ -429,7 +456,7 @@ class SearchIndex:
         for scores in group_scores:
             matched_groups.update(scores.keys())  # counted in C, not document by document
         counts = {docnum: count for docnum in candidates if (count := matched_groups[docnum]) >= least}
-        return Partial(counts, group_scores)
+        return Partial(counts, group_scores, group_weights(group_scores, state.searcher.doc_count_all()))
 
     @staticmethod
     def _missing_words(parts: QueryParts, partial: Partial, docnum: int) -> tuple[str, ...]:

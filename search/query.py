@@ -211,11 +211,14 @@ class QueryBuilder:
         synonyms: SynonymTable | None,
         fields: dict[str, float] | None = None,
         thesaurus: Thesaurus | None = None,
+        matches_nothing: Callable[[wq.Query], bool] | None = None,
     ):
         self.analyse = analyse
         self.synonyms = synonyms
         self.thesaurus = thesaurus
         self.fields = fields or FIELD_BOOSTS
+        # Whether a query finds no case at all: then a word's equivalents stand in for it.
+        self.matches_nothing = matches_nothing
 
     def _terms_query(self, terms: tuple[str, ...], boost: float = 1.0) -> wq.Query:
         per_field: list[wq.Query] = []
@@ -277,6 +280,12 @@ class QueryBuilder:
                         alternatives[alt] = weight
         if not alternatives:
             return typed
+        if self.matches_nothing is not None and self.matches_nothing(typed):
+            # No case has the learner's own words ("burnout", "understaffed"): their
+            # equivalents rank nothing below them, so the best of them counts as the words
+            # would, and the concept weighs as much as the query's other words.
+            scale = 1.0 / max(alternatives.values())
+            alternatives = {alt: boost * scale for alt, boost in alternatives.items()}
         return wq.Or([typed, *(self._terms_query(alt, boost) for alt, boost in alternatives.items())])
 
     def _expands(self, terms: tuple[str, ...]) -> bool:

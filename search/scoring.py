@@ -146,6 +146,28 @@ class Scorer:
         self.cache.remember(key, (array("i", result.keys()), array("d", result.values())))
         return result
 
+    def matches_nothing(self, query: wq.Query) -> bool:
+        """Whether query matches no document (deleted ones count, as in scores()): a term is
+        looked up in the term index, an Or or And asks its parts first, and anything else is
+        scored once and kept, without copying kept scores into a new dictionary."""
+        if isinstance(query, wq.Term) and query.fieldname in self.searcher.schema:
+            try:
+                text = self.searcher.schema[query.fieldname].to_bytes(query.text)
+            except ValueError:
+                return True
+            return (query.fieldname, text) not in self.searcher.reader()
+        if isinstance(query, wq.Or) and query.subqueries:
+            return all(self.matches_nothing(sub) for sub in query.subqueries)
+        if isinstance(query, wq.And) and query.subqueries:
+            if any(self.matches_nothing(sub) for sub in query.subqueries):
+                return True
+            if len(query.subqueries) == 1:
+                return False
+        cached = self.cache.get(query_key(query)) if isinstance(query, (wq.And, wq.AndNot)) else None
+        if cached is not None:
+            return not cached[0]
+        return not self.scores(query)
+
     def _compute(self, query: wq.Query) -> Scores:
         if query is wq.NullQuery:
             return {}

@@ -371,6 +371,19 @@ def test_one_word_of_three_is_enough_to_follow(learner, make_case) -> None:
     assert result.items[2].missing == ("improving", "process")
 
 
+def test_a_rare_word_matched_outranks_common_words_matched(learner, make_case) -> None:
+    # "how do I get my team to accept ... work": most cases say team and work, so a case
+    # that matches only those two says less about the question than one that says "accept".
+    common = {"tags": (), "dimensions": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
+    for number in range(6):
+        make_case(slug=f"common-{number}", body=f"The team had work to do, day {number}.\n", **common)
+    make_case(slug="rare", body="Staff came to accept the new rota.\n", **common)
+    result = search_cases(learner, "team accept work")
+    assert result.all_words_total == 0
+    assert result.items[0].case.slug == "rare"
+    assert result.items[0].missing == ("team", "work")
+
+
 def test_exact_quoted_and_excluded_stay_strict(learner, make_case) -> None:
     common = {"tags": (), "questions": (), "summary": "A story.", "title": "A case", "seat": "Nurse"}
     make_case(slug="lounge", body="The discharge lounge was cold.\n", **common)

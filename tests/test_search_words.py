@@ -145,6 +145,34 @@ def test_a_concept_is_found_in_other_words_but_below_the_learners_own(tmp_path: 
     assert [hit.id for hit in page.hits] == [1, 2] and page.unmatched == ()
 
 
+def test_a_concept_no_case_names_weighs_as_much_as_the_learners_other_words(tmp_path: Path) -> None:
+    # "staff burnout": no case says burnout, so its concept's terms stand in for it at full
+    # weight; the case about exhaustion comes before the one that says "staff" most.
+    from search import CaseDoc, SearchIndex
+
+    index = SearchIndex(tmp_path / "index")
+    most_staff = "Staff meetings, staff rotas and staff rooms: the staff were tired."
+    index.rebuild(
+        [
+            CaseDoc(1, "staff", "Case", "Summary.", "Porter", "Ward", most_staff, "published"),
+            CaseDoc(
+                2,
+                "tired",
+                "Case",
+                "Summary.",
+                "Porter",
+                "Ward",
+                "The staff spoke of exhaustion after a long winter.",
+                "published",
+            ),
+            CaseDoc(3, "none", "Case", "Summary.", "Porter", "Ward", "A quiet night shift.", "published"),
+            CaseDoc(4, "canteen", "Case", "Summary.", "Porter", "Ward", "The staff canteen.", "published"),
+        ]
+    )
+    page = index.search(SearchRequest(text="staff burnout"))
+    assert [hit.id for hit in page.hits][:2] == [2, 1] and page.unmatched == ("burnout",)
+
+
 def test_one_word_of_a_multi_word_synonym_reaches_the_cases_of_its_phrase(sample_app: Flask) -> None:
     # "multidisciplinary" alone found nothing while "MDT" and "multidisciplinary team" found 4.
     learner = ensure_user("learner")
