@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -243,6 +244,23 @@ TEST_REFLECTION_KEY = "y7Dqs9cM3TMo0v5a0kGqmqIGdSe8gUfn2FbvxFv9sNo="  # a Fernet
 
 # A cheap password hash keeps the suite fast; tests marked `scrypt` get the real one.
 CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1000"
+
+
+# A process started by a test answers Ctrl+C as from a terminal: SIGINT, SIGHUP and SIGQUIT
+# back at their defaults first. A test process can be ignoring them when it starts a child
+# (seen in long xdist runs: the children of a worker ignored all three), and a shell can
+# neither trap nor reset a signal ignored when it starts.
+DEFAULT_SIGNALS = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT): signal.signal(s, signal.SIG_DFL)\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])",
+]
+
+
+def with_default_signals(command: list[str]) -> list[str]:
+    return [*DEFAULT_SIGNALS, *command]
 
 
 def make_test_app(

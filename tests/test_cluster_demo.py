@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, with_default_signals
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ class Demo:
         }
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            ["bash", str(ROOT / "deploy" / "cluster-demo.sh"), "--fresh"],
+            with_default_signals(["bash", str(ROOT / "deploy" / "cluster-demo.sh"), "--fresh"]),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -41,7 +41,7 @@ from casestudies.models import Role, SearchJournal, SearchNode, utcnow
 from casestudies.transfer.casefile import dump_case_file
 from search import SearchIndex, SearchRequest, SearchUnavailable
 
-from .conftest import PASSWORD, PG_URL, ROOT, axe_violations, case_data, ensure_user, sign_in
+from .conftest import PASSWORD, PG_URL, ROOT, axe_violations, case_data, ensure_user, sign_in, with_default_signals
 
 STATUSES = ("draft", "review", "published")
 
@@ -193,7 +193,14 @@ def test_flask_run_starts_an_indexer_that_follows_changes_made_elsewhere(
         port = sock.getsockname()[1]
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
     command += ["--debug"] if reloader else ["--no-reload"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        with_default_signals(command),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     run_server = SearchIndex(run_index)  # what the development server's index holds, read here
     try:
         # Its indexer builds its index from the database, then follows the journal.
@@ -210,7 +217,13 @@ def test_flask_run_starts_an_indexer_that_follows_changes_made_elsewhere(
     finally:
         run_server.close()
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
+        try:
+            output, _ = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # A server that ignores Ctrl+C must not outlive the test (the reloader's child too).
+            os.killpg(server.pid, signal.SIGKILL)
+            server.communicate()
+            raise
     assert b"search indexer started" in output
     if reloader:  # only the serving child follows, not the reloader's watching parent
         assert output.count(b"search indexer started") == 1
