@@ -44,8 +44,8 @@ run: setup
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket $(GUNICORN_LIMITS) --access-logfile - 'app:create_app()'
 
 # Two processes (pytest-xdist), each with its own browser, servers and databases: the suite,
-# browsers and PDFs included, took 12 min 52 s on an idle 2-core machine on 2026-12-07, over
-# its 10-minute budget (1,587 tests; browser and PDF tests take most of it).
+# browsers and PDFs included, took 10 min 41 s on an idle 2-core machine on 2026-12-08, over
+# its 10-minute budget (1,629 tests; browser and PDF tests and the two memory tests take most of it).
 test: deps assets
 	.ci/static-checks
 	$(BIN)/python -m pytest -n 2 $(ARGS)
@@ -55,7 +55,7 @@ audit-deps: deps
 	.ci/pip-audit
 
 # The edit-test loop: everything but browser, PDF, hostile-matrix and other slow tests.
-# Not yet under its 90 s target: 1,322 tests in 131 s on an idle 2-core machine (most of a
+# Not yet under its 90 s target: 1,356 tests in 130 s on an idle 2-core machine (most of a
 # test's cost is its own app and its first queries; see README, "Command line").
 # `make test-fast ARGS=--lf` reruns what failed last time.
 test-fast: deps assets

@@ -99,6 +99,7 @@ def _log_rows() -> list[tuple[str, date, int]]:
 
 
 def test_a_learners_empty_searches_are_counted_per_normalised_query_and_day(app: Flask, login) -> None:
+    app.config["GAP_MIN_SEARCHERS"] = 1  # one reader's searches, counted
     client = login("learner")
     for query in ("Gerontology  care", "gerontology care", " GERONTOLOGY CARE ", "podiatry"):
         assert client.get("/search", query_string={"q": query}).status_code == 200
@@ -134,6 +135,7 @@ def test_the_dashboard_lists_the_last_30_days(app: Flask) -> None:
     from casestudies.curation.dashboard import empty_searches
     from casestudies.insights.recording import Outcome, record_search
 
+    app.config["GAP_MIN_SEARCHERS"] = 1  # one reader's searches, counted
     learner = ensure_user("learner")
     today = date.today()
     record_search(learner, "gerontology", Outcome("none"), day=today - timedelta(days=31))
@@ -288,3 +290,19 @@ def test_gunicorn_as_make_run_starts_it_lets_the_app_answer_long_urls(tmp_path: 
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_the_dashboard_lists_a_search_only_once_enough_people_made_it(app: Flask) -> None:
+    """The Search gaps page's rule (GAP_MIN_SEARCHERS people on one day, 2 by default)
+    holds on the dashboard too: one reader's words are never shown."""
+    from casestudies.curation.dashboard import empty_searches
+    from casestudies.insights.recording import Outcome, record_search
+
+    first, second = ensure_user("learner"), ensure_user("learner", email="another-learner@example.org")
+    today = date.today()
+    record_search(first, "my manager shouts", Outcome("none"), day=today)
+    record_search(first, "my manager shouts", Outcome("none"), day=today)
+    record_search(first, "gerontology", Outcome("none"), day=today)
+    record_search(second, "gerontology", Outcome("none"), day=today)
+    db.session.commit()
+    assert empty_searches(today - timedelta(days=30)) == [("gerontology", 2)]

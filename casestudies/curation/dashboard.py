@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -73,7 +74,9 @@ def empty_searches(since: date, limit: int = EMPTY_SEARCHES_SHOWN) -> list[tuple
     """Learners' searches since `since` that found nothing, only cases with some of the
     words, or were shown a spelling correction's results ("receptionst (shown:
     receptionist)"), with how often: read from the insights' daily outcome rows, which
-    every search writes anyway (curators' and admins' searches are not counted there)."""
+    every search writes anyway (curators' and admins' searches are not counted there).
+    As on the Search gaps page, a query is listed only once GAP_MIN_SEARCHERS different
+    people searched it on one day: a single reader's words are never shown."""
     searches = func.sum(SearchOutcome.searches)
     shown = func.min(SearchOutcome.display)
     rows = db.session.execute(
@@ -85,6 +88,7 @@ def empty_searches(since: date, limit: int = EMPTY_SEARCHES_SHOWN) -> list[tuple
             SearchOutcome.query_key != OVERFLOW_KEY,
         )
         .group_by(SearchOutcome.query_key, SearchOutcome.outcome, SearchOutcome.replaced_by)
+        .having(func.max(SearchOutcome.searchers) >= current_app.config["GAP_MIN_SEARCHERS"])
         .order_by(searches.desc(), shown)
         .limit(limit)
     ).all()
