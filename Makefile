@@ -44,7 +44,7 @@ run: setup
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket $(GUNICORN_LIMITS) --access-logfile - 'app:create_app()'
 
 # Two processes (pytest-xdist), each with its own browser, servers and databases: the suite,
-# browsers and PDFs included, took 10 min 41 s on an idle 2-core machine on 2026-12-08, over
+# browsers and PDFs included, took 10 min 41 s and 11 min 38 s in two runs on an idle 2-core machine on 2026-12-08, over
 # its 10-minute budget (1,629 tests; browser and PDF tests and the two memory tests take most of it).
 test: deps assets
 	.ci/static-checks
